@@ -1,0 +1,134 @@
+"""serve, init, migrate and key commands."""
+
+from __future__ import annotations
+
+import anyio
+import typer
+
+from keystead.cli import app, emit, fail, keys_app, settings, with_provider
+from keystead.config import Settings
+from keystead.provider import Provider
+from keystead.services.keys import key_view, rotate_keys
+
+
+def _issuer_for(s: Settings, host: str, port: int) -> Settings:
+    """Without KEYSTEAD_ISSUER, the issuer is where `serve` listens."""
+    if "issuer" in s.model_fields_set:
+        return s
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return s.model_copy(update={"issuer": f"http://{shown}:{port}"})
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Development quickstart: create a demo client and user, print them."
+    ),
+    log_level: str = typer.Option("info", help="uvicorn log level."),
+) -> None:
+    """Migrate the database, create signing keys if needed, and serve HTTP."""
+    import uvicorn
+
+    from keystead.app import build_app
+    from keystead.bootstrap import open_provider
+    from keystead.services.demo import DemoData, ensure_demo
+
+    s = _issuer_for(settings(), host, port)
+    if demo:
+        s = s.model_copy(update={"dev_mode": True})
+
+    async def prepare() -> DemoData | None:
+        provider = await open_provider(s)  # migrations + first keys, before any request
+        try:
+            return await ensure_demo(provider) if demo else None
+        finally:
+            await provider.store.close()
+
+    demo_data = anyio.run(prepare)
+    typer.echo(f"keystead issuer: {s.issuer}")
+    typer.echo(f"  discovery:     {s.url('/.well-known/openid-configuration')}")
+    typer.echo(f"  data dir:      {s.data_dir.resolve()}")
+    if demo_data is not None:
+        typer.echo("Demo (development only; new secret and password on every start):")
+        typer.echo(f"  try it:        {s.url('/demo')}")
+        typer.echo(f"  client_id:     {demo_data.client_id}")
+        typer.echo(f"  client_secret: {demo_data.client_secret}")
+        typer.echo(f"  redirect_uri:  {demo_data.redirect_uri}")
+        typer.echo(f"  user:          {demo_data.username} / {demo_data.password}")
+    uvicorn.run(
+        build_app(s, demo=demo_data),
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@app.command()
+def init(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Create the data dir, key-encryption key, database schema and signing keys."""
+    s = settings()
+
+    async def work(provider: Provider) -> dict[str, object]:
+        ring = await provider.keyring()
+        return {"issuer": s.issuer, "data_dir": str(s.data_dir.resolve()), "algs": ring.algs()}
+
+    data = with_provider(work)
+    emit(data, as_json, lambda: typer.echo(f"initialized {data['data_dir']} for {data['issuer']}"))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (also done by serve on start)."""
+    from keystead.store.sql import migrate as run_migrate
+
+    anyio.run(run_migrate, settings().sqlalchemy_url)
+    typer.echo("database is up to date")
+
+
+@keys_app.command("list")
+def keys_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List signing keys and their status."""
+
+    async def work(provider: Provider) -> list[dict[str, object]]:
+        now = provider.now()
+        return [key_view(k, now) for k in await provider.store.keys.list()]
+
+    rows = with_provider(work)
+
+    def human() -> None:
+        for row in rows:
+            typer.echo(f"{row['kid']}  {row['alg']:6} {row['status']}")
+
+    emit(rows, as_json, human)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    alg: list[str] = typer.Option([], "--alg", help="Rotate only these algs (default: all)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Publish a new key now; it signs once JWKS caches have seen it; the old key stays
+    published until tokens signed with it expire."""
+
+    async def work(provider: Provider) -> list[dict[str, object]]:
+        now = provider.now()
+        try:
+            created = await rotate_keys(provider.store, provider.kek, s, now, alg or None)
+        except (KeyError, ValueError) as exc:
+            fail(str(exc))
+        return [key_view(k, now) for k in created]
+
+    s = settings()
+    rows = with_provider(work)
+
+    def human() -> None:
+        for row in rows:
+            typer.echo(f"new {row['alg']} key {row['kid']} signs from {row['activate_at']}")
+
+    emit(rows, as_json, human)

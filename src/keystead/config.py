@@ -1,0 +1,91 @@
+"""Settings: from ``KEYSTEAD_*`` environment variables, then an optional TOML file.
+
+The TOML file is named by ``KEYSTEAD_CONFIG`` (or ``keystead --config FILE``); keys are the
+field names below without the prefix, e.g. ``issuer = "https://id.example.com"``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEYSTEAD_", extra="forbid")
+
+    issuer: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("keystead-data")
+    database_url: str | None = None  # default: SQLite file in data_dir
+    secret_key: SecretStr | None = None  # key-encryption key; default: data_dir/secret.key
+    dev_mode: bool = False  # developer details on error pages
+
+    code_ttl: int = Field(60, ge=5, le=600)  # RFC 6749 §4.1.2 recommends at most 10 minutes
+    access_token_ttl: int = Field(3600, ge=30)
+    id_token_ttl: int = Field(3600, ge=30)
+    session_idle_ttl: int = Field(2 * 3600, ge=60)
+    session_absolute_ttl: int = Field(24 * 3600, ge=60)
+    interaction_ttl: int = Field(15 * 60, ge=60)  # how long a login/consent page stays valid
+    jwks_max_age: int = Field(300, ge=0)  # Cache-Control on JWKS; rotation waits this long
+    cache_ttl: float = Field(5.0, ge=0)  # bounded staleness of cached clients and keys
+
+    login_account_threshold: int = 5  # failures per account before delays start
+    login_ip_threshold: int = 20  # failures per client IP before delays start
+    login_max_delay: int = 15 * 60
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        # OIDC Discovery §3 / RFC 8414 §2: https URL with no query or fragment.
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ValueError("issuer must be an absolute http(s) URL, e.g. https://id.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError("issuer must not contain a query or fragment")
+        return value.rstrip("/")
+
+    @property
+    def issuer_path(self) -> str:
+        return urlsplit(self.issuer).path
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'keystead.db'}"
+
+    def url(self, path: str) -> str:
+        """An absolute URL under the issuer: every URL keystead emits is built here."""
+        return self.issuer + path
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = os.environ.get("KEYSTEAD_CONFIG")
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,221 @@
+"""The one error type and the error catalog.
+
+Every error keystead returns is raised as ``OAuthError(catalog_id, description)``. The catalog
+entry fixes the RFC error code and HTTP status; the description says precisely what was wrong
+in this request and how to fix it. Errors never render themselves: ``web/render.py`` decides
+how an error travels (JSON, redirect in the response mode, HTML page, WWW-Authenticate).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    id: str
+    error: str  # the RFC error code
+    status: int
+    title: str
+    causes: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+
+
+def _e(
+    id: str, error: str, status: int, title: str, causes: tuple[str, ...], fixes: tuple[str, ...]
+) -> CatalogEntry:
+    return CatalogEntry(id, error, status, title, causes, fixes)
+
+
+_ENTRIES = (
+    # --- malformed requests (RFC 6749 §4.1.2.1, §5.2) ---
+    _e("request-duplicate-parameter", "invalid_request", 400, "A parameter was sent twice",
+       ("The client library or your code appends a parameter that is already present.",),
+       ("Send each OAuth parameter exactly once (RFC 6749 §3.1).",)),
+    _e("request-missing-parameter", "invalid_request", 400, "A required parameter is missing",
+       ("The request omits a parameter the flow requires.",),
+       ("Add the parameter named in error_description.",)),
+    _e("request-invalid-parameter", "invalid_request", 400, "A parameter has an invalid value",
+       ("A parameter value is malformed or not one of the allowed values.",),
+       ("Correct the parameter named in error_description.",)),
+    _e("request-content-type", "invalid_request", 400, "Wrong request content type",
+       ("The body was not sent as application/x-www-form-urlencoded.",),
+       ("Send token endpoint requests as an HTML form body (RFC 6749 §4.1.3).",)),
+    _e("request-object-unsupported", "request_not_supported", 400,
+       "Request objects are not supported",
+       ("The request carries a request parameter (JAR).",),
+       ("Send the authorization parameters as plain query parameters.",)),
+    _e("request-uri-unsupported", "request_uri_not_supported", 400,
+       "request_uri is not supported",
+       ("The request carries a request_uri parameter (PAR/JAR by reference).",),
+       ("Send the authorization parameters as plain query parameters.",)),
+    _e("method-not-allowed", "invalid_request", 405, "HTTP method not allowed",
+       ("The endpoint was called with an HTTP method it does not accept.",),
+       ("Use the method listed in the Allow header.",)),
+    # --- authorization endpoint: before the redirect URI is trusted (error page) ---
+    _e("authorize-client-unknown", "invalid_request", 400, "Unknown client",
+       ("client_id is misspelled, or the client was deleted or registered on another server.",),
+       ("Use the client_id printed by `keystead client create` (see `keystead client list`).",)),
+    _e("redirect-uri-missing", "invalid_request", 400, "redirect_uri is missing",
+       ("The authorization request does not name a redirect_uri.",),
+       ("Send redirect_uri, exactly as registered for the client.",)),
+    _e("redirect-uri-mismatch", "invalid_request", 400, "redirect_uri is not registered",
+       ("The redirect_uri differs from every registered one: scheme, host, port, path, "
+        "trailing slash or query.",),
+       ("Register the exact URI (`keystead client create --redirect-uri ...`) or send one "
+        "of the registered URIs byte for byte (RFC 9700 §2.1: exact matching).",)),
+    # --- authorization endpoint: redirected back to the client ---
+    _e("response-type-unsupported", "unsupported_response_type", 400,
+       "response_type not supported",
+       ("The response_type is unknown or not implemented by this server.",),
+       ("Use a response_type listed in response_types_supported in discovery.",)),
+    _e("response-type-not-allowed", "unauthorized_client", 400,
+       "response_type not allowed for this client",
+       ("The client is not registered for this response_type.",),
+       ("Register it with --response-type, or use one of the client's response types.",)),
+    _e("response-mode-unsupported", "invalid_request", 400, "response_mode not supported",
+       ("The response_mode is unknown or not allowed with this response_type.",),
+       ("Use one of response_modes_supported in discovery.",)),
+    _e("pkce-required", "invalid_request", 400, "PKCE is required",
+       ("The request has no code_challenge; keystead requires PKCE (RFC 9700 §2.1.1).",),
+       ("Send code_challenge=BASE64URL(SHA256(code_verifier)) and "
+        "code_challenge_method=S256; most client libraries have a PKCE switch.",)),
+    _e("pkce-method-unsupported", "invalid_request", 400,
+       "code_challenge_method not supported",
+       ("code_challenge_method is plain or missing (it defaults to plain).",),
+       ("Send code_challenge_method=S256.",)),
+    _e("scope-invalid", "invalid_scope", 400, "No usable scope",
+       ("None of the requested scopes may be granted to this client.",),
+       ("Request scopes the client is registered for (`keystead client show`).",)),
+    _e("prompt-invalid", "invalid_request", 400, "Invalid prompt",
+       ("prompt=none was combined with another value, or an unknown value was sent.",),
+       ("Send prompt=none alone, or any of login, consent, select_account.",)),
+    _e("login-required", "login_required", 400, "The user must log in",
+       ("prompt=none was sent but the user has no valid session.",),
+       ("Retry without prompt=none so the user can log in.",)),
+    _e("consent-required", "consent_required", 400, "The user must consent",
+       ("prompt=none was sent but the user has not approved these scopes for this client.",),
+       ("Retry without prompt=none so the user sees the consent page.",)),
+    _e("access-denied", "access_denied", 400, "The user denied the request",
+       ("The user pressed Deny on the consent page.",),
+       ("Nothing to fix: show the user a way to try again.",)),
+    # --- token endpoint ---
+    _e("grant-type-unsupported", "unsupported_grant_type", 400, "grant_type not supported",
+       ("grant_type is unknown or not implemented.",),
+       ("Use a grant type listed in grant_types_supported in discovery.",)),
+    _e("grant-type-not-allowed", "unauthorized_client", 400, "grant_type not allowed",
+       ("The client is not registered for this grant type.",),
+       ("Register the grant type with --grant-type.",)),
+    _e("client-auth-missing", "invalid_client", 401, "No client authentication",
+       ("The request has neither an Authorization: Basic header nor client_id.",),
+       ("Authenticate as the client with the method it is registered for.",)),
+    _e("client-auth-multiple", "invalid_request", 400, "More than one client auth method",
+       ("The request authenticates with both HTTP Basic and client_secret in the body.",),
+       ("Use exactly one method (RFC 6749 §2.3).",)),
+    _e("client-auth-malformed", "invalid_client", 401, "Malformed client authentication",
+       ("The Authorization header is not valid HTTP Basic.",),
+       ("Send Basic base64(urlencode(client_id) ':' urlencode(client_secret)).",)),
+    _e("client-unknown", "invalid_client", 401, "Client authentication failed",
+       ("client_id is unknown to this server.",),
+       ("Check the client_id; `keystead client list` shows the registered ones.",)),
+    _e("client-auth-method-mismatch", "invalid_client", 401,
+       "Wrong client authentication method",
+       ("The client authenticated with another method than it is registered for.",),
+       ("Use the registered token_endpoint_auth_method (`keystead client show`).",)),
+    _e("client-secret-invalid", "invalid_client", 401, "Client authentication failed",
+       ("The client secret is wrong, or was rotated.",),
+       ("Use the secret printed when the client was created.",)),
+    _e("code-unknown", "invalid_grant", 400, "Unknown authorization code",
+       ("The code is mistyped, truncated, or from another server.",),
+       ("Send the code exactly as received on the redirect URI.",)),
+    _e("code-expired", "invalid_grant", 400, "Authorization code expired",
+       ("The code was redeemed too late (codes live at most 60 seconds by default).",),
+       ("Redeem the code immediately after the redirect.",)),
+    _e("code-replayed", "invalid_grant", 400, "Authorization code already used",
+       ("The code was redeemed before: a retry, a double submit, or an attacker.",),
+       ("Redeem each code once; tokens from the first redemption were revoked "
+        "(RFC 6749 §4.1.2).",)),
+    _e("code-client-mismatch", "invalid_grant", 400, "Code issued to another client",
+       ("The code was issued to a different client_id.",),
+       ("Redeem the code with the client that started the authorization.",)),
+    _e("code-redirect-uri-mismatch", "invalid_grant", 400, "redirect_uri differs",
+       ("The token request's redirect_uri is not identical to the authorization request's.",),
+       ("Send the same redirect_uri as in the authorization request (RFC 6749 §4.1.3).",)),
+    _e("pkce-verifier-missing", "invalid_grant", 400, "code_verifier is missing",
+       ("The code was issued with a code_challenge, but no code_verifier was sent.",),
+       ("Send the code_verifier that produced the code_challenge.",)),
+    _e("pkce-verifier-mismatch", "invalid_grant", 400, "code_verifier does not match",
+       ("SHA-256 of the code_verifier does not equal the code_challenge.",),
+       ("Send the verifier generated for this authorization request.",)),
+    _e("pkce-downgrade", "invalid_grant", 400, "Unexpected code_verifier",
+       ("A code_verifier was sent for a code issued without a code_challenge "
+        "(a PKCE downgrade attempt, RFC 9700 §2.1.1).",),
+       ("Send code_challenge in the authorization request, or no code_verifier.",)),
+    # --- protected resources (RFC 6750) ---
+    _e("token-missing", "invalid_request", 401, "No access token",
+       ("The request has no Authorization: Bearer header.",),
+       ("Send Authorization: Bearer <access_token>.",)),
+    _e("token-invalid", "invalid_token", 401, "Invalid access token",
+       ("The access token is unknown, expired or revoked.",),
+       ("Obtain a new access token.",)),
+    _e("token-insufficient-scope", "insufficient_scope", 403, "Insufficient scope",
+       ("The access token lacks a scope this endpoint needs.",),
+       ("Request the scope named in error_description.",)),
+    # --- login / consent pages ---
+    _e("interaction-invalid", "invalid_request", 400, "This sign-in page expired",
+       ("The sign-in page was open too long, was tampered with, or the cookie was lost.",),
+       ("Go back to the application and start signing in again.",)),
+    _e("csrf-invalid", "invalid_request", 400, "The form could not be verified",
+       ("The form's CSRF token does not match the browser's cookie.",),
+       ("Reload the page and submit the form again; allow cookies for this site.",)),
+    # --- anything else ---
+    _e("server-error", "server_error", 500, "Internal error",
+       ("A bug or an outage; details are in the server log under the correlation id.",),
+       ("Retry later; operators: look up the correlation id in the logs.",)),
+)
+
+CATALOG: dict[str, CatalogEntry] = {entry.id: entry for entry in _ENTRIES}
+
+_NOT_ALLOWED = re.compile(r'[^\x20-\x21\x23-\x5b\x5d-\x7e]')
+
+
+def safe_description(text: str) -> str:
+    """RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E only."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_ALLOWED.sub("'", ascii_text.replace("\n", " ").replace("\\", "/"))
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectTarget:
+    """Where an authorization error may be sent once the redirect_uri is trusted."""
+
+    redirect_uri: str
+    response_mode: str
+    state: str | None
+
+
+class OAuthError(Exception):
+    def __init__(
+        self,
+        catalog_id: str,
+        description: str,
+        *,
+        debug: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        entry = CATALOG[catalog_id]  # KeyError here is a bug: every error must be catalogued
+        self.entry = entry
+        self.catalog_id = catalog_id
+        self.error = entry.error
+        self.status = entry.status
+        self.description = safe_description(description)
+        self.debug = debug  # logged, never sent
+        self.headers = headers or {}
+        self.redirect: RedirectTarget | None = None
+        super().__init__(f"{entry.error} ({catalog_id}): {self.description}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.error, "error_description": self.description}

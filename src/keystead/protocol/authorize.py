@@ -1,0 +1,277 @@
+"""Validate an authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1).
+
+An ordered list of small checks. The order matters and is visible here: the client and its
+redirect_uri are established first, and until then an error is shown on an error page, never
+redirected (RFC 6749 §4.1.2.1, RFC 9700 §4.11). Every error after that point travels back to
+the client in the request's response mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from keystead.errors import OAuthError, RedirectTarget
+from keystead.protocol import pkce, scopes
+from keystead.protocol.request import OAuthRequest
+from keystead.protocol.response import RESPONSE_MODES, default_response_mode
+from keystead.protocol.response_types import RESPONSE_TYPES, normalize_response_type
+from keystead.store.base import Client
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+PROMPT_VALUES = ("none", "login", "consent", "select_account")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    client: Client
+    redirect_uri: str
+    response_type: str
+    response_mode: str
+    scope: tuple[str, ...]  # requested scopes the client may have (RFC 6749 §3.3)
+    state: str | None
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    prompt: frozenset[str]
+    max_age: int | None
+    login_hint: str | None
+    params: dict[str, str]  # the original parameters, carried through login and consent
+
+    @property
+    def target(self) -> RedirectTarget:
+        return RedirectTarget(self.redirect_uri, self.response_mode, self.state)
+
+
+@dataclass
+class _Ctx:
+    req: OAuthRequest
+    provider: Provider
+    client: Client | None = None
+    redirect_uri: str | None = None
+    response_type: str | None = None
+    response_mode: str | None = None
+    scope: tuple[str, ...] = ()
+    prompt: frozenset[str] = field(default_factory=frozenset)
+    max_age: int | None = None
+
+
+async def check_client(ctx: _Ctx) -> None:
+    ctx.req.refuse_duplicates(("client_id", "redirect_uri"))
+    client_id = ctx.req.require("client_id")
+    client = await ctx.provider.get_client(client_id)
+    if client is None:
+        raise OAuthError(
+            "authorize-client-unknown",
+            f"No client is registered with client_id {client_id}.",
+        )
+    ctx.client = client
+
+
+def _describe_mismatch(uri: str, registered: tuple[str, ...]) -> str:
+    """Say how the URI differs from the closest registered one (origins only are disclosed)."""
+    if not registered:
+        return "The client has no registered redirect URIs."
+    sent = urlsplit(uri)
+    origins = sorted({f"{urlsplit(r).scheme}://{urlsplit(r).netloc}" for r in registered})
+    hint = f"Registered redirect URIs are on {', '.join(origins)}."
+    for reg in registered:
+        want = urlsplit(reg)
+        if (want.scheme, want.netloc) == (sent.scheme, sent.netloc):
+            if want.path.rstrip("/") == sent.path.rstrip("/") and want.path != sent.path:
+                return hint + " The path differs only by a trailing slash."
+            if want.path == sent.path:
+                return hint + " The path matches; the query differs."
+            return hint + " The origin matches; the path differs."
+        if want.netloc == sent.netloc:
+            return hint + f" The scheme differs ({sent.scheme} instead of {want.scheme})."
+        if want.hostname == sent.hostname:
+            return hint + " The port differs."
+    return hint
+
+
+async def check_redirect_uri(ctx: _Ctx) -> None:
+    assert ctx.client is not None
+    uri = ctx.req.get("redirect_uri")
+    if uri is None:
+        raise OAuthError(
+            "redirect-uri-missing",
+            "redirect_uri is required (OIDC Core §3.1.2.1); send one of the client's "
+            "registered redirect URIs.",
+        )
+    # RFC 9700 §2.1 / §4.1.3: exact string matching, no patterns.
+    if uri not in ctx.client.redirect_uris:
+        raise OAuthError(
+            "redirect-uri-mismatch",
+            "redirect_uri is not registered for this client. "
+            + _describe_mismatch(uri, ctx.client.redirect_uris),
+        )
+    ctx.redirect_uri = uri
+
+
+async def check_duplicates(ctx: _Ctx) -> None:
+    ctx.req.refuse_duplicates(ctx.req.duplicated)
+
+
+async def check_response_type(ctx: _Ctx) -> None:
+    assert ctx.client is not None
+    raw = ctx.req.require("response_type")
+    response_type = normalize_response_type(raw)
+    registered = {normalize_response_type(r) for r in ctx.client.response_types}
+    if response_type not in RESPONSE_TYPES:
+        supported = ", ".join(sorted(RESPONSE_TYPES))
+        what = "registered for this client but " if response_type in registered else ""
+        raise OAuthError(
+            "response-type-unsupported",
+            f"response_type {raw} is {what}not supported by this server; supported: {supported}.",
+        )
+    if response_type not in registered:
+        raise OAuthError(
+            "response-type-not-allowed",
+            f"This client is not registered for response_type {raw}; its response types are: "
+            f"{', '.join(ctx.client.response_types) or 'none'}.",
+        )
+    ctx.response_type = response_type
+
+
+async def check_response_mode(ctx: _Ctx) -> None:
+    assert ctx.response_type is not None
+    mode = ctx.req.get("response_mode")
+    if mode is None:
+        return
+    if mode not in RESPONSE_MODES:
+        raise OAuthError(
+            "response-mode-unsupported",
+            f"response_mode {mode} is not supported; use one of {', '.join(RESPONSE_MODES)}.",
+        )
+    # Multiple Response Types §2.1: never query for responses that carry tokens.
+    if mode == "query" and default_response_mode(ctx.response_type) != "query":
+        raise OAuthError(
+            "response-mode-unsupported",
+            f"response_mode=query is not allowed with response_type {ctx.response_type}, "
+            "because tokens must not appear in a query string; use fragment or form_post.",
+        )
+    ctx.response_mode = mode
+
+
+async def check_request_objects(ctx: _Ctx) -> None:
+    if ctx.req.get("request") is not None:
+        raise OAuthError(
+            "request-object-unsupported",
+            "The request parameter (request objects) is not supported; send the parameters "
+            "in the query string.",
+        )
+    if ctx.req.get("request_uri") is not None:
+        raise OAuthError(
+            "request-uri-unsupported",
+            "The request_uri parameter is not supported; send the parameters in the query "
+            "string.",
+        )
+
+
+async def check_scope(ctx: _Ctx) -> None:
+    assert ctx.client is not None
+    requested = scopes.parse(ctx.req.get("scope"))
+    for token in requested:
+        if not scopes.is_valid_token(token):
+            raise OAuthError(
+                "request-invalid-parameter",
+                "scope contains characters RFC 6749 §3.3 does not allow.",
+            )
+    granted = scopes.allowed(requested, ctx.client.scope)
+    if requested and not granted:
+        raise OAuthError(
+            "scope-invalid",
+            f"None of the requested scopes ({' '.join(requested)}) may be granted to this "
+            f"client; it may request: {ctx.client.scope or 'nothing'}.",
+        )
+    ctx.scope = granted
+
+
+async def check_pkce(ctx: _Ctx) -> None:
+    assert ctx.client is not None
+    # RFC 9700 §2.1.1: PKCE required; public clients can never be exempted.
+    required = ctx.client.require_pkce or ctx.client.is_public
+    pkce.check_challenge(
+        ctx.req.get("code_challenge"), ctx.req.get("code_challenge_method"), required
+    )
+
+
+async def check_prompt(ctx: _Ctx) -> None:
+    values = frozenset((ctx.req.get("prompt") or "").split())
+    unknown = values.difference(PROMPT_VALUES)
+    if unknown:
+        raise OAuthError(
+            "prompt-invalid",
+            f"prompt value {sorted(unknown)[0]} is unknown; use none, login, consent or "
+            "select_account.",
+        )
+    # OIDC Core §3.1.2.1: none must not be combined with any other value.
+    if "none" in values and len(values) > 1:
+        raise OAuthError(
+            "prompt-invalid", "prompt=none cannot be combined with other prompt values."
+        )
+    ctx.prompt = values
+
+
+async def check_max_age(ctx: _Ctx) -> None:
+    raw = ctx.req.get("max_age")
+    if raw is None:
+        return
+    if not raw.isdigit():
+        raise OAuthError(
+            "request-invalid-parameter",
+            "max_age must be a non-negative integer number of seconds.",
+        )
+    ctx.max_age = int(raw)
+
+
+Check = Callable[[_Ctx], Awaitable[None]]
+
+# Until REDIRECT_TRUSTED_AFTER checks have passed, errors are shown on a page.
+CHECKS: tuple[Check, ...] = (
+    check_client,
+    check_redirect_uri,
+    check_response_type,
+    check_response_mode,
+    check_duplicates,
+    check_request_objects,
+    check_scope,
+    check_pkce,
+    check_prompt,
+    check_max_age,
+)
+REDIRECT_TRUSTED_AFTER = 2
+
+
+async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationRequest:
+    ctx = _Ctx(req, provider)
+    for index, check in enumerate(CHECKS):
+        try:
+            await check(ctx)
+        except OAuthError as err:
+            if index >= REDIRECT_TRUSTED_AFTER and ctx.redirect_uri is not None:
+                response_type = normalize_response_type(req.get("response_type") or "code")
+                mode = ctx.response_mode or default_response_mode(response_type)
+                err.redirect = RedirectTarget(ctx.redirect_uri, mode, req.get("state"))
+            raise
+    assert ctx.client and ctx.redirect_uri and ctx.response_type
+    return AuthorizationRequest(
+        client=ctx.client,
+        redirect_uri=ctx.redirect_uri,
+        response_type=ctx.response_type,
+        response_mode=ctx.response_mode or default_response_mode(ctx.response_type),
+        scope=ctx.scope,
+        state=req.get("state"),
+        nonce=req.get("nonce"),
+        code_challenge=req.get("code_challenge"),
+        code_challenge_method=req.get("code_challenge_method"),
+        prompt=ctx.prompt,
+        max_age=ctx.max_age,
+        login_hint=req.get("login_hint"),
+        params=dict(req.params),
+    )

@@ -1,0 +1,49 @@
+"""Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2), derived from the dispatch tables
+so it can never advertise what is not implemented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keystead.config import Settings
+from keystead.jose.keys import SUPPORTED_ALGS
+from keystead.protocol import pkce, scopes
+from keystead.protocol.client_auth import CLIENT_AUTH_METHODS
+from keystead.protocol.grants import GRANTS
+from keystead.protocol.response import RESPONSE_MODES
+from keystead.protocol.response_types import RESPONSE_TYPES
+
+ENDPOINTS = {
+    "authorization_endpoint": "/authorize",
+    "token_endpoint": "/token",
+    "userinfo_endpoint": "/userinfo",
+    "jwks_uri": "/jwks",
+}
+
+
+def metadata(settings: Settings) -> dict[str, Any]:
+    url = settings.url
+    claims = sorted({c for names in scopes.SCOPE_CLAIMS.values() for c in names} | {
+        "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr",
+    })
+    return {
+        "issuer": settings.issuer,
+        **{name: url(path) for name, path in ENDPOINTS.items()},
+        "scopes_supported": list(scopes.SCOPES_SUPPORTED),
+        "response_types_supported": list(RESPONSE_TYPES),
+        "response_modes_supported": list(RESPONSE_MODES),
+        "grant_types_supported": list(GRANTS),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "code_challenge_methods_supported": list(pkce.METHODS_SUPPORTED),
+        "claims_supported": claims,
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
+        "claim_types_supported": ["normal"],
+        "ui_locales_supported": ["en"],
+    }

@@ -1,0 +1,13 @@
+"""Grant types, dispatched by table. Each module declares GRANT_TYPE, PARAMETERS and
+``async def handle(req, client, provider)``; discovery derives grant_types_supported from here.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from keystead.protocol.grants import authorization_code
+
+GRANTS: dict[str, ModuleType] = {
+    module.GRANT_TYPE: module for module in (authorization_code,)
+}

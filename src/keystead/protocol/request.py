@@ -1,0 +1,83 @@
+"""The framework-free request the protocol layer sees (web/ builds it from Starlette)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote_plus
+
+from keystead.errors import OAuthError
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthRequest:
+    method: str
+    params: Mapping[str, str]
+    duplicated: frozenset[str] = frozenset()
+    authorization: str | None = None  # the raw Authorization header
+    remote_addr: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        # RFC 6749 §3.1: parameters sent without a value are treated as omitted.
+        value = self.params.get(name)
+        return value if value else None
+
+    def require(self, name: str, why: str = "") -> str:
+        value = self.get(name)
+        if value is None:
+            raise OAuthError(
+                "request-missing-parameter",
+                f"The {name} parameter is required{why}.",
+            )
+        return value
+
+    def refuse_duplicates(self, names: Iterable[str]) -> None:
+        # RFC 6749 §3.1: request parameters MUST NOT be included more than once.
+        for name in sorted(self.duplicated.intersection(names)):
+            raise OAuthError(
+                "request-duplicate-parameter",
+                f"The {name} parameter was sent more than once; send it exactly once.",
+            )
+
+    def basic_credentials(self) -> tuple[str, str] | None:
+        """(client_id, client_secret) from ``Authorization: Basic``; None if absent.
+
+        RFC 6749 §2.3.1: both parts are form-urlencoded before base64 encoding.
+        """
+        header = self.authorization
+        if header is None or not header[:6].lower() == "basic ":
+            return None
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        client_id, sep, secret = decoded.partition(":")
+        if not sep or not client_id:
+            raise OAuthError(
+                "client-auth-malformed",
+                "The Authorization header is not valid HTTP Basic: expected "
+                "base64(client_id:client_secret).",
+                headers={"WWW-Authenticate": 'Basic realm="keystead"'},
+            )
+        return unquote_plus(client_id), unquote_plus(secret)
+
+    def bearer_token(self) -> str | None:
+        header = self.authorization
+        if header is None or not header[:7].lower() == "bearer ":
+            return None
+        return header[7:].strip() or None
+
+
+def parse_params(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], frozenset[str]]:
+    """Collect parameters, remembering which names appeared more than once."""
+    params: dict[str, str] = {}
+    duplicated: set[str] = set()
+    for name, value in pairs:
+        if name in params:
+            duplicated.add(name)
+        else:
+            params[name] = value
+    return params, frozenset(duplicated)

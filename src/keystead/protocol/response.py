@@ -1,0 +1,64 @@
+"""Authorization responses in their response mode (RFC 6749 §4.1.2, OAuth 2.0 Multiple
+Response Type Encoding Practices, OAuth 2.0 Form Post Response Mode), with ``iss`` (RFC 9207).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from keystead.errors import OAuthError, RedirectTarget
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationResponse:
+    redirect_uri: str
+    response_mode: str
+    params: dict[str, str]
+
+
+def default_response_mode(response_type: str) -> str:
+    # Multiple Response Types §2.1: query for code and none, fragment when tokens are returned.
+    return "query" if response_type in ("code", "none") else "fragment"
+
+
+def _query(redirect_uri: str, params: dict[str, str]) -> str:
+    # RFC 6749 §3.1.2: keep the registered query component, add ours to it.
+    parts = urlsplit(redirect_uri)
+    query = "&".join(p for p in (parts.query, urlencode(params)) if p)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def _fragment(redirect_uri: str, params: dict[str, str]) -> str:
+    parts = urlsplit(redirect_uri)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, urlencode(params)))
+
+
+def _form_post(redirect_uri: str, params: dict[str, str]) -> str:
+    return redirect_uri  # web/ renders the auto-submitting form to this action
+
+
+# response_mode -> how the parameters are attached; None-returning modes are rendered as pages.
+RESPONSE_MODES: dict[str, Callable[[str, dict[str, str]], str]] = {
+    "query": _query,
+    "fragment": _fragment,
+    "form_post": _form_post,
+}
+
+
+def success(target: RedirectTarget, issuer: str, params: dict[str, str]) -> AuthorizationResponse:
+    out = dict(params)
+    if target.state is not None:
+        out["state"] = target.state
+    out["iss"] = issuer  # RFC 9207 §2
+    return AuthorizationResponse(target.redirect_uri, target.response_mode, out)
+
+
+def error(err: OAuthError, issuer: str) -> AuthorizationResponse:
+    assert err.redirect is not None
+    return success(err.redirect, issuer, err.to_dict())
+
+
+def location(response: AuthorizationResponse) -> str:
+    return RESPONSE_MODES[response.response_mode](response.redirect_uri, response.params)

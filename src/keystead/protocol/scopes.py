@@ -1,0 +1,54 @@
+"""Scopes (RFC 6749 §3.3) and the OpenID Connect standard claims they map to (OIDC Core §5.4)."""
+
+from __future__ import annotations
+
+import re
+
+# OIDC Core §5.4: claims requested by each scope.
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "openid": ("sub",),
+    "profile": (
+        "name", "given_name", "family_name", "preferred_username", "updated_at",
+    ),
+    "email": ("email", "email_verified"),
+}
+OFFLINE_ACCESS = "offline_access"
+SCOPES_SUPPORTED = ("openid", "profile", "email", OFFLINE_ACCESS)
+
+# Words shown on the consent page.
+DESCRIPTIONS: dict[str, str] = {
+    "openid": "Sign you in with your account",
+    "profile": "See your name and username",
+    "email": "See your email address",
+    OFFLINE_ACCESS: "Stay connected when you are not using it",
+}
+
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+
+
+def parse(scope: str | None) -> tuple[str, ...]:
+    """Split a scope string, keeping order and dropping repeats."""
+    seen: dict[str, None] = {}
+    for token in (scope or "").split(" "):
+        if token:
+            seen[token] = None
+    return tuple(seen)
+
+
+def is_valid_token(token: str) -> bool:
+    return bool(_SCOPE_TOKEN.match(token))
+
+
+def join(scopes: tuple[str, ...] | list[str]) -> str:
+    return " ".join(scopes)
+
+
+def allowed(requested: tuple[str, ...], client_scope: str) -> tuple[str, ...]:
+    """RFC 6749 §3.3: the server may grant fewer scopes than requested."""
+    permitted = set(parse(client_scope))
+    return tuple(s for s in requested if s in permitted)
+
+
+def describe(scope: str) -> str:
+    return DESCRIPTIONS.get(scope, f"Access {scope}")

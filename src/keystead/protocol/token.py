@@ -1,0 +1,46 @@
+"""The token endpoint (RFC 6749 §3.2): authenticate the client, dispatch to the grant."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from keystead.errors import OAuthError
+from keystead.protocol.client_auth import authenticate_client
+from keystead.protocol.grants import GRANTS
+from keystead.protocol.request import OAuthRequest
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+_COMMON = ("grant_type", "client_id", "client_secret", "scope")
+
+
+async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
+    req.refuse_duplicates(("grant_type",))
+    grant_type = req.require("grant_type")
+    grant = GRANTS.get(grant_type)
+    if grant is None:
+        raise OAuthError(
+            "grant-type-unsupported",
+            f"grant_type {grant_type} is not supported; supported: {', '.join(GRANTS)}.",
+        )
+    # Only the parameters this grant declares reach it; duplicates among them are refused.
+    declared = (*_COMMON, *grant.PARAMETERS)
+    req.refuse_duplicates(declared)
+    params = {name: value for name, value in req.params.items() if name in declared}
+    req = OAuthRequest(
+        method=req.method,
+        params=params,
+        authorization=req.authorization,
+        remote_addr=req.remote_addr,
+        headers=req.headers,
+    )
+    client = await authenticate_client(req, provider.get_client)
+    if grant_type not in client.grant_types:
+        raise OAuthError(
+            "grant-type-not-allowed",
+            f"This client is not registered for grant_type {grant_type}; its grant types are: "
+            f"{', '.join(client.grant_types) or 'none'}.",
+        )
+    result: dict[str, Any] = await grant.handle(req, client, provider)
+    return result

@@ -1,0 +1,61 @@
+"""The UserInfo endpoint (OIDC Core §5.3), protected by a Bearer token (RFC 6750)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from keystead.errors import OAuthError
+from keystead.protocol import scopes
+from keystead.protocol.claims import user_claims
+from keystead.protocol.request import OAuthRequest
+from keystead.protocol.tokens import lookup_access_token
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+
+def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
+    # RFC 6750 §3: WWW-Authenticate on every error of a protected resource.
+    value = 'Bearer realm="keystead"'
+    if error:
+        value += f', error="{error}"'
+    if description:
+        value += f', error_description="{description}"'
+    return {"WWW-Authenticate": value}
+
+
+async def userinfo(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
+    value = req.bearer_token()
+    if value is None:
+        if req.get("access_token") is not None:
+            raise OAuthError(
+                "token-missing",
+                "Send the access token in the Authorization: Bearer header, not as a parameter.",
+                headers=_challenge("invalid_request"),
+            )
+        raise OAuthError(
+            "token-missing",
+            "No access token: send Authorization: Bearer <access_token>.",
+            headers=_challenge(),
+        )
+    token = await lookup_access_token(provider, value)
+    if token is None:
+        description = "The access token is unknown, expired or revoked."
+        raise OAuthError(
+            "token-invalid", description, headers=_challenge("invalid_token", description)
+        )
+    granted = scopes.parse(token.scope)
+    if "openid" not in granted:
+        description = "The access token was not granted the openid scope."
+        raise OAuthError(
+            "token-insufficient-scope",
+            description,
+            headers=_challenge("insufficient_scope", description),
+        )
+    user = await provider.store.users.get(token.sub)
+    if user is None:
+        description = "The user of this access token no longer exists."
+        raise OAuthError(
+            "token-invalid", description, headers=_challenge("invalid_token", description)
+        )
+    return user_claims(user, granted)

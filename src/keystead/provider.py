@@ -1,0 +1,89 @@
+"""The Provider: the explicit context passed to every protocol function.
+
+It carries settings, the store, the key ring, the clock and the password hasher, and owns the
+small caches that keep hot endpoints off the database: clients and keys are re-read at most
+every ``settings.cache_ttl`` seconds (several processes and the CLI write the same database).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from keystead.accounts.passwords import PasswordHasher
+from keystead.config import Settings
+from keystead.events import Events
+from keystead.jose.kek import KeyEncryptor
+from keystead.jose.keys import KeyRing
+from keystead.store.base import Client, Store
+
+
+def system_clock() -> int:
+    return int(time.time())
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Cached(Generic[T]):
+    value: T
+    loaded_at: float
+
+
+@dataclass
+class Provider:
+    settings: Settings
+    store: Store
+    kek: KeyEncryptor
+    clock: Callable[[], int] = system_clock
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    events: Events = field(default_factory=Events)
+    _clients: dict[str, _Cached[Client | None]] = field(default_factory=dict)
+    _keyring: _Cached[KeyRing] | None = None
+    _keys_fingerprint: tuple[tuple[str, int, int | None], ...] = ()
+    _jwks: tuple[int, bytes] | None = None  # (computed_at, serialized JWKS)
+
+    def now(self) -> int:
+        return self.clock()
+
+    async def get_client(self, client_id: str) -> Client | None:
+        """The client, cached for at most ``cache_ttl`` seconds (misses too)."""
+        cached = self._clients.get(client_id)
+        mono = time.monotonic()
+        if cached is not None and mono - cached.loaded_at < self.settings.cache_ttl:
+            return cached.value
+        client = await self.store.clients.get(client_id)
+        if len(self._clients) > 10_000:  # bound memory against client_id spraying
+            self._clients.clear()
+        self._clients[client_id] = _Cached(client, mono)
+        return client
+
+    def forget_client(self, client_id: str) -> None:
+        self._clients.pop(client_id, None)
+
+    async def keyring(self) -> KeyRing:
+        mono = time.monotonic()
+        if self._keyring is not None and mono - self._keyring.loaded_at < self.settings.cache_ttl:
+            return self._keyring.value
+        stored = await self.store.keys.list()
+        fingerprint = tuple(sorted((k.kid, k.activate_at, k.retire_at) for k in stored))
+        if self._keyring is None or fingerprint != self._keys_fingerprint:
+            ring = KeyRing.load(stored, self.kek)
+            self._keys_fingerprint = fingerprint
+            self._jwks = None
+        else:
+            ring = self._keyring.value
+        self._keyring = _Cached(ring, mono)
+        return ring
+
+    async def jwks_bytes(self) -> bytes:
+        """The serialized JWKS, recomputed when keys change or once a minute (retirement)."""
+        ring = await self.keyring()
+        now = self.now()
+        if self._jwks is None or now - self._jwks[0] >= 60:
+            self._jwks = (now, json.dumps(ring.jwks(now), separators=(",", ":")).encode())
+        return self._jwks[1]

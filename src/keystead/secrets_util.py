@@ -1,0 +1,25 @@
+"""Random values and their at-rest hashes.
+
+Codes, tokens, session cookies and client secrets are 256-bit random values, so a plain
+SHA-256 is enough to store them (no slow hash needed); only the hash is ever stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def random_token(nbytes: int = 32) -> str:
+    """A URL-safe random value with ``nbytes`` bytes (256 bits by default) of entropy."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def matches_hash(value: str, expected_hash: str) -> bool:
+    """Constant-time comparison of a presented value against a stored hash."""
+    return hmac.compare_digest(sha256_hex(value), expected_hash)

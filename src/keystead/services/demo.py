@@ -1,0 +1,59 @@
+"""Demo data for the development quickstart only (`keystead serve --demo`).
+
+Never created silently: only the --demo flag calls this. Each start gives the demo client a
+new secret and the demo user a new password (only hashes are stored, so they are printed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keystead.provider import Provider
+from keystead.secrets_util import random_token
+from keystead.services.clients import ClientSpec, create_client
+from keystead.services.users import create_user, set_password
+
+DEMO_CLIENT_ID = "demo-app"
+DEMO_USERNAME = "demo"
+DEMO_CALLBACK = "/demo/callback"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoData:
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    username: str
+    password: str
+
+
+async def ensure_demo(provider: Provider) -> DemoData:
+    store = provider.store
+    now = provider.now()
+    redirect_uri = provider.settings.url(DEMO_CALLBACK)
+    await store.clients.delete(DEMO_CLIENT_ID)
+    _, secret = await create_client(
+        store,
+        ClientSpec(
+            client_id=DEMO_CLIENT_ID,
+            client_name="keystead demo app",
+            redirect_uris=[redirect_uri, "http://127.0.0.1:9000/callback"],
+            grant_types=["authorization_code"],
+            response_types=["code"],
+            scope="openid profile email offline_access",
+            token_endpoint_auth_method="client_secret_basic",
+        ),
+        now,
+    )
+    assert secret is not None
+    provider.forget_client(DEMO_CLIENT_ID)
+    password = random_token(9)
+    if await store.users.get_by_username(DEMO_USERNAME) is None:
+        await create_user(
+            store, provider.hasher, DEMO_USERNAME, password, now=now,
+            email="demo@example.com", email_verified=True, name="Demo User",
+            given_name="Demo", family_name="User",
+        )
+    else:
+        await set_password(store, provider.hasher, DEMO_USERNAME, password, now=now)
+    return DemoData(DEMO_CLIENT_ID, secret, redirect_uri, DEMO_USERNAME, password)

@@ -1,0 +1,208 @@
+"""Storage interfaces, one small Protocol per concern, and the plain dataclasses they return.
+
+Protocol code depends only on this module. Implementations: ``store/memory.py`` (unit tests)
+and ``store/sql/`` (SQLAlchemy 2: SQLite by default, PostgreSQL). Every secret-bearing value
+(codes, tokens, session cookies, client secrets) is stored only as a SHA-256 hash: the
+``*_hash`` fields below never hold the clear value. All timestamps are integer UNIX seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    client_id: str
+    client_name: str
+    redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    response_types: tuple[str, ...]
+    scope: str  # space-separated scopes the client may be granted
+    token_endpoint_auth_method: str  # client_secret_basic | client_secret_post | none | ...
+    client_secret_hash: str | None = None  # SHA-256 hex of the secret; None for public clients
+    require_pkce: bool = True
+    skip_consent: bool = False  # first-party client: consent is implied
+    id_token_signed_response_alg: str = "RS256"  # OIDC Registration §2 default
+    application_type: str = "web"
+    created_at: int = 0
+    # Any other RFC 7591 metadata, kept verbatim for later features.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    sub: str  # stable opaque identifier, never the username or email
+    username: str
+    password_hash: str
+    email: str | None = None
+    email_verified: bool = False
+    name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    created_at: int = 0
+    updated_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a user granted a client in one authorization; codes and tokens belong to one grant.
+
+    Revoking the grant revokes every token issued under it (code replay, RFC 6749 §4.1.2).
+    """
+
+    grant_id: str
+    client_id: str
+    sub: str
+    scope: str
+    created_at: int
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    code_hash: str
+    grant_id: str
+    client_id: str
+    sub: str
+    redirect_uri: str
+    scope: str
+    expires_at: int
+    created_at: int
+    auth_time: int
+    sid: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    consumed_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token_hash: str
+    grant_id: str
+    client_id: str
+    sub: str
+    scope: str
+    expires_at: int
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """An SSO session. ``session_hash`` is the hash of the cookie value; ``sid`` is public."""
+
+    session_hash: str
+    sid: str
+    sub: str
+    auth_time: int
+    created_at: int
+    last_active_at: int
+    expires_at: int  # absolute lifetime end
+    amr: tuple[str, ...] = ("pwd",)
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    sub: str
+    client_id: str
+    scope: str  # every scope the user has approved for this client
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """A signing key. ``private_jwk_enc`` is the private JWK encrypted with the key-encryption key."""
+
+    kid: str
+    alg: str
+    public_jwk: dict[str, Any]
+    private_jwk_enc: str
+    created_at: int
+    activate_at: int  # signs from this time on (published before, so caches learn it first)
+    retire_at: int | None = None  # stops being published at this time
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleState:
+    key: str
+    failures: int
+    last_failure_at: int
+
+
+class DuplicateError(ValueError):
+    """Raised by ``add`` when the unique key (client_id, username, kid ...) already exists."""
+
+
+class ClientStore(Protocol):
+    async def add(self, client: Client) -> None: ...  # DuplicateError if the client_id exists
+    async def get(self, client_id: str) -> Client | None: ...
+    async def list(self) -> list[Client]: ...
+    async def delete(self, client_id: str) -> bool: ...
+
+
+class UserStore(Protocol):
+    async def add(self, user: User) -> None: ...  # DuplicateError if the username is taken
+    async def get(self, sub: str) -> User | None: ...
+    async def get_by_username(self, username: str) -> User | None: ...
+    async def list(self) -> list[User]: ...
+    async def set_password(self, sub: str, password_hash: str, now: int) -> bool: ...
+
+
+class GrantStore(Protocol):
+    async def add_grant(self, grant: Grant) -> None: ...
+    async def revoke_grant(self, grant_id: str, now: int) -> None: ...
+    async def add_code(self, code: AuthorizationCode) -> None: ...
+    async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
+        """Mark the code consumed and return it — only for the one caller that consumed it.
+
+        RFC 6749 §4.1.2: single use. Atomic even across processes.
+        """
+        ...
+
+    async def get_code(self, code_hash: str) -> AuthorizationCode | None: ...
+    async def add_access_token(self, token: AccessToken) -> None: ...
+    async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
+        """The token and its grant (one round-trip); None if unknown."""
+        ...
+
+
+class SessionStore(Protocol):
+    async def add(self, session: Session) -> None: ...
+    async def get(self, session_hash: str) -> Session | None: ...
+    async def touch(self, session_hash: str, now: int) -> None: ...
+    async def delete(self, session_hash: str) -> None: ...
+
+
+class ConsentStore(Protocol):
+    async def get(self, sub: str, client_id: str) -> Consent | None: ...
+    async def put(self, consent: Consent) -> None: ...  # insert or replace
+
+
+class KeyStore(Protocol):
+    async def list(self) -> list[StoredKey]: ...
+    async def add(self, key: StoredKey) -> None: ...
+    async def set_retire_at(self, kid: str, retire_at: int | None) -> None: ...
+
+
+class ThrottleStore(Protocol):
+    async def get(self, key: str) -> ThrottleState | None: ...
+    async def record_failure(self, key: str, now: int) -> ThrottleState: ...
+    async def reset(self, key: str) -> None: ...
+
+
+class Store(Protocol):
+    clients: ClientStore
+    users: UserStore
+    grants: GrantStore
+    sessions: SessionStore
+    consents: ConsentStore
+    keys: KeyStore
+    throttle: ThrottleStore
+
+    async def close(self) -> None: ...

@@ -1,0 +1,254 @@
+"""In-memory store for protocol unit tests: the same Protocols and behaviour as ``store/sql``.
+
+Plain dicts, no locks: nothing below awaits between reading and writing, so each method is
+atomic on one event loop (the single-use ``consume_code`` included). The dataclasses are
+frozen; the few mutable fields (``Client.extra``, ``StoredKey.public_jwk``) are copied on the
+way in and out, so callers cannot change stored state by accident, as with SQL.
+``tests/store/test_contract.py`` runs the same suite against both implementations.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from keystead.store.base import (
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    ClientStore,
+    Consent,
+    ConsentStore,
+    DuplicateError,
+    Grant,
+    GrantStore,
+    KeyStore,
+    Session,
+    SessionStore,
+    StoredKey,
+    ThrottleState,
+    ThrottleStore,
+    User,
+    UserStore,
+)
+
+
+def _copy_client(client: Client) -> Client:
+    return dataclasses.replace(client, extra=copy.deepcopy(client.extra))
+
+
+def _copy_key(key: StoredKey) -> StoredKey:
+    return dataclasses.replace(key, public_jwk=copy.deepcopy(key.public_jwk))
+
+
+class MemoryClientStore:
+    def __init__(
+        self, clients: dict[str, Client], on_delete: Sequence[Callable[[str], None]]
+    ) -> None:
+        self._clients = clients
+        self._on_delete = on_delete
+
+    async def add(self, client: Client) -> None:
+        if client.client_id in self._clients:
+            raise DuplicateError(f"client_id {client.client_id!r} already exists")
+        self._clients[client.client_id] = _copy_client(client)
+
+    async def get(self, client_id: str) -> Client | None:
+        client = self._clients.get(client_id)
+        return None if client is None else _copy_client(client)
+
+    async def list(self) -> list[Client]:
+        ordered = sorted(self._clients.values(), key=lambda c: (c.created_at, c.client_id))
+        return [_copy_client(c) for c in ordered]
+
+    async def delete(self, client_id: str) -> bool:
+        if self._clients.pop(client_id, None) is None:
+            return False
+        # As SQL's ON DELETE CASCADE: grants (with their codes and tokens) and consents go too.
+        for cascade in self._on_delete:
+            cascade(client_id)
+        return True
+
+
+class MemoryUserStore:
+    def __init__(self) -> None:
+        self._users: dict[str, User] = {}
+        self._by_username: dict[str, str] = {}  # username -> sub
+
+    async def add(self, user: User) -> None:
+        if user.sub in self._users:
+            raise DuplicateError(f"sub {user.sub!r} already exists")
+        if user.username in self._by_username:
+            raise DuplicateError(f"user {user.username!r} already exists")
+        self._users[user.sub] = user
+        self._by_username[user.username] = user.sub
+
+    async def get(self, sub: str) -> User | None:
+        return self._users.get(sub)
+
+    async def get_by_username(self, username: str) -> User | None:
+        sub = self._by_username.get(username)
+        return None if sub is None else self._users[sub]
+
+    async def list(self) -> list[User]:
+        return sorted(self._users.values(), key=lambda u: (u.created_at, u.sub))
+
+    async def set_password(self, sub: str, password_hash: str, now: int) -> bool:
+        user = self._users.get(sub)
+        if user is None:
+            return False
+        self._users[sub] = dataclasses.replace(user, password_hash=password_hash, updated_at=now)
+        return True
+
+
+class MemoryGrantStore:
+    def __init__(self, clients: dict[str, Client]) -> None:
+        self._clients = clients  # read only, for the foreign key check
+        self._grants: dict[str, Grant] = {}
+        self._codes: dict[str, AuthorizationCode] = {}
+        self._tokens: dict[str, AccessToken] = {}
+
+    async def add_grant(self, grant: Grant) -> None:
+        if grant.grant_id in self._grants:
+            raise DuplicateError(f"grant {grant.grant_id!r} already exists")
+        if grant.client_id not in self._clients:
+            raise LookupError(f"grant {grant.grant_id!r}: referenced row does not exist")
+        self._grants[grant.grant_id] = grant
+
+    async def revoke_grant(self, grant_id: str, now: int) -> None:
+        grant = self._grants.get(grant_id)
+        if grant is not None and grant.revoked_at is None:  # the first revocation time is kept
+            self._grants[grant_id] = dataclasses.replace(grant, revoked_at=now)
+
+    async def add_code(self, code: AuthorizationCode) -> None:
+        if code.code_hash in self._codes:
+            raise DuplicateError("authorization code already exists")
+        if code.grant_id not in self._grants:
+            raise LookupError("authorization code: referenced row does not exist")
+        self._codes[code.code_hash] = code
+
+    async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
+        # RFC 6749 §4.1.2: the code is single use. No await between the check and the write.
+        code = self._codes.get(code_hash)
+        if code is None or code.consumed_at is not None:
+            return None
+        consumed = dataclasses.replace(code, consumed_at=now)
+        self._codes[code_hash] = consumed
+        return consumed
+
+    async def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        return self._codes.get(code_hash)
+
+    async def add_access_token(self, token: AccessToken) -> None:
+        if token.token_hash in self._tokens:
+            raise DuplicateError("access token already exists")
+        if token.grant_id not in self._grants:
+            raise LookupError("access token: referenced row does not exist")
+        self._tokens[token.token_hash] = token
+
+    async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
+        token = self._tokens.get(token_hash)
+        if token is None:
+            return None
+        return token, self._grants[token.grant_id]
+
+    def delete_client(self, client_id: str) -> None:
+        doomed = {g.grant_id for g in self._grants.values() if g.client_id == client_id}
+        self._grants = {k: g for k, g in self._grants.items() if k not in doomed}
+        self._codes = {k: c for k, c in self._codes.items() if c.grant_id not in doomed}
+        self._tokens = {k: t for k, t in self._tokens.items() if t.grant_id not in doomed}
+
+
+class MemorySessionStore:
+    def __init__(self) -> None:
+        self._sessions: dict[str, Session] = {}
+
+    async def add(self, session: Session) -> None:
+        if session.session_hash in self._sessions:
+            raise DuplicateError("session already exists")
+        self._sessions[session.session_hash] = session
+
+    async def get(self, session_hash: str) -> Session | None:
+        return self._sessions.get(session_hash)
+
+    async def touch(self, session_hash: str, now: int) -> None:
+        session = self._sessions.get(session_hash)
+        if session is not None:
+            self._sessions[session_hash] = dataclasses.replace(session, last_active_at=now)
+
+    async def delete(self, session_hash: str) -> None:
+        self._sessions.pop(session_hash, None)
+
+
+class MemoryConsentStore:
+    def __init__(self, clients: dict[str, Client]) -> None:
+        self._clients = clients  # read only, for the foreign key check
+        self._consents: dict[tuple[str, str], Consent] = {}
+
+    async def get(self, sub: str, client_id: str) -> Consent | None:
+        return self._consents.get((sub, client_id))
+
+    async def put(self, consent: Consent) -> None:
+        if consent.client_id not in self._clients:
+            raise LookupError(f"client_id {consent.client_id!r} does not exist")
+        self._consents[(consent.sub, consent.client_id)] = consent
+
+    def delete_client(self, client_id: str) -> None:
+        self._consents = {k: c for k, c in self._consents.items() if c.client_id != client_id}
+
+
+class MemoryKeyStore:
+    def __init__(self) -> None:
+        self._keys: dict[str, StoredKey] = {}
+
+    async def list(self) -> list[StoredKey]:
+        ordered = sorted(self._keys.values(), key=lambda k: (k.created_at, k.kid))
+        return [_copy_key(k) for k in ordered]
+
+    async def add(self, key: StoredKey) -> None:
+        if key.kid in self._keys:
+            raise DuplicateError(f"kid {key.kid!r} already exists")
+        self._keys[key.kid] = _copy_key(key)
+
+    async def set_retire_at(self, kid: str, retire_at: int | None) -> None:
+        key = self._keys.get(kid)
+        if key is not None:
+            self._keys[kid] = dataclasses.replace(key, retire_at=retire_at)
+
+
+class MemoryThrottleStore:
+    def __init__(self) -> None:
+        self._states: dict[str, ThrottleState] = {}
+
+    async def get(self, key: str) -> ThrottleState | None:
+        return self._states.get(key)
+
+    async def record_failure(self, key: str, now: int) -> ThrottleState:
+        state = self._states.get(key)
+        failures = 1 if state is None else state.failures + 1
+        self._states[key] = ThrottleState(key=key, failures=failures, last_failure_at=now)
+        return self._states[key]
+
+    async def reset(self, key: str) -> None:
+        self._states.pop(key, None)
+
+
+class MemoryStore:
+    """The ``Store`` in plain dicts. State lives as long as the object."""
+
+    def __init__(self) -> None:
+        clients: dict[str, Client] = {}
+        grants = MemoryGrantStore(clients)
+        consents = MemoryConsentStore(clients)
+        on_delete = (grants.delete_client, consents.delete_client)
+        self.clients: ClientStore = MemoryClientStore(clients, on_delete)
+        self.users: UserStore = MemoryUserStore()
+        self.grants: GrantStore = grants
+        self.sessions: SessionStore = MemorySessionStore()
+        self.consents: ConsentStore = consents
+        self.keys: KeyStore = MemoryKeyStore()
+        self.throttle: ThrottleStore = MemoryThrottleStore()
+
+    async def close(self) -> None:
+        return None

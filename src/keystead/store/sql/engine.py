@@ -1,0 +1,60 @@
+"""Engine creation: database URLs, SQLite connection pragmas, and ``open_store``."""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from keystead.store.sql.store import SqlStore
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def default_sqlite_url(data_dir: pathlib.Path) -> str:
+    """The database URL used when none is configured: ``<data_dir>/keystead.db``."""
+    return f"sqlite+aiosqlite:///{(data_dir.resolve() / 'keystead.db').as_posix()}"
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: URL) -> pathlib.Path | None:
+    """The database file of a SQLite URL; None for in-memory and ``file:`` URI databases."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return pathlib.Path(database)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
+    # busy_timeout first, so that switching to WAL waits for a concurrent opener.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    """An ``AsyncEngine`` for ``database_url``; SQLite gets WAL, busy_timeout and foreign keys."""
+    url = make_url(database_url)
+    if is_sqlite(url):
+        path = sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+    if is_sqlite(url):
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+async def open_store(database_url: str) -> SqlStore:
+    """Open the SQL store. The schema must already exist: call ``migrate()`` first."""
+    return SqlStore(create_engine(database_url))

@@ -1,0 +1,69 @@
+"""Run the Alembic migrations programmatically, under a lock that serializes migrating processes.
+
+No ``alembic.ini`` is needed: the configuration is built here, and the open connection is
+handed to ``alembic/env.py`` through ``Config.attributes``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.pool import NullPool
+
+from keystead.store.sql.engine import create_engine, is_sqlite
+
+SCRIPT_LOCATION = pathlib.Path(__file__).resolve().parent / "alembic"
+# Any constant 64-bit value works; it only has to be the same in every keystead process.
+PG_ADVISORY_LOCK_KEY = 0x6B65797374656164  # b"keystead"
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    if database_url is not None:
+        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def _upgrade(connection: Connection, config: Config) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _sqlite_no_driver_transactions(dbapi_connection: Any, _connection_record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 driver, emit BEGIN (see _sqlite_begin_exclusive).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_exclusive(connection: Connection) -> None:
+    # The whole migration is one exclusive transaction: a second migrating process waits on
+    # the lock (busy_timeout), then finds the schema at head and does nothing.
+    connection.exec_driver_sql("BEGIN EXCLUSIVE")
+
+
+async def migrate(database_url: str) -> None:
+    """Bring the schema to the newest revision (Alembic ``upgrade head``); a no-op when current.
+
+    Safe to call from several processes at once: SQLite migrates inside ``BEGIN EXCLUSIVE``,
+    PostgreSQL under a transaction-scoped advisory lock.
+    """
+    url = make_url(database_url)
+    engine = create_engine(database_url, poolclass=NullPool)
+    if is_sqlite(url):
+        event.listen(engine.sync_engine, "connect", _sqlite_no_driver_transactions)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_exclusive)
+    config = alembic_config(database_url)
+    try:
+        async with engine.connect() as connection, connection.begin():
+            if url.get_backend_name() == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_ADVISORY_LOCK_KEY}
+                )
+            await connection.run_sync(_upgrade, config)
+    finally:
+        await engine.dispose()

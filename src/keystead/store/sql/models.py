@@ -1,0 +1,156 @@
+"""SQLAlchemy 2 tables for the SQL store, one per concern of ``store/base.py``.
+
+The schema is created by the hand-written Alembic migrations in ``alembic/versions``; keep the
+two in step (``tests/store`` compares them). Timestamps are UNIX seconds (BigInteger); the
+``*_hash`` columns hold SHA-256 hex digests, never clear secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Deterministic constraint names, so later migrations can refer to them on every dialect.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+HASH = String(64)  # SHA-256 hex digest
+ID = String()  # unbounded VARCHAR: the memory store has no length limits either
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ClientRow(Base):
+    __tablename__ = "clients"
+
+    client_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    client_name: Mapped[str] = mapped_column(Text)
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    grant_types: Mapped[list[str]] = mapped_column(JSON)
+    response_types: Mapped[list[str]] = mapped_column(JSON)
+    scope: Mapped[str] = mapped_column(Text)
+    token_endpoint_auth_method: Mapped[str] = mapped_column(ID)
+    client_secret_hash: Mapped[str | None] = mapped_column(HASH)
+    require_pkce: Mapped[bool] = mapped_column(Boolean)
+    skip_consent: Mapped[bool] = mapped_column(Boolean)
+    id_token_signed_response_alg: Mapped[str] = mapped_column(ID)
+    application_type: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    sub: Mapped[str] = mapped_column(ID, primary_key=True)
+    username: Mapped[str] = mapped_column(ID, unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    email_verified: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str | None] = mapped_column(Text)
+    given_name: Mapped[str | None] = mapped_column(Text)
+    family_name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class GrantRow(Base):
+    __tablename__ = "grants"
+
+    grant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    # Deleting a client deletes its grants, and with them every code and token issued under them.
+    client_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("clients.client_id", ondelete="CASCADE"), index=True
+    )
+    sub: Mapped[str] = mapped_column(ID)
+    scope: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AuthorizationCodeRow(Base):
+    __tablename__ = "authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    grant_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("grants.grant_id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str] = mapped_column(ID)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    auth_time: Mapped[int] = mapped_column(BigInteger)
+    sid: Mapped[str | None] = mapped_column(ID)
+    nonce: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str | None] = mapped_column(ID)
+    code_challenge_method: Mapped[str | None] = mapped_column(ID)
+    consumed_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AccessTokenRow(Base):
+    __tablename__ = "access_tokens"
+
+    token_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    grant_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("grants.grant_id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str] = mapped_column(ID)
+    scope: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    session_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    sid: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str] = mapped_column(ID)
+    auth_time: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    last_active_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    amr: Mapped[list[str]] = mapped_column(JSON)
+
+
+class ConsentRow(Base):
+    __tablename__ = "consents"
+
+    sub: Mapped[str] = mapped_column(ID, primary_key=True)
+    client_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    scope: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class KeyRow(Base):
+    __tablename__ = "keys"
+
+    kid: Mapped[str] = mapped_column(ID, primary_key=True)
+    alg: Mapped[str] = mapped_column(ID)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    private_jwk_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    activate_at: Mapped[int] = mapped_column(BigInteger)
+    retire_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ThrottleRow(Base):
+    __tablename__ = "throttle"
+
+    key: Mapped[str] = mapped_column(ID, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,310 @@
+"""The SQL store: one small class per concern of ``store/base.py``, sharing one sessionmaker.
+
+Each method is one short transaction. Single-use operations are one atomic statement
+(``UPDATE ... WHERE consumed_at IS NULL RETURNING``), so they cannot succeed twice even when
+several processes share the database. Rows are converted to the frozen dataclasses of
+``base.py`` before leaving this module; callers never see ORM objects.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from keystead.store.base import (
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    ClientStore,
+    Consent,
+    ConsentStore,
+    DuplicateError,
+    Grant,
+    GrantStore,
+    KeyStore,
+    Session,
+    SessionStore,
+    StoredKey,
+    ThrottleState,
+    ThrottleStore,
+    User,
+    UserStore,
+)
+from keystead.store.sql.convert import from_mapping, from_row, to_row
+from keystead.store.sql.models import (
+    AccessTokenRow,
+    AuthorizationCodeRow,
+    Base,
+    ClientRow,
+    ConsentRow,
+    GrantRow,
+    KeyRow,
+    SessionRow,
+    ThrottleRow,
+    UserRow,
+)
+
+Sessionmaker = async_sessionmaker[AsyncSession]
+
+
+def _is_foreign_key_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+        return True
+    # PostgreSQL foreign_key_violation (psycopg: .sqlstate, asyncpg adapter: .pgcode)
+    return "23503" in (getattr(orig, "sqlstate", None), getattr(orig, "pgcode", None))
+
+
+def _insert_dialect(dialect_name: str) -> Any:
+    """``insert`` with ``on_conflict_do_update`` (same API on SQLite and PostgreSQL)."""
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    raise NotImplementedError(f"no upsert for the {dialect_name!r} dialect")
+
+
+class _Concern:
+    def __init__(self, sessionmaker: Sessionmaker, dialect_name: str) -> None:
+        self._sessionmaker = sessionmaker
+        self._insert = _insert_dialect(dialect_name)
+
+    async def _add(self, row: Base, what: str) -> None:
+        """Insert one row: DuplicateError on a taken key, LookupError on a missing parent."""
+        try:
+            async with self._sessionmaker.begin() as session:
+                session.add(row)
+        except IntegrityError as exc:
+            if _is_foreign_key_violation(exc):
+                raise LookupError(f"{what}: referenced row does not exist") from exc
+            raise DuplicateError(f"{what} already exists") from exc
+
+
+class SqlClientStore(_Concern):
+    async def add(self, client: Client) -> None:
+        await self._add(to_row(client, ClientRow), f"client_id {client.client_id!r}")
+
+    async def get(self, client_id: str) -> Client | None:
+        async with self._sessionmaker.begin() as session:
+            row = await session.get(ClientRow, client_id)
+            return None if row is None else from_row(row, Client)
+
+    async def list(self) -> list[Client]:
+        query = select(ClientRow).order_by(ClientRow.created_at, ClientRow.client_id)
+        async with self._sessionmaker.begin() as session:
+            return [from_row(row, Client) for row in await session.scalars(query)]
+
+    async def delete(self, client_id: str) -> bool:
+        # Grants (and through them codes and tokens) and consents go with it: ON DELETE CASCADE.
+        query = delete(ClientRow).where(ClientRow.client_id == client_id)
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlUserStore(_Concern):
+    async def add(self, user: User) -> None:
+        await self._add(to_row(user, UserRow), f"user {user.username!r}")
+
+    async def get(self, sub: str) -> User | None:
+        async with self._sessionmaker.begin() as session:
+            row = await session.get(UserRow, sub)
+            return None if row is None else from_row(row, User)
+
+    async def get_by_username(self, username: str) -> User | None:
+        query = select(UserRow).where(UserRow.username == username)
+        async with self._sessionmaker.begin() as session:
+            row = await session.scalar(query)
+            return None if row is None else from_row(row, User)
+
+    async def list(self) -> list[User]:
+        query = select(UserRow).order_by(UserRow.created_at, UserRow.sub)
+        async with self._sessionmaker.begin() as session:
+            return [from_row(row, User) for row in await session.scalars(query)]
+
+    async def set_password(self, sub: str, password_hash: str, now: int) -> bool:
+        query = (
+            update(UserRow)
+            .where(UserRow.sub == sub)
+            .values(password_hash=password_hash, updated_at=now)
+        )
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlGrantStore(_Concern):
+    async def add_grant(self, grant: Grant) -> None:
+        await self._add(to_row(grant, GrantRow), f"grant {grant.grant_id!r}")
+
+    async def revoke_grant(self, grant_id: str, now: int) -> None:
+        # The first revocation time is kept.
+        query = (
+            update(GrantRow)
+            .where(GrantRow.grant_id == grant_id, GrantRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        async with self._sessionmaker.begin() as session:
+            await session.execute(query)
+
+    async def add_code(self, code: AuthorizationCode) -> None:
+        await self._add(to_row(code, AuthorizationCodeRow), "authorization code")
+
+    async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
+        # RFC 6749 §4.1.2: the code is single use. One conditional UPDATE: of any number of
+        # concurrent callers (in any process), exactly one sees the row come back.
+        query = (
+            update(AuthorizationCodeRow)
+            .where(
+                AuthorizationCodeRow.code_hash == code_hash,
+                AuthorizationCodeRow.consumed_at.is_(None),
+            )
+            .values(consumed_at=now)
+            .returning(*AuthorizationCodeRow.__table__.columns)
+        )
+        async with self._sessionmaker.begin() as session:
+            row = (await session.execute(query)).mappings().one_or_none()
+            return None if row is None else from_mapping(row, AuthorizationCode)
+
+    async def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        async with self._sessionmaker.begin() as session:
+            row = await session.get(AuthorizationCodeRow, code_hash)
+            return None if row is None else from_row(row, AuthorizationCode)
+
+    async def add_access_token(self, token: AccessToken) -> None:
+        await self._add(to_row(token, AccessTokenRow), "access token")
+
+    async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
+        query = (
+            select(AccessTokenRow, GrantRow)
+            .join(GrantRow, AccessTokenRow.grant_id == GrantRow.grant_id)
+            .where(AccessTokenRow.token_hash == token_hash)
+        )
+        async with self._sessionmaker.begin() as session:
+            result = (await session.execute(query)).one_or_none()
+            if result is None:
+                return None
+            token_row, grant_row = result
+            return from_row(token_row, AccessToken), from_row(grant_row, Grant)
+
+
+class SqlSessionStore(_Concern):
+    async def add(self, session: Session) -> None:
+        await self._add(to_row(session, SessionRow), "session")
+
+    async def get(self, session_hash: str) -> Session | None:
+        async with self._sessionmaker.begin() as db:
+            row = await db.get(SessionRow, session_hash)
+            return None if row is None else from_row(row, Session)
+
+    async def touch(self, session_hash: str, now: int) -> None:
+        query = (
+            update(SessionRow)
+            .where(SessionRow.session_hash == session_hash)
+            .values(last_active_at=now)
+        )
+        async with self._sessionmaker.begin() as db:
+            await db.execute(query)
+
+    async def delete(self, session_hash: str) -> None:
+        query = delete(SessionRow).where(SessionRow.session_hash == session_hash)
+        async with self._sessionmaker.begin() as db:
+            await db.execute(query)
+
+
+class SqlConsentStore(_Concern):
+    async def get(self, sub: str, client_id: str) -> Consent | None:
+        async with self._sessionmaker.begin() as session:
+            row = await session.get(ConsentRow, (sub, client_id))
+            return None if row is None else from_row(row, Consent)
+
+    async def put(self, consent: Consent) -> None:
+        query = (
+            self._insert(ConsentRow)
+            .values(
+                sub=consent.sub,
+                client_id=consent.client_id,
+                scope=consent.scope,
+                updated_at=consent.updated_at,
+            )
+            .on_conflict_do_update(
+                index_elements=[ConsentRow.sub, ConsentRow.client_id],
+                set_={"scope": consent.scope, "updated_at": consent.updated_at},
+            )
+        )
+        try:
+            async with self._sessionmaker.begin() as session:
+                await session.execute(query)
+        except IntegrityError as exc:
+            if _is_foreign_key_violation(exc):
+                raise LookupError(f"client_id {consent.client_id!r} does not exist") from exc
+            raise
+
+
+class SqlKeyStore(_Concern):
+    async def list(self) -> list[StoredKey]:
+        query = select(KeyRow).order_by(KeyRow.created_at, KeyRow.kid)
+        async with self._sessionmaker.begin() as session:
+            return [from_row(row, StoredKey) for row in await session.scalars(query)]
+
+    async def add(self, key: StoredKey) -> None:
+        await self._add(to_row(key, KeyRow), f"kid {key.kid!r}")
+
+    async def set_retire_at(self, kid: str, retire_at: int | None) -> None:
+        query = update(KeyRow).where(KeyRow.kid == kid).values(retire_at=retire_at)
+        async with self._sessionmaker.begin() as session:
+            await session.execute(query)
+
+
+class SqlThrottleStore(_Concern):
+    async def get(self, key: str) -> ThrottleState | None:
+        async with self._sessionmaker.begin() as session:
+            row = await session.get(ThrottleRow, key)
+            return None if row is None else from_row(row, ThrottleState)
+
+    async def record_failure(self, key: str, now: int) -> ThrottleState:
+        # One upsert, so concurrent failures are all counted.
+        query = (
+            self._insert(ThrottleRow)
+            .values(key=key, failures=1, last_failure_at=now)
+            .on_conflict_do_update(
+                index_elements=[ThrottleRow.key],
+                set_={"failures": ThrottleRow.failures + 1, "last_failure_at": now},
+            )
+            .returning(ThrottleRow.key, ThrottleRow.failures, ThrottleRow.last_failure_at)
+        )
+        async with self._sessionmaker.begin() as session:
+            row = (await session.execute(query)).mappings().one()
+            return from_mapping(row, ThrottleState)
+
+    async def reset(self, key: str) -> None:
+        query = delete(ThrottleRow).where(ThrottleRow.key == key)
+        async with self._sessionmaker.begin() as session:
+            await session.execute(query)
+
+
+class SqlStore:
+    """The ``Store`` on an ``AsyncEngine``. Create it with ``open_store()``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        dialect = engine.dialect.name
+        self.clients: ClientStore = SqlClientStore(sessionmaker, dialect)
+        self.users: UserStore = SqlUserStore(sessionmaker, dialect)
+        self.grants: GrantStore = SqlGrantStore(sessionmaker, dialect)
+        self.sessions: SessionStore = SqlSessionStore(sessionmaker, dialect)
+        self.consents: ConsentStore = SqlConsentStore(sessionmaker, dialect)
+        self.keys: KeyStore = SqlKeyStore(sessionmaker, dialect)
+        self.throttle: ThrottleStore = SqlThrottleStore(sessionmaker, dialect)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,257 @@
+"""The authorization endpoint and its login and consent pages.
+
+Four visible phases: parse and validate (protocol/authorize) -> login/consent pages (here) ->
+issue (protocol/issue) -> render the response in its mode (web/render).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from keystead.accounts import consent as consents
+from keystead.accounts.login import authenticate
+from keystead.accounts.sessions import create_session, load_session
+from keystead.errors import OAuthError
+from keystead.protocol import scopes
+from keystead.protocol.authorize import AuthorizationRequest, validate
+from keystead.protocol.interaction import Step, next_step
+from keystead.protocol.issue import issue
+from keystead.protocol.request import OAuthRequest
+from keystead.secrets_util import random_token, sha256_hex
+from keystead.store.base import Session
+from keystead.web import pages, render
+from keystead.web.interaction import Interaction, InteractionSigner
+from keystead.web.parse import oauth_request, read_form
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+
+def _provider(request: Request) -> Provider:
+    provider: Provider = request.app.state.provider
+    return provider
+
+
+def _signer(request: Request) -> InteractionSigner:
+    signer: InteractionSigner = request.app.state.signer
+    return signer
+
+
+def session_cookie_name(provider: Provider) -> str:
+    return "__Host-ks_session" if provider.settings.secure_cookies else "ks_session"
+
+
+def csrf_cookie_name(provider: Provider) -> str:
+    return "__Host-ks_csrf" if provider.settings.secure_cookies else "ks_csrf"
+
+
+def _set_cookie(response: Response, provider: Provider, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=provider.settings.secure_cookies,
+    )
+
+
+class _Flow:
+    """One request's walk through the interaction; owns the cookies it must set."""
+
+    def __init__(self, request: Request, *, after_post: bool) -> None:
+        self.request = request
+        self.provider = _provider(request)
+        self.after_post = after_post
+        self.cookies: dict[str, str] = {}
+        self.csrf = request.cookies.get(csrf_cookie_name(self.provider)) or ""
+
+    def _csrf_token(self) -> str:
+        if not self.csrf:
+            self.csrf = random_token(24)
+            self.cookies[csrf_cookie_name(self.provider)] = self.csrf
+        return self.csrf
+
+    def finish(self, response: Response) -> Response:
+        for name, value in self.cookies.items():
+            _set_cookie(response, self.provider, name, value)
+        return response
+
+    def _page(self, template: str, areq: AuthorizationRequest, context: dict[str, object],
+              *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        settings = self.provider.settings
+        base = {
+            "client_name": areq.client.client_name,
+            "static_url": settings.url("/static"),
+            "csrf_token": self._csrf_token(),
+        }
+        # Chromium applies form-action to the redirect after the POST: allow the client's origin.
+        action = ("'self'", pages.origin_of(areq.redirect_uri))
+        return pages.render(template, {**base, **context}, status=status,
+                            form_action=action, headers=headers)
+
+    def login_page(self, areq: AuthorizationRequest, started_at: int, *, error: str = "",
+                   username: str = "", status: int = 200,
+                   headers: dict[str, str] | None = None) -> Response:
+        token = _signer(self.request).dump(
+            Interaction(areq.params, started_at, self._csrf_token())
+        )
+        return self._page("login.html", areq, {
+            "action": self.provider.settings.url("/login"),
+            "interaction": token,
+            "error": error,
+            "username": username or areq.login_hint or "",
+        }, status=status, headers=headers)
+
+    async def consent_page(self, areq: AuthorizationRequest, session: Session,
+                           started_at: int) -> Response:
+        user = await self.provider.store.users.get(session.sub)
+        token = _signer(self.request).dump(
+            Interaction(areq.params, started_at, self._csrf_token(), sid=session.sid)
+        )
+        items = [{"name": s, "description": scopes.describe(s)} for s in areq.scope]
+        return self._page("consent.html", areq, {
+            "action": self.provider.settings.url("/consent"),
+            "interaction": token,
+            "username": user.username if user else "",
+            "scopes": items,
+            "redirect_origin": pages.origin_of(areq.redirect_uri),
+        })
+
+    async def proceed(self, areq: AuthorizationRequest, session: Session | None,
+                      started_at: int, *, consent_given_now: bool = False) -> Response:
+        provider = self.provider
+        if consent_given_now:
+            step = Step.ISSUE
+        else:
+            consent = (
+                await provider.store.consents.get(session.sub, areq.client.client_id)
+                if session is not None and not areq.client.skip_consent
+                else None
+            )
+            try:
+                step = next_step(areq, session, consent, started_at=started_at,
+                                 now=provider.now())
+            except OAuthError as err:
+                err.redirect = areq.target
+                raise
+        if step is Step.LOGIN:
+            return self.login_page(areq, started_at)
+        assert session is not None
+        if step is Step.CONSENT:
+            return await self.consent_page(areq, session, started_at)
+        resp = await issue(areq, session, provider, consent_given_now=consent_given_now)
+        return render.authorization_response(resp, provider.settings, after_post=self.after_post)
+
+    def check_csrf(self, form: dict[str, str], interaction: Interaction) -> None:
+        sent = form.get("csrf_token", "")
+        if not (
+            self.csrf
+            and hmac.compare_digest(sent, self.csrf)
+            and hmac.compare_digest(interaction.csrf, self.csrf)
+        ):
+            raise OAuthError("csrf-invalid", "The CSRF token does not match the cookie.")
+
+
+async def _guard(
+    request: Request, flow_fn: Callable[[], Awaitable[Response]], *, after_post: bool
+) -> Response:
+    provider = _provider(request)
+    cid = render.correlation_id()
+    try:
+        return await flow_fn()
+    except OAuthError as err:
+        return render.render_error(err, provider.settings, kind="page", cid=cid,
+                                   after_post=after_post)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a stack trace
+        return render.internal_error(exc, provider.settings, kind="page", cid=cid)
+
+
+async def authorize(request: Request) -> Response:
+    """GET and POST (OIDC Core §3.1.2.1)."""
+    after_post = request.method == "POST"
+
+    async def run() -> Response:
+        flow = _Flow(request, after_post=after_post)
+        req = await oauth_request(request, body=after_post)
+        areq = await validate(req, flow.provider)
+        session = await load_session(
+            flow.provider, request.cookies.get(session_cookie_name(flow.provider))
+        )
+        return flow.finish(await flow.proceed(areq, session, flow.provider.now()))
+
+    return await _guard(request, run, after_post=after_post)
+
+
+async def _resume(flow: _Flow, form: dict[str, str]) -> tuple[Interaction, AuthorizationRequest]:
+    interaction = _signer(flow.request).load(form.get("interaction", ""), flow.provider.now())
+    flow.check_csrf(form, interaction)
+    areq = await validate(OAuthRequest(method="GET", params=interaction.params), flow.provider)
+    return interaction, areq
+
+
+async def login(request: Request) -> Response:
+    async def run() -> Response:
+        flow = _Flow(request, after_post=True)
+        form = dict(await read_form(request))
+        interaction, areq = await _resume(flow, form)
+        username = form.get("username", "").strip()
+        password = form.get("password", "")
+        provider = flow.provider
+        if not username or not password:
+            return flow.finish(flow.login_page(
+                areq, interaction.started_at, username=username,
+                error="Enter your username and password.", status=400))
+        client_ip = request.client.host if request.client else None
+        result = await authenticate(provider, username, password, client_ip)
+        if result.retry_after:
+            return flow.finish(flow.login_page(
+                areq, interaction.started_at, username=username, status=429,
+                error=f"Too many failed attempts. Try again in {result.retry_after} seconds.",
+                headers={"Retry-After": str(result.retry_after)}))
+        if result.user is None:
+            return flow.finish(flow.login_page(
+                areq, interaction.started_at, username=username,
+                error="Incorrect username or password."))
+        old = request.cookies.get(session_cookie_name(provider))
+        if old:  # a fresh session id after login: no session fixation
+            await provider.store.sessions.delete(sha256_hex(old))
+        cookie, session = await create_session(provider, result.user)
+        flow.cookies[session_cookie_name(provider)] = cookie
+        return flow.finish(await flow.proceed(areq, session, interaction.started_at))
+
+    return await _guard(request, run, after_post=True)
+
+
+async def consent(request: Request) -> Response:
+    async def run() -> Response:
+        flow = _Flow(request, after_post=True)
+        form = dict(await read_form(request))
+        interaction, areq = await _resume(flow, form)
+        provider = flow.provider
+        session = await load_session(provider, request.cookies.get(session_cookie_name(provider)))
+        if session is None or interaction.sid is None or not hmac.compare_digest(
+            session.sid, interaction.sid
+        ):
+            raise OAuthError(
+                "interaction-invalid",
+                "The consent form belongs to another or an expired session.",
+            )
+        decision = form.get("decision")
+        if decision != "approve":
+            provider.events.emit("consent.denied", client_id=areq.client.client_id,
+                                 sub=session.sub)
+            err = OAuthError("access-denied", "The user denied the authorization request.")
+            err.redirect = areq.target
+            raise err
+        await consents.remember(provider, session.sub, areq.client.client_id, areq.scope)
+        return flow.finish(
+            await flow.proceed(areq, session, interaction.started_at, consent_given_now=True)
+        )
+
+    return await _guard(request, run, after_post=True)

@@ -1,0 +1,85 @@
+"""Token, UserInfo, discovery and JWKS endpoints: parse -> protocol -> render."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from keystead.errors import OAuthError
+from keystead.protocol.token import token_endpoint
+from keystead.protocol.userinfo import userinfo as userinfo_claims
+from keystead.web import render
+from keystead.web.parse import oauth_request
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+
+def _provider(request: Request) -> Provider:
+    provider: Provider = request.app.state.provider
+    return provider
+
+
+async def _json_endpoint(
+    request: Request,
+    work: Callable[[Provider], Awaitable[dict[str, Any]]],
+    headers: dict[str, str],
+) -> Response:
+    provider = _provider(request)
+    cid = render.correlation_id()
+    try:
+        return render.json_response(await work(provider), headers=headers)
+    except OAuthError as err:
+        return render.render_error(err, provider.settings, kind="json", cid=cid)
+    except Exception as exc:  # noqa: BLE001 - never a stack trace to the client
+        return render.internal_error(exc, provider.settings, kind="json", cid=cid)
+
+
+async def token(request: Request) -> Response:
+    async def work(provider: Provider) -> dict[str, Any]:
+        req = await oauth_request(request, body=True)
+        return await token_endpoint(req, provider)
+
+    # RFC 6749 §5.1: token responses must not be cached.
+    return await _json_endpoint(request, work, render.NO_STORE)
+
+
+async def userinfo(request: Request) -> Response:
+    async def work(provider: Provider) -> dict[str, Any]:
+        # OIDC Core §5.3.1: GET and POST; the token travels in the Authorization header.
+        body = request.method == "POST" and bool(request.headers.get("content-type"))
+        req = await oauth_request(request, body=body)
+        return await userinfo_claims(req, provider)
+
+    return await _json_endpoint(request, work, render.NO_STORE)
+
+
+def _static_json(body: bytes, max_age: int) -> Response:
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Cache-Control": f"public, max-age={max_age}"},
+    )
+
+
+async def discovery(request: Request) -> Response:
+    cached: bytes = request.app.state.discovery_bytes
+    return _static_json(cached, 3600)
+
+
+async def jwks(request: Request) -> Response:
+    provider = _provider(request)
+    cid = render.correlation_id()
+    try:
+        body = await provider.jwks_bytes()
+    except Exception as exc:  # noqa: BLE001
+        return render.internal_error(exc, provider.settings, kind="json", cid=cid)
+    return _static_json(body, provider.settings.jwks_max_age)
+
+
+def discovery_bytes(metadata: dict[str, Any]) -> bytes:
+    return json.dumps(metadata, separators=(",", ":")).encode()

@@ -1,0 +1,62 @@
+"""The state of one login/consent interaction, carried in the page as a signed (HS256 JWS)
+value: the original authorization parameters, when the interaction started, the CSRF token it
+is bound to, and (for consent) the session that saw the page. Nothing is stored server-side.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from keystead.errors import OAuthError
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    params: dict[str, str]
+    started_at: int
+    csrf: str
+    sid: str | None = None
+
+
+class InteractionSigner:
+    def __init__(self, key: bytes, ttl: int) -> None:
+        self._key = OctKey.import_key(key)
+        self._ttl = ttl
+
+    def dump(self, interaction: Interaction) -> str:
+        payload = {
+            "p": interaction.params,
+            "iat": interaction.started_at,
+            "csrf": interaction.csrf,
+            "sid": interaction.sid,
+        }
+        data = json.dumps(payload, separators=(",", ":")).encode()
+        return jws.serialize_compact({"alg": "HS256"}, data, self._key)
+
+    def load(self, token: str, now: int) -> Interaction:
+        try:
+            obj = jws.deserialize_compact(token, self._key, algorithms=["HS256"])
+            payload = json.loads(obj.payload)
+            interaction = Interaction(
+                params={str(k): str(v) for k, v in payload["p"].items()},
+                started_at=int(payload["iat"]),
+                csrf=str(payload["csrf"]),
+                sid=payload.get("sid"),
+            )
+        except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise OAuthError(
+                "interaction-invalid",
+                "The sign-in form was altered or is not from this server.",
+                debug=repr(exc),
+            ) from exc
+        if now - interaction.started_at > self._ttl:
+            raise OAuthError(
+                "interaction-invalid",
+                f"The sign-in page expired after {self._ttl // 60} minutes.",
+            )
+        return interaction

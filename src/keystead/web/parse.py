@@ -1,0 +1,45 @@
+"""Starlette request -> the framework-free OAuthRequest."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from keystead.errors import OAuthError
+from keystead.protocol.request import OAuthRequest, parse_params
+
+MAX_BODY = 64 * 1024
+
+
+async def read_form(request: Request) -> list[tuple[str, str]]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise OAuthError(
+            "request-content-type",
+            "The request body must be sent with Content-Type: "
+            "application/x-www-form-urlencoded.",
+        )
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise OAuthError("request-invalid-parameter", "The request body is too large.")
+    try:
+        text = body.decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise OAuthError(
+            "request-invalid-parameter", "The request body is not valid form-urlencoded UTF-8."
+        ) from exc
+
+
+async def oauth_request(request: Request, *, body: bool) -> OAuthRequest:
+    pairs = await read_form(request) if body else list(request.query_params.multi_items())
+    params, duplicated = parse_params(pairs)
+    return OAuthRequest(
+        method=request.method,
+        params=params,
+        duplicated=duplicated,
+        authorization=request.headers.get("authorization"),
+        remote_addr=request.client.host if request.client else None,
+        headers={"origin": request.headers.get("origin", "")},
+    )

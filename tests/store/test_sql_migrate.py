@@ -1,0 +1,147 @@
+"""SQL store specifics: URLs, migrations (idempotent, parallel-safe, matching models.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from keystead.store.base import AuthorizationCode, Client, Grant
+from keystead.store.sql import create_engine, default_sqlite_url, migrate, open_store
+from keystead.store.sql.models import Base
+
+pytestmark = pytest.mark.anyio
+
+TABLES = {
+    "access_tokens",
+    "alembic_version",
+    "authorization_codes",
+    "clients",
+    "consents",
+    "grants",
+    "keys",
+    "sessions",
+    "throttle",
+    "users",
+}
+
+
+async def _scalars(url: str, sql: str) -> list[Any]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return list((await connection.execute(text(sql))).scalars())
+    finally:
+        await engine.dispose()
+
+
+async def _tables(url: str) -> set[str]:
+    return set(await _scalars(url, "SELECT name FROM sqlite_master WHERE type = 'table'"))
+
+
+def test_default_sqlite_url(tmp_path: pathlib.Path) -> None:
+    url = default_sqlite_url(tmp_path / "data")
+    assert url == f"sqlite+aiosqlite:///{tmp_path.resolve()}/data/keystead.db"
+
+
+async def test_open_store_creates_the_directory_but_does_not_migrate(
+    tmp_path: pathlib.Path,
+) -> None:
+    url = default_sqlite_url(tmp_path / "a" / "b")
+    store = await open_store(url)
+    try:
+        with pytest.raises(OperationalError, match="no such table"):
+            await store.clients.list()
+    finally:
+        await store.close()
+    assert (tmp_path / "a" / "b").is_dir()
+
+
+async def test_sqlite_pragmas(sqlite_url: str) -> None:
+    await migrate(sqlite_url)
+    assert await _scalars(sqlite_url, "PRAGMA journal_mode") == ["wal"]
+    assert await _scalars(sqlite_url, "PRAGMA foreign_keys") == [1]
+    assert await _scalars(sqlite_url, "PRAGMA busy_timeout") == [5000]
+
+
+async def test_migrate_twice_is_a_no_op(sqlite_url: str) -> None:
+    await migrate(sqlite_url)
+    store = await open_store(sqlite_url)
+    await store.clients.add(Client("c", "n", (), (), (), "openid", "none"))
+    await store.close()
+
+    await migrate(sqlite_url)
+
+    assert await _scalars(sqlite_url, "SELECT version_num FROM alembic_version") == ["0001"]
+    assert await _scalars(sqlite_url, "SELECT client_id FROM clients") == ["c"]
+    assert await _tables(sqlite_url) == TABLES
+
+
+async def test_migration_matches_models(sqlite_url: str) -> None:
+    await migrate(sqlite_url)
+
+    def diff(connection: Connection) -> list[Any]:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(diff) == []
+    finally:
+        await engine.dispose()
+
+
+MIGRATE_IN_A_PROCESS = """
+import asyncio, sys, time
+from keystead.store.sql import migrate
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+asyncio.run(migrate(sys.argv[1]))
+"""
+
+
+async def test_parallel_migrations_in_separate_processes(sqlite_url: str) -> None:
+    start_at = time.time() + 2.0  # after every interpreter has started and imported keystead
+    processes = [
+        subprocess.Popen(  # noqa: ASYNC220
+            [sys.executable, "-c", MIGRATE_IN_A_PROCESS, sqlite_url, str(start_at)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outcomes = [await asyncio.to_thread(p.communicate, timeout=60) for p in processes]
+
+    for process, (_, stderr) in zip(processes, outcomes, strict=True):
+        assert process.returncode == 0, stderr
+    assert await _scalars(sqlite_url, "SELECT version_num FROM alembic_version") == ["0001"]
+    assert await _tables(sqlite_url) == TABLES
+
+
+async def test_consume_code_across_two_engines(sqlite_url: str) -> None:
+    """Two stores on one file behave like two processes: still exactly one consumer wins."""
+    await migrate(sqlite_url)
+    first, second = await open_store(sqlite_url), await open_store(sqlite_url)
+    try:
+        await first.clients.add(Client("c", "n", (), (), (), "openid", "none"))
+        await first.grants.add_grant(Grant("g", "c", "s", "openid", 1))
+        await first.grants.add_code(
+            AuthorizationCode("0" * 64, "g", "c", "s", "https://rp/cb", "openid", 60, 1, 1)
+        )
+        results = await asyncio.gather(
+            *(store.grants.consume_code("0" * 64, now=2) for store in [first, second] * 5)
+        )
+        assert sum(r is not None for r in results) == 1
+    finally:
+        await first.close()
+        await second.close()
