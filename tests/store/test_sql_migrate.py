@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from keystead.store.base import AuthorizationCode, Client, Grant
-from keystead.store.sql import create_engine, default_sqlite_url, migrate, open_store
+from keystead.store.sql import default_sqlite_url, make_engine, migrate, open_store
 from keystead.store.sql.models import Base
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +37,7 @@ TABLES = {
 
 
 async def _scalars(url: str, sql: str) -> list[Any]:
-    engine = create_engine(url)
+    engine = make_engine(url)
     try:
         async with engine.connect() as connection:
             return list((await connection.execute(text(sql))).scalars())
@@ -93,7 +93,7 @@ async def test_migration_matches_models(sqlite_url: str) -> None:
     def diff(connection: Connection) -> list[Any]:
         return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
 
-    engine = create_engine(sqlite_url)
+    engine = make_engine(sqlite_url)
     try:
         async with engine.connect() as connection:
             assert await connection.run_sync(diff) == []

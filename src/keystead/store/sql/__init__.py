@@ -4,15 +4,15 @@ Start-up order: ``await migrate(url)`` once (under a lock, safe from several pro
 ``store = await open_store(url)`` in each process, and ``await store.close()`` on shutdown.
 """
 
-from keystead.store.sql.engine import create_engine, default_sqlite_url, open_store
+from keystead.store.sql.engine import default_sqlite_url, make_engine, open_store
 from keystead.store.sql.migrate import alembic_config, migrate
 from keystead.store.sql.store import SqlStore
 
 __all__ = [
     "SqlStore",
     "alembic_config",
-    "create_engine",
     "default_sqlite_url",
+    "make_engine",
     "migrate",
     "open_store",
 ]

@@ -42,7 +42,7 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
         cursor.close()
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """An ``AsyncEngine`` for ``database_url``; SQLite gets WAL, busy_timeout and foreign keys."""
     url = make_url(database_url)
     if is_sqlite(url):
@@ -57,4 +57,4 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 async def open_store(database_url: str) -> SqlStore:
     """Open the SQL store. The schema must already exist: call ``migrate()`` first."""
-    return SqlStore(create_engine(database_url))
+    return SqlStore(make_engine(database_url))

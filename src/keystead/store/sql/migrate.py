@@ -15,7 +15,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
-from keystead.store.sql.engine import create_engine, is_sqlite
+from keystead.store.sql.engine import is_sqlite, make_engine
 
 SCRIPT_LOCATION = pathlib.Path(__file__).resolve().parent / "alembic"
 # Any constant 64-bit value works; it only has to be the same in every keystead process.
@@ -53,7 +53,7 @@ async def migrate(database_url: str) -> None:
     PostgreSQL under a transaction-scoped advisory lock.
     """
     url = make_url(database_url)
-    engine = create_engine(database_url, poolclass=NullPool)
+    engine = make_engine(database_url, poolclass=NullPool)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_no_driver_transactions)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_exclusive)
