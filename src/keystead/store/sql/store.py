@@ -12,6 +12,8 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -61,15 +63,10 @@ def _is_foreign_key_violation(exc: IntegrityError) -> bool:
 
 def _insert_dialect(dialect_name: str) -> Any:
     """``insert`` with ``on_conflict_do_update`` (same API on SQLite and PostgreSQL)."""
-    if dialect_name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    raise NotImplementedError(f"no upsert for the {dialect_name!r} dialect")
+    upsert_inserts = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+    if dialect_name not in upsert_inserts:
+        raise NotImplementedError(f"no upsert for the {dialect_name!r} dialect")
+    return upsert_inserts[dialect_name]
 
 
 class _Concern:
