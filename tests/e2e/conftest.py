@@ -60,8 +60,14 @@ class Env:
 
     async def add_user(self, username: str = "alice", **kwargs: Any) -> str:
         user = await create_user(
-            self.provider.store, self.provider.hasher, username, PASSWORD, now=self.clock(),
-            email=f"{username}@example.com", name=username.title(), **kwargs,
+            self.provider.store,
+            self.provider.hasher,
+            username,
+            PASSWORD,
+            now=self.clock(),
+            email=f"{username}@example.com",
+            name=username.title(),
+            **kwargs,
         )
         return user.sub
 
@@ -118,8 +124,9 @@ class Browser:
         data.update(fields)
         return await self.http.post(form_action(page.text), data=data)
 
-    async def login(self, page: httpx.Response, username: str = "alice",
-                    password: str = PASSWORD) -> httpx.Response:
+    async def login(
+        self, page: httpx.Response, username: str = "alice", password: str = PASSWORD
+    ) -> httpx.Response:
         assert 'name="password"' in page.text, page.text[:500]
         return await self.submit(page, username=username, password=password)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, fragment_of, pkce_pair, query_of
 
 pytestmark = pytest.mark.anyio
@@ -165,7 +164,9 @@ async def test_scopes_not_allowed_are_dropped_not_failed(env: Env) -> None:
     client_id, _ = await env.add_client(scope="openid email")
     async with env.client() as http:
         browser = Browser(http)
-        page = await browser.login(await browser.open(auth_url(client_id, scope="openid profile email")))
+        page = await browser.login(
+            await browser.open(auth_url(client_id, scope="openid profile email"))
+        )
         assert "profile" not in page.text.split("<ul")[1].split("</ul>")[0]
         done = await browser.consent(page)
     assert done.status_code == 303

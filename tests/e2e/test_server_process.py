@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
-
 from tests.e2e.conftest import form_action, form_fields, query_of
 
 KEYSTEAD = [sys.executable, "-m", "keystead"]
@@ -35,8 +34,13 @@ class Cli:
 
     def run(self, *args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [*KEYSTEAD, *args], input=stdin, capture_output=True, text=True, env=self.env,
-            timeout=60, check=False,
+            [*KEYSTEAD, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            check=False,
         )
         if ok:
             assert proc.returncode == 0, proc.stderr
@@ -57,7 +61,10 @@ def server(tmp_path: Path) -> Iterator[tuple[Cli, str, list[str]]]:
     def start(*extra: str) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
             [*KEYSTEAD, "serve", "--port", str(port), "--log-level", "warning", *extra],
-            env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=cli.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         procs.append(proc)
         deadline = time.monotonic() + 30
@@ -85,21 +92,40 @@ def browser_login(http: httpx.Client, url: str, username: str, password: str) ->
     data = {**form_fields(page.text), "username": username, "password": password}
     page = http.post(form_action(page.text), data=data)
     if 'name="decision"' in page.text:
-        page = http.post(form_action(page.text), data={**form_fields(page.text), "decision": "approve"})
+        page = http.post(
+            form_action(page.text), data={**form_fields(page.text), "decision": "approve"}
+        )
     return page
 
 
 def test_cli_and_server_full_flow(server: tuple[Cli, str, list[str]]) -> None:
     cli, issuer, _ = server
     created = cli.json(
-        "client", "create", "--name", "CLI App", "--redirect-uri", "https://rp.example.com/cb",
-        "--scope", "openid email", "--token-endpoint-auth-method", "client_secret_basic",
+        "client",
+        "create",
+        "--name",
+        "CLI App",
+        "--redirect-uri",
+        "https://rp.example.com/cb",
+        "--scope",
+        "openid email",
+        "--token-endpoint-auth-method",
+        "client_secret_basic",
     )
     assert created["client_secret"] and created["id_token_signed_response_alg"] == "ES256"
     shown = cli.json("client", "show", created["client_id"])
     assert "client_secret" not in shown  # shown once only
-    user = cli.json("user", "create", "erin", "--password-stdin", "--email", "erin@example.com",
-                    "--name", "Erin", stdin="erins long password\n")
+    user = cli.json(
+        "user",
+        "create",
+        "erin",
+        "--password-stdin",
+        "--email",
+        "erin@example.com",
+        "--name",
+        "Erin",
+        stdin="erins long password\n",
+    )
     assert user["email_verified"] is False
     assert [u["username"] for u in cli.json("user", "list")] == ["erin"]
 
@@ -107,18 +133,24 @@ def test_cli_and_server_full_flow(server: tuple[Cli, str, list[str]]) -> None:
     meta = httpx.get(issuer + "/.well-known/openid-configuration").json()
     assert meta["issuer"] == issuer
     rp = OAuth2Client(
-        client_id=created["client_id"], client_secret=created["client_secret"],
-        scope="openid email", redirect_uri="https://rp.example.com/cb",
+        client_id=created["client_id"],
+        client_secret=created["client_secret"],
+        scope="openid email",
+        redirect_uri="https://rp.example.com/cb",
         code_challenge_method="S256",
     )
     verifier = "k" * 64
-    url, state = rp.create_authorization_url(meta["authorization_endpoint"],
-                                             code_verifier=verifier, nonce="nn")
+    url, state = rp.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier, nonce="nn"
+    )
     with httpx.Client(follow_redirects=False) as http:
         done = browser_login(http, url, "erin", "erins long password")
     assert done.status_code == 303
-    token = rp.fetch_token(meta["token_endpoint"], authorization_response=done.headers["location"],
-                           code_verifier=verifier)
+    token = rp.fetch_token(
+        meta["token_endpoint"],
+        authorization_response=done.headers["location"],
+        code_verifier=verifier,
+    )
     info = rp.get(meta["userinfo_endpoint"]).json()
     assert info["email"] == "erin@example.com" and info["sub"] == user["sub"]
     assert token["id_token"].count(".") == 2
@@ -138,8 +170,9 @@ def test_cli_and_server_full_flow(server: tuple[Cli, str, list[str]]) -> None:
 
 def test_cli_refuses_bad_input_clearly(server: tuple[Cli, str, list[str]]) -> None:
     cli, _, _ = server
-    bad = cli.run("client", "create", "--name", "X", "--redirect-uri", "http://rp.example.com/cb",
-                  ok=False)
+    bad = cli.run(
+        "client", "create", "--name", "X", "--redirect-uri", "http://rp.example.com/cb", ok=False
+    )
     assert bad.returncode == 1 and "use https" in bad.stderr
     short = cli.run("user", "create", "x", "--password-stdin", stdin="short\n", ok=False)
     assert short.returncode == 1 and "at least 8" in short.stderr
@@ -163,8 +196,9 @@ def test_demo_quickstart(server: tuple[Cli, str, list[str]]) -> None:
         start = http.get(issuer + "/demo")
         data = {**form_fields(start.text), "username": "demo", "password": password.group(1)}
         consent = http.post(form_action(start.text), data=data)
-        result = http.post(form_action(consent.text),
-                           data={**form_fields(consent.text), "decision": "approve"})
+        result = http.post(
+            form_action(consent.text), data={**form_fields(consent.text), "decision": "approve"}
+        )
     assert result.status_code == 200
     assert "demo@example.com" in result.text  # userinfo fetched by the demo RP
 

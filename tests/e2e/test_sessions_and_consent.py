@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, form_fields, pkce_pair, query_of
 from tests.e2e.test_authorize_errors import auth_url
 from tests.e2e.test_token import redeem
@@ -146,10 +145,15 @@ async def test_tampered_interaction_is_refused(env: Env) -> None:
         page = await browser.open(auth_url(client_id))
         fields = form_fields(page.text)
         head, payload, sig = fields["interaction"].split(".")
-        r = await http.post("/login", data={
-            **fields, "interaction": f"{head}.{payload}x.{sig}",
-            "username": "alice", "password": "correct horse battery staple",
-        })
+        r = await http.post(
+            "/login",
+            data={
+                **fields,
+                "interaction": f"{head}.{payload}x.{sig}",
+                "username": "alice",
+                "password": "correct horse battery staple",
+            },
+        )
     assert r.status_code == 400 and "location" not in r.headers
 
 
@@ -202,7 +206,9 @@ async def test_form_post_success(env: Env) -> None:
     client_id, _ = await env.add_client()
     async with env.client() as http:
         browser = Browser(http)
-        page = await browser.login(await browser.open(auth_url(client_id, response_mode="form_post")))
+        page = await browser.login(
+            await browser.open(auth_url(client_id, response_mode="form_post"))
+        )
         r = await browser.consent(page)
     assert r.status_code == 200
     assert f'action="{REDIRECT_URI}"' in r.text

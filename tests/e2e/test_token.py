@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, pkce_pair, query_of
 from tests.e2e.test_authorize_errors import auth_url
 
@@ -60,7 +59,9 @@ async def test_code_replay_revokes_tokens(env: Env, confidential: tuple[str, str
     code, verifier = await get_code(env, client_id)
     first = await redeem(env, code, client_id, secret, expect=200, verifier=verifier)
     async with env.client() as http:
-        ok = await http.get("/userinfo", headers={"Authorization": f"Bearer {first['access_token']}"})
+        ok = await http.get(
+            "/userinfo", headers={"Authorization": f"Bearer {first['access_token']}"}
+        )
         assert ok.status_code == 200
     again = await redeem(env, code, client_id, secret, expect=400, verifier=verifier)
     assert again["error"] == "invalid_grant"
@@ -90,8 +91,15 @@ async def test_missing_code_verifier(env: Env, confidential: tuple[str, str]) ->
 async def test_wrong_redirect_uri(env: Env, confidential: tuple[str, str]) -> None:
     client_id, secret = confidential
     code, verifier = await get_code(env, client_id)
-    body = await redeem(env, code, client_id, secret, expect=400, verifier=verifier,
-                        redirect_uri="https://rp.example.com/other")
+    body = await redeem(
+        env,
+        code,
+        client_id,
+        secret,
+        expect=400,
+        verifier=verifier,
+        redirect_uri="https://rp.example.com/other",
+    )
     assert body["error"] == "invalid_grant" and "redirect_uri" in body["error_description"]
 
 
@@ -125,8 +133,12 @@ async def test_bad_client_secret_is_401_with_challenge(
     async with env.client() as http:
         r = await http.post(
             "/token",
-            data={"grant_type": "authorization_code", "code": code,
-                  "redirect_uri": REDIRECT_URI, "code_verifier": verifier},
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": verifier,
+            },
             auth=(client_id, "wrong-secret"),
         )
     assert r.status_code == 401
@@ -139,10 +151,16 @@ async def test_client_secret_post_when_registered_basic_is_refused(
 ) -> None:
     client_id, secret = confidential
     async with env.client() as http:
-        r = await http.post("/token", data={
-            "grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT_URI,
-            "client_id": client_id, "client_secret": secret,
-        })
+        r = await http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": "x",
+                "redirect_uri": REDIRECT_URI,
+                "client_id": client_id,
+                "client_secret": secret,
+            },
+        )
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
     assert "client_secret_basic" in r.json()["error_description"]
 
@@ -152,10 +170,17 @@ async def test_client_secret_post_client(env: Env) -> None:
     client_id, secret = await env.add_client(token_endpoint_auth_method="client_secret_post")
     code, verifier = await get_code(env, client_id)
     async with env.client() as http:
-        r = await http.post("/token", data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-            "client_id": client_id, "client_secret": secret, "code_verifier": verifier,
-        })
+        r = await http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "client_id": client_id,
+                "client_secret": secret,
+                "code_verifier": verifier,
+            },
+        )
     assert r.status_code == 200 and r.json()["access_token"]
 
 
@@ -175,8 +200,9 @@ async def test_duplicated_parameter_names_it(env: Env, confidential: tuple[str, 
 async def test_json_body_is_invalid_request(env: Env, confidential: tuple[str, str]) -> None:
     client_id, secret = confidential
     async with env.client() as http:
-        r = await http.post("/token", json={"grant_type": "authorization_code"},
-                            auth=(client_id, secret))
+        r = await http.post(
+            "/token", json={"grant_type": "authorization_code"}, auth=(client_id, secret)
+        )
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
 
 
@@ -200,8 +226,11 @@ async def test_malformed_token_requests(
 
 async def test_malformed_basic_header(env: Env) -> None:
     async with env.client() as http:
-        r = await http.post("/token", data={"grant_type": "authorization_code"},
-                            headers={"Authorization": "Basic !!!not-base64"})
+        r = await http.post(
+            "/token",
+            data={"grant_type": "authorization_code"},
+            headers={"Authorization": "Basic !!!not-base64"},
+        )
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
 
 
@@ -222,8 +251,11 @@ async def test_pkce_downgrade_refused(env: Env) -> None:
 async def test_grant_type_not_registered(env: Env) -> None:
     client_id, secret = await env.add_client(grant_types=["client_credentials"], redirect_uris=[])
     async with env.client() as http:
-        r = await http.post("/token", data={"grant_type": "authorization_code", "code": "x",
-                                            "redirect_uri": REDIRECT_URI}, auth=(client_id, secret))
+        r = await http.post(
+            "/token",
+            data={"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT_URI},
+            auth=(client_id, secret),
+        )
     assert r.status_code == 400 and r.json()["error"] == "unauthorized_client"
 
 

@@ -38,10 +38,15 @@ async def authenticate(
     account_key = f"user:{username.casefold()}"
     ip_key = f"ip:{client_ip or 'unknown'}"
     wait = max(
-        _wait(await throttle.get(account_key), settings.login_account_threshold,
-              settings.login_max_delay, now),
-        _wait(await throttle.get(ip_key), settings.login_ip_threshold,
-              settings.login_max_delay, now),
+        _wait(
+            await throttle.get(account_key),
+            settings.login_account_threshold,
+            settings.login_max_delay,
+            now,
+        ),
+        _wait(
+            await throttle.get(ip_key), settings.login_ip_threshold, settings.login_max_delay, now
+        ),
     )
     if wait:
         provider.events.emit("login.throttled", ip=client_ip, retry_after=wait)

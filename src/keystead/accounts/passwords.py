@@ -25,7 +25,9 @@ class PasswordHasher:
         return await anyio.to_thread.run_sync(_ARGON2.hash, password, limiter=self.limiter)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        return await anyio.to_thread.run_sync(_verify, password_hash, password, limiter=self.limiter)
+        return await anyio.to_thread.run_sync(
+            _verify, password_hash, password, limiter=self.limiter
+        )
 
     async def verify_dummy(self, password: str) -> bool:
         """Spend the same time as a real verification (unknown username), then fail."""

@@ -14,15 +14,19 @@ from keystead.store.base import DuplicateError
 def create(
     name: str = typer.Option(..., "--name", help="client_name shown on login and consent pages."),
     redirect_uri: list[str] = typer.Option([], "--redirect-uri", help="Repeatable."),
-    grant_type: list[str] = typer.Option(["authorization_code"], "--grant-type", help="Repeatable."),
+    grant_type: list[str] = typer.Option(
+        ["authorization_code"], "--grant-type", help="Repeatable."
+    ),
     response_type: list[str] = typer.Option(["code"], "--response-type", help="Repeatable."),
     scope: str = typer.Option("openid profile email offline_access", "--scope"),
     auth_method: str = typer.Option(
-        "client_secret_basic", "--token-endpoint-auth-method",
+        "client_secret_basic",
+        "--token-endpoint-auth-method",
         help="client_secret_basic | client_secret_post | none (public client).",
     ),
     require_pkce: bool = typer.Option(
-        True, "--require-pkce/--no-require-pkce",
+        True,
+        "--require-pkce/--no-require-pkce",
         help="--no-require-pkce exempts a confidential client from PKCE.",
     ),
     skip_consent: bool = typer.Option(False, "--skip-consent", help="First-party client."),

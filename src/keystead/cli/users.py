@@ -24,16 +24,25 @@ def create(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a user. The password comes from stdin (--password-stdin) or a hidden prompt."""
-    password = read_password_stdin() if password_stdin else typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
+    password = (
+        read_password_stdin()
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
 
     async def work(provider: Provider) -> dict[str, object]:
         try:
             user = await create_user(
-                provider.store, provider.hasher, username, password, now=provider.now(),
-                email=email, email_verified=email_verified, name=name,
-                given_name=given_name, family_name=family_name,
+                provider.store,
+                provider.hasher,
+                username,
+                password,
+                now=provider.now(),
+                email=email,
+                email_verified=email_verified,
+                name=name,
+                given_name=given_name,
+                family_name=family_name,
             )
         except UserSpecError as exc:
             fail(str(exc))
@@ -63,8 +72,10 @@ def set_password_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Set a user's password."""
-    password = read_password_stdin() if password_stdin else typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
+    password = (
+        read_password_stdin()
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
 
     async def work(provider: Provider) -> dict[str, object]:

@@ -168,8 +168,7 @@ async def check_request_objects(ctx: _Ctx) -> None:
     if ctx.req.get("request_uri") is not None:
         raise OAuthError(
             "request-uri-unsupported",
-            "The request_uri parameter is not supported; send the parameters in the query "
-            "string.",
+            "The request_uri parameter is not supported; send the parameters in the query string.",
         )
 
 

@@ -23,9 +23,20 @@ ENDPOINTS = {
 
 def metadata(settings: Settings) -> dict[str, Any]:
     url = settings.url
-    claims = sorted({c for names in scopes.SCOPE_CLAIMS.values() for c in names} | {
-        "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr",
-    })
+    claims = sorted(
+        {c for names in scopes.SCOPE_CLAIMS.values() for c in names}
+        | {
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+            "sid",
+            "amr",
+        }
+    )
     return {
         "issuer": settings.issuer,
         **{name: url(path) for name, path in ENDPOINTS.items()},

@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 # Every response type OIDC Core / Multiple Response Types define; stored in client metadata
 # even where this server does not implement it yet.
 KNOWN_RESPONSE_TYPES = (
-    "code", "id_token", "id_token token", "code id_token", "code token",
-    "code id_token token", "none",
+    "code",
+    "id_token",
+    "id_token token",
+    "code id_token",
+    "code token",
+    "code id_token token",
+    "none",
 )
 
 

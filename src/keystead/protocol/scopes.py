@@ -8,7 +8,11 @@ import re
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "openid": ("sub",),
     "profile": (
-        "name", "given_name", "family_name", "preferred_username", "updated_at",
+        "name",
+        "given_name",
+        "family_name",
+        "preferred_username",
+        "updated_at",
     ),
     "email": ("email", "email_verified"),
 }

@@ -14,11 +14,18 @@ from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import Client, Store
 
 GRANT_TYPES = (
-    "authorization_code", "refresh_token", "client_credentials", "implicit",
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "implicit",
     "urn:ietf:params:oauth:grant-type:device_code",
 )
 AUTH_METHODS = (
-    "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none",
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "none",
 )
 LOOPBACK_HOSTS = ("localhost",)
 
@@ -87,7 +94,9 @@ def validate_spec(spec: ClientSpec) -> None:
         raise ClientSpecError("application_type must be web or native.")
     for grant_type in spec.grant_types:
         if grant_type not in GRANT_TYPES:
-            raise ClientSpecError(f"grant_type {grant_type} is unknown; use {', '.join(GRANT_TYPES)}.")
+            raise ClientSpecError(
+                f"grant_type {grant_type} is unknown; use {', '.join(GRANT_TYPES)}."
+            )
     for response_type in spec.response_types:
         if normalize_response_type(response_type) not in KNOWN_RESPONSE_TYPES:
             raise ClientSpecError(

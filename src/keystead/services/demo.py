@@ -50,9 +50,16 @@ async def ensure_demo(provider: Provider) -> DemoData:
     password = random_token(9)
     if await store.users.get_by_username(DEMO_USERNAME) is None:
         await create_user(
-            store, provider.hasher, DEMO_USERNAME, password, now=now,
-            email="demo@example.com", email_verified=True, name="Demo User",
-            given_name="Demo", family_name="User",
+            store,
+            provider.hasher,
+            DEMO_USERNAME,
+            password,
+            now=now,
+            email="demo@example.com",
+            email_verified=True,
+            name="Demo User",
+            given_name="Demo",
+            family_name="User",
         )
     else:
         await set_password(store, provider.hasher, DEMO_USERNAME, password, now=now)

@@ -20,7 +20,11 @@ async def rotate_keys(
     for alg in algs or list(SUPPORTED_ALGS):
         created.append(
             await rotate(
-                store.keys, kek, alg, now=now, publish_ahead=publish_ahead,
+                store.keys,
+                kek,
+                alg,
+                now=now,
+                publish_ahead=publish_ahead,
                 retire_after=retire_after,
             )
         )

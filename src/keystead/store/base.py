@@ -117,7 +117,7 @@ class Consent:
 
 @dataclass(frozen=True, slots=True)
 class StoredKey:
-    """A signing key. ``private_jwk_enc`` is the private JWK encrypted with the key-encryption key."""
+    """A signing key; ``private_jwk_enc`` is the private JWK encrypted with the KEK."""
 
     kid: str
     alg: str

@@ -82,8 +82,15 @@ class _Flow:
             _set_cookie(response, self.provider, name, value)
         return response
 
-    def _page(self, template: str, areq: AuthorizationRequest, context: dict[str, object],
-              *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    def _page(
+        self,
+        template: str,
+        areq: AuthorizationRequest,
+        context: dict[str, object],
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         settings = self.provider.settings
         base = {
             "client_name": areq.client.client_name,
@@ -92,39 +99,62 @@ class _Flow:
         }
         # Chromium applies form-action to the redirect after the POST: allow the client's origin.
         action = ("'self'", pages.origin_of(areq.redirect_uri))
-        return pages.render(template, {**base, **context}, status=status,
-                            form_action=action, headers=headers)
-
-    def login_page(self, areq: AuthorizationRequest, started_at: int, *, error: str = "",
-                   username: str = "", status: int = 200,
-                   headers: dict[str, str] | None = None) -> Response:
-        token = _signer(self.request).dump(
-            Interaction(areq.params, started_at, self._csrf_token())
+        return pages.render(
+            template, {**base, **context}, status=status, form_action=action, headers=headers
         )
-        return self._page("login.html", areq, {
-            "action": self.provider.settings.url("/login"),
-            "interaction": token,
-            "error": error,
-            "username": username or areq.login_hint or "",
-        }, status=status, headers=headers)
 
-    async def consent_page(self, areq: AuthorizationRequest, session: Session,
-                           started_at: int) -> Response:
+    def login_page(
+        self,
+        areq: AuthorizationRequest,
+        started_at: int,
+        *,
+        error: str = "",
+        username: str = "",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        token = _signer(self.request).dump(Interaction(areq.params, started_at, self._csrf_token()))
+        return self._page(
+            "login.html",
+            areq,
+            {
+                "action": self.provider.settings.url("/login"),
+                "interaction": token,
+                "error": error,
+                "username": username or areq.login_hint or "",
+            },
+            status=status,
+            headers=headers,
+        )
+
+    async def consent_page(
+        self, areq: AuthorizationRequest, session: Session, started_at: int
+    ) -> Response:
         user = await self.provider.store.users.get(session.sub)
         token = _signer(self.request).dump(
             Interaction(areq.params, started_at, self._csrf_token(), sid=session.sid)
         )
         items = [{"name": s, "description": scopes.describe(s)} for s in areq.scope]
-        return self._page("consent.html", areq, {
-            "action": self.provider.settings.url("/consent"),
-            "interaction": token,
-            "username": user.username if user else "",
-            "scopes": items,
-            "redirect_origin": pages.origin_of(areq.redirect_uri),
-        })
+        return self._page(
+            "consent.html",
+            areq,
+            {
+                "action": self.provider.settings.url("/consent"),
+                "interaction": token,
+                "username": user.username if user else "",
+                "scopes": items,
+                "redirect_origin": pages.origin_of(areq.redirect_uri),
+            },
+        )
 
-    async def proceed(self, areq: AuthorizationRequest, session: Session | None,
-                      started_at: int, *, consent_given_now: bool = False) -> Response:
+    async def proceed(
+        self,
+        areq: AuthorizationRequest,
+        session: Session | None,
+        started_at: int,
+        *,
+        consent_given_now: bool = False,
+    ) -> Response:
         provider = self.provider
         if consent_given_now:
             step = Step.ISSUE
@@ -135,8 +165,7 @@ class _Flow:
                 else None
             )
             try:
-                step = next_step(areq, session, consent, started_at=started_at,
-                                 now=provider.now())
+                step = next_step(areq, session, consent, started_at=started_at, now=provider.now())
             except OAuthError as err:
                 err.redirect = areq.target
                 raise
@@ -166,8 +195,9 @@ async def _guard(
     try:
         return await flow_fn()
     except OAuthError as err:
-        return render.render_error(err, provider.settings, kind="page", cid=cid,
-                                   after_post=after_post)
+        return render.render_error(
+            err, provider.settings, kind="page", cid=cid, after_post=after_post
+        )
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a stack trace
         return render.internal_error(exc, provider.settings, kind="page", cid=cid)
 
@@ -204,20 +234,37 @@ async def login(request: Request) -> Response:
         password = form.get("password", "")
         provider = flow.provider
         if not username or not password:
-            return flow.finish(flow.login_page(
-                areq, interaction.started_at, username=username,
-                error="Enter your username and password.", status=400))
+            return flow.finish(
+                flow.login_page(
+                    areq,
+                    interaction.started_at,
+                    username=username,
+                    error="Enter your username and password.",
+                    status=400,
+                )
+            )
         client_ip = request.client.host if request.client else None
         result = await authenticate(provider, username, password, client_ip)
         if result.retry_after:
-            return flow.finish(flow.login_page(
-                areq, interaction.started_at, username=username, status=429,
-                error=f"Too many failed attempts. Try again in {result.retry_after} seconds.",
-                headers={"Retry-After": str(result.retry_after)}))
+            return flow.finish(
+                flow.login_page(
+                    areq,
+                    interaction.started_at,
+                    username=username,
+                    status=429,
+                    error=f"Too many failed attempts. Try again in {result.retry_after} seconds.",
+                    headers={"Retry-After": str(result.retry_after)},
+                )
+            )
         if result.user is None:
-            return flow.finish(flow.login_page(
-                areq, interaction.started_at, username=username,
-                error="Incorrect username or password."))
+            return flow.finish(
+                flow.login_page(
+                    areq,
+                    interaction.started_at,
+                    username=username,
+                    error="Incorrect username or password.",
+                )
+            )
         old = request.cookies.get(session_cookie_name(provider))
         if old:  # a fresh session id after login: no session fixation
             await provider.store.sessions.delete(sha256_hex(old))
@@ -235,8 +282,10 @@ async def consent(request: Request) -> Response:
         interaction, areq = await _resume(flow, form)
         provider = flow.provider
         session = await load_session(provider, request.cookies.get(session_cookie_name(provider)))
-        if session is None or interaction.sid is None or not hmac.compare_digest(
-            session.sid, interaction.sid
+        if (
+            session is None
+            or interaction.sid is None
+            or not hmac.compare_digest(session.sid, interaction.sid)
         ):
             raise OAuthError(
                 "interaction-invalid",
@@ -244,8 +293,7 @@ async def consent(request: Request) -> Response:
             )
         decision = form.get("decision")
         if decision != "approve":
-            provider.events.emit("consent.denied", client_id=areq.client.client_id,
-                                 sub=session.sub)
+            provider.events.emit("consent.denied", client_id=areq.client.client_id, sub=session.sub)
             err = OAuthError("access-denied", "The user denied the authorization request.")
             err.redirect = areq.target
             raise err

@@ -29,16 +29,18 @@ def demo_routes(settings: Settings, demo: DemoData) -> list[Route]:
         if len(pending) > 1000:
             pending.clear()
         pending[state] = verifier
-        query = urlencode({
-            "response_type": "code",
-            "client_id": demo.client_id,
-            "redirect_uri": demo.redirect_uri,
-            "scope": "openid profile email",
-            "state": state,
-            "nonce": secrets.token_urlsafe(16),
-            "code_challenge": s256(verifier),
-            "code_challenge_method": "S256",
-        })
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": demo.client_id,
+                "redirect_uri": demo.redirect_uri,
+                "scope": "openid profile email",
+                "state": state,
+                "nonce": secrets.token_urlsafe(16),
+                "code_challenge": s256(verifier),
+                "code_challenge_method": "S256",
+            }
+        )
         return RedirectResponse(settings.url("/authorize") + "?" + query, status_code=302)
 
     async def callback(request: Request) -> Response:
@@ -69,10 +71,13 @@ def demo_routes(settings: Settings, demo: DemoData) -> list[Route]:
                     result["userinfo"] = info.json()
         elif params.get("code"):
             result["note"] = "unknown state: start again at /demo"
-        return pages.render("demo.html", {
-            "static_url": settings.url("/static"),
-            "start": settings.url("/demo"),
-            "result": json.dumps(result, indent=2, sort_keys=True),
-        })
+        return pages.render(
+            "demo.html",
+            {
+                "static_url": settings.url("/static"),
+                "start": settings.url("/demo"),
+                "result": json.dumps(result, indent=2, sort_keys=True),
+            },
+        )
 
     return [Route("/demo", start), Route("/demo/callback", callback)]

@@ -24,7 +24,9 @@ def origin_of(uri: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def page_headers(*, form_action: tuple[str, ...] = ("'self'",), script_nonce: str = "") -> dict[str, str]:
+def page_headers(
+    *, form_action: tuple[str, ...] = ("'self'",), script_nonce: str = ""
+) -> dict[str, str]:
     """Anti-framing, no sniffing, no referrer leaks, and a strict CSP: pages load nothing
     from any other origin."""
     script = f"script-src 'nonce-{script_nonce}'" if script_nonce else "script-src 'none'"

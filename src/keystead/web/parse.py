@@ -17,8 +17,7 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError(
             "request-content-type",
-            "The request body must be sent with Content-Type: "
-            "application/x-www-form-urlencoded.",
+            "The request body must be sent with Content-Type: application/x-www-form-urlencoded.",
         )
     body = await request.body()
     if len(body) > MAX_BODY:

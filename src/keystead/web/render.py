@@ -120,7 +120,11 @@ def render_error(
 ) -> Response:
     log.info(
         "refused %s: %s (%s) cid=%s debug=%s",
-        kind, err.error, err.catalog_id, cid, err.debug,
+        kind,
+        err.error,
+        err.catalog_id,
+        cid,
+        err.debug,
     )
     if err.redirect is not None:
         return authorization_response(
@@ -140,5 +144,3 @@ def internal_error(exc: BaseException, settings: Settings, *, kind: str, cid: st
     if kind == "page":
         return error_page(err, settings, cid)
     return error_json(err, cid)
-
-

@@ -8,6 +8,4 @@ from types import ModuleType
 
 from keystead.protocol.grants import authorization_code
 
-GRANTS: dict[str, ModuleType] = {
-    module.GRANT_TYPE: module for module in (authorization_code,)
-}
+GRANTS: dict[str, ModuleType] = {module.GRANT_TYPE: module for module in (authorization_code,)}

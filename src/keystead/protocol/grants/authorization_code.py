@@ -30,9 +30,7 @@ async def _redeem(provider: Provider, code: str, now: int) -> AuthorizationCode:
         raise OAuthError("code-unknown", "The authorization code is unknown.")
     # RFC 6749 §4.1.2: on reuse, revoke the tokens already issued from this code.
     await provider.store.grants.revoke_grant(previous.grant_id, now)
-    provider.events.emit(
-        "code.replayed", client_id=previous.client_id, grant_id=previous.grant_id
-    )
+    provider.events.emit("code.replayed", client_id=previous.client_id, grant_id=previous.grant_id)
     raise OAuthError(
         "code-replayed",
         "The authorization code was already used; the tokens issued for it have been revoked.",
