@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -57,16 +59,36 @@ def build_app(
         own = provider is None
         current = provider if provider is not None else await open_provider(settings)
         _attach(app, current)
+        housekeeping = asyncio.create_task(_housekeeping(current))
         try:
             yield
         finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+            await current.recorder.flush()
             if own:
-                await current.store.close()
+                await current.close()
 
     app = Starlette(routes=_routes(settings, demo), lifespan=lifespan)
     if provider is not None:
         _attach(app, provider)
     return app
+
+
+async def _housekeeping(provider: Provider) -> None:
+    """Write buffered events every second; purge old ones every hour."""
+    retention = provider.settings.event_retention_days * 86400
+    ticks = 0
+    while True:
+        await asyncio.sleep(1)
+        await provider.recorder.flush()
+        if ticks % 3600 == 0:
+            try:
+                await provider.recorder.purge(retention)
+            except Exception:  # noqa: BLE001 - housekeeping must not stop
+                logging.getLogger("keystead").exception("event purge failed")
+        ticks += 1
 
 
 def _attach(app: Starlette, provider: Provider) -> None:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     interaction_ttl: int = Field(15 * 60, ge=60)  # how long a login/consent page stays valid
     jwks_max_age: int = Field(300, ge=0)  # Cache-Control on JWKS; rotation waits this long
     cache_ttl: float = Field(5.0, ge=0)  # bounded staleness of cached clients and keys
+    event_retention_days: int = Field(7, ge=1)  # refused requests and security events
 
     login_account_threshold: int = 5  # failures per account before delays start
     login_ip_threshold: int = 20  # failures per client IP before delays start

@@ -13,21 +13,37 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+GENERIC_USER_MESSAGE = (
+    "The application sent a sign-in request that cannot be processed.",
+    "Go back to the application and try again. If this keeps happening, contact the "
+    "application's owner and mention the correlation id below.",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
+    """One error keystead can return: the RFC code and status it maps to, what a developer
+    reads (title, causes, fixes) and, for errors shown to a person, plain words."""
+
     id: str
     error: str  # the RFC error code
     status: int
     title: str
     causes: tuple[str, ...] = ()
     fixes: tuple[str, ...] = ()
+    user_message: tuple[str, str] = GENERIC_USER_MESSAGE  # (what happened, what to do)
 
 
 def _e(
-    id: str, error: str, status: int, title: str, causes: tuple[str, ...], fixes: tuple[str, ...]
+    id: str,
+    error: str,
+    status: int,
+    title: str,
+    causes: tuple[str, ...],
+    fixes: tuple[str, ...],
+    user: tuple[str, str] = GENERIC_USER_MESSAGE,
 ) -> CatalogEntry:
-    return CatalogEntry(id, error, status, title, causes, fixes)
+    return CatalogEntry(id, error, status, title, causes, fixes, user)
 
 
 _ENTRIES = (
@@ -96,6 +112,10 @@ _ENTRIES = (
         "Unknown client",
         ("client_id is misspelled, or the client was deleted or registered on another server.",),
         ("Use the client_id printed by `keystead client create` (see `keystead client list`).",),
+        (
+            "The application you came from is not registered here.",
+            "Go back to the application and tell its owner; there is nothing you can fix yourself.",
+        ),
     ),
     _e(
         "redirect-uri-missing",
@@ -117,6 +137,11 @@ _ENTRIES = (
         (
             "Register the exact URI (`keystead client create --redirect-uri ...`) or send one "
             "of the registered URIs byte for byte (RFC 9700 §2.1: exact matching).",
+        ),
+        (
+            "The application asked to send you back to an address it has not registered.",
+            "For your safety you were not sent there. Tell the application's owner; "
+            "there is nothing you can fix yourself.",
         ),
     ),
     # --- authorization endpoint: redirected back to the client ---
@@ -371,6 +396,10 @@ _ENTRIES = (
         "This sign-in page expired",
         ("The sign-in page was open too long, was tampered with, or the cookie was lost.",),
         ("Go back to the application and start signing in again.",),
+        (
+            "This sign-in page is no longer valid.",
+            "Go back to the application and start signing in again.",
+        ),
     ),
     _e(
         "csrf-invalid",
@@ -379,6 +408,10 @@ _ENTRIES = (
         "The form could not be verified",
         ("The form's CSRF token does not match the browser's cookie.",),
         ("Reload the page and submit the form again; allow cookies for this site.",),
+        (
+            "Your browser sent a form we could not verify.",
+            "Reload the page and try again, and make sure cookies are allowed for this site.",
+        ),
     ),
     # --- anything else ---
     _e(
@@ -388,6 +421,7 @@ _ENTRIES = (
         "Internal error",
         ("A bug or an outage; details are in the server log under the correlation id.",),
         ("Retry later; operators: look up the correlation id in the logs.",),
+        ("Something went wrong on our side.", "Please try again in a moment."),
     ),
 )
 
@@ -431,5 +465,8 @@ class OAuthError(Exception):
         self.redirect: RedirectTarget | None = None
         super().__init__(f"{entry.error} ({catalog_id}): {self.description}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "error_description": self.description}
+    def to_dict(self, errors_base_url: str | None = None) -> dict[str, Any]:
+        body = {"error": self.error, "error_description": self.description}
+        if errors_base_url is not None:
+            body["error_uri"] = errors_base_url + self.catalog_id  # keystead's page for it
+        return body

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from keystead.accounts.passwords import PasswordHasher
 from keystead.config import Settings
-from keystead.events import Events
+from keystead.events import EventRecorder, Events
 from keystead.jose.kek import KeyEncryptor
 from keystead.jose.keys import KeyRing
 from keystead.store.base import Client, Store
@@ -46,6 +46,16 @@ class Provider:
     _keyring: _Cached[KeyRing] | None = None
     _keys_fingerprint: tuple[tuple[str, int, int | None], ...] = ()
     _jwks: tuple[int, bytes] | None = None  # (computed_at, serialized JWKS)
+    recorder: EventRecorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Refused requests and security events go to the events table, in batches.
+        self.recorder = EventRecorder(self.store.events)
+        self.events.subscribers.append(self.recorder)
+
+    async def close(self) -> None:
+        await self.recorder.flush()
+        await self.store.close()
 
     def now(self) -> int:
         return self.clock()

@@ -84,7 +84,7 @@ async def make_env(tmp_path: Path, **settings: Any) -> Env:
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
     e = await make_env(tmp_path)
     yield e
-    await e.provider.store.close()
+    await e.provider.close()
 
 
 _INPUT = re.compile(r'<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"', re.S)

@@ -69,7 +69,7 @@ def with_provider(work: Callable[[Provider], Awaitable[T]]) -> T:
         try:
             return await work(provider)
         finally:
-            await provider.store.close()
+            await provider.close()
 
     return anyio.run(run)
 

@@ -46,7 +46,7 @@ def serve(
         try:
             return await ensure_demo(provider) if demo else None
         finally:
-            await provider.store.close()
+            await provider.close()
 
     demo_data = anyio.run(prepare)
     typer.echo(f"keystead issuer: {s.issuer}")

@@ -8,6 +8,7 @@ and ``store/sql/`` (SQLAlchemy 2: SQLite by default, PostgreSQL). Every secret-b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -135,6 +136,17 @@ class ThrottleState:
     last_failure_at: int
 
 
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A refused request or a security event, kept for ``keystead explain`` (never a secret)."""
+
+    event_id: str
+    name: str
+    created_at: int
+    correlation_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 class DuplicateError(ValueError):
     """Raised by ``add`` when the unique key (client_id, username, kid ...) already exists."""
 
@@ -196,6 +208,13 @@ class ThrottleStore(Protocol):
     async def reset(self, key: str) -> None: ...
 
 
+class EventStore(Protocol):
+    async def add_many(self, events: Sequence[EventRecord]) -> None: ...
+    async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]: ...
+    async def recent(self, limit: int) -> list[EventRecord]: ...  # newest first
+    async def purge(self, before: int) -> int: ...  # delete events created before; count
+
+
 class Store(Protocol):
     clients: ClientStore
     users: UserStore
@@ -204,5 +223,6 @@ class Store(Protocol):
     consents: ConsentStore
     keys: KeyStore
     throttle: ThrottleStore
+    events: EventStore
 
     async def close(self) -> None: ...

@@ -21,6 +21,8 @@ from keystead.store.base import (
     Consent,
     ConsentStore,
     DuplicateError,
+    EventRecord,
+    EventStore,
     Grant,
     GrantStore,
     KeyStore,
@@ -234,6 +236,28 @@ class MemoryThrottleStore:
         self._states.pop(key, None)
 
 
+class MemoryEventStore:
+    def __init__(self) -> None:
+        self._events: list[EventRecord] = []
+
+    async def add_many(self, events: Sequence[EventRecord]) -> None:
+        self._events.extend(copy.deepcopy(list(events)))
+
+    async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]:
+        found = [e for e in self._events if e.correlation_id == correlation_id]
+        return sorted(found, key=lambda e: (e.created_at, e.event_id))
+
+    async def recent(self, limit: int) -> list[EventRecord]:
+        ordered = sorted(self._events, key=lambda e: (e.created_at, e.event_id), reverse=True)
+        return ordered[:limit]
+
+    async def purge(self, before: int) -> int:
+        kept = [e for e in self._events if e.created_at >= before]
+        removed = len(self._events) - len(kept)
+        self._events = kept
+        return removed
+
+
 class MemoryStore:
     """The ``Store`` in plain dicts. State lives as long as the object."""
 
@@ -249,6 +273,7 @@ class MemoryStore:
         self.consents: ConsentStore = consents
         self.keys: KeyStore = MemoryKeyStore()
         self.throttle: ThrottleStore = MemoryThrottleStore()
+        self.events: EventStore = MemoryEventStore()
 
     async def close(self) -> None:
         return None

@@ -196,10 +196,15 @@ async def _guard(
         return await flow_fn()
     except OAuthError as err:
         return render.render_error(
-            err, provider.settings, kind="page", cid=cid, after_post=after_post
+            err,
+            provider,
+            kind="page",
+            cid=cid,
+            after_post=after_post,
+            context=render.request_context(request),
         )
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a stack trace
-        return render.internal_error(exc, provider.settings, kind="page", cid=cid)
+        return render.internal_error(exc, provider, kind="page", cid=cid)
 
 
 async def authorize(request: Request) -> Response:

@@ -34,9 +34,15 @@ async def _json_endpoint(
     try:
         return render.json_response(await work(provider), headers=headers)
     except OAuthError as err:
-        return render.render_error(err, provider.settings, kind="json", cid=cid)
+        return render.render_error(
+            err,
+            provider,
+            kind="json",
+            cid=cid,
+            context=render.request_context(request),
+        )
     except Exception as exc:  # noqa: BLE001 - never a stack trace to the client
-        return render.internal_error(exc, provider.settings, kind="json", cid=cid)
+        return render.internal_error(exc, provider, kind="json", cid=cid)
 
 
 async def token(request: Request) -> Response:
@@ -77,7 +83,7 @@ async def jwks(request: Request) -> Response:
     try:
         body = await provider.jwks_bytes()
     except Exception as exc:  # noqa: BLE001
-        return render.internal_error(exc, provider.settings, kind="json", cid=cid)
+        return render.internal_error(exc, provider, kind="json", cid=cid)
     return _static_json(body, provider.settings.jwks_max_age)
 
 

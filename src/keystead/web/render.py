@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from keystead.config import Settings
 from keystead.errors import OAuthError
+from keystead.events import new_correlation_id
 from keystead.protocol import response
 from keystead.protocol.response import AuthorizationResponse
 from keystead.web import pages
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
 
 log = logging.getLogger("keystead.web")
 
@@ -27,7 +31,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def correlation_id() -> str:
-    return secrets.token_hex(8)
+    """A new correlation id for this request; events emitted while serving it carry it."""
+    return new_correlation_id()
 
 
 def json_response(
@@ -63,29 +68,8 @@ def authorization_response(
     )
 
 
-_USER_MESSAGES = {
-    "interaction-invalid": (
-        "This sign-in page is no longer valid.",
-        "Go back to the application and start signing in again.",
-    ),
-    "csrf-invalid": (
-        "Your browser sent a form we could not verify.",
-        "Reload the page and try again. Make sure cookies are allowed for this site.",
-    ),
-    "server-error": (
-        "Something went wrong on our side.",
-        "Please try again in a moment.",
-    ),
-}
-_DEFAULT_USER_MESSAGE = (
-    "The application sent a sign-in request that cannot be processed.",
-    "Go back to the application and try again. If this keeps happening, contact the "
-    "application's owner and mention the correlation id below.",
-)
-
-
 def error_page(err: OAuthError, settings: Settings, cid: str) -> Response:
-    message, advice = _USER_MESSAGES.get(err.catalog_id, _DEFAULT_USER_MESSAGE)
+    message, advice = err.entry.user_message
     details = None
     if settings.dev_mode:
         details = {
@@ -110,37 +94,64 @@ def error_page(err: OAuthError, settings: Settings, cid: str) -> Response:
     )
 
 
-def error_json(err: OAuthError, cid: str) -> Response:
+def errors_base_url(settings: Settings) -> str:
+    return settings.url("/errors/")
+
+
+def error_json(err: OAuthError, settings: Settings, cid: str) -> Response:
     headers = {**NO_STORE, **err.headers, "X-Correlation-Id": cid}
-    return json_response(err.to_dict(), status=err.status, headers=headers)
+    body = err.to_dict(errors_base_url(settings))
+    return json_response(body, status=err.status, headers=headers)
+
+
+def request_context(request: Request) -> dict[str, Any]:
+    """What an event may say about the request: no secrets, no bodies."""
+    context: dict[str, Any] = {
+        "endpoint": request.url.path,
+        "method": request.method,
+        "ip": request.client.host if request.client else None,
+    }
+    client_id = request.query_params.get("client_id")
+    if client_id:
+        context["client_id"] = client_id[:200]
+    return context
 
 
 def render_error(
-    err: OAuthError, settings: Settings, *, kind: str, cid: str, after_post: bool = False
+    err: OAuthError,
+    provider: Provider,
+    *,
+    kind: str,
+    cid: str,
+    after_post: bool = False,
+    context: dict[str, Any] | None = None,
 ) -> Response:
-    log.info(
-        "refused %s: %s (%s) cid=%s debug=%s",
-        kind,
-        err.error,
-        err.catalog_id,
-        cid,
-        err.debug,
+    settings = provider.settings
+    # Every refused request is an event: `keystead explain <correlation id>` reads it back.
+    provider.events.emit(
+        "request.refused",
+        catalog_id=err.catalog_id,
+        error=err.error,
+        description=err.description,
+        debug=err.debug,
+        **(context or {}),
     )
     if err.redirect is not None:
-        return authorization_response(
-            response.error(err, settings.issuer), settings, after_post=after_post
-        )
+        resp = response.error(err, settings.issuer)
+        resp.params["error_uri"] = errors_base_url(settings) + err.catalog_id
+        return authorization_response(resp, settings, after_post=after_post)
     if kind == "page":
         return error_page(err, settings, cid)
-    return error_json(err, cid)
+    return error_json(err, settings, cid)
 
 
-def internal_error(exc: BaseException, settings: Settings, *, kind: str, cid: str) -> Response:
+def internal_error(exc: BaseException, provider: Provider, *, kind: str, cid: str) -> Response:
     log.error("internal error cid=%s", cid, exc_info=exc)
+    provider.events.emit("request.failed", exception=type(exc).__name__)
     err = OAuthError(
         "server-error",
         f"An internal error occurred; quote correlation id {cid} to the operator.",
     )
     if kind == "page":
-        return error_page(err, settings, cid)
-    return error_json(err, cid)
+        return error_page(err, provider.settings, cid)
+    return error_json(err, provider.settings, cid)

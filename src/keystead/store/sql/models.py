@@ -154,3 +154,13 @@ class ThrottleRow(Base):
     key: Mapped[str] = mapped_column(ID, primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+
+    event_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    correlation_id: Mapped[str | None] = mapped_column(ID, index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

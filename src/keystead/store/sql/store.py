@@ -9,6 +9,7 @@ several processes share the database. Rows are converted to the frozen dataclass
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -25,6 +26,8 @@ from keystead.store.base import (
     Consent,
     ConsentStore,
     DuplicateError,
+    EventRecord,
+    EventStore,
     Grant,
     GrantStore,
     KeyStore,
@@ -43,6 +46,7 @@ from keystead.store.sql.models import (
     Base,
     ClientRow,
     ConsentRow,
+    EventRow,
     GrantRow,
     KeyRow,
     SessionRow,
@@ -288,6 +292,38 @@ class SqlThrottleStore(_Concern):
             await session.execute(query)
 
 
+class SqlEventStore(_Concern):
+    async def add_many(self, events: Sequence[EventRecord]) -> None:
+        if not events:
+            return
+        async with self._sessionmaker.begin() as session:
+            session.add_all([to_row(event, EventRow) for event in events])
+
+    async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]:
+        query = (
+            select(EventRow)
+            .where(EventRow.correlation_id == correlation_id)
+            .order_by(EventRow.created_at, EventRow.event_id)
+        )
+        async with self._sessionmaker.begin() as session:
+            return [from_row(row, EventRecord) for row in await session.scalars(query)]
+
+    async def recent(self, limit: int) -> list[EventRecord]:
+        query = (
+            select(EventRow)
+            .order_by(EventRow.created_at.desc(), EventRow.event_id.desc())
+            .limit(limit)
+        )
+        async with self._sessionmaker.begin() as session:
+            return [from_row(row, EventRecord) for row in await session.scalars(query)]
+
+    async def purge(self, before: int) -> int:
+        query = delete(EventRow).where(EventRow.created_at < before)
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 class SqlStore:
     """The ``Store`` on an ``AsyncEngine``. Create it with ``open_store()``."""
 
@@ -302,6 +338,7 @@ class SqlStore:
         self.consents: ConsentStore = SqlConsentStore(sessionmaker, dialect)
         self.keys: KeyStore = SqlKeyStore(sessionmaker, dialect)
         self.throttle: ThrottleStore = SqlThrottleStore(sessionmaker, dialect)
+        self.events: EventStore = SqlEventStore(sessionmaker, dialect)
 
     async def close(self) -> None:
         await self.engine.dispose()
