@@ -16,7 +16,7 @@ from keystead.config import Settings
 from keystead.protocol.discovery import metadata
 from keystead.provider import Provider
 from keystead.services.demo import DemoData
-from keystead.web import authorize, endpoints, pages
+from keystead.web import authorize, endpoints, errors_pages, pages
 from keystead.web.demo import demo_routes
 from keystead.web.interaction import InteractionSigner
 
@@ -34,6 +34,8 @@ def _routes(settings: Settings, demo: DemoData | None) -> list[BaseRoute]:
         Route("/token", endpoints.token, methods=["POST"]),
         Route("/userinfo", endpoints.userinfo, methods=["GET", "POST"]),
         Route("/jwks", endpoints.jwks, methods=["GET"]),
+        Route("/errors", errors_pages.error_index, methods=["GET"]),
+        Route("/errors/{catalog_id}", errors_pages.error_doc, methods=["GET"]),
         Mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static"),
     ]
     if demo is not None:
@@ -70,7 +72,11 @@ def build_app(
             if own:
                 await current.close()
 
-    app = Starlette(routes=_routes(settings, demo), lifespan=lifespan)
+    app = Starlette(
+        routes=_routes(settings, demo),
+        lifespan=lifespan,
+        exception_handlers={405: endpoints.method_not_allowed},
+    )
     if provider is not None:
         _attach(app, provider)
     return app

@@ -82,7 +82,8 @@ class EventRecorder:
             return
         self.buffer.append(
             EventRecord(
-                event_id=secrets.token_hex(12),
+                # time-ordered, so events of one request sort in emission order
+                event_id=f"{time.time_ns():016x}{secrets.token_hex(6)}",
                 name=event.name,
                 created_at=event.created_at,
                 correlation_id=event.correlation_id,

@@ -99,9 +99,7 @@ MakeClient = Callable[..., Awaitable[Client]]
 
 @pytest.fixture
 def make_client(provider: Provider) -> MakeClient:
-    async def make(
-        client_id: str = "rp", secret: str | None = SECRET, **fields: Any
-    ) -> Client:
+    async def make(client_id: str = "rp", secret: str | None = SECRET, **fields: Any) -> Client:
         values: dict[str, Any] = {
             "client_id": client_id,
             "client_name": "Example RP",

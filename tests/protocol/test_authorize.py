@@ -172,9 +172,7 @@ async def test_unparseable_redirect_uri_is_an_oauth_error(oauth, client) -> None
     reason="BUG: authorize._describe_mismatch describes the first registered URI that shares "
     "host or port, not the closest one its docstring promises.",
 )
-async def test_mismatch_is_described_against_the_closest_registered_uri(
-    oauth, make_client
-) -> None:
+async def test_mismatch_is_described_against_the_closest_registered_uri(oauth, make_client) -> None:
     client = await make_client(
         redirect_uris=("http://rp.example.com/callback", "https://rp.example.com/callback/")
     )

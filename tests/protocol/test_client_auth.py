@@ -19,7 +19,9 @@ def body(**params: str) -> OAuthRequest:
 
 def with_basic(oauth, basic_id: str, basic_secret: str, **params: str) -> OAuthRequest:
     header = oauth.basic(basic_id, basic_secret)
-    return OAuthRequest("POST", {"grant_type": "authorization_code", **params}, authorization=header)
+    return OAuthRequest(
+        "POST", {"grant_type": "authorization_code", **params}, authorization=header
+    )
 
 
 async def refused(req: OAuthRequest, provider) -> OAuthError:

@@ -66,7 +66,11 @@ def test_description_is_sanitised_on_construction() -> None:
 
 def test_oauth_error_takes_code_and_status_from_the_catalog() -> None:
     err = OAuthError("client-secret-invalid", "nope", debug="hash mismatch", headers={"X": "1"})
-    assert (err.error, err.status, err.catalog_id) == ("invalid_client", 401, "client-secret-invalid")
+    assert (err.error, err.status, err.catalog_id) == (
+        "invalid_client",
+        401,
+        "client-secret-invalid",
+    )
     assert err.entry is CATALOG["client-secret-invalid"]
     assert err.headers == {"X": "1"}
     assert err.redirect is None

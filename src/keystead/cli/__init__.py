@@ -82,7 +82,7 @@ def read_password_stdin() -> str:
 
 
 # Sub-command modules register themselves on the apps above.
-from keystead.cli import clients, serve, users  # noqa: E402,F401
+from keystead.cli import clients, explain, serve, users  # noqa: E402,F401
 
 
 def main() -> None:

@@ -89,3 +89,21 @@ async def jwks(request: Request) -> Response:
 
 def discovery_bytes(metadata: dict[str, Any]) -> bytes:
     return json.dumps(metadata, separators=(",", ":")).encode()
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    provider = _provider(request)
+    allow = getattr(exc, "headers", None) or {}
+    err = OAuthError(
+        "method-not-allowed",
+        f"{request.method} is not allowed on {request.url.path}; use "
+        f"{allow.get('Allow', 'another method')}.",
+        headers=dict(allow),
+    )
+    return render.render_error(
+        err,
+        provider,
+        kind="json",
+        cid=render.correlation_id(),
+        context=render.request_context(request),
+    )

@@ -59,9 +59,13 @@ def render(
     form_action: tuple[str, ...] = ("'self'",),
     script_nonce: str = "",
     headers: dict[str, str] | None = None,
+    cache_control: str = "no-store",
 ) -> HTMLResponse:
     html = _TEMPLATES.get_template(template).render(**context)
     all_headers = page_headers(form_action=form_action, script_nonce=script_nonce)
+    all_headers["Cache-Control"] = cache_control
+    if cache_control != "no-store":
+        del all_headers["Pragma"]
     if headers:
         all_headers.update(headers)
     return HTMLResponse(html, status_code=status, headers=all_headers)

@@ -1,0 +1,113 @@
+"""SSO sessions: only the cookie's hash is stored; idle and absolute expiry."""
+
+from __future__ import annotations
+
+import pytest
+
+from keystead.accounts.sessions import create_session, load_session
+from keystead.secrets_util import sha256_hex
+from keystead.store.base import User
+
+pytestmark = pytest.mark.anyio
+
+NOW = 1_700_000_000
+IDLE = 600
+ABSOLUTE = 3600
+ALICE = User(sub="u-5d1f0c7e", username="alice", password_hash="x")
+
+
+@pytest.fixture
+def provider(make_provider):
+    return make_provider(session_idle_ttl=IDLE, session_absolute_ttl=ABSOLUTE)
+
+
+async def stored(provider, cookie: str):
+    return await provider.store.sessions.get(sha256_hex(cookie))
+
+
+async def test_create_session(provider, events) -> None:
+    cookie, session = await create_session(provider, ALICE)
+    assert len(cookie) >= 43  # 256 bits
+    assert session.session_hash == sha256_hex(cookie)
+    assert session.sub == ALICE.sub
+    assert session.auth_time == session.created_at == session.last_active_at == NOW
+    assert session.expires_at == NOW + ABSOLUTE
+    assert session.sid and session.sid not in cookie
+    assert await stored(provider, cookie) == session
+    assert await provider.store.sessions.get(cookie) is None  # never the clear value
+    assert [e.name for e in events] == ["session.created"]
+    assert cookie not in repr(events[0].data)
+
+
+async def test_every_session_is_new(provider) -> None:
+    (c1, s1), (c2, s2) = (
+        await create_session(provider, ALICE),
+        await create_session(provider, ALICE),
+    )
+    assert c1 != c2
+    assert s1.sid != s2.sid
+
+
+@pytest.mark.parametrize("cookie", [None, "", "unknown-cookie"])
+async def test_no_or_unknown_cookie(provider, cookie) -> None:
+    assert await load_session(provider, cookie) is None
+
+
+async def test_load_a_fresh_session(provider) -> None:
+    cookie, session = await create_session(provider, ALICE)
+    assert await load_session(provider, cookie) == session
+
+
+async def test_idle_expiry(provider, clock) -> None:
+    cookie, _ = await create_session(provider, ALICE)
+    clock.advance(IDLE - 1)
+    assert await load_session(provider, cookie) is not None
+    clock.advance(IDLE)  # idle again for a full period since the touch
+    assert await load_session(provider, cookie) is None
+
+
+async def test_idle_expiry_at_exactly_the_ttl(provider, clock) -> None:
+    cookie, _ = await create_session(provider, ALICE)
+    clock.advance(IDLE)
+    assert await load_session(provider, cookie) is None
+    assert await stored(provider, cookie) is None  # deleted, not just ignored
+
+
+async def test_activity_keeps_the_session_alive(provider, clock) -> None:
+    cookie, _ = await create_session(provider, ALICE)
+    for _ in range(4):
+        clock.advance(IDLE - 100)
+        assert await load_session(provider, cookie) is not None
+    assert clock.now - NOW > IDLE
+
+
+async def test_absolute_expiry_even_when_active(provider, clock) -> None:
+    cookie, _ = await create_session(provider, ALICE)
+    while clock.now + 300 < NOW + ABSOLUTE:
+        clock.advance(300)
+        assert await load_session(provider, cookie) is not None
+    clock.now = NOW + ABSOLUTE
+    assert await load_session(provider, cookie) is None
+    assert await stored(provider, cookie) is None
+
+
+async def test_touch_at_most_once_a_minute(provider, clock) -> None:
+    cookie, _ = await create_session(provider, ALICE)
+    clock.advance(59)
+    await load_session(provider, cookie)
+    assert (await stored(provider, cookie)).last_active_at == NOW
+    clock.advance(1)
+    await load_session(provider, cookie)
+    assert (await stored(provider, cookie)).last_active_at == NOW + 60
+    clock.advance(30)
+    await load_session(provider, cookie)
+    assert (await stored(provider, cookie)).last_active_at == NOW + 60
+
+
+async def test_touch_does_not_change_auth_time(provider, clock) -> None:
+    cookie, _ = await create_session(provider, ALICE)
+    clock.advance(120)
+    await load_session(provider, cookie)
+    session = await stored(provider, cookie)
+    assert session.auth_time == NOW
+    assert session.expires_at == NOW + ABSOLUTE
