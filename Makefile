@@ -22,8 +22,8 @@ test: $(BIN)/.installed lint
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
 
 clean:

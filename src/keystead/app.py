@@ -33,6 +33,8 @@ def _routes(settings: Settings, demo: DemoData | None) -> list[BaseRoute]:
         Route("/consent", authorize.consent, methods=["POST"]),
         Route("/token", endpoints.token, methods=["POST"]),
         Route("/userinfo", endpoints.userinfo, methods=["GET", "POST"]),
+        Route("/revoke", endpoints.revoke, methods=["POST"]),
+        Route("/introspect", endpoints.introspect, methods=["POST"]),
         Route("/jwks", endpoints.jwks, methods=["GET"]),
         Route("/errors", errors_pages.error_index, methods=["GET"]),
         Route("/errors/{catalog_id}", errors_pages.error_doc, methods=["GET"]),
@@ -89,6 +91,13 @@ async def _housekeeping(provider: Provider) -> None:
     while True:
         await asyncio.sleep(1)
         await provider.recorder.flush()
+        if ticks % 10 == 0:
+            # A rotated refresh token's successor is kept (encrypted) only for the grace window.
+            try:
+                before = provider.now() - provider.settings.refresh_grace
+                await provider.store.grants.clear_successors(before)
+            except Exception:  # noqa: BLE001
+                logging.getLogger("keystead").exception("clearing refresh successors failed")
         if ticks % 3600 == 0:
             try:
                 await provider.recorder.purge(retention)

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     code_ttl: int = Field(60, ge=5, le=600)  # RFC 6749 §4.1.2 recommends at most 10 minutes
     access_token_ttl: int = Field(3600, ge=30)
     id_token_ttl: int = Field(3600, ge=30)
+    access_token_alg: str = "ES256"  # JWT access tokens (RFC 9068) and introspection JWTs
+    refresh_idle_ttl: int = Field(14 * 86400, ge=60)  # unused this long: dead
+    refresh_absolute_ttl: int = Field(30 * 86400, ge=60)  # a family never outlives this
+    refresh_grace: int = Field(10, ge=0, le=60)  # same refresh token again: same successor
     session_idle_ttl: int = Field(2 * 3600, ge=60)
     session_absolute_ttl: int = Field(24 * 3600, ge=60)
     interaction_ttl: int = Field(15 * 60, ge=60)  # how long a login/consent page stays valid

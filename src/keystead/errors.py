@@ -363,6 +363,139 @@ _ENTRIES = (
         ),
         ("Send code_challenge in the authorization request, or no code_verifier.",),
     ),
+    # --- APIs and resource indicators (RFC 8707) ---
+    _e(
+        "resource-invalid",
+        "invalid_target",
+        400,
+        "Malformed resource",
+        ("resource is not an absolute URI, or it has a fragment.",),
+        ("Send the API's identifier exactly as registered (`keystead api list`).",),
+    ),
+    _e(
+        "resource-unknown",
+        "invalid_target",
+        400,
+        "Unknown resource",
+        ("resource names no registered API.",),
+        ("Register the API (`keystead api create --identifier ...`) or fix the URI.",),
+    ),
+    _e(
+        "resource-not-granted",
+        "invalid_target",
+        400,
+        "Resource not in the authorization",
+        ("The token request names a resource the authorization request did not.",),
+        ("Add it as resource= to the authorization request, or pick one it named.",),
+    ),
+    _e(
+        "resource-ambiguous",
+        "invalid_target",
+        400,
+        "Which API is this token for?",
+        ("The authorization named several resources, or the scopes belong to several APIs.",),
+        ("Send resource= with one API identifier: an access token is for one API.",),
+    ),
+    # --- refresh tokens (RFC 6749 §6, RFC 9700 §4.14) ---
+    _e(
+        "refresh-unknown",
+        "invalid_grant",
+        400,
+        "Unknown refresh token",
+        ("The refresh token is mistyped, truncated, or from another server.",),
+        ("Send the refresh token exactly as received.",),
+    ),
+    _e(
+        "refresh-client-mismatch",
+        "invalid_grant",
+        400,
+        "Refresh token of another client",
+        ("The refresh token was issued to a different client_id.",),
+        ("Use the refresh token with the client it was issued to.",),
+    ),
+    _e(
+        "refresh-revoked",
+        "invalid_grant",
+        400,
+        "Refresh token revoked",
+        ("The grant was revoked: by the user, by revocation, or after a detected reuse.",),
+        ("Send the user through the authorization flow again.",),
+    ),
+    _e(
+        "refresh-expired",
+        "invalid_grant",
+        400,
+        "Refresh token expired",
+        (
+            "The refresh token was unused for longer than the idle lifetime, or the grant "
+            "reached its absolute lifetime.",
+        ),
+        ("Send the user through the authorization flow again.",),
+    ),
+    _e(
+        "refresh-reused",
+        "invalid_grant",
+        400,
+        "Refresh token reused",
+        (
+            "A refresh token was used again after it had been rotated: a stolen token, or a "
+            "client that does not store the new refresh token of each response.",
+        ),
+        (
+            "Store the refresh_token of every token response and use only the newest; the whole "
+            "grant was revoked (RFC 9700 §4.14), so sign the user in again.",
+        ),
+    ),
+    _e(
+        "scope-wider",
+        "invalid_scope",
+        400,
+        "Scope wider than granted",
+        ("The request asks for scopes that were not granted.",),
+        ("Request a subset of the granted scope (RFC 6749 §6), or authorize again.",),
+    ),
+    # --- client credentials, revocation, introspection ---
+    _e(
+        "client-credentials-public",
+        "unauthorized_client",
+        400,
+        "client_credentials needs a confidential client",
+        ("A public client (no secret) asked for client_credentials.",),
+        ("Create a confidential client for machine-to-machine calls.",),
+    ),
+    _e(
+        "client-credentials-no-api",
+        "invalid_target",
+        400,
+        "No API for this token",
+        ("client_credentials tokens are for an API, and none follows from the request.",),
+        (
+            "Send resource= or a scope of an API the client may request, or give the client a "
+            "default API.",
+        ),
+    ),
+    _e(
+        "token-not-yours",
+        "unauthorized_client",
+        400,
+        "Token of another client",
+        ("The token being revoked was issued to a different client.",),
+        ("A client can revoke only its own tokens (RFC 7009 §2.1).",),
+    ),
+    _e(
+        "caller-unauthenticated",
+        "invalid_client",
+        401,
+        "Authentication required",
+        (
+            "Introspection needs an authenticated client or API; none was presented or the "
+            "credentials are wrong.",
+        ),
+        (
+            "Authenticate with HTTP Basic as a confidential client or with the API's "
+            "api_id and api_secret (RFC 7662 §2.1).",
+        ),
+    ),
     # --- protected resources (RFC 6750) ---
     _e(
         "token-missing",

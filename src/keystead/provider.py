@@ -18,6 +18,7 @@ from keystead.config import Settings
 from keystead.events import EventRecorder, Events
 from keystead.jose.kek import KeyEncryptor
 from keystead.jose.keys import KeyRing
+from keystead.protocol.resources import ApiIndex
 from keystead.store.base import Client, Store
 
 
@@ -46,6 +47,7 @@ class Provider:
     _keyring: _Cached[KeyRing] | None = None
     _keys_fingerprint: tuple[tuple[str, int, int | None], ...] = ()
     _jwks: tuple[int, bytes] | None = None  # (computed_at, serialized JWKS)
+    _apis: _Cached[ApiIndex] | None = None
     recorder: EventRecorder = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +76,16 @@ class Provider:
 
     def forget_client(self, client_id: str) -> None:
         self._clients.pop(client_id, None)
+
+    async def apis(self) -> ApiIndex:
+        """All APIs, indexed by identifier and scope; at most ``cache_ttl`` seconds stale."""
+        mono = time.monotonic()
+        if self._apis is None or mono - self._apis.loaded_at >= self.settings.cache_ttl:
+            self._apis = _Cached(ApiIndex.build(await self.store.apis.list()), mono)
+        return self._apis.value
+
+    def forget_apis(self) -> None:
+        self._apis = None
 
     async def keyring(self) -> KeyRing:
         mono = time.monotonic()

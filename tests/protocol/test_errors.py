@@ -17,6 +17,7 @@ RFC_ERRORS = {
     "access_denied",
     "unsupported_response_type",
     "invalid_scope",
+    "invalid_target",
     "server_error",
     "temporarily_unavailable",
     "invalid_client",

@@ -68,11 +68,6 @@ def test_malformed_challenge_is_refused(challenge) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: pkce._CHALLENGE uses '$', which also matches before a trailing newline, so "
-    "a 44-character challenge ending in '\\n' is accepted; use fullmatch or \\Z.",
-)
 def test_challenge_with_trailing_newline_is_refused() -> None:
     assert catalog_id(pkce.check_challenge, CHALLENGE + "\n", "S256", True) == (
         "request-invalid-parameter"
@@ -130,11 +125,6 @@ def test_verifier_charset_refused(bad) -> None:
     assert catalog_id(pkce.check_verifier, CHALLENGE, verifier) == "pkce-verifier-mismatch"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: pkce._VERIFIER uses '$', which also matches before a trailing newline, so a "
-    "verifier ending in '\\n' (outside the RFC 7636 §4.1 charset) is accepted; use fullmatch.",
-)
 def test_verifier_with_trailing_newline_is_refused() -> None:
     verifier = VERIFIER + "\n"
     assert catalog_id(pkce.check_verifier, pkce.s256(verifier), verifier) == (

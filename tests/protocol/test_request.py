@@ -19,7 +19,7 @@ def basic(raw: str) -> str:
 
 
 def test_parse_params_keeps_the_first_value_and_flags_duplicates() -> None:
-    params, duplicated = parse_params([("a", "1"), ("b", "2"), ("a", "3"), ("c", "")])
+    params, duplicated, _ = parse_params([("a", "1"), ("b", "2"), ("a", "3"), ("c", "")])
     assert params == {"a": "1", "b": "2", "c": ""}
     assert duplicated == frozenset({"a"})
 

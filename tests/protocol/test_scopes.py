@@ -36,11 +36,6 @@ def test_invalid_scope_tokens(token) -> None:
     assert not scopes.is_valid_token(token)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: scopes._SCOPE_TOKEN ends in '$', which also matches before a trailing "
-    "newline, so 'openid\\n' passes is_valid_token; use fullmatch or \\Z.",
-)
 def test_scope_token_with_trailing_newline_is_invalid() -> None:
     assert not scopes.is_valid_token("openid\n")
 

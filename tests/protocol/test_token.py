@@ -132,9 +132,9 @@ async def test_duplicated_declared_parameters_are_refused(
 
 async def test_duplicated_undeclared_parameter_is_ignored(oauth, provider, client, session):
     code = await oauth.code(client, session)
-    req = oauth.token_request(client, code, resource="https://api.example.com")
+    req = oauth.token_request(client, code, audience="https://api.example.com")
     req = OAuthRequest(
-        req.method, req.params, duplicated=frozenset({"resource"}), authorization=req.authorization
+        req.method, req.params, duplicated=frozenset({"audience"}), authorization=req.authorization
     )
     body = await token_endpoint(req, provider)
     assert body["access_token"]

@@ -6,7 +6,7 @@ import pytest
 
 from keystead.errors import OAuthError
 from keystead.protocol.request import OAuthRequest
-from keystead.protocol.tokens import issue_access_token
+from keystead.protocol.tokens import TokenRequest, issue_access_token
 from keystead.protocol.userinfo import userinfo
 from keystead.store.base import Grant
 
@@ -20,7 +20,8 @@ def token_for(provider, client):
     async def make(scope: str, sub: str = "u-5d1f0c7e", grant_id: str = "g-1") -> str:
         grant = Grant(grant_id, client.client_id, sub, scope, NOW)
         await provider.store.grants.add_grant(grant)
-        return (await issue_access_token(provider, grant, scope)).value
+        treq = TokenRequest(client, sub, scope, None, grant)
+        return (await issue_access_token(provider, treq)).value
 
     return make
 

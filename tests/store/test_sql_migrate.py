@@ -10,14 +10,15 @@ import time
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from keystead.store.base import AuthorizationCode, Client, Grant
-from keystead.store.sql import default_sqlite_url, make_engine, migrate, open_store
+from keystead.store.base import AccessToken, AuthorizationCode, Client, Grant, RefreshToken
+from keystead.store.sql import alembic_config, default_sqlite_url, make_engine, migrate, open_store
 from keystead.store.sql.models import Base
 
 pytestmark = pytest.mark.anyio
@@ -25,12 +26,14 @@ pytestmark = pytest.mark.anyio
 TABLES = {
     "access_tokens",
     "alembic_version",
+    "apis",
     "authorization_codes",
     "clients",
     "consents",
     "events",
     "grants",
     "keys",
+    "refresh_tokens",
     "sessions",
     "throttle",
     "users",
@@ -92,7 +95,8 @@ async def test_migration_matches_models(sqlite_url: str) -> None:
     await migrate(sqlite_url)
 
     def diff(connection: Connection) -> list[Any]:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        context = MigrationContext.configure(connection, opts={"compare_server_default": True})
+        return list(compare_metadata(context, Base.metadata))
 
     engine = make_engine(sqlite_url)
     try:
@@ -100,6 +104,84 @@ async def test_migration_matches_models(sqlite_url: str) -> None:
             assert await connection.run_sync(diff) == []
     finally:
         await engine.dispose()
+
+
+async def _alembic(url: str, action: str, revision: str) -> None:
+    """``alembic upgrade|downgrade <revision>`` on ``url`` (``migrate()`` only goes to head)."""
+    config = alembic_config(url)
+
+    def run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
+async def _execute(url: str, *statements: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+ROWS_AT_0002 = (
+    "INSERT INTO clients VALUES ('c', 'n', '[]', '[]', '[]', 'openid', 'none', NULL,"
+    " 1, 0, 'RS256', 'web', 1, '{}')",
+    "INSERT INTO grants VALUES ('g', 'c', 's', 'openid', 1, NULL)",
+    "INSERT INTO authorization_codes VALUES ('" + "0" * 64 + "', 'g', 'c', 's', 'https://rp/cb',"
+    " 'openid', 60, 1, 1, 'sid', 'nonce', 'chal', 'S256', NULL)",
+    "INSERT INTO access_tokens VALUES ('" + "1" * 64 + "', 'g', 'c', 's', 'openid', 3601, 1)",
+)
+
+
+async def test_upgrade_from_0002_keeps_rows_with_new_fields_at_defaults(sqlite_url: str) -> None:
+    await _alembic(sqlite_url, "upgrade", "0002")
+    await _execute(sqlite_url, *ROWS_AT_0002)
+
+    await migrate(sqlite_url)
+
+    assert await _scalars(sqlite_url, "SELECT version_num FROM alembic_version") == ["0003"]
+    grant = Grant("g", "c", "s", "openid", 1)
+    store = await open_store(sqlite_url)
+    try:
+        assert await store.grants.get_code("0" * 64) == AuthorizationCode(
+            "0" * 64, "g", "c", "s", "https://rp/cb", "openid", 60, 1, 1, "sid", "nonce",
+            "chal", "S256",
+        )  # fmt: skip
+        assert await store.grants.get_access_token("1" * 64) == (
+            AccessToken("1" * 64, "g", "c", "s", "openid", 3601, 1),
+            grant,
+        )
+        # The new tables work with the old rows.
+        token = RefreshToken("2" * 64, "g", "c", "s", "openid", 1, 100, 50)
+        await store.grants.add_refresh_token(token)
+        assert await store.grants.get_refresh_token("2" * 64) == (token, grant)
+        assert await store.apis.list() == []
+    finally:
+        await store.close()
+
+
+async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
+    await _alembic(sqlite_url, "upgrade", "0002")
+    await _execute(sqlite_url, *ROWS_AT_0002)
+    await migrate(sqlite_url)
+
+    await _alembic(sqlite_url, "downgrade", "0002")
+
+    assert await _tables(sqlite_url) == TABLES - {"apis", "refresh_tokens"}
+    assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
+    assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]
+    assert await _scalars(sqlite_url, "SELECT count(*) FROM access_tokens") == [1]
+    await migrate(sqlite_url)  # and up again
+    assert await _scalars(sqlite_url, "SELECT version_num FROM alembic_version") == ["0003"]
 
 
 MIGRATE_IN_A_PROCESS = """
@@ -148,10 +230,34 @@ async def test_consume_code_across_two_engines(sqlite_url: str) -> None:
         await second.close()
 
 
+async def test_rotate_refresh_token_across_two_engines(sqlite_url: str) -> None:
+    """Two stores on one file behave like two processes: exactly one rotation wins."""
+    await migrate(sqlite_url)
+    first, second = await open_store(sqlite_url), await open_store(sqlite_url)
+    try:
+        await first.clients.add(Client("c", "n", (), (), (), "openid", "none"))
+        await first.grants.add_grant(Grant("g", "c", "s", "openid", 1))
+        await first.grants.add_refresh_token(
+            RefreshToken("0" * 64, "g", "c", "s", "openid", 1, 100, 50)
+        )
+        successors = [
+            RefreshToken(f"{i:064x}", "g", "c", "s", "openid", 2, 100, 60) for i in range(1, 11)
+        ]
+        results = await asyncio.gather(
+            *(
+                store.grants.rotate_refresh_token("0" * 64, successor, "enc", now=2)
+                for store, successor in zip([first, second] * 5, successors, strict=True)
+            )
+        )
+        assert results.count(True) == 1
+        assert await _scalars(sqlite_url, "SELECT count(*) FROM refresh_tokens") == [2]
+    finally:
+        await first.close()
+        await second.close()
+
+
 def _head() -> str:
     from alembic.script import ScriptDirectory
-
-    from keystead.store.sql import alembic_config
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None

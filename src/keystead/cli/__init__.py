@@ -27,9 +27,11 @@ app = typer.Typer(
 client_app = typer.Typer(help="Manage OAuth clients (relying parties).", no_args_is_help=True)
 user_app = typer.Typer(help="Manage end-user accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
+api_app = typer.Typer(help="Manage APIs (resource servers).", no_args_is_help=True)
 app.add_typer(client_app, name="client")
 app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
+app.add_typer(api_app, name="api")
 
 
 @app.callback()
@@ -82,7 +84,7 @@ def read_password_stdin() -> str:
 
 
 # Sub-command modules register themselves on the apps above.
-from keystead.cli import clients, explain, serve, users  # noqa: E402,F401
+from keystead.cli import apis, clients, explain, serve, users  # noqa: E402,F401
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ def create(
     name: str = typer.Option(..., "--name", help="client_name shown on login and consent pages."),
     redirect_uri: list[str] = typer.Option([], "--redirect-uri", help="Repeatable."),
     grant_type: list[str] = typer.Option(
-        ["authorization_code"], "--grant-type", help="Repeatable."
+        ["authorization_code", "refresh_token"], "--grant-type", help="Repeatable."
     ),
     response_type: list[str] = typer.Option(["code"], "--response-type", help="Repeatable."),
     scope: str = typer.Option("openid profile email offline_access", "--scope"),
@@ -33,6 +33,9 @@ def create(
     alg: str = typer.Option("ES256", "--id-token-signed-response-alg"),
     application_type: str = typer.Option("web", "--application-type", help="web | native"),
     client_id: str | None = typer.Option(None, "--client-id", help="Default: random."),
+    default_resource: str | None = typer.Option(
+        None, "--default-resource", help="API identifier used when a token request names none."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash."""
@@ -48,6 +51,7 @@ def create(
         id_token_signed_response_alg=alg,
         application_type=application_type,
         client_id=client_id,
+        default_resource=default_resource,
     )
 
     async def work(provider: Provider) -> dict[str, object]:

@@ -8,6 +8,7 @@ the client in the request's response mode.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from keystead.errors import OAuthError, RedirectTarget
 from keystead.protocol import pkce, scopes
 from keystead.protocol.request import OAuthRequest
+from keystead.protocol.resources import check_resource
 from keystead.protocol.response import RESPONSE_MODES, default_response_mode
 from keystead.protocol.response_types import RESPONSE_TYPES, normalize_response_type
 from keystead.store.base import Client
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
+_MAX_AGE = re.compile(r"[0-9]{1,10}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,9 @@ class AuthorizationRequest:
     prompt: frozenset[str]
     max_age: int | None
     login_hint: str | None
-    params: dict[str, str]  # the original parameters, carried through login and consent
+    params: dict[str, str]
+    pairs: tuple[tuple[str, str], ...]  # the original parameters, carried through the pages
+    resources: tuple[str, ...] = ()  # RFC 8707 resource indicators
 
     @property
     def target(self) -> RedirectTarget:
@@ -58,6 +63,7 @@ class _Ctx:
     scope: tuple[str, ...] = ()
     prompt: frozenset[str] = field(default_factory=frozenset)
     max_age: int | None = None
+    resources: tuple[str, ...] = ()
 
 
 async def check_client(ctx: _Ctx) -> None:
@@ -72,25 +78,41 @@ async def check_client(ctx: _Ctx) -> None:
     ctx.client = client
 
 
+def _origin(uri: str) -> str:
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _describe_mismatch(uri: str, registered: tuple[str, ...]) -> str:
     """Say how the URI differs from the closest registered one (origins only are disclosed)."""
     if not registered:
         return "The client has no registered redirect URIs."
-    sent = urlsplit(uri)
-    origins = sorted({f"{urlsplit(r).scheme}://{urlsplit(r).netloc}" for r in registered})
-    hint = f"Registered redirect URIs are on {', '.join(origins)}."
-    for reg in registered:
-        want = urlsplit(reg)
-        if (want.scheme, want.netloc) == (sent.scheme, sent.netloc):
-            if want.path.rstrip("/") == sent.path.rstrip("/") and want.path != sent.path:
-                return hint + " The path differs only by a trailing slash."
-            if want.path == sent.path:
-                return hint + " The path matches; the query differs."
-            return hint + " The origin matches; the path differs."
-        if want.netloc == sent.netloc:
-            return hint + f" The scheme differs ({sent.scheme} instead of {want.scheme})."
+    hint = f"Registered redirect URIs are on {', '.join(sorted({_origin(r) for r in registered}))}."
+    try:
+        sent = urlsplit(uri)
+        sent_port = sent.port
+    except ValueError:
+        return hint + " The redirect_uri sent is not a valid URI."
+    wanted = [urlsplit(r) for r in registered]
+    same_origin = [w for w in wanted if (w.scheme, w.netloc) == (sent.scheme, sent.netloc)]
+    for want in same_origin:
+        if want.path.rstrip("/") == sent.path.rstrip("/") and want.path != sent.path:
+            return hint + " The path differs only by a trailing slash."
+    for want in same_origin:
+        if want.path == sent.path:
+            return hint + " The path matches; the query differs."
+    if same_origin:
+        return hint + " The origin matches; the path differs."
+    for want in wanted:
+        if want.netloc.lower() == sent.netloc.lower():
+            if want.scheme != sent.scheme:
+                return hint + f" The scheme differs ({sent.scheme} instead of {want.scheme})."
+            return hint + " The host differs only in letter case; matching is exact."
         if want.hostname == sent.hostname:
-            return hint + " The port differs."
+            if want.scheme != sent.scheme:
+                return hint + f" The scheme differs ({sent.scheme} instead of {want.scheme})."
+            if want.port != sent_port:
+                return hint + " The port differs."
     return hint
 
 
@@ -191,6 +213,14 @@ async def check_scope(ctx: _Ctx) -> None:
     ctx.scope = granted
 
 
+async def check_resources(ctx: _Ctx) -> None:
+    index = await ctx.provider.apis()
+    values = ctx.req.get_all("resource")
+    for value in values:
+        check_resource(value, index)  # RFC 8707 §2: invalid_target for unknown ones
+    ctx.resources = tuple(dict.fromkeys(values))
+
+
 async def check_pkce(ctx: _Ctx) -> None:
     assert ctx.client is not None
     # RFC 9700 §2.1.1: PKCE required; public clients can never be exempted.
@@ -221,10 +251,10 @@ async def check_max_age(ctx: _Ctx) -> None:
     raw = ctx.req.get("max_age")
     if raw is None:
         return
-    if not raw.isdigit():
+    if not _MAX_AGE.fullmatch(raw):
         raise OAuthError(
             "request-invalid-parameter",
-            "max_age must be a non-negative integer number of seconds.",
+            "max_age must be a non-negative integer number of seconds (at most 10 digits).",
         )
     ctx.max_age = int(raw)
 
@@ -240,11 +270,21 @@ CHECKS: tuple[Check, ...] = (
     check_duplicates,
     check_request_objects,
     check_scope,
+    check_resources,
     check_pkce,
     check_prompt,
     check_max_age,
 )
 REDIRECT_TRUSTED_AFTER = 2
+
+
+def _error_response_mode(req: OAuthRequest) -> str:
+    """Errors travel in the mode a success would have used (Multiple Response Types §5)."""
+    default = default_response_mode(normalize_response_type(req.get("response_type") or "code"))
+    requested = req.get("response_mode")
+    if requested in RESPONSE_MODES and not (requested == "query" and default != "query"):
+        return requested
+    return default
 
 
 async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationRequest:
@@ -254,8 +294,7 @@ async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationReques
             await check(ctx)
         except OAuthError as err:
             if index >= REDIRECT_TRUSTED_AFTER and ctx.redirect_uri is not None:
-                response_type = normalize_response_type(req.get("response_type") or "code")
-                mode = ctx.response_mode or default_response_mode(response_type)
+                mode = ctx.response_mode or _error_response_mode(req)
                 err.redirect = RedirectTarget(ctx.redirect_uri, mode, req.get("state"))
             raise
     assert ctx.client and ctx.redirect_uri and ctx.response_type
@@ -273,4 +312,6 @@ async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationReques
         max_age=ctx.max_age,
         login_hint=req.get("login_hint"),
         params=dict(req.params),
+        pairs=req.pairs or tuple(req.params.items()),
+        resources=ctx.resources,
     )

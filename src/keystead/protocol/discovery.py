@@ -18,6 +18,8 @@ ENDPOINTS = {
     "token_endpoint": "/token",
     "userinfo_endpoint": "/userinfo",
     "jwks_uri": "/jwks",
+    "revocation_endpoint": "/revoke",
+    "introspection_endpoint": "/introspect",
 }
 
 
@@ -47,6 +49,12 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        # RFC 7662 §2.1: callers must authenticate; public clients cannot.
+        "introspection_endpoint_auth_methods_supported": [
+            m for m in CLIENT_AUTH_METHODS if m != "none"
+        ],
+        "introspection_signing_alg_values_supported": ["RS256"],  # RFC 9701 §7
         "code_challenge_methods_supported": list(pkce.METHODS_SUPPORTED),
         "claims_supported": claims,
         "claims_parameter_supported": False,

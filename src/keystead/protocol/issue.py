@@ -38,6 +38,9 @@ async def issue(
         sub=session.sub,
         scope=scopes.join(granted_scopes(areq, consent_given_now=consent_given_now)),
         created_at=now,
+        auth_time=session.auth_time,
+        sid=session.sid,
+        resources=areq.resources,
     )
     await provider.store.grants.add_grant(grant)
     ctx = IssueContext(areq, session, grant, provider, now)

@@ -11,9 +11,9 @@ from keystead.errors import OAuthError
 
 METHODS_SUPPORTED = ("S256",)
 # RFC 7636 §4.1: 43..128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"
-_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 # S256 challenges are BASE64URL(SHA256(verifier)): exactly 43 characters, no padding.
-_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
+_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 
 
 def s256(verifier: str) -> str:
@@ -48,7 +48,7 @@ def check_challenge(challenge: str | None, method: str | None, required: bool) -
             "pkce-method-unsupported",
             f"code_challenge_method {method} is not supported; send code_challenge_method=S256.",
         )
-    if not _CHALLENGE.match(challenge):
+    if not _CHALLENGE.fullmatch(challenge):
         raise OAuthError(
             "request-invalid-parameter",
             "code_challenge must be 43 characters of base64url (the unpadded SHA-256 of the "
@@ -71,7 +71,7 @@ def check_verifier(challenge: str | None, verifier: str | None) -> None:
             "pkce-verifier-missing",
             "code_verifier is required: the authorization request sent a code_challenge.",
         )
-    if not _VERIFIER.match(verifier):
+    if not _VERIFIER.fullmatch(verifier):
         raise OAuthError(
             "pkce-verifier-mismatch",
             "code_verifier must be 43 to 128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1).",

@@ -19,6 +19,12 @@ class OAuthRequest:
     authorization: str | None = None  # the raw Authorization header
     remote_addr: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    multi: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # repeatable params
+    pairs: tuple[tuple[str, str], ...] = ()  # every parameter as sent, in order
+
+    def get_all(self, name: str) -> tuple[str, ...]:
+        """Every value of a repeatable parameter (RFC 8707 ``resource``), empty ones dropped."""
+        return tuple(v for v in self.multi.get(name, ()) if v)
 
     def get(self, name: str) -> str | None:
         # RFC 6749 §3.1: parameters sent without a value are treated as omitted.
@@ -71,13 +77,36 @@ class OAuthRequest:
         return header[7:].strip() or None
 
 
-def parse_params(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], frozenset[str]]:
-    """Collect parameters, remembering which names appeared more than once."""
+REPEATABLE = ("resource",)  # RFC 8707 §2: resource may be repeated
+
+
+def parse_params(
+    pairs: Iterable[tuple[str, str]],
+) -> tuple[dict[str, str], frozenset[str], dict[str, tuple[str, ...]]]:
+    """Collect parameters, remembering which names appeared more than once; repeatable
+    parameters keep all their values."""
     params: dict[str, str] = {}
     duplicated: set[str] = set()
+    multi: dict[str, tuple[str, ...]] = {}
     for name, value in pairs:
+        if name in REPEATABLE:
+            multi[name] = (*multi.get(name, ()), value)
         if name in params:
-            duplicated.add(name)
+            if name not in REPEATABLE:
+                duplicated.add(name)
         else:
             params[name] = value
-    return params, frozenset(duplicated)
+    return params, frozenset(duplicated), multi
+
+
+def from_pairs(method: str, pairs: Iterable[tuple[str, str]], **kwargs: object) -> OAuthRequest:
+    pairs = tuple(pairs)
+    params, duplicated, multi = parse_params(pairs)
+    return OAuthRequest(
+        method=method,
+        params=params,
+        duplicated=duplicated,
+        multi=multi,
+        pairs=pairs,
+        **kwargs,  # type: ignore[arg-type]
+    )

@@ -63,6 +63,7 @@ async def issue_code(ctx: IssueContext) -> dict[str, str]:
             nonce=areq.nonce,
             code_challenge=areq.code_challenge,
             code_challenge_method=areq.code_challenge_method,
+            resources=areq.resources,
         )
     )
     return {"code": code}

@@ -28,7 +28,7 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 def parse(scope: str | None) -> tuple[str, ...]:
@@ -41,7 +41,7 @@ def parse(scope: str | None) -> tuple[str, ...]:
 
 
 def is_valid_token(token: str) -> bool:
-    return bool(_SCOPE_TOKEN.match(token))
+    return bool(_SCOPE_TOKEN.fullmatch(token))
 
 
 def join(scopes: tuple[str, ...] | list[str]) -> str:

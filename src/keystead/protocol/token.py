@@ -27,6 +27,11 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
     # Only the parameters this grant declares reach it; duplicates among them are refused.
     declared = (*_COMMON, *grant.PARAMETERS)
     req.refuse_duplicates(declared)
+    if len(req.get_all("resource")) > 1:
+        raise OAuthError(
+            "resource-ambiguous",
+            "resource was sent more than once; a token request picks one API (RFC 8707 §2.2).",
+        )
     params = {name: value for name, value in req.params.items() if name in declared}
     req = OAuthRequest(
         method=req.method,

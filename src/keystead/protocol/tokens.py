@@ -1,51 +1,219 @@
-"""Access tokens. Opaque reference tokens for now: 256-bit random, stored only as SHA-256.
+"""Access tokens, as two strategies behind one interface.
 
-A token strategy (opaque | RFC 9068 JWT) arrives with the token lifecycle issue; this module
-is where it plugs in.
+- ``opaque``: 256-bit random reference tokens, stored only as SHA-256 (the default when no API
+  is involved, i.e. tokens for UserInfo only).
+- ``jwt``: RFC 9068 JWT access tokens for APIs that ask for them. Tokens of a user grant are
+  recorded by the hash of their ``jti`` so revoking the grant deactivates them at
+  introspection and UserInfo; client_credentials JWTs are not stored (they simply expire).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from keystead.jose import jwt
+from keystead.protocol import scopes as scopes_mod
 from keystead.secrets_util import random_token, sha256_hex
-from keystead.store.base import AccessToken, Grant
+from keystead.store.base import AccessToken, Api, Client, Grant
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
+
+AT_JWT_TYP = "at+jwt"  # RFC 9068 §2.1
 
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     value: str
     expires_in: int
+    scope: str
 
 
-async def issue_access_token(provider: Provider, grant: Grant, scope: str) -> IssuedToken:
-    value = random_token()
-    now = provider.now()
-    ttl = provider.settings.access_token_ttl
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """What an access token is issued for."""
+
+    client: Client
+    sub: str
+    scope: str
+    api: Api | None
+    grant: Grant | None  # None for client_credentials
+    auth_time: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveToken:
+    """A resolved, currently valid access token (what introspection and UserInfo see)."""
+
+    client_id: str
+    sub: str
+    scope: str
+    aud: tuple[str, ...]
+    exp: int
+    iat: int
+    jti: str | None
+    token_hash: str | None  # the stored record's key, when there is one
+    grant_id: str | None
+
+
+def audience(provider: Provider, api: Api | None, scope: str) -> tuple[str, ...]:
+    """An access token's aud: its API, plus the issuer when openid was granted (UserInfo)."""
+    aud: list[str] = [api.identifier] if api else []
+    if api is None or "openid" in scopes_mod.parse(scope):
+        aud.append(provider.settings.issuer)
+    return tuple(aud)
+
+
+def _lifetime(provider: Provider, api: Api | None) -> int:
+    return api.access_token_ttl if api else provider.settings.access_token_ttl
+
+
+async def _record(
+    provider: Provider,
+    treq: TokenRequest,
+    token_hash: str,
+    aud: tuple[str, ...],
+    now: int,
+    ttl: int,
+    jti: str | None,
+) -> None:
+    grant = treq.grant
+    if grant is None:  # a client_credentials opaque token still needs a grant row to hang on
+        grant = Grant(random_token(16), treq.client.client_id, treq.sub, treq.scope, now)
+        await provider.store.grants.add_grant(grant)
     await provider.store.grants.add_access_token(
         AccessToken(
-            token_hash=sha256_hex(value),
+            token_hash=token_hash,
             grant_id=grant.grant_id,
-            client_id=grant.client_id,
-            sub=grant.sub,
-            scope=scope,
+            client_id=treq.client.client_id,
+            sub=treq.sub,
+            scope=treq.scope,
             expires_at=now + ttl,
             created_at=now,
+            aud=aud,
+            jti=jti,
         )
     )
-    return IssuedToken(value, ttl)
 
 
-async def lookup_access_token(provider: Provider, value: str) -> AccessToken | None:
-    """The token if it is known, unexpired and its grant is not revoked."""
-    found = await provider.store.grants.get_access_token(sha256_hex(value))
+async def _issue_opaque(provider: Provider, treq: TokenRequest) -> IssuedToken:
+    value = random_token()
+    now, ttl = provider.now(), _lifetime(provider, treq.api)
+    aud = audience(provider, treq.api, treq.scope)
+    await _record(provider, treq, sha256_hex(value), aud, now, ttl, None)
+    return IssuedToken(value, ttl, treq.scope)
+
+
+async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
+    now, ttl = provider.now(), _lifetime(provider, treq.api)
+    aud = audience(provider, treq.api, treq.scope)
+    jti = random_token(16)
+    # RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti (+ scope, auth_time).
+    claims: dict[str, Any] = {
+        "iss": provider.settings.issuer,
+        "exp": now + ttl,
+        "aud": aud[0] if len(aud) == 1 else list(aud),
+        "sub": treq.sub,
+        "client_id": treq.client.client_id,
+        "iat": now,
+        "jti": jti,
+        "scope": treq.scope,
+    }
+    if treq.auth_time is not None:
+        claims["auth_time"] = treq.auth_time
+    ring = await provider.keyring()
+    value = jwt.sign(claims, ring, provider.settings.access_token_alg, now=now, typ=AT_JWT_TYP)
+    if treq.grant is not None:
+        await _record(provider, treq, sha256_hex(jti), aud, now, ttl, jti)
+    return IssuedToken(value, ttl, treq.scope)
+
+
+Strategy = Callable[["Provider", TokenRequest], Awaitable[IssuedToken]]
+TOKEN_FORMATS: dict[str, Strategy] = {"opaque": _issue_opaque, "jwt": _issue_jwt}
+
+
+async def issue_access_token(provider: Provider, treq: TokenRequest) -> IssuedToken:
+    token_format = treq.api.token_format if treq.api else "opaque"
+    token = await TOKEN_FORMATS[token_format](provider, treq)
+    provider.events.emit(
+        "token.issued",
+        client_id=treq.client.client_id,
+        sub=treq.sub,
+        aud=treq.api.identifier if treq.api else None,
+        format=token_format,
+    )
+    return token
+
+
+def looks_like_jwt(value: str) -> bool:
+    return value.count(".") == 2
+
+
+async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
+    ring = await provider.keyring()
+    try:
+        header, claims = jwt.verify(value, ring, algs=[provider.settings.access_token_alg])
+    except jwt.JoseError:
+        return None
+    now = provider.now()
+    if (
+        header.get("typ") != AT_JWT_TYP
+        or claims.get("iss") != provider.settings.issuer
+        or not isinstance(claims.get("exp"), int)
+        or claims["exp"] <= now
+    ):
+        return None
+    jti = claims.get("jti")
+    token_hash = sha256_hex(jti) if isinstance(jti, str) else None
+    grant_id = None
+    if token_hash is not None:
+        found = await provider.store.grants.get_access_token(token_hash)
+        if found is not None:
+            record, grant = found
+            if record.revoked_at is not None or grant.revoked_at is not None:
+                return None
+            grant_id = grant.grant_id
+        else:
+            token_hash = None  # not recorded (client_credentials): valid until it expires
+    aud = claims.get("aud")
+    return ActiveToken(
+        client_id=str(claims.get("client_id")),
+        sub=str(claims.get("sub")),
+        scope=str(claims.get("scope", "")),
+        aud=tuple(aud) if isinstance(aud, list) else (str(aud),),
+        exp=int(claims["exp"]),
+        iat=int(claims.get("iat", 0)),
+        jti=jti,
+        token_hash=token_hash,
+        grant_id=grant_id,
+    )
+
+
+async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | None:
+    """The token if it is ours, unexpired and not revoked (nor its grant)."""
+    if looks_like_jwt(value):
+        return await _resolve_jwt(provider, value)
+    token_hash = sha256_hex(value)
+    found = await provider.store.grants.get_access_token(token_hash)
     if found is None:
         return None
     token, grant = found
-    if grant.revoked_at is not None or token.expires_at <= provider.now():
+    if (
+        token.revoked_at is not None
+        or grant.revoked_at is not None
+        or token.expires_at <= provider.now()
+    ):
         return None
-    return token
+    return ActiveToken(
+        client_id=token.client_id,
+        sub=token.sub,
+        scope=token.scope,
+        aud=token.aud or (provider.settings.issuer,),
+        exp=token.expires_at,
+        iat=token.created_at,
+        jti=None,
+        token_hash=token_hash,
+        grant_id=grant.grant_id,
+    )

@@ -8,7 +8,7 @@ from keystead.errors import OAuthError
 from keystead.protocol import scopes
 from keystead.protocol.claims import user_claims
 from keystead.protocol.request import OAuthRequest
-from keystead.protocol.tokens import lookup_access_token
+from keystead.protocol.tokens import resolve_access_token
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -38,9 +38,9 @@ async def userinfo(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
             "No access token: send Authorization: Bearer <access_token>.",
             headers=_challenge(),
         )
-    token = await lookup_access_token(provider, value)
-    if token is None:
-        description = "The access token is unknown, expired or revoked."
+    token = await resolve_access_token(provider, value)
+    if token is None or provider.settings.issuer not in token.aud:
+        description = "The access token is unknown, expired, revoked, or not for UserInfo."
         raise OAuthError(
             "token-invalid", description, headers=_challenge("invalid_token", description)
         )

@@ -38,7 +38,7 @@ class ClientSpecError(ValueError):
 class ClientSpec:
     client_name: str
     redirect_uris: list[str]
-    grant_types: list[str] = field(default_factory=lambda: ["authorization_code"])
+    grant_types: list[str] = field(default_factory=lambda: ["authorization_code", "refresh_token"])
     response_types: list[str] = field(default_factory=lambda: ["code"])
     scope: str = "openid profile email offline_access"
     token_endpoint_auth_method: str = "client_secret_basic"
@@ -47,6 +47,7 @@ class ClientSpec:
     id_token_signed_response_alg: str = "ES256"
     application_type: str = "web"
     client_id: str | None = None
+    default_resource: str | None = None  # API used when a token request names none
 
 
 def is_loopback(host: str | None) -> bool:
@@ -129,6 +130,11 @@ def validate_spec(spec: ClientSpec) -> None:
 async def create_client(store: Store, spec: ClientSpec, now: int) -> tuple[Client, str | None]:
     """Validate and store a client. Returns the client secret in clear, once."""
     validate_spec(spec)
+    if spec.default_resource and await store.apis.get_by_identifier(spec.default_resource) is None:
+        raise ClientSpecError(
+            f"default resource {spec.default_resource} is not a registered API "
+            "(`keystead api list`)."
+        )
     public = spec.token_endpoint_auth_method == "none"
     secret = None if public else random_token(32)  # 256 bits
     client = Client(
@@ -145,6 +151,7 @@ async def create_client(store: Store, spec: ClientSpec, now: int) -> tuple[Clien
         id_token_signed_response_alg=spec.id_token_signed_response_alg,
         application_type=spec.application_type,
         created_at=now,
+        extra={"default_resource": spec.default_resource} if spec.default_resource else {},
     )
     await store.clients.add(client)
     return client, secret
@@ -165,4 +172,9 @@ def client_view(client: Client) -> dict[str, Any]:
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "application_type": client.application_type,
         "client_id_issued_at": client.created_at,
+        **(
+            {"default_resource": client.extra["default_resource"]}
+            if "default_resource" in client.extra
+            else {}
+        ),
     }

@@ -38,7 +38,7 @@ async def ensure_demo(provider: Provider) -> DemoData:
             client_id=DEMO_CLIENT_ID,
             client_name="keystead demo app",
             redirect_uris=[redirect_uri, "http://127.0.0.1:9000/callback"],
-            grant_types=["authorization_code"],
+            grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],
             scope="openid profile email offline_access",
             token_endpoint_auth_method="client_secret_basic",

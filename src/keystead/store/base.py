@@ -63,6 +63,10 @@ class Grant:
     scope: str
     created_at: int
     revoked_at: int | None = None
+    auth_time: int | None = None  # when the user logged in (ID tokens from refresh)
+    sid: str | None = None
+    resources: tuple[str, ...] = ()  # RFC 8707 resource indicators of the authorization
+    expires_at: int | None = None  # absolute end of the grant's refresh token family
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +85,13 @@ class AuthorizationCode:
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     consumed_at: int | None = None
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class AccessToken:
+    """An issued access token: opaque ones by hash of the value, JWTs by hash of their jti."""
+
     token_hash: str
     grant_id: str
     client_id: str
@@ -92,6 +99,46 @@ class AccessToken:
     scope: str
     expires_at: int
     created_at: int
+    aud: tuple[str, ...] = ()
+    jti: str | None = None  # set for JWT access tokens
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """A refresh token of a grant family. Rotation (RFC 9700 §4.14) marks it rotated and
+    records its successor; ``successor_enc`` holds the successor's value encrypted, only for
+    the short grace window in which a repeated request gets the same successor back."""
+
+    token_hash: str
+    grant_id: str
+    client_id: str
+    sub: str
+    scope: str
+    created_at: int
+    expires_at: int  # absolute lifetime end (carried over to successors)
+    idle_expires_at: int  # unused for longer than the idle lifetime: dead
+    rotated_at: int | None = None
+    successor_hash: str | None = None
+    successor_enc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """A resource server (RFC 8707 resource, RFC 9068 audience) and the scopes it owns."""
+
+    api_id: str
+    identifier: str  # the audience URI
+    name: str
+    scopes: tuple[tuple[str, str], ...]  # (scope name, description shown on consent)
+    token_format: str  # "jwt" (RFC 9068) | "opaque"
+    access_token_ttl: int
+    created_at: int
+    secret_hash: str | None = None  # its own credentials for introspection
+
+    @property
+    def scope_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +230,25 @@ class GrantStore(Protocol):
         """The token and its grant (one round-trip); None if unknown."""
         ...
 
+    async def revoke_access_token(self, token_hash: str, now: int) -> None: ...
+    async def add_refresh_token(self, token: RefreshToken) -> None: ...
+    async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Grant] | None:
+        """The refresh token and its grant (one round-trip); None if unknown."""
+        ...
+
+    async def rotate_refresh_token(
+        self, token_hash: str, successor: RefreshToken, successor_enc: str, now: int
+    ) -> bool:
+        """Atomically: if ``token_hash`` is not yet rotated, mark it rotated at ``now`` with
+        ``successor.token_hash`` and ``successor_enc``, and insert ``successor``. True for the
+        one caller that rotated it; False (and nothing written) otherwise — even across
+        processes."""
+        ...
+
+    async def clear_successors(self, rotated_before: int) -> int:
+        """Forget ``successor_enc`` of tokens rotated before the time (grace window over)."""
+        ...
+
 
 class SessionStore(Protocol):
     async def add(self, session: Session) -> None: ...
@@ -208,6 +274,14 @@ class ThrottleStore(Protocol):
     async def reset(self, key: str) -> None: ...
 
 
+class ApiStore(Protocol):
+    async def add(self, api: Api) -> None: ...  # DuplicateError on api_id or identifier
+    async def get(self, api_id: str) -> Api | None: ...
+    async def get_by_identifier(self, identifier: str) -> Api | None: ...
+    async def list(self) -> list[Api]: ...  # ordered by created_at, api_id
+    async def delete(self, api_id: str) -> bool: ...
+
+
 class EventStore(Protocol):
     async def add_many(self, events: Sequence[EventRecord]) -> None: ...
     async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]: ...
@@ -224,5 +298,6 @@ class Store(Protocol):
     keys: KeyStore
     throttle: ThrottleStore
     events: EventStore
+    apis: ApiStore
 
     async def close(self) -> None: ...

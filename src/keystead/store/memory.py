@@ -1,9 +1,12 @@
 """In-memory store for protocol unit tests: the same Protocols and behaviour as ``store/sql``.
 
 Plain dicts, no locks: nothing below awaits between reading and writing, so each method is
-atomic on one event loop (the single-use ``consume_code`` included). The dataclasses are
+atomic on one event loop (the single-use ``consume_code`` and ``rotate_refresh_token``
+included). The dataclasses are
 frozen; the few mutable fields (``Client.extra``, ``StoredKey.public_jwk``) are copied on the
-way in and out, so callers cannot change stored state by accident, as with SQL.
+way in and out, so callers cannot change stored state by accident, as with SQL. Sequence
+fields are normalized to tuples (of tuples, for ``Api.scopes``) on the way in, as SQL returns
+them.
 ``tests/store/test_contract.py`` runs the same suite against both implementations.
 """
 
@@ -15,6 +18,8 @@ from collections.abc import Callable, Sequence
 
 from keystead.store.base import (
     AccessToken,
+    Api,
+    ApiStore,
     AuthorizationCode,
     Client,
     ClientStore,
@@ -26,6 +31,7 @@ from keystead.store.base import (
     Grant,
     GrantStore,
     KeyStore,
+    RefreshToken,
     Session,
     SessionStore,
     StoredKey,
@@ -42,6 +48,10 @@ def _copy_client(client: Client) -> Client:
 
 def _copy_key(key: StoredKey) -> StoredKey:
     return dataclasses.replace(key, public_jwk=copy.deepcopy(key.public_jwk))
+
+
+def _normalize_api(api: Api) -> Api:
+    return dataclasses.replace(api, scopes=tuple((name, desc) for name, desc in api.scopes))
 
 
 class MemoryClientStore:
@@ -67,7 +77,8 @@ class MemoryClientStore:
     async def delete(self, client_id: str) -> bool:
         if self._clients.pop(client_id, None) is None:
             return False
-        # As SQL's ON DELETE CASCADE: grants (with their codes and tokens) and consents go too.
+        # As SQL's ON DELETE CASCADE: grants (with their codes, access and refresh tokens) and
+        # consents go too.
         for cascade in self._on_delete:
             cascade(client_id)
         return True
@@ -110,13 +121,14 @@ class MemoryGrantStore:
         self._grants: dict[str, Grant] = {}
         self._codes: dict[str, AuthorizationCode] = {}
         self._tokens: dict[str, AccessToken] = {}
+        self._refresh_tokens: dict[str, RefreshToken] = {}
 
     async def add_grant(self, grant: Grant) -> None:
         if grant.grant_id in self._grants:
             raise DuplicateError(f"grant {grant.grant_id!r} already exists")
         if grant.client_id not in self._clients:
             raise LookupError(f"grant {grant.grant_id!r}: referenced row does not exist")
-        self._grants[grant.grant_id] = grant
+        self._grants[grant.grant_id] = dataclasses.replace(grant, resources=tuple(grant.resources))
 
     async def revoke_grant(self, grant_id: str, now: int) -> None:
         grant = self._grants.get(grant_id)
@@ -128,7 +140,7 @@ class MemoryGrantStore:
             raise DuplicateError("authorization code already exists")
         if code.grant_id not in self._grants:
             raise LookupError("authorization code: referenced row does not exist")
-        self._codes[code.code_hash] = code
+        self._codes[code.code_hash] = dataclasses.replace(code, resources=tuple(code.resources))
 
     async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
         # RFC 6749 §4.1.2: the code is single use. No await between the check and the write.
@@ -147,7 +159,7 @@ class MemoryGrantStore:
             raise DuplicateError("access token already exists")
         if token.grant_id not in self._grants:
             raise LookupError("access token: referenced row does not exist")
-        self._tokens[token.token_hash] = token
+        self._tokens[token.token_hash] = dataclasses.replace(token, aud=tuple(token.aud))
 
     async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
         token = self._tokens.get(token_hash)
@@ -155,11 +167,65 @@ class MemoryGrantStore:
             return None
         return token, self._grants[token.grant_id]
 
+    async def revoke_access_token(self, token_hash: str, now: int) -> None:
+        token = self._tokens.get(token_hash)
+        if token is not None and token.revoked_at is None:  # the first revocation time is kept
+            self._tokens[token_hash] = dataclasses.replace(token, revoked_at=now)
+
+    def _check_refresh_token(self, token: RefreshToken) -> None:
+        if token.token_hash in self._refresh_tokens:
+            raise DuplicateError("refresh token already exists")
+        if token.grant_id not in self._grants:
+            raise LookupError("refresh token: referenced row does not exist")
+
+    async def add_refresh_token(self, token: RefreshToken) -> None:
+        self._check_refresh_token(token)
+        self._refresh_tokens[token.token_hash] = token
+
+    async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Grant] | None:
+        token = self._refresh_tokens.get(token_hash)
+        if token is None:
+            return None
+        return token, self._grants[token.grant_id]
+
+    async def rotate_refresh_token(
+        self, token_hash: str, successor: RefreshToken, successor_enc: str, now: int
+    ) -> bool:
+        # RFC 9700 §4.14.2: a refresh token is rotated once. No await between check and write;
+        # the successor is checked before anything is written, as SQL rolls back both.
+        token = self._refresh_tokens.get(token_hash)
+        if token is None or token.rotated_at is not None:
+            return False
+        self._check_refresh_token(successor)
+        self._refresh_tokens[token_hash] = dataclasses.replace(
+            token,
+            rotated_at=now,
+            successor_hash=successor.token_hash,
+            successor_enc=successor_enc,
+        )
+        self._refresh_tokens[successor.token_hash] = successor
+        return True
+
+    async def clear_successors(self, rotated_before: int) -> int:
+        cleared = 0
+        for key, token in list(self._refresh_tokens.items()):
+            if (
+                token.rotated_at is not None
+                and token.rotated_at < rotated_before
+                and token.successor_enc is not None
+            ):
+                self._refresh_tokens[key] = dataclasses.replace(token, successor_enc=None)
+                cleared += 1
+        return cleared
+
     def delete_client(self, client_id: str) -> None:
         doomed = {g.grant_id for g in self._grants.values() if g.client_id == client_id}
         self._grants = {k: g for k, g in self._grants.items() if k not in doomed}
         self._codes = {k: c for k, c in self._codes.items() if c.grant_id not in doomed}
         self._tokens = {k: t for k, t in self._tokens.items() if t.grant_id not in doomed}
+        self._refresh_tokens = {
+            k: t for k, t in self._refresh_tokens.items() if t.grant_id not in doomed
+        }
 
 
 class MemorySessionStore:
@@ -236,6 +302,37 @@ class MemoryThrottleStore:
         self._states.pop(key, None)
 
 
+class MemoryApiStore:
+    def __init__(self) -> None:
+        self._apis: dict[str, Api] = {}
+        self._by_identifier: dict[str, str] = {}  # identifier -> api_id
+
+    async def add(self, api: Api) -> None:
+        if api.api_id in self._apis:
+            raise DuplicateError(f"api_id {api.api_id!r} already exists")
+        if api.identifier in self._by_identifier:
+            raise DuplicateError(f"api identifier {api.identifier!r} already exists")
+        self._apis[api.api_id] = _normalize_api(api)
+        self._by_identifier[api.identifier] = api.api_id
+
+    async def get(self, api_id: str) -> Api | None:
+        return self._apis.get(api_id)
+
+    async def get_by_identifier(self, identifier: str) -> Api | None:
+        api_id = self._by_identifier.get(identifier)
+        return None if api_id is None else self._apis[api_id]
+
+    async def list(self) -> list[Api]:
+        return sorted(self._apis.values(), key=lambda a: (a.created_at, a.api_id))
+
+    async def delete(self, api_id: str) -> bool:
+        api = self._apis.pop(api_id, None)
+        if api is None:
+            return False
+        del self._by_identifier[api.identifier]
+        return True
+
+
 class MemoryEventStore:
     def __init__(self) -> None:
         self._events: list[EventRecord] = []
@@ -274,6 +371,7 @@ class MemoryStore:
         self.keys: KeyStore = MemoryKeyStore()
         self.throttle: ThrottleStore = MemoryThrottleStore()
         self.events: EventStore = MemoryEventStore()
+        self.apis: ApiStore = MemoryApiStore()
 
     async def close(self) -> None:
         return None

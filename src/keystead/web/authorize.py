@@ -21,7 +21,7 @@ from keystead.protocol import scopes
 from keystead.protocol.authorize import AuthorizationRequest, validate
 from keystead.protocol.interaction import Step, next_step
 from keystead.protocol.issue import issue
-from keystead.protocol.request import OAuthRequest
+from keystead.protocol.request import from_pairs
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import Session
 from keystead.web import pages, render
@@ -113,7 +113,7 @@ class _Flow:
         status: int = 200,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        token = _signer(self.request).dump(Interaction(areq.params, started_at, self._csrf_token()))
+        token = _signer(self.request).dump(Interaction(areq.pairs, started_at, self._csrf_token()))
         return self._page(
             "login.html",
             areq,
@@ -132,9 +132,12 @@ class _Flow:
     ) -> Response:
         user = await self.provider.store.users.get(session.sub)
         token = _signer(self.request).dump(
-            Interaction(areq.params, started_at, self._csrf_token(), sid=session.sid)
+            Interaction(areq.pairs, started_at, self._csrf_token(), sid=session.sid)
         )
-        items = [{"name": s, "description": scopes.describe(s)} for s in areq.scope]
+        index = await self.provider.apis()
+        items = [
+            {"name": s, "description": index.describe(s) or scopes.describe(s)} for s in areq.scope
+        ]
         return self._page(
             "consent.html",
             areq,
@@ -226,7 +229,7 @@ async def authorize(request: Request) -> Response:
 async def _resume(flow: _Flow, form: dict[str, str]) -> tuple[Interaction, AuthorizationRequest]:
     interaction = _signer(flow.request).load(form.get("interaction", ""), flow.provider.now())
     flow.check_csrf(form, interaction)
-    areq = await validate(OAuthRequest(method="GET", params=interaction.params), flow.provider)
+    areq = await validate(from_pairs("GET", interaction.pairs), flow.provider)
     return interaction, areq
 
 

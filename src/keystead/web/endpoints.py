@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.errors import OAuthError
+from keystead.protocol import introspection, revocation
 from keystead.protocol.token import token_endpoint
 from keystead.protocol.userinfo import userinfo as userinfo_claims
 from keystead.web import render
@@ -52,6 +53,37 @@ async def token(request: Request) -> Response:
 
     # RFC 6749 §5.1: token responses must not be cached.
     return await _json_endpoint(request, work, render.NO_STORE)
+
+
+async def revoke(request: Request) -> Response:
+    async def work(provider: Provider) -> dict[str, Any]:
+        await revocation.revoke(await oauth_request(request, body=True), provider)
+        return {}
+
+    # RFC 7009 §2.2: 200 with an empty body, also for unknown tokens.
+    response = await _json_endpoint(request, work, render.NO_STORE)
+    if response.status_code == 200:
+        return Response(status_code=200, headers=render.NO_STORE)
+    return response
+
+
+async def introspect(request: Request) -> Response:
+    provider = _provider(request)
+    cid = render.correlation_id()
+    try:
+        caller, body = await introspection.introspect(
+            await oauth_request(request, body=True), provider
+        )
+        if introspection.JWT_MEDIA_TYPE in request.headers.get("accept", ""):
+            token = await introspection.as_jwt(provider, caller, body)
+            return Response(token, media_type=introspection.JWT_MEDIA_TYPE, headers=render.NO_STORE)
+        return render.json_response(body, headers=render.NO_STORE)
+    except OAuthError as err:
+        return render.render_error(
+            err, provider, kind="json", cid=cid, context=render.request_context(request)
+        )
+    except Exception as exc:  # noqa: BLE001
+        return render.internal_error(exc, provider, kind="json", cid=cid)
 
 
 async def userinfo(request: Request) -> Response:

@@ -17,7 +17,7 @@ from keystead.errors import OAuthError
 
 @dataclass(frozen=True, slots=True)
 class Interaction:
-    params: dict[str, str]
+    pairs: tuple[tuple[str, str], ...]  # the authorization request's parameters
     started_at: int
     csrf: str
     sid: str | None = None
@@ -30,7 +30,7 @@ class InteractionSigner:
 
     def dump(self, interaction: Interaction) -> str:
         payload = {
-            "p": interaction.params,
+            "p": [list(pair) for pair in interaction.pairs],
             "iat": interaction.started_at,
             "csrf": interaction.csrf,
             "sid": interaction.sid,
@@ -43,7 +43,7 @@ class InteractionSigner:
             obj = jws.deserialize_compact(token, self._key, algorithms=["HS256"])
             payload = json.loads(obj.payload)
             interaction = Interaction(
-                params={str(k): str(v) for k, v in payload["p"].items()},
+                pairs=tuple((str(k), str(v)) for k, v in payload["p"]),
                 started_at=int(payload["iat"]),
                 csrf=str(payload["csrf"]),
                 sid=payload.get("sid"),

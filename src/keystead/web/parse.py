@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from keystead.errors import OAuthError
-from keystead.protocol.request import OAuthRequest, parse_params
+from keystead.protocol.request import OAuthRequest, from_pairs
 
 MAX_BODY = 64 * 1024
 
@@ -33,11 +33,9 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
 
 async def oauth_request(request: Request, *, body: bool) -> OAuthRequest:
     pairs = await read_form(request) if body else list(request.query_params.multi_items())
-    params, duplicated = parse_params(pairs)
-    return OAuthRequest(
-        method=request.method,
-        params=params,
-        duplicated=duplicated,
+    return from_pairs(
+        request.method,
+        pairs,
         authorization=request.headers.get("authorization"),
         remote_addr=request.client.host if request.client else None,
         headers={"origin": request.headers.get("origin", "")},

@@ -10,7 +10,7 @@ import pytest
 from keystead.errors import OAuthError
 from keystead.jose import jwt
 from keystead.protocol.token import token_endpoint
-from keystead.protocol.tokens import lookup_access_token
+from keystead.protocol.tokens import resolve_access_token as lookup_access_token
 
 pytestmark = pytest.mark.anyio
 
@@ -94,7 +94,7 @@ async def test_access_token_is_usable_and_stored_hashed(oauth, provider, client,
     token = await lookup_access_token(provider, body["access_token"])
     assert token is not None
     assert (token.client_id, token.sub, token.scope) == ("rp", session.sub, body["scope"])
-    assert token.expires_at == NOW + provider.settings.access_token_ttl
+    assert token.exp == NOW + provider.settings.access_token_ttl
     assert token.token_hash != body["access_token"]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from keystead.protocol.grants import authorization_code
+from keystead.protocol.grants import authorization_code, client_credentials, refresh_token
 
-GRANTS: dict[str, ModuleType] = {module.GRANT_TYPE: module for module in (authorization_code,)}
+GRANTS: dict[str, ModuleType] = {
+    module.GRANT_TYPE: module for module in (authorization_code, refresh_token, client_credentials)
+}

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import pkce, scopes
-from keystead.protocol.id_token import make_id_token
+from keystead.protocol import pkce, refresh, scopes
+from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
-from keystead.protocol.tokens import issue_access_token
 from keystead.secrets_util import sha256_hex
 from keystead.store.base import AuthorizationCode, Client, Grant
 
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 GRANT_TYPE = "authorization_code"
-PARAMETERS = ("code", "redirect_uri", "code_verifier")
+PARAMETERS = ("code", "redirect_uri", "code_verifier", "resource")
 
 
 async def _redeem(provider: Provider, code: str, now: int) -> AuthorizationCode:
@@ -60,25 +59,24 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         )
     pkce.check_verifier(code.code_challenge, req.get("code_verifier"))
 
-    grant = Grant(code.grant_id, client.client_id, code.sub, code.scope, code.created_at)
-    access = await issue_access_token(provider, grant, code.scope)
-    body: dict[str, Any] = {
-        "access_token": access.value,
-        "token_type": "Bearer",
-        "expires_in": access.expires_in,
-        "scope": code.scope,  # RFC 6749 §5.1: the granted scope
-    }
-    if "openid" in scopes.parse(code.scope):
-        body["id_token"] = await make_id_token(
-            provider,
-            client,
-            sub=code.sub,
-            auth_time=code.auth_time,
-            nonce=code.nonce,
-            sid=code.sid,
-            access_token=access.value,
-        )
-    provider.events.emit(
-        "token.issued", grant_type=GRANT_TYPE, client_id=client.client_id, grant_id=code.grant_id
+    grant = Grant(
+        code.grant_id,
+        client.client_id,
+        code.sub,
+        code.scope,
+        code.created_at,
+        auth_time=code.auth_time,
+        sid=code.sid,
+        resources=code.resources,
     )
+    body = await token_response(
+        provider,
+        client,
+        grant,
+        scopes.parse(code.scope),
+        resource=req.get("resource"),
+        nonce=code.nonce,
+    )
+    if refresh.should_issue(client, code.scope):
+        body["refresh_token"] = await refresh.start_family(provider, grant, code.scope)
     return body

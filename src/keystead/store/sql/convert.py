@@ -2,7 +2,9 @@
 
 Column names equal field names, so the conversion is by name: a dataclass field without a
 column fails loudly (``TypeError`` from the row constructor) instead of being dropped.
-JSON arrays are tuples on the dataclass side.
+JSON arrays are tuples on the dataclass side, at every depth (``Api.scopes`` is a tuple of
+``(name, description)`` tuples). JSON objects (``Client.extra``, ``StoredKey.public_jwk``,
+``EventRecord.data``) are kept verbatim: a list inside a dict stays a list.
 """
 
 from __future__ import annotations
@@ -17,30 +19,33 @@ T = TypeVar("T")
 R = TypeVar("R", bound=Base)
 
 
+def _to_json(value: Any) -> Any:
+    """A dataclass value as a column value: tuples become lists (nested ones too)."""
+    if isinstance(value, tuple | list):
+        return [_to_json(item) for item in value]
+    if isinstance(value, dict):
+        return copy.deepcopy(value)
+    return value
+
+
+def _from_json(value: Any) -> Any:
+    """A column value as a dataclass value: lists become tuples (nested ones too)."""
+    if isinstance(value, list):
+        return tuple(_from_json(item) for item in value)
+    return value
+
+
 def to_row(obj: Any, row_type: type[R]) -> R:
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, dict):
-            value = copy.deepcopy(value)
-        values[f.name] = value
+    values = {f.name: _to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     return row_type(**values)
 
 
 def from_mapping(values: Any, cls: type[T]) -> T:
     """Build ``cls`` from anything indexable by field name (a row mapping)."""
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        value = values[f.name]
-        kwargs[f.name] = tuple(value) if isinstance(value, list) else value
-    return cls(**kwargs)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    return cls(**{f.name: _from_json(values[f.name]) for f in fields})
 
 
 def from_row(row: Base, cls: type[T]) -> T:
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        value = getattr(row, f.name)
-        kwargs[f.name] = tuple(value) if isinstance(value, list) else value
-    return cls(**kwargs)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    return cls(**{f.name: _from_json(getattr(row, f.name)) for f in fields})

@@ -2,14 +2,16 @@
 
 The schema is created by the hand-written Alembic migrations in ``alembic/versions``; keep the
 two in step (``tests/store`` compares them). Timestamps are UNIX seconds (BigInteger); the
-``*_hash`` columns hold SHA-256 hex digests, never clear secrets.
+``*_hash`` columns hold SHA-256 hex digests, never clear secrets. JSON array columns added
+after the first release carry ``server_default='[]'``, so rows written before them read back
+as an empty tuple.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Deterministic constraint names, so later migrations can refer to them on every dialect.
@@ -23,6 +25,7 @@ NAMING_CONVENTION = {
 
 HASH = String(64)  # SHA-256 hex digest
 ID = String()  # unbounded VARCHAR: the memory store has no length limits either
+EMPTY_JSON_ARRAY = text("'[]'")  # server default of JSON array columns added by a migration
 
 
 class Base(DeclarativeBase):
@@ -75,6 +78,10 @@ class GrantRow(Base):
     scope: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    auth_time: Mapped[int | None] = mapped_column(BigInteger)
+    sid: Mapped[str | None] = mapped_column(ID)
+    resources: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuthorizationCodeRow(Base):
@@ -96,6 +103,7 @@ class AuthorizationCodeRow(Base):
     code_challenge: Mapped[str | None] = mapped_column(ID)
     code_challenge_method: Mapped[str | None] = mapped_column(ID)
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
+    resources: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
 
 
 class AccessTokenRow(Base):
@@ -110,6 +118,27 @@ class AccessTokenRow(Base):
     scope: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    aud: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
+    jti: Mapped[str | None] = mapped_column(ID)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RefreshTokenRow(Base):
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    grant_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("grants.grant_id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str] = mapped_column(ID)
+    scope: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    idle_expires_at: Mapped[int] = mapped_column(BigInteger)
+    rotated_at: Mapped[int | None] = mapped_column(BigInteger)
+    successor_hash: Mapped[str | None] = mapped_column(HASH)
+    successor_enc: Mapped[str | None] = mapped_column(Text)  # encrypted, never the clear value
 
 
 class SessionRow(Base):
@@ -164,3 +193,16 @@ class EventRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger, index=True)
     correlation_id: Mapped[str | None] = mapped_column(ID, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ApiRow(Base):
+    __tablename__ = "apis"
+
+    api_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    identifier: Mapped[str] = mapped_column(ID, unique=True, index=True)
+    name: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[list[list[str]]] = mapped_column(JSON)  # [[name, description], ...]
+    token_format: Mapped[str] = mapped_column(ID)
+    access_token_ttl: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    secret_hash: Mapped[str | None] = mapped_column(HASH)

@@ -1,9 +1,11 @@
 """The SQL store: one small class per concern of ``store/base.py``, sharing one sessionmaker.
 
 Each method is one short transaction. Single-use operations are one atomic statement
-(``UPDATE ... WHERE consumed_at IS NULL RETURNING``), so they cannot succeed twice even when
-several processes share the database. Rows are converted to the frozen dataclasses of
-``base.py`` before leaving this module; callers never see ORM objects.
+(``UPDATE ... WHERE consumed_at IS NULL RETURNING``) or begin with one (refresh token rotation:
+``UPDATE ... WHERE rotated_at IS NULL``, then the successor's INSERT in the same transaction),
+so they cannot succeed twice even when several processes share the database. Rows are
+converted to the frozen dataclasses of ``base.py`` before leaving this module; callers never
+see ORM objects.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from keystead.store.base import (
     AccessToken,
+    Api,
+    ApiStore,
     AuthorizationCode,
     Client,
     ClientStore,
@@ -31,6 +35,7 @@ from keystead.store.base import (
     Grant,
     GrantStore,
     KeyStore,
+    RefreshToken,
     Session,
     SessionStore,
     StoredKey,
@@ -42,6 +47,7 @@ from keystead.store.base import (
 from keystead.store.sql.convert import from_mapping, from_row, to_row
 from keystead.store.sql.models import (
     AccessTokenRow,
+    ApiRow,
     AuthorizationCodeRow,
     Base,
     ClientRow,
@@ -49,6 +55,7 @@ from keystead.store.sql.models import (
     EventRow,
     GrantRow,
     KeyRow,
+    RefreshTokenRow,
     SessionRow,
     ThrottleRow,
     UserRow,
@@ -63,6 +70,13 @@ def _is_foreign_key_violation(exc: IntegrityError) -> bool:
         return True
     # PostgreSQL foreign_key_violation (psycopg: .sqlstate, asyncpg adapter: .pgcode)
     return "23503" in (getattr(orig, "sqlstate", None), getattr(orig, "pgcode", None))
+
+
+def _integrity_error(exc: IntegrityError, what: str) -> Exception:
+    """DuplicateError for a taken key, LookupError for a missing parent row."""
+    if _is_foreign_key_violation(exc):
+        return LookupError(f"{what}: referenced row does not exist")
+    return DuplicateError(f"{what} already exists")
 
 
 def _insert_dialect(dialect_name: str) -> Any:
@@ -84,9 +98,7 @@ class _Concern:
             async with self._sessionmaker.begin() as session:
                 session.add(row)
         except IntegrityError as exc:
-            if _is_foreign_key_violation(exc):
-                raise LookupError(f"{what}: referenced row does not exist") from exc
-            raise DuplicateError(f"{what} already exists") from exc
+            raise _integrity_error(exc, what) from exc
 
 
 class SqlClientStore(_Concern):
@@ -104,7 +116,8 @@ class SqlClientStore(_Concern):
             return [from_row(row, Client) for row in await session.scalars(query)]
 
     async def delete(self, client_id: str) -> bool:
-        # Grants (and through them codes and tokens) and consents go with it: ON DELETE CASCADE.
+        # Grants (and through them codes, access and refresh tokens) and consents go with it:
+        # ON DELETE CASCADE.
         query = delete(ClientRow).where(ClientRow.client_id == client_id)
         async with self._sessionmaker.begin() as session:
             result = await session.execute(query)
@@ -195,6 +208,70 @@ class SqlGrantStore(_Concern):
                 return None
             token_row, grant_row = result
             return from_row(token_row, AccessToken), from_row(grant_row, Grant)
+
+    async def revoke_access_token(self, token_hash: str, now: int) -> None:
+        # The first revocation time is kept.
+        query = (
+            update(AccessTokenRow)
+            .where(AccessTokenRow.token_hash == token_hash, AccessTokenRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        async with self._sessionmaker.begin() as session:
+            await session.execute(query)
+
+    async def add_refresh_token(self, token: RefreshToken) -> None:
+        await self._add(to_row(token, RefreshTokenRow), "refresh token")
+
+    async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Grant] | None:
+        query = (
+            select(RefreshTokenRow, GrantRow)
+            .join(GrantRow, RefreshTokenRow.grant_id == GrantRow.grant_id)
+            .where(RefreshTokenRow.token_hash == token_hash)
+        )
+        async with self._sessionmaker.begin() as session:
+            result = (await session.execute(query)).one_or_none()
+            if result is None:
+                return None
+            token_row, grant_row = result
+            return from_row(token_row, RefreshToken), from_row(grant_row, Grant)
+
+    async def rotate_refresh_token(
+        self, token_hash: str, successor: RefreshToken, successor_enc: str, now: int
+    ) -> bool:
+        # RFC 9700 §4.14.2: a refresh token is rotated once. The conditional UPDATE lets exactly
+        # one caller (in any process) through; its successor is inserted in the same
+        # transaction, so a failed INSERT rolls the rotation back too.
+        query = (
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.token_hash == token_hash, RefreshTokenRow.rotated_at.is_(None))
+            .values(
+                rotated_at=now,
+                successor_hash=successor.token_hash,
+                successor_enc=successor_enc,
+            )
+        )
+        try:
+            async with self._sessionmaker.begin() as session:
+                result = await session.execute(query)
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    return False
+                session.add(to_row(successor, RefreshTokenRow))
+        except IntegrityError as exc:
+            raise _integrity_error(exc, "refresh token") from exc
+        return True
+
+    async def clear_successors(self, rotated_before: int) -> int:
+        query = (
+            update(RefreshTokenRow)
+            .where(
+                RefreshTokenRow.rotated_at < rotated_before,
+                RefreshTokenRow.successor_enc.is_not(None),
+            )
+            .values(successor_enc=None)
+        )
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 class SqlSessionStore(_Concern):
@@ -292,6 +369,33 @@ class SqlThrottleStore(_Concern):
             await session.execute(query)
 
 
+class SqlApiStore(_Concern):
+    async def add(self, api: Api) -> None:
+        await self._add(to_row(api, ApiRow), f"api {api.api_id!r} or {api.identifier!r}")
+
+    async def get(self, api_id: str) -> Api | None:
+        async with self._sessionmaker.begin() as session:
+            row = await session.get(ApiRow, api_id)
+            return None if row is None else from_row(row, Api)
+
+    async def get_by_identifier(self, identifier: str) -> Api | None:
+        query = select(ApiRow).where(ApiRow.identifier == identifier)
+        async with self._sessionmaker.begin() as session:
+            row = await session.scalar(query)
+            return None if row is None else from_row(row, Api)
+
+    async def list(self) -> list[Api]:
+        query = select(ApiRow).order_by(ApiRow.created_at, ApiRow.api_id)
+        async with self._sessionmaker.begin() as session:
+            return [from_row(row, Api) for row in await session.scalars(query)]
+
+    async def delete(self, api_id: str) -> bool:
+        query = delete(ApiRow).where(ApiRow.api_id == api_id)
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 class SqlEventStore(_Concern):
     async def add_many(self, events: Sequence[EventRecord]) -> None:
         if not events:
@@ -339,6 +443,7 @@ class SqlStore:
         self.keys: KeyStore = SqlKeyStore(sessionmaker, dialect)
         self.throttle: ThrottleStore = SqlThrottleStore(sessionmaker, dialect)
         self.events: EventStore = SqlEventStore(sessionmaker, dialect)
+        self.apis: ApiStore = SqlApiStore(sessionmaker, dialect)
 
     async def close(self) -> None:
         await self.engine.dispose()

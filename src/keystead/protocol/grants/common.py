@@ -1,0 +1,56 @@
+"""What the user-grant token responses share: pick the API, issue the access token, and the
+ID token when openid was granted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from keystead.protocol import scopes
+from keystead.protocol.id_token import make_id_token
+from keystead.protocol.resources import select_api, token_scopes
+from keystead.protocol.tokens import TokenRequest, issue_access_token
+from keystead.store.base import Client, Grant
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+
+async def token_response(
+    provider: Provider,
+    client: Client,
+    grant: Grant,
+    requested: tuple[str, ...],
+    *,
+    resource: str | None,
+    nonce: str | None,
+) -> dict[str, Any]:
+    index = await provider.apis()
+    api = select_api(
+        index,
+        client=client,
+        requested=resource,
+        granted_resources=grant.resources,
+        scopes=requested,
+    )
+    scope = scopes.join(token_scopes(requested, api, index))
+    access = await issue_access_token(
+        provider,
+        TokenRequest(client, grant.sub, scope, api, grant, auth_time=grant.auth_time),
+    )
+    body: dict[str, Any] = {
+        "access_token": access.value,
+        "token_type": "Bearer",
+        "expires_in": access.expires_in,
+        "scope": access.scope,  # RFC 6749 §5.1: the scope of this access token
+    }
+    if "openid" in requested:
+        body["id_token"] = await make_id_token(
+            provider,
+            client,
+            sub=grant.sub,
+            auth_time=grant.auth_time or grant.created_at,
+            nonce=nonce,
+            sid=grant.sid,
+            access_token=access.value,
+        )
+    return body

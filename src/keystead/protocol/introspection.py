@@ -1,0 +1,132 @@
+"""Token introspection (RFC 7662), with the JWT response of RFC 9701.
+
+Authenticated callers only: a confidential client may introspect the tokens issued to it, an
+API (with its own credentials) the tokens whose audience includes it. Anything else is
+reported as ``{"active": false}``, exactly like an unknown token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from keystead.errors import OAuthError
+from keystead.jose import jwt
+from keystead.protocol.client_auth import authenticate_client
+from keystead.protocol.request import OAuthRequest
+from keystead.protocol.tokens import resolve_access_token
+from keystead.secrets_util import matches_hash, sha256_hex
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+PARAMETERS = ("token", "token_type_hint", "client_id", "client_secret")
+JWT_MEDIA_TYPE = "application/token-introspection+jwt"
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="keystead"'}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    client_id: str | None = None  # a client
+    audience: str | None = None  # an API's identifier
+    name: str = ""
+
+
+def _unauthenticated(why: str) -> OAuthError:
+    return OAuthError("caller-unauthenticated", why, headers=_CHALLENGE)
+
+
+async def authenticate_caller(req: OAuthRequest, provider: Provider) -> Caller:
+    basic = req.basic_credentials()
+    if basic is not None:
+        api = (await provider.apis()).by_id.get(basic[0])
+        if api is not None:
+            if api.secret_hash is None or not matches_hash(basic[1], api.secret_hash):
+                raise _unauthenticated("The API's credentials are wrong.")
+            return Caller(audience=api.identifier, name=api.api_id)
+    if basic is None and req.get("client_id") is None:
+        raise _unauthenticated(
+            "Introspection needs authentication: HTTP Basic as a confidential client or as an "
+            "API (api_id:api_secret)."
+        )
+    client = await authenticate_client(req, provider.get_client)
+    if client.is_public:
+        raise _unauthenticated("Public clients cannot introspect tokens (RFC 7662 §2.1).")
+    return Caller(client_id=client.client_id, name=client.client_id)
+
+
+async def _refresh_claims(provider: Provider, value: str) -> dict[str, Any] | None:
+    found = await provider.store.grants.get_refresh_token(sha256_hex(value))
+    if found is None:
+        return None
+    token, grant = found
+    now = provider.now()
+    if grant.revoked_at is not None or token.rotated_at is not None or token.expires_at <= now:
+        return None
+    if token.idle_expires_at <= now:
+        return None
+    return {
+        "active": True,
+        "token_type": "refresh_token",
+        "client_id": token.client_id,
+        "sub": token.sub,
+        "scope": token.scope,
+        "exp": token.expires_at,
+        "iat": token.created_at,
+        "iss": provider.settings.issuer,
+    }
+
+
+async def _access_claims(provider: Provider, value: str) -> dict[str, Any] | None:
+    token = await resolve_access_token(provider, value)
+    if token is None:
+        return None
+    claims: dict[str, Any] = {
+        "active": True,
+        "token_type": "Bearer",
+        "client_id": token.client_id,
+        "sub": token.sub,
+        "scope": token.scope,
+        "exp": token.exp,
+        "iat": token.iat,
+        "iss": provider.settings.issuer,
+        "aud": token.aud[0] if len(token.aud) == 1 else list(token.aud),
+    }
+    if token.jti:
+        claims["jti"] = token.jti
+    return claims
+
+
+def _may_see(caller: Caller, claims: dict[str, Any]) -> bool:
+    if caller.client_id is not None:
+        return bool(claims["client_id"] == caller.client_id)
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    return claims["token_type"] == "Bearer" and caller.audience in audiences
+
+
+async def introspect(req: OAuthRequest, provider: Provider) -> tuple[Caller, dict[str, Any]]:
+    req.refuse_duplicates(PARAMETERS)
+    caller = await authenticate_caller(req, provider)
+    value = req.require("token")
+    lookups = [_access_claims, _refresh_claims]
+    if req.get("token_type_hint") == "refresh_token":
+        lookups.reverse()
+    for lookup in lookups:
+        claims = await lookup(provider, value)
+        if claims is not None:
+            return caller, (claims if _may_see(caller, claims) else {"active": False})
+    return caller, {"active": False}
+
+
+async def as_jwt(provider: Provider, caller: Caller, body: dict[str, Any]) -> str:
+    """RFC 9701 §5: the introspection response as a signed JWT."""
+    now = provider.now()
+    claims = {
+        "iss": provider.settings.issuer,
+        "aud": caller.audience or caller.client_id,
+        "iat": now,
+        "token_introspection": body,
+    }
+    ring = await provider.keyring()
+    return jwt.sign(claims, ring, "RS256", now=now, typ="token-introspection+jwt")

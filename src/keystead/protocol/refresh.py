@@ -1,0 +1,45 @@
+"""Refresh tokens (RFC 6749 §6): issued at the start of a family, rotated on every use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from keystead.protocol import scopes
+from keystead.secrets_util import random_token, sha256_hex
+from keystead.store.base import Client, Grant, RefreshToken
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+
+def should_issue(client: Client, scope: str) -> bool:
+    """OIDC Core §11: with openid, only when offline_access was granted; plain OAuth clients
+    get one when registered for the refresh_token grant."""
+    if "refresh_token" not in client.grant_types:
+        return False
+    granted = scopes.parse(scope)
+    return scopes.OFFLINE_ACCESS in granted or "openid" not in granted
+
+
+def new_token(
+    provider: Provider, grant: Grant, scope: str, now: int, *, expires_at: int | None = None
+) -> tuple[str, RefreshToken]:
+    settings = provider.settings
+    absolute = expires_at if expires_at is not None else now + settings.refresh_absolute_ttl
+    value = random_token()
+    return value, RefreshToken(
+        token_hash=sha256_hex(value),
+        grant_id=grant.grant_id,
+        client_id=grant.client_id,
+        sub=grant.sub,
+        scope=scope,
+        created_at=now,
+        expires_at=absolute,
+        idle_expires_at=min(now + settings.refresh_idle_ttl, absolute),
+    )
+
+
+async def start_family(provider: Provider, grant: Grant, scope: str) -> str:
+    value, token = new_token(provider, grant, scope, provider.now())
+    await provider.store.grants.add_refresh_token(token)
+    return value

@@ -1,0 +1,62 @@
+"""Token revocation (RFC 7009)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from keystead.errors import OAuthError
+from keystead.protocol.client_auth import authenticate_client
+from keystead.protocol.request import OAuthRequest
+from keystead.protocol.tokens import resolve_access_token
+from keystead.secrets_util import sha256_hex
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+PARAMETERS = ("token", "token_type_hint", "client_id", "client_secret")
+
+
+def _not_yours() -> OAuthError:
+    # RFC 7009 §2.1: a client may revoke only tokens issued to it.
+    return OAuthError("token-not-yours", "This token was not issued to the requesting client.")
+
+
+async def _revoke_refresh(provider: Provider, client_id: str, value: str) -> bool:
+    found = await provider.store.grants.get_refresh_token(sha256_hex(value))
+    if found is None:
+        return False
+    token, grant = found
+    if token.client_id != client_id:
+        raise _not_yours()
+    # Revoking a refresh token revokes its grant: every refresh and access token of it.
+    await provider.store.grants.revoke_grant(grant.grant_id, provider.now())
+    provider.events.emit(
+        "token.revoked", kind="refresh_token", client_id=client_id, grant_id=grant.grant_id
+    )
+    return True
+
+
+async def _revoke_access(provider: Provider, client_id: str, value: str) -> bool:
+    token = await resolve_access_token(provider, value)
+    if token is None:
+        return False
+    if token.client_id != client_id:
+        raise _not_yours()
+    if token.token_hash is not None:  # unrecorded client_credentials JWTs simply expire
+        await provider.store.grants.revoke_access_token(token.token_hash, provider.now())
+    provider.events.emit("token.revoked", kind="access_token", client_id=client_id)
+    return True
+
+
+async def revoke(req: OAuthRequest, provider: Provider) -> None:
+    req.refuse_duplicates(PARAMETERS)
+    client = await authenticate_client(req, provider.get_client)
+    value = req.require("token")
+    # RFC 7009 §2.1: the hint only orders the lookups; an unknown hint is ignored.
+    order = [_revoke_refresh, _revoke_access]
+    if req.get("token_type_hint") == "access_token":
+        order.reverse()
+    for attempt in order:
+        if await attempt(provider, client.client_id, value):
+            return
+    # RFC 7009 §2.2: an invalid or unknown token is not an error.
