@@ -1,3 +1,4 @@
 from keystead.cli import main
 
-main()
+if __name__ == "__main__":  # not when a worker process (spawn) re-imports it
+    main()

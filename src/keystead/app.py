@@ -8,34 +8,48 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from keystead import invalidation
 from keystead.bootstrap import open_provider
-from keystead.config import Settings
+from keystead.config import Settings, load_settings
+from keystead.housekeeping import purge_expired
+from keystead.metrics import Metrics
 from keystead.protocol.discovery import metadata
 from keystead.provider import Provider
 from keystead.services.demo import DemoData
-from keystead.web import authorize, endpoints, errors_pages, pages
+from keystead.web import authorize, cors, endpoints, errors_pages, logout, pages, registration
+from keystead.web.admin import admin_routes
 from keystead.web.demo import demo_routes
 from keystead.web.interaction import InteractionSigner
+from keystead.web.observe import ObserveRequests
+from keystead.web.ops import ops_routes
 
 OIDC_CONFIG = "/.well-known/openid-configuration"
 OAUTH_METADATA = "/.well-known/oauth-authorization-server"
 
 
 def _routes(settings: Settings, demo: DemoData | None) -> list[BaseRoute]:
+    # CORS per route (web/cors.py): any origin for discovery and JWKS, registered clients'
+    # origins for token, UserInfo and revocation; none for introspection and the pages.
     routes: list[BaseRoute] = [
-        Route(OIDC_CONFIG, endpoints.discovery, methods=["GET"]),
-        Route(OAUTH_METADATA, endpoints.discovery, methods=["GET"]),
+        cors.public_route(OIDC_CONFIG, endpoints.discovery),
+        cors.public_route(OAUTH_METADATA, endpoints.discovery),
         Route("/authorize", authorize.authorize, methods=["GET", "POST"]),
         Route("/login", authorize.login, methods=["POST"]),
         Route("/consent", authorize.consent, methods=["POST"]),
-        Route("/token", endpoints.token, methods=["POST"]),
-        Route("/userinfo", endpoints.userinfo, methods=["GET", "POST"]),
-        Route("/revoke", endpoints.revoke, methods=["POST"]),
+        Route("/logout", logout.logout, methods=["GET", "POST"]),
+        Route("/logout/confirm", logout.confirm, methods=["POST"]),
+        cors.client_route("/token", endpoints.token, ["POST"]),
+        cors.client_route("/userinfo", endpoints.userinfo, ["GET", "POST"]),
+        cors.client_route("/revoke", endpoints.revoke, ["POST"]),
         Route("/introspect", endpoints.introspect, methods=["POST"]),
-        Route("/jwks", endpoints.jwks, methods=["GET"]),
+        cors.public_route("/jwks", endpoints.jwks),
+        Route("/register", registration.register, methods=["POST"]),  # RFC 7591
+        Route("/register/{client_id}", registration.manage, methods=["GET", "PUT", "DELETE"]),
+        *admin_routes(),  # /admin/api: keystead's own client_credentials tokens
         Route("/errors", errors_pages.error_index, methods=["GET"]),
         Route("/errors/{catalog_id}", errors_pages.error_doc, methods=["GET"]),
         Mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static"),
@@ -47,8 +61,8 @@ def _routes(settings: Settings, demo: DemoData | None) -> list[BaseRoute]:
         return routes
     return [
         # RFC 8414 §3.1: metadata of an issuer with a path, well-known segment inserted.
-        Route(OAUTH_METADATA + path, endpoints.discovery, methods=["GET"]),
-        Route(OIDC_CONFIG + path, endpoints.discovery, methods=["GET"]),
+        cors.public_route(OAUTH_METADATA + path, endpoints.discovery),
+        cors.public_route(OIDC_CONFIG + path, endpoints.discovery),
         Mount(path, routes=routes),
     ]
 
@@ -63,30 +77,35 @@ def build_app(
         own = provider is None
         current = provider if provider is not None else await open_provider(settings)
         _attach(app, current)
-        housekeeping = asyncio.create_task(_housekeeping(current))
+        tasks = [asyncio.create_task(_housekeeping(current))]
+        if settings.redis_url:  # drop cached clients, APIs and keys when another process says
+            tasks.append(asyncio.create_task(invalidation.listen(current, settings.redis_url)))
         try:
             yield
         finally:
-            housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await current.recorder.flush()
             if own:
                 await current.close()
 
+    metrics = Metrics()
     app = Starlette(
-        routes=_routes(settings, demo),
+        routes=ops_routes() + _routes(settings, demo),  # /healthz /readyz /metrics at the root
         lifespan=lifespan,
         exception_handlers={405: endpoints.method_not_allowed},
+        middleware=[Middleware(ObserveRequests, metrics=metrics)],  # request metrics and log
     )
+    app.state.metrics = metrics
     if provider is not None:
         _attach(app, provider)
     return app
 
 
 async def _housekeeping(provider: Provider) -> None:
-    """Write buffered events every second; purge old ones every hour."""
-    retention = provider.settings.event_retention_days * 86400
+    """Write buffered events every second; purge expired rows every ``purge_interval``."""
     ticks = 0
     while True:
         await asyncio.sleep(1)
@@ -98,17 +117,25 @@ async def _housekeeping(provider: Provider) -> None:
                 await provider.store.grants.clear_successors(before)
             except Exception:  # noqa: BLE001
                 logging.getLogger("keystead").exception("clearing refresh successors failed")
-        if ticks % 3600 == 0:
+        if ticks % provider.settings.purge_interval == 0:
             try:
-                await provider.recorder.purge(retention)
+                await purge_expired(provider)  # codes, tokens, grants, sessions, events
             except Exception:  # noqa: BLE001 - housekeeping must not stop
-                logging.getLogger("keystead").exception("event purge failed")
+                logging.getLogger("keystead").exception("purge of expired rows failed")
         ticks += 1
+
+
+def create_app() -> Starlette:
+    """ASGI factory with settings from the environment (``KEYSTEAD_*``): what each worker of
+    ``keystead serve --workers N`` runs (``uvicorn --factory keystead.app:create_app``)."""
+    return build_app(load_settings())
 
 
 def _attach(app: Starlette, provider: Provider) -> None:
     settings = provider.settings
     app.state.provider = provider
+    if app.state.metrics not in provider.events.subscribers:
+        provider.events.subscribers.append(app.state.metrics)  # tokens, logins, errors
     app.state.signer = InteractionSigner(
         provider.kek.derive("interaction-state"), settings.interaction_ttl
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file in data_dir
     secret_key: SecretStr | None = None  # key-encryption key; default: data_dir/secret.key
     dev_mode: bool = False  # developer details on error pages
+    redis_url: str | None = None  # optional: cache invalidation across instances (pub/sub)
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
+    purge_interval: int = Field(3600, ge=1)  # seconds between purges of expired rows
+    # Reverse proxies whose X-Forwarded-For gives the client IP (login throttling per IP),
+    # e.g. "10.0.0.5" or "10.0.0.5,10.0.0.6"; unset: the TCP peer is the client.
+    forwarded_allow_ips: str | None = None
 
     code_ttl: int = Field(60, ge=5, le=600)  # RFC 6749 §4.1.2 recommends at most 10 minutes
     access_token_ttl: int = Field(3600, ge=30)
@@ -42,6 +48,11 @@ class Settings(BaseSettings):
     jwks_max_age: int = Field(300, ge=0)  # Cache-Control on JWKS; rotation waits this long
     cache_ttl: float = Field(5.0, ge=0)  # bounded staleness of cached clients and keys
     event_retention_days: int = Field(7, ge=1)  # refused requests and security events
+
+    # Clients and registration (RFC 7523, RFC 7591):
+    # fetching a client's jwks_uri may reach loopback/private addresses (development, tests)
+    allow_private_network_fetch: bool = False
+    open_registration: bool = False  # /register without an initial access token
 
     login_account_threshold: int = 5  # failures per account before delays start
     login_ip_threshold: int = 20  # failures per client IP before delays start

@@ -228,6 +228,76 @@ _ENTRIES = (
         ("The user pressed Deny on the consent page.",),
         ("Nothing to fix: show the user a way to try again.",),
     ),
+    # --- OpenID Connect request parameters (OIDC Core §3) ---
+    _e(
+        "nonce-required",
+        "invalid_request",
+        400,
+        "nonce is required",
+        (
+            "The response type returns an ID token from the authorization endpoint, and the "
+            "request has no nonce.",
+        ),
+        (
+            "Send nonce= with a fresh random value and compare it with the ID token's nonce "
+            "(OIDC Core §3.2.2.1).",
+        ),
+    ),
+    _e(
+        "openid-required",
+        "invalid_request",
+        400,
+        "scope openid is required",
+        ("The response type returns an ID token but scope does not include openid.",),
+        ("Add openid to scope.",),
+    ),
+    _e(
+        "claims-malformed",
+        "invalid_request",
+        400,
+        "Malformed claims parameter",
+        ("The claims parameter is not the JSON object OIDC Core §5.5 defines.",),
+        (
+            'Send {"userinfo": {"name": null}, "id_token": {"auth_time": '
+            '{"essential": true}}}-style JSON, URL-encoded.',
+        ),
+    ),
+    _e(
+        "id-token-hint-invalid",
+        "invalid_request",
+        400,
+        "Invalid id_token_hint",
+        (
+            "id_token_hint is not an ID token this server signed (wrong issuer, unknown key, "
+            "or altered).",
+        ),
+        ("Send an ID token keystead issued to your client (expired ones are fine).",),
+    ),
+    # --- RP-Initiated Logout ---
+    _e(
+        "logout-client-mismatch",
+        "invalid_request",
+        400,
+        "Unknown or inconsistent client",
+        ("client_id is unknown, or differs from the audience of id_token_hint.",),
+        ("Send the client_id the ID token was issued to, or leave client_id out.",),
+        (
+            "The application asked to sign you out in a way we cannot verify.",
+            "You may still be signed in. Close the browser to end your session.",
+        ),
+    ),
+    _e(
+        "logout-redirect-uri-invalid",
+        "invalid_request",
+        400,
+        "post_logout_redirect_uri not allowed",
+        ("post_logout_redirect_uri is not registered for the client, or no client was named.",),
+        ("Register it (`--post-logout-redirect-uri`) and send client_id or id_token_hint.",),
+        (
+            "The application asked to send you to an address it has not registered.",
+            "For your safety you were not sent there.",
+        ),
+    ),
     # --- token endpoint ---
     _e(
         "grant-type-unsupported",
@@ -482,6 +552,22 @@ _ENTRIES = (
         ("The token being revoked was issued to a different client.",),
         ("A client can revoke only its own tokens (RFC 7009 §2.1).",),
     ),
+    # --- browsers calling from another origin (CORS) ---
+    _e(
+        "origin-not-allowed",
+        "invalid_request",
+        400,
+        "Origin not allowed for this client",
+        (
+            "A browser called the token, UserInfo or revocation endpoint from an origin that "
+            "is neither the origin of one of the client's redirect URIs nor one of its "
+            "allowed_origins; the request was refused before it had any effect.",
+        ),
+        (
+            "Call from the origin the client redirects to, or register the calling origin "
+            "with `keystead client create --allowed-origin https://app.example.com`.",
+        ),
+    ),
     _e(
         "caller-unauthenticated",
         "invalid_client",
@@ -545,6 +631,220 @@ _ENTRIES = (
             "Your browser sent a form we could not verify.",
             "Reload the page and try again, and make sure cookies are allowed for this site.",
         ),
+    ),
+    # --- client assertions: client_secret_jwt, private_key_jwt (RFC 7523, OIDC Core §9) ---
+    _e(
+        "client-assertion-type-unsupported",
+        "invalid_client",
+        401,
+        "Unsupported client_assertion_type",
+        (
+            "client_assertion_type is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer, "
+            "or only one of client_assertion and client_assertion_type was sent.",
+        ),
+        (
+            "Send both client_assertion_type=urn:ietf:params:oauth:client-assertion-type:"
+            "jwt-bearer and client_assertion (RFC 7523 §2.2).",
+        ),
+    ),
+    _e(
+        "client-assertion-malformed",
+        "invalid_client",
+        401,
+        "Malformed client assertion",
+        ("client_assertion is not a signed JWT, or names no client (no sub/iss).",),
+        (
+            "Send a compact JWS whose iss and sub are the client_id (RFC 7523 §3); a client "
+            "library's client_secret_jwt / private_key_jwt support builds it.",
+        ),
+    ),
+    _e(
+        "client-assertion-alg",
+        "invalid_client",
+        401,
+        "Client assertion signed with an alg not allowed",
+        (
+            "client_secret_jwt assertions are HS256; private_key_jwt assertions are RS256, PS256, "
+            "ES256 or EdDSA; a client that registered token_endpoint_auth_signing_alg must use it.",
+        ),
+        (
+            "Sign the assertion with an allowed alg (see discovery's "
+            "token_endpoint_auth_signing_alg_values_supported).",
+        ),
+    ),
+    _e(
+        "client-assertion-signature",
+        "invalid_client",
+        401,
+        "Client assertion signature invalid",
+        (
+            "The assertion was signed with another secret or key than the client registered, "
+            "or names a kid its JWK Set does not contain.",
+        ),
+        (
+            "client_secret_jwt: MAC with the client_secret. private_key_jwt: sign with a key whose "
+            "public half is in the registered jwks or jwks_uri (keystead refetches jwks_uri at "
+            "most once a minute on an unknown kid).",
+        ),
+    ),
+    _e(
+        "client-assertion-claims",
+        "invalid_client",
+        401,
+        "Client assertion claims invalid",
+        ("iss or sub is not the client_id, or jti, iat or nbf is missing or wrong.",),
+        (
+            "Set iss and sub to the client_id and a fresh random jti in every assertion "
+            "(RFC 7523 §3).",
+        ),
+    ),
+    _e(
+        "client-assertion-audience",
+        "invalid_client",
+        401,
+        "Client assertion for another audience",
+        ("aud is not the issuer or the URL of the endpoint, or is an array.",),
+        (
+            "Set aud to one string: the issuer identifier or the token endpoint URL "
+            "(RFC 7523 §3; draft-ietf-oauth-rfc7523bis).",
+        ),
+    ),
+    _e(
+        "client-assertion-lifetime",
+        "invalid_client",
+        401,
+        "Client assertion expired or too long-lived",
+        ("exp is missing, in the past, or more than 5 minutes ahead.",),
+        (
+            "Make assertions short-lived: exp at most 5 minutes after now (Authlib signs for "
+            "an hour unless told otherwise: pass claims with a nearer exp).",
+        ),
+    ),
+    _e(
+        "client-assertion-replayed",
+        "invalid_client",
+        401,
+        "Client assertion replayed",
+        ("An assertion with this jti was already used by this client (RFC 7523 §3 item 7).",),
+        ("Sign a new assertion, with a new random jti, for every request.",),
+    ),
+    _e(
+        "client-jwks-unavailable",
+        "invalid_client",
+        401,
+        "The client's JWK Set cannot be fetched",
+        (
+            "jwks_uri did not answer, answered an error or something that is not a JWK Set, or "
+            "points at a loopback, private or special-use address.",
+        ),
+        (
+            "Publish the client's public keys at a public https jwks_uri, or register them "
+            "inline as jwks (KEYSTEAD_ALLOW_PRIVATE_NETWORK_FETCH=true only for development).",
+        ),
+    ),
+    # --- dynamic client registration and management (RFC 7591, RFC 7592) ---
+    _e(
+        "registration-token-missing",
+        "invalid_request",
+        401,
+        "Initial access token required",
+        ("Registration on this server needs an initial access token (RFC 7591 §3).",),
+        (
+            "Send Authorization: Bearer <token> with a token minted by `keystead client "
+            "registration-token` (or ask the operator to set KEYSTEAD_OPEN_REGISTRATION=true).",
+        ),
+    ),
+    _e(
+        "registration-token-invalid",
+        "invalid_token",
+        401,
+        "Initial access token invalid",
+        ("The initial access token is unknown, expired, or was single-use and already used.",),
+        ("Mint a new one with `keystead client registration-token`.",),
+    ),
+    _e(
+        "registration-redirect-uri-invalid",
+        "invalid_redirect_uri",
+        400,
+        "Invalid redirect_uri in client metadata",
+        (
+            "A redirect URI breaks the rules for its application_type: web needs https (http "
+            "only on loopback), native may use loopback IP literals, private-use schemes or "
+            "https; never a fragment.",
+        ),
+        ("Fix the redirect_uris named in error_description (RFC 7591 §3.2.2).",),
+    ),
+    _e(
+        "registration-metadata-invalid",
+        "invalid_client_metadata",
+        400,
+        "Invalid client metadata",
+        (
+            "A metadata field has a wrong type or value, grant_types and response_types do "
+            "not fit together, or both jwks and jwks_uri were sent.",
+        ),
+        ("Fix the field named in error_description (RFC 7591 §2, §3.2.2).",),
+    ),
+    _e(
+        "registration-software-statement",
+        "invalid_software_statement",
+        400,
+        "Software statements are not supported",
+        ("The registration request carries a software_statement.",),
+        ("Register without software_statement; send the metadata as plain JSON members.",),
+    ),
+    _e(
+        "registration-access-token-invalid",
+        "invalid_token",
+        401,
+        "Registration access token invalid",
+        (
+            "The registration access token is missing or wrong, or the client does not exist "
+            "or was not registered dynamically (RFC 7592 §2).",
+        ),
+        ("Use the registration_access_token returned when the client was registered.",),
+    ),
+    # --- admin API ---
+    _e(
+        "admin-client-credentials-required",
+        "insufficient_scope",
+        403,
+        "Admin API needs a client's own token",
+        (
+            "The access token was issued to a user (authorization code); the admin API only "
+            "accepts client_credentials tokens with the keystead:admin scope.",
+        ),
+        (
+            "Obtain a token with grant_type=client_credentials and scope=keystead:admin as a "
+            "client allowed that scope.",
+        ),
+    ),
+    _e(
+        "admin-body-invalid",
+        "invalid_request",
+        422,
+        "Invalid request body",
+        ("The JSON body is malformed, misses a field, or a field has an invalid value.",),
+        ("Fix the fields listed in errors[] (see /admin/api/openapi.json).",),
+    ),
+    _e(
+        "admin-not-found",
+        "invalid_request",
+        404,
+        "No such resource",
+        ("The id in the URL names no client, API, user or key.",),
+        ("List the collection to find the id.",),
+    ),
+    _e(
+        "admin-conflict",
+        "invalid_request",
+        409,
+        "Conflicts with the current state",
+        (
+            "The name or identifier is taken, or the change would break something that must "
+            "stay (the reserved admin API, the only active signing key of an alg).",
+        ),
+        ("Choose another name, or change the other resource first.",),
     ),
     # --- anything else ---
     _e(

@@ -18,6 +18,9 @@ from keystead.config import Settings
 from keystead.events import EventRecorder, Events
 from keystead.jose.kek import KeyEncryptor
 from keystead.jose.keys import KeyRing
+from keystead.net.fetch import SafeFetcher
+from keystead.net.jwks_cache import ClientJwksCache
+from keystead.protocol import origins
 from keystead.protocol.resources import ApiIndex
 from keystead.store.base import Client, Store
 
@@ -48,9 +51,14 @@ class Provider:
     _keys_fingerprint: tuple[tuple[str, int, int | None], ...] = ()
     _jwks: tuple[int, bytes] | None = None  # (computed_at, serialized JWKS)
     _apis: _Cached[ApiIndex] | None = None
+    _origins: _Cached[frozenset[str]] | None = None
     recorder: EventRecorder = field(init=False)
+    client_jwks: ClientJwksCache = field(init=False)  # clients' jwks_uri (private_key_jwt)
 
     def __post_init__(self) -> None:
+        self.client_jwks = ClientJwksCache(
+            SafeFetcher(allow_private=self.settings.allow_private_network_fetch)
+        )
         # Refused requests and security events go to the events table, in batches.
         self.recorder = EventRecorder(self.store.events)
         self.events.subscribers.append(self.recorder)
@@ -76,6 +84,15 @@ class Provider:
 
     def forget_client(self, client_id: str) -> None:
         self._clients.pop(client_id, None)
+        self._origins = None
+        self.client_jwks.forget(client_id)
+
+    async def registered_origins(self) -> frozenset[str]:
+        """Every client's CORS origins (a preflight names no client); ``cache_ttl`` stale."""
+        mono = time.monotonic()
+        if self._origins is None or mono - self._origins.loaded_at >= self.settings.cache_ttl:
+            self._origins = _Cached(origins.union_of(await self.store.clients.list()), mono)
+        return self._origins.value
 
     async def apis(self) -> ApiIndex:
         """All APIs, indexed by identifier and scope; at most ``cache_ttl`` seconds stale."""
@@ -86,6 +103,19 @@ class Provider:
 
     def forget_apis(self) -> None:
         self._apis = None
+
+    def forget_keys(self) -> None:
+        """Re-read the keys on next use (decrypting again only if they changed)."""
+        if self._keyring is not None:
+            self._keyring = _Cached(self._keyring.value, float("-inf"))
+
+    def forget_all(self) -> None:
+        """Drop every cache (invalidation messages may have been missed)."""
+        for client_id in list(self._clients):
+            self.forget_client(client_id)
+        self._origins = None
+        self.forget_apis()
+        self.forget_keys()
 
     async def keyring(self) -> KeyRing:
         mono = time.monotonic()

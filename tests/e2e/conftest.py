@@ -55,10 +55,13 @@ class Env:
         spec = ClientSpec(client_name="Test App", redirect_uris=[REDIRECT_URI])
         for key, value in overrides.items():
             setattr(spec, key, value)
-        client, secret = await create_client(self.provider.store, spec, self.clock())
+        client, secret = await create_client(
+            self.provider.store, spec, self.clock(), kek=self.provider.kek
+        )
         return client.client_id, secret
 
     async def add_user(self, username: str = "alice", **kwargs: Any) -> str:
+        kwargs.setdefault("profile", None)
         user = await create_user(
             self.provider.store,
             self.provider.hasher,

@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from examples.notes_api.app import build_app as build_notes_api
-from tests.e2e.conftest import REDIRECT_URI, Browser, Env, pkce_pair, query_of
-from tests.e2e.test_authorize_errors import auth_url
 
+from examples.notes_api.app import build_app as build_notes_api
 from keystead.jose import jwt
 from keystead.rs import Verifier
 from keystead.services.apis import ApiSpec, create_api
+from tests.e2e.conftest import REDIRECT_URI, Browser, Env, pkce_pair, query_of
+from tests.e2e.test_authorize_errors import auth_url
 
 pytestmark = pytest.mark.anyio
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, fragment_of, pkce_pair, query_of
 
 pytestmark = pytest.mark.anyio
@@ -123,19 +124,22 @@ async def test_unknown_response_type(env: Env) -> None:
     assert params["error"] == "unsupported_response_type"
 
 
-async def test_hybrid_type_registered_but_not_yet_supported(env: Env) -> None:
+async def test_hybrid_without_nonce_is_invalid_request_in_the_fragment(env: Env) -> None:
     client_id, _ = await env.add_client(response_types=["code", "code id_token"])
-    params = await redirected_error(env, auth_url(client_id, response_type="code id_token"))
-    assert params["error"] == "unsupported_response_type"
-    assert "registered for this client but not supported" in params["error_description"]
+    async with env.client() as http:
+        r = await http.get(auth_url(client_id, response_type="code id_token"))
+    params = fragment_of(r.headers["location"])  # the type's default mode (fragment)
+    assert params["error"] == "invalid_request" and "nonce" in params["error_description"]
+    assert params["state"] == "st-123" and params["iss"] == env.settings.issuer
 
 
 async def test_response_type_not_registered_for_client(env: Env) -> None:
     client_id, _ = await env.add_client(response_types=["code"])
     async with env.client() as http:
-        r = await http.get(auth_url(client_id, response_type="code id_token"))
-    # Unsupported by the server wins over "not registered": the same error code the RP can act on.
-    assert fragment_of(r.headers["location"])["error"] == "unsupported_response_type"
+        r = await http.get(auth_url(client_id, response_type="code id_token", nonce="n"))
+    params = fragment_of(r.headers["location"])
+    assert params["error"] == "unauthorized_client"
+    assert "code id_token" in params["error_description"]
 
 
 async def test_request_objects_refused(env: Env) -> None:

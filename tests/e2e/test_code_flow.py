@@ -6,6 +6,7 @@ import httpx
 import pytest
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.jose import JsonWebKey, JsonWebToken
+
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, query_of
 
 pytestmark = pytest.mark.anyio

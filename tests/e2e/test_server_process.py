@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
+
 from tests.e2e.conftest import form_action, form_fields, query_of
 
 KEYSTEAD = [sys.executable, "-m", "keystead"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, form_fields, pkce_pair, query_of
 from tests.e2e.test_authorize_errors import auth_url
 from tests.e2e.test_token import redeem

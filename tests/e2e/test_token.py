@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, pkce_pair, query_of
 from tests.e2e.test_authorize_errors import auth_url
 

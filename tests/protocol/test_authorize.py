@@ -173,27 +173,31 @@ async def test_missing_response_type_is_redirected_by_query(oauth, client) -> No
     assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1")
 
 
-@pytest.mark.parametrize("response_type", ["token", "id_token", "id_token token"])
-async def test_unknown_token_response_type_is_redirected_by_fragment(
-    oauth, client, response_type
+async def test_plain_token_response_type_is_unsupported_and_redirected_by_fragment(
+    oauth, client
 ) -> None:
-    err = await refused(oauth, client, response_type=response_type)
+    err = await refused(oauth, client, response_type="token")
     assert err.catalog_id == "response-type-unsupported"
     assert err.error == "unsupported_response_type"
     assert err.redirect == RedirectTarget(REDIRECT_URI, "fragment", "st-1")
 
 
-@pytest.mark.parametrize("response_type", ["code id_token", "id_token code"])
-async def test_hybrid_response_type_is_unsupported_and_redirected_by_fragment(
-    oauth, make_client, response_type
+@pytest.mark.parametrize("response_type", ["id_token", "id_token token"])
+async def test_unregistered_token_response_type_is_redirected_by_fragment(
+    oauth, client, response_type
 ) -> None:
-    client = await make_client(response_types=("code", "code id_token"))
     err = await refused(oauth, client, response_type=response_type)
-    assert err.catalog_id == "response-type-unsupported"
+    assert err.error == "unauthorized_client"
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "fragment", "st-1")
+
+
+@pytest.mark.parametrize("response_type", ["code id_token", "id_token code"])
+async def test_hybrid_response_type_defaults_to_fragment(oauth, make_client, response_type) -> None:
+    client = await make_client(response_types=("code", "code id_token"))
+    areq = await oauth.validate(client, response_type=response_type)
     # Multiple Response Types §2.1: responses that carry tokens never use the query.
-    assert err.redirect is not None
-    assert err.redirect.response_mode == "fragment"
-    assert "registered for this client but not supported" in err.description
+    assert areq.response_type == "code id_token"
+    assert areq.response_mode == "fragment"
 
 
 async def test_unregistered_response_type_is_unauthorized_client(oauth, make_client) -> None:

@@ -26,31 +26,31 @@ def with_basic(oauth, basic_id: str, basic_secret: str, **params: str) -> OAuthR
 
 async def refused(req: OAuthRequest, provider) -> OAuthError:
     with pytest.raises(OAuthError) as caught:
-        await authenticate_client(req, provider.get_client)
+        await authenticate_client(req, provider)
     return caught.value
 
 
 async def test_basic(oauth, provider, client) -> None:
-    assert await authenticate_client(with_basic(oauth, "rp", SECRET), provider.get_client) == client
+    assert await authenticate_client(with_basic(oauth, "rp", SECRET), provider) == client
 
 
 @pytest.mark.parametrize("secret", ["with:colon", "100%pure", "a+b c", "ümlaut/&=?"])
 async def test_basic_with_urlencoded_secret(oauth, provider, make_client, secret) -> None:
     # RFC 6749 §2.3.1: client_id and secret are form-urlencoded before base64.
     client = await make_client("weird", secret=secret)
-    found = await authenticate_client(with_basic(oauth, "weird", secret), provider.get_client)
+    found = await authenticate_client(with_basic(oauth, "weird", secret), provider)
     assert found == client
 
 
 async def test_basic_with_urlencoded_client_id(oauth, provider, make_client) -> None:
     client = await make_client("urn:rp:one", secret="s:1")
-    found = await authenticate_client(with_basic(oauth, "urn:rp:one", "s:1"), provider.get_client)
+    found = await authenticate_client(with_basic(oauth, "urn:rp:one", "s:1"), provider)
     assert found == client
 
 
 async def test_basic_with_the_same_client_id_in_the_body(oauth, provider, client) -> None:
     req = with_basic(oauth, "rp", SECRET, client_id="rp")
-    assert await authenticate_client(req, provider.get_client) == client
+    assert await authenticate_client(req, provider) == client
 
 
 async def test_basic_with_another_client_id_in_the_body(oauth, provider, client) -> None:
@@ -67,11 +67,11 @@ async def test_basic_and_body_secret_is_multiple_methods(oauth, provider, client
 async def test_post(provider, make_client) -> None:
     client = await make_client(token_endpoint_auth_method="client_secret_post")
     req = body(client_id="rp", client_secret=SECRET)
-    assert await authenticate_client(req, provider.get_client) == client
+    assert await authenticate_client(req, provider) == client
 
 
 async def test_public_client_is_identified_without_secret(provider, public_client) -> None:
-    assert await authenticate_client(body(client_id="spa"), provider.get_client) == public_client
+    assert await authenticate_client(body(client_id="spa"), provider) == public_client
 
 
 async def test_no_credentials_at_all(provider, client) -> None:
@@ -140,9 +140,15 @@ async def test_method_mismatch(oauth, provider, make_client, registered, present
     assert registered in err.description
 
 
-async def test_registered_but_unimplemented_method(oauth, provider, make_client) -> None:
+async def test_basic_for_a_private_key_jwt_client(oauth, provider, make_client) -> None:
     await make_client(token_endpoint_auth_method="private_key_jwt")
     err = await refused(with_basic(oauth, "rp", SECRET), provider)
+    assert err.catalog_id == "client-auth-method-mismatch"
+
+
+async def test_unknown_registered_method(oauth, provider, make_client) -> None:
+    await make_client(token_endpoint_auth_method="tls_client_auth")
+    err = await refused(body(client_id="rp"), provider)
     assert err.catalog_id == "client-auth-method-mismatch"
 
 
@@ -155,4 +161,10 @@ async def test_confidential_method_without_a_stored_secret_never_authenticates(
 
 
 def test_auth_methods_table() -> None:
-    assert set(CLIENT_AUTH_METHODS) == {"client_secret_basic", "client_secret_post", "none"}
+    assert set(CLIENT_AUTH_METHODS) == {
+        "client_secret_basic",
+        "client_secret_post",
+        "client_secret_jwt",
+        "private_key_jwt",
+        "none",
+    }

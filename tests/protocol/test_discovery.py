@@ -57,7 +57,7 @@ def test_metadata_follows_a_new_grant(monkeypatch, tmp_path) -> None:
 def test_unsupported_features_are_advertised_as_such(metadata) -> None:
     assert metadata["request_uri_parameter_supported"] is False
     assert metadata["request_parameter_supported"] is False
-    assert metadata["claims_parameter_supported"] is False
+    assert metadata["claims_parameter_supported"] is True  # OIDC Core §5.5 (issue 4)
     assert "plain" not in metadata["code_challenge_methods_supported"]
     assert "none" not in metadata["id_token_signing_alg_values_supported"]
 

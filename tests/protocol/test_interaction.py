@@ -32,7 +32,7 @@ def with_(areq, prompt: str = "", max_age: int | None = None, **fields):
     return dataclasses.replace(areq, prompt=frozenset(prompt.split()), max_age=max_age, **fields)
 
 
-def step(areq, session, given=FULL, started_at: int = STARTED, now: int = NOW) -> Step:
+def step(areq, session, given=FULL, started_at: int | None = STARTED, now: int = NOW) -> Step:
     return next_step(areq, session, given, started_at=started_at, now=now)
 
 
@@ -73,6 +73,12 @@ async def test_prompt_login_is_satisfied_by_a_login_during_the_interaction(
 ) -> None:
     fresh = dataclasses.replace(session, auth_time=auth_time)
     assert step(with_(areq, "login"), fresh) is Step.ISSUE
+
+
+async def test_a_new_interaction_never_counts_an_earlier_login(areq, session) -> None:
+    same_second = dataclasses.replace(session, auth_time=NOW)
+    assert step(with_(areq, "login"), same_second, started_at=None) is Step.LOGIN
+    assert step(areq, same_second, started_at=None) is Step.ISSUE
 
 
 async def test_max_age_exceeded_needs_login(areq, session) -> None:

@@ -10,6 +10,7 @@ import pytest
 from keystead.store.base import Store
 from keystead.store.memory import MemoryStore
 from keystead.store.sql import default_sqlite_url, migrate, open_store
+from tests import postgres
 
 
 @pytest.fixture
@@ -17,16 +18,22 @@ def sqlite_url(tmp_path: pathlib.Path) -> str:
     return default_sqlite_url(tmp_path / "data")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 async def store(
-    request: pytest.FixtureRequest, sqlite_url: str, anyio_backend: str
+    request: pytest.FixtureRequest, tmp_path: pathlib.Path, anyio_backend: str
 ) -> AsyncIterator[Store]:
     if request.param == "memory":
         memory = MemoryStore()
         yield memory
         await memory.close()
+        return
+    if request.param == "sqlite":
+        url = default_sqlite_url(tmp_path / "data")
+        await migrate(url)
     else:
-        await migrate(sqlite_url)
-        sql = await open_store(sqlite_url)
-        yield sql
-        await sql.close()
+        # One database per session (see tests/conftest.py), emptied before every test.
+        url = request.getfixturevalue("postgres_url")
+        await postgres.truncate_all(url)
+    sql = await open_store(url)
+    yield sql
+    await sql.close()

@@ -84,7 +84,7 @@ def read_password_stdin() -> str:
 
 
 # Sub-command modules register themselves on the apps above.
-from keystead.cli import apis, clients, explain, serve, users  # noqa: E402,F401
+from keystead.cli import apis, backup, clients, explain, serve, users  # noqa: E402,F401
 
 
 def main() -> None:

@@ -6,7 +6,14 @@ import typer
 
 from keystead.cli import api_app, emit, fail, with_provider
 from keystead.provider import Provider
-from keystead.services.apis import ApiSpec, ApiSpecError, api_view, create_api, parse_scope_option
+from keystead.services.apis import (
+    ApiSpec,
+    ApiSpecError,
+    api_view,
+    create_api,
+    delete_api,
+    parse_scope_option,
+)
 from keystead.store.base import DuplicateError
 
 
@@ -81,7 +88,14 @@ def delete(api_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Delete an API."""
 
     async def work(provider: Provider) -> bool:
-        return await provider.store.apis.delete(api_id)
+        api = await provider.store.apis.get(api_id)
+        if api is None:
+            return False
+        try:
+            await delete_api(provider.store, api, issuer_url=provider.settings.issuer)
+        except ApiSpecError as exc:
+            fail(str(exc))
+        return True
 
     if not with_provider(work):
         fail(f"no API {api_id}")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
 import anyio
 import typer
 
@@ -28,17 +34,23 @@ def serve(
     demo: bool = typer.Option(
         False, "--demo", help="Development quickstart: create a demo client and user, print them."
     ),
-    log_level: str = typer.Option("info", help="uvicorn log level."),
+    log_level: str = typer.Option("info", help="Log level (keystead and uvicorn)."),
+    workers: int = typer.Option(
+        1, min=1, help="Worker processes; start-up work runs once, before they start."
+    ),
 ) -> None:
     """Migrate the database, create signing keys if needed, and serve HTTP."""
     import uvicorn
 
     from keystead.app import build_app
     from keystead.bootstrap import open_provider
+    from keystead.logs import log_config
     from keystead.services.demo import DemoData, ensure_demo
 
     s = _issuer_for(settings(), host, port)
     if demo:
+        if workers > 1:
+            fail("--demo runs one worker: leave out --workers.")
         s = s.model_copy(update={"dev_mode": True})
 
     async def prepare() -> DemoData | None:
@@ -59,14 +71,45 @@ def serve(
         typer.echo(f"  client_secret: {demo_data.client_secret}")
         typer.echo(f"  redirect_uri:  {demo_data.redirect_uri}")
         typer.echo(f"  user:          {demo_data.username} / {demo_data.password}")
-    uvicorn.run(
-        build_app(s, demo=demo_data),
-        host=host,
-        port=port,
-        log_level=log_level,
-        proxy_headers=False,
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "log_config": log_config(s.log_format, log_level),
+        "access_log": False,  # keystead.access logs each request, without its query string
+        # URLs come from the issuer, never from headers; X-Forwarded-For is believed only
+        # from the configured proxies (the client IP counts login failures).
+        "proxy_headers": s.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": s.forwarded_allow_ips,
+        "server_header": False,
+    }
+    if workers == 1:
+        uvicorn.run(build_app(s, demo=demo_data), **options)
+        return
+    # Each worker builds its app from the environment (keystead.app:create_app): hand the
+    # derived issuer down, and give the metrics a directory shared by the workers.
+    os.environ["KEYSTEAD_ISSUER"] = s.issuer
+    with _metrics_dir():
+        uvicorn.run("keystead.app:create_app", factory=True, workers=workers, **options)
+
+
+@contextlib.contextmanager
+def _metrics_dir() -> Iterator[None]:
+    """``PROMETHEUS_MULTIPROC_DIR`` for the workers: the configured one, emptied, or a
+    temporary one removed on exit."""
+    from keystead.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    configured = os.environ.get(MULTIPROC_ENV)
+    if configured:
+        prepare_multiprocess_dir(configured)
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="keystead-metrics-") as path:
+        os.environ[MULTIPROC_ENV] = path
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_ENV]
 
 
 @app.command()

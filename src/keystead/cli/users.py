@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
 
 from keystead.cli import emit, fail, read_password_stdin, user_app, with_provider
@@ -21,6 +23,12 @@ def create(
     given_name: str | None = typer.Option(None, "--given-name"),
     family_name: str | None = typer.Option(None, "--family-name"),
     email_verified: bool = typer.Option(False, "--email-verified"),
+    claim: list[str] = typer.Option(
+        [],
+        "--claim",
+        help="Repeatable NAME=VALUE, e.g. phone_number=+4930123 or "
+        'address=\'{"country": "DE"}\' (JSON values are parsed).',
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a user. The password comes from stdin (--password-stdin) or a hidden prompt."""
@@ -43,6 +51,7 @@ def create(
                 name=name,
                 given_name=given_name,
                 family_name=family_name,
+                profile=parse_claims(claim),
             )
         except UserSpecError as exc:
             fail(str(exc))
@@ -52,6 +61,19 @@ def create(
 
     data = with_provider(work)
     emit(data, as_json, lambda: typer.echo(f"created user {username} (sub {data['sub']})"))
+
+
+def parse_claims(values: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        if not sep:
+            fail(f"--claim {item}: expected NAME=VALUE")
+        try:
+            out[name] = json.loads(raw)
+        except ValueError:
+            out[name] = raw
+    return out
 
 
 @user_app.command("list")

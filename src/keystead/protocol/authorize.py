@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError, RedirectTarget
-from keystead.protocol import pkce, scopes
+from keystead.protocol import pkce, redirect_uris, scopes
+from keystead.protocol.claims import parse_claims_request
+from keystead.protocol.id_token import hint_subject
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.resources import check_resource
 from keystead.protocol.response import RESPONSE_MODES, default_response_mode
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
+DISPLAY_VALUES = ("page", "popup", "touch", "wap")  # OIDC Core §3.1.2.1
 _MAX_AGE = re.compile(r"[0-9]{1,10}")
 
 
@@ -46,6 +49,11 @@ class AuthorizationRequest:
     params: dict[str, str]
     pairs: tuple[tuple[str, str], ...]  # the original parameters, carried through the pages
     resources: tuple[str, ...] = ()  # RFC 8707 resource indicators
+    claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
+    hint_sub: str | None = None  # sub of a valid id_token_hint
+    acr_values: tuple[str, ...] = ()
+    ui_locales: tuple[str, ...] = ()  # recorded; pages are English for now
+    display: str | None = None
 
     @property
     def target(self) -> RedirectTarget:
@@ -64,6 +72,8 @@ class _Ctx:
     prompt: frozenset[str] = field(default_factory=frozenset)
     max_age: int | None = None
     resources: tuple[str, ...] = ()
+    claims: dict[str, Any] = field(default_factory=dict)
+    hint_sub: str | None = None
 
 
 async def check_client(ctx: _Ctx) -> None:
@@ -125,12 +135,15 @@ async def check_redirect_uri(ctx: _Ctx) -> None:
             "redirect_uri is required (OIDC Core §3.1.2.1); send one of the client's "
             "registered redirect URIs.",
         )
-    # RFC 9700 §2.1 / §4.1.3: exact string matching, no patterns.
-    if uri not in ctx.client.redirect_uris:
+    # RFC 9700 §2.1 / §4.1.3: exact string matching, no patterns; RFC 8252 §7.3: a native
+    # app's loopback IP redirect on any port (the rule table is protocol/redirect_uris.py).
+    client = ctx.client
+    if not redirect_uris.is_registered(uri, client.redirect_uris, client.application_type):
         raise OAuthError(
             "redirect-uri-mismatch",
             "redirect_uri is not registered for this client. "
-            + _describe_mismatch(uri, ctx.client.redirect_uris),
+            + _describe_mismatch(uri, client.redirect_uris)
+            + redirect_uris.mismatch_hint(uri, client.application_type),
         )
     ctx.redirect_uri = uri
 
@@ -223,6 +236,9 @@ async def check_resources(ctx: _Ctx) -> None:
 
 async def check_pkce(ctx: _Ctx) -> None:
     assert ctx.client is not None
+    assert ctx.response_type is not None
+    if "code" not in ctx.response_type.split():
+        return  # no code, nothing for PKCE to bind (implicit-style responses)
     # RFC 9700 §2.1.1: PKCE required; public clients can never be exempted.
     required = ctx.client.require_pkce or ctx.client.is_public
     pkce.check_challenge(
@@ -259,6 +275,43 @@ async def check_max_age(ctx: _Ctx) -> None:
     ctx.max_age = int(raw)
 
 
+async def check_openid_parameters(ctx: _Ctx) -> None:
+    """OIDC Core §3.2.2.1, §3.3.2.11: responses with an ID token need openid and a nonce."""
+    assert ctx.response_type is not None
+    if "id_token" not in ctx.response_type.split():
+        return
+    if "openid" not in ctx.scope:
+        raise OAuthError(
+            "openid-required",
+            f"response_type {ctx.response_type} returns an ID token, so scope must include openid.",
+        )
+    if ctx.req.get("nonce") is None:
+        raise OAuthError(
+            "nonce-required",
+            f"nonce is required with response_type {ctx.response_type} (OIDC Core §3.2.2.1): "
+            "send a fresh random value and check it in the ID token.",
+        )
+
+
+async def check_display(ctx: _Ctx) -> None:
+    display = ctx.req.get("display")
+    if display is not None and display not in DISPLAY_VALUES:
+        raise OAuthError(
+            "request-invalid-parameter",
+            f"display {display} is unknown; use one of {', '.join(DISPLAY_VALUES)}.",
+        )
+
+
+async def check_claims(ctx: _Ctx) -> None:
+    ctx.claims = parse_claims_request(ctx.req.get("claims"))
+
+
+async def check_id_token_hint(ctx: _Ctx) -> None:
+    hint = ctx.req.get("id_token_hint")
+    if hint is not None:
+        ctx.hint_sub = await hint_subject(ctx.provider, hint)
+
+
 Check = Callable[[_Ctx], Awaitable[None]]
 
 # Until REDIRECT_TRUSTED_AFTER checks have passed, errors are shown on a page.
@@ -274,6 +327,10 @@ CHECKS: tuple[Check, ...] = (
     check_pkce,
     check_prompt,
     check_max_age,
+    check_openid_parameters,
+    check_display,
+    check_claims,
+    check_id_token_hint,
 )
 REDIRECT_TRUSTED_AFTER = 2
 
@@ -314,4 +371,9 @@ async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationReques
         params=dict(req.params),
         pairs=req.pairs or tuple(req.params.items()),
         resources=ctx.resources,
+        claims=ctx.claims,
+        hint_sub=ctx.hint_sub,
+        acr_values=tuple((req.get("acr_values") or "").split()),
+        ui_locales=tuple((req.get("ui_locales") or "").split()),
+        display=req.get("display"),
     )

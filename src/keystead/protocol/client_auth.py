@@ -1,23 +1,78 @@
-"""Client authentication at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
+"""Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3,
+OIDC Core §9, RFC 7523 §2.2).
 
-Dispatch by table: each registered ``token_endpoint_auth_method`` names one small function.
-A client registers exactly one method; presenting any other is ``invalid_client``.
+Dispatch by table: each registered ``token_endpoint_auth_method`` names one small check, and
+the signing algs it accepts (discovery's ``*_auth_signing_alg_values_supported`` come from
+here). A client registers exactly one method; presenting any other is ``invalid_client``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from keystead.errors import OAuthError
+from keystead.jose.client_keys import ASYMMETRIC_ALGS, HMAC_ALGS
+from keystead.protocol import client_assertion
+from keystead.protocol.client_assertion import ASSERTION_TYPE, AssertionContext
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import matches_hash
 from keystead.store.base import Client
 
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
 _BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="keystead"'}
+PARAMETERS = ("client_id", "client_secret", "client_assertion", "client_assertion_type")
 
 
-def _presented(req: OAuthRequest) -> tuple[str, str, str | None]:
-    """(method, client_id, secret) as the request presents them."""
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What the request presents: the method it amounts to, the client it names, and the
+    secret or assertion (never logged)."""
+
+    method: str
+    client_id: str
+    secret: str | None = None
+    assertion: str | None = None
+
+
+def _assertion(req: OAuthRequest) -> Credentials | None:
+    assertion_type, assertion = req.get("client_assertion_type"), req.get("client_assertion")
+    if assertion_type is None and assertion is None:
+        return None
+    if assertion_type != ASSERTION_TYPE or assertion is None:
+        raise OAuthError(
+            "client-assertion-type-unsupported",
+            f"Send client_assertion_type={ASSERTION_TYPE} together with client_assertion "
+            "(RFC 7523 §2.2).",
+            headers=_BASIC_CHALLENGE,
+        )
+    if req.basic_credentials() is not None or req.get("client_secret") is not None:
+        raise OAuthError(
+            "client-auth-multiple",
+            "The client sent a client_assertion and a client secret; use only one method "
+            "(RFC 6749 §2.3).",
+        )
+    method, named = client_assertion.method_of(assertion)
+    # RFC 7523 §3: client_id is optional; when sent it must be the assertion's subject (the
+    # claims check compares iss and sub with the client found here).
+    client_id = req.get("client_id") or named
+    if client_id is None:
+        raise OAuthError(
+            "client-assertion-malformed",
+            "The client_assertion names no client: set its sub and iss to the client_id.",
+            headers=_BASIC_CHALLENGE,
+        )
+    return Credentials(method, client_id, assertion=assertion)
+
+
+def presented(req: OAuthRequest) -> Credentials:
+    """The credentials as the request presents them (without checking them)."""
+    found = _assertion(req)
+    if found is not None:
+        return found
     basic = req.basic_credentials()
     body_secret = req.get("client_secret")
     if basic is not None:
@@ -33,26 +88,27 @@ def _presented(req: OAuthRequest) -> tuple[str, str, str | None]:
                 "client-auth-multiple",
                 "client_id in the body differs from the client_id in the Authorization header.",
             )
-        return "client_secret_basic", basic[0], basic[1]
+        return Credentials("client_secret_basic", basic[0], secret=basic[1])
     client_id = req.get("client_id")
     if client_id is None:
         raise OAuthError(
             "client-auth-missing",
-            "Client authentication is required: send HTTP Basic credentials, or client_id "
-            "(and client_secret if the client has one) in the body.",
+            "Client authentication is required: send HTTP Basic credentials, a "
+            "client_assertion, or client_id (and client_secret if the client has one) in the "
+            "body.",
             headers=_BASIC_CHALLENGE,
         )
     if body_secret is not None:
-        return "client_secret_post", client_id, body_secret
-    return "none", client_id, None
+        return Credentials("client_secret_post", client_id, secret=body_secret)
+    return Credentials("none", client_id)
 
 
-async def _check_secret(client: Client, secret: str | None) -> None:
-    if secret is None or client.client_secret_hash is None:
+async def _check_secret(client: Client, creds: Credentials, ctx: AssertionContext) -> None:
+    if creds.secret is None or client.client_secret_hash is None:
         raise OAuthError(
             "client-secret-invalid", "Client authentication failed.", headers=_BASIC_CHALLENGE
         )
-    if not matches_hash(secret, client.client_secret_hash):
+    if not matches_hash(creds.secret, client.client_secret_hash):
         raise OAuthError(
             "client-secret-invalid",
             "Client authentication failed: the client_secret is wrong.",
@@ -60,24 +116,50 @@ async def _check_secret(client: Client, secret: str | None) -> None:
         )
 
 
-async def _check_none(client: Client, secret: str | None) -> None:
+async def _check_none(client: Client, creds: Credentials, ctx: AssertionContext) -> None:
     return None  # public client: identified, not authenticated; PKCE protects its codes
 
 
-AuthMethod = Callable[[Client, str | None], Awaitable[None]]
+async def _check_secret_jwt(client: Client, creds: Credentials, ctx: AssertionContext) -> None:
+    assert creds.assertion is not None  # presented() derived the method from an assertion
+    await client_assertion.check_client_secret_jwt(client, creds.assertion, ctx)
+
+
+async def _check_private_key_jwt(client: Client, creds: Credentials, ctx: AssertionContext) -> None:
+    assert creds.assertion is not None
+    await client_assertion.check_private_key_jwt(client, creds.assertion, ctx)
+
+
+Check = Callable[[Client, Credentials, AssertionContext], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthMethod:
+    check: Check
+    signing_algs: tuple[str, ...] = ()  # JWS algs of its assertions, if it uses any
+
 
 CLIENT_AUTH_METHODS: dict[str, AuthMethod] = {
-    "client_secret_basic": _check_secret,
-    "client_secret_post": _check_secret,
-    "none": _check_none,
+    "client_secret_basic": AuthMethod(_check_secret),
+    "client_secret_post": AuthMethod(_check_secret),
+    "client_secret_jwt": AuthMethod(_check_secret_jwt, HMAC_ALGS),
+    "private_key_jwt": AuthMethod(_check_private_key_jwt, ASYMMETRIC_ALGS),
+    "none": AuthMethod(_check_none),
 }
 
 
+def signing_algs() -> list[str]:
+    """Every alg some method accepts, for discovery (RFC 8414 §2)."""
+    return list(dict.fromkeys(a for m in CLIENT_AUTH_METHODS.values() for a in m.signing_algs))
+
+
 async def authenticate_client(
-    req: OAuthRequest, get_client: Callable[[str], Awaitable[Client | None]]
+    req: OAuthRequest, provider: Provider, *, endpoint: str = "/token"
 ) -> Client:
-    method, client_id, secret = _presented(req)
-    client = await get_client(client_id)
+    """The authenticated client. ``endpoint`` is the path being called: an assertion's aud
+    may be the issuer, the token endpoint or that endpoint's URL."""
+    creds = presented(req)
+    client = await provider.get_client(creds.client_id)
     if client is None:
         raise OAuthError(
             "client-unknown",
@@ -85,20 +167,26 @@ async def authenticate_client(
             headers=_BASIC_CHALLENGE,
         )
     registered = client.token_endpoint_auth_method
-    if method != registered:
+    if creds.method != registered:
         raise OAuthError(
             "client-auth-method-mismatch",
             f"This client is registered for token_endpoint_auth_method={registered} but "
-            f"authenticated with {method}.",
+            f"authenticated with {creds.method}.",
             headers=_BASIC_CHALLENGE,
         )
-    check = CLIENT_AUTH_METHODS.get(registered)
-    if check is None:
+    method = CLIENT_AUTH_METHODS.get(registered)
+    if method is None:
         raise OAuthError(
             "client-auth-method-mismatch",
             f"token_endpoint_auth_method={registered} is registered for this client but not "
-            "supported by this server yet; register client_secret_basic, client_secret_post "
-            "or none.",
+            f"supported by this server; use one of {', '.join(CLIENT_AUTH_METHODS)}.",
         )
-    await check(client, secret)
+    settings = provider.settings
+    audiences = frozenset((settings.issuer, settings.url("/token"), settings.url(endpoint)))
+    try:
+        await method.check(client, creds, AssertionContext(provider, audiences))
+    except OAuthError as err:
+        if err.status == 401:  # RFC 6749 §5.2: a 401 carries a challenge
+            err.headers.setdefault("WWW-Authenticate", _BASIC_CHALLENGE["WWW-Authenticate"])
+        raise
     return client

@@ -8,8 +8,10 @@ from typing import Any
 from keystead.config import Settings
 from keystead.jose.keys import SUPPORTED_ALGS
 from keystead.protocol import pkce, scopes
-from keystead.protocol.client_auth import CLIENT_AUTH_METHODS
+from keystead.protocol.authorize import DISPLAY_VALUES, PROMPT_VALUES
+from keystead.protocol.client_auth import CLIENT_AUTH_METHODS, signing_algs
 from keystead.protocol.grants import GRANTS
+from keystead.protocol.id_token import ACR_PASSWORD
 from keystead.protocol.response import RESPONSE_MODES
 from keystead.protocol.response_types import RESPONSE_TYPES
 
@@ -20,6 +22,8 @@ ENDPOINTS = {
     "jwks_uri": "/jwks",
     "revocation_endpoint": "/revoke",
     "introspection_endpoint": "/introspect",
+    "end_session_endpoint": "/logout",
+    "registration_endpoint": "/register",  # RFC 7591 §3
 }
 
 
@@ -37,6 +41,10 @@ def metadata(settings: Settings) -> dict[str, Any]:
             "at_hash",
             "sid",
             "amr",
+            "azp",
+            "acr",
+            "c_hash",
+            "s_hash",
         }
     )
     return {
@@ -55,13 +63,19 @@ def metadata(settings: Settings) -> dict[str, Any]:
             m for m in CLIENT_AUTH_METHODS if m != "none"
         ],
         "introspection_signing_alg_values_supported": ["RS256"],  # RFC 9701 §7
+        # client_secret_jwt / private_key_jwt assertions (RFC 8414 §2, OIDC Discovery §3)
+        "token_endpoint_auth_signing_alg_values_supported": signing_algs(),
+        "revocation_endpoint_auth_signing_alg_values_supported": signing_algs(),
+        "introspection_endpoint_auth_signing_alg_values_supported": signing_algs(),
         "code_challenge_methods_supported": list(pkce.METHODS_SUPPORTED),
         "claims_supported": claims,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
+        "acr_values_supported": [ACR_PASSWORD],
+        "display_values_supported": list(DISPLAY_VALUES),
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "prompt_values_supported": list(PROMPT_VALUES),
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],

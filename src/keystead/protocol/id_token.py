@@ -1,14 +1,18 @@
-"""ID tokens (OIDC Core §2, §3.1.3.6)."""
+"""ID tokens (OIDC Core §2, §3.1.3.6, §3.3.2.11) and id_token_hint checking."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from keystead.errors import OAuthError
 from keystead.jose import jwt
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
     from keystead.store.base import Client
+
+AMR_PASSWORD = ["pwd"]  # RFC 8176
+ACR_PASSWORD = "1"  # one factor (ISO/IEC 29115 level 1): all keystead logins are passwords
 
 
 async def make_id_token(
@@ -20,6 +24,9 @@ async def make_id_token(
     nonce: str | None,
     sid: str | None,
     access_token: str | None = None,
+    code: str | None = None,
+    state: str | None = None,
+    acr: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> str:
     now = provider.now()
@@ -28,18 +35,48 @@ async def make_id_token(
         "iss": provider.settings.issuer,
         "sub": sub,
         "aud": client.client_id,
+        "azp": client.client_id,
         "exp": now + provider.settings.id_token_ttl,
         "iat": now,
         "auth_time": auth_time,
+        "amr": AMR_PASSWORD,
     }
     if nonce is not None:
         claims["nonce"] = nonce  # OIDC Core §3.1.3.6: echo the authorization request's nonce
     if sid is not None:
         claims["sid"] = sid
+    if acr is not None:
+        claims["acr"] = acr
+    # OIDC Core §3.3.2.11 (and FAPI's s_hash): left half of the hash, per the signing alg.
     if access_token is not None:
         claims["at_hash"] = jwt.hash_claim(access_token, alg)
-    claims["amr"] = ["pwd"]
+    if code is not None:
+        claims["c_hash"] = jwt.hash_claim(code, alg)
+    if state is not None:
+        claims["s_hash"] = jwt.hash_claim(state, alg)
     if extra:
-        claims.update(extra)
+        claims.update({k: v for k, v in extra.items() if k not in claims})
     ring = await provider.keyring()
     return jwt.sign(claims, ring, alg, now=now)
+
+
+async def hint_claims(provider: Provider, hint: str) -> dict[str, Any]:
+    ring = await provider.keyring()
+    try:
+        _, claims = jwt.verify(hint, ring)
+    except jwt.JoseError as exc:
+        raise OAuthError(
+            "id-token-hint-invalid",
+            f"id_token_hint is not an ID token issued by this server: {exc}",
+        ) from exc
+    if claims.get("iss") != provider.settings.issuer:
+        raise OAuthError("id-token-hint-invalid", "id_token_hint was issued by another issuer.")
+    return claims
+
+
+async def hint_subject(provider: Provider, hint: str) -> str:
+    """The sub of an id_token_hint we issued. Expired hints are fine (OIDC Core §3.1.2.1)."""
+    sub = (await hint_claims(provider, hint)).get("sub")
+    if not isinstance(sub, str):
+        raise OAuthError("id-token-hint-invalid", "id_token_hint has no sub claim.")
+    return sub

@@ -20,12 +20,18 @@ class Step(enum.Enum):
 
 
 def _login_needed(
-    areq: AuthorizationRequest, session: Session | None, started_at: int, now: int
+    areq: AuthorizationRequest, session: Session | None, started_at: int | None, now: int
 ) -> bool:
     if session is None:
         return True
-    # prompt=login / select_account: a login that happened during this interaction satisfies it.
-    if areq.prompt & {"login", "select_account"} and session.auth_time < started_at:
+    # A login that happened during this interaction (after its start) satisfies prompt=login
+    # and a mismatched id_token_hint; ``started_at`` None: the interaction begins now, so any
+    # session login is from before it (even within the same second).
+    fresh = started_at is not None and session.auth_time >= started_at
+    # OIDC Core §3.1.2.1 id_token_hint: the session must be the hinted user's.
+    if areq.hint_sub is not None and areq.hint_sub != session.sub and not fresh:
+        return True
+    if areq.prompt & {"login", "select_account"} and not fresh:
         return True
     # OIDC Core §3.1.2.1 max_age: re-authenticate when the last login is older.
     return areq.max_age is not None and now - session.auth_time > areq.max_age
@@ -45,7 +51,7 @@ def next_step(
     session: Session | None,
     consent: Consent | None,
     *,
-    started_at: int,
+    started_at: int | None,
     now: int,
 ) -> Step:
     silent = "none" in areq.prompt
@@ -54,8 +60,8 @@ def next_step(
             # OIDC Core §3.1.2.6: prompt=none must not display a login page.
             raise OAuthError(
                 "login-required",
-                "prompt=none was requested but the user is not logged in (or max_age requires "
-                "a fresh login).",
+                "prompt=none was requested but the user is not logged in, max_age requires a "
+                "fresh login, or the session belongs to another user than id_token_hint.",
             )
         return Step.LOGIN
     if consent_needed(areq, consent):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
 from keystead.jose import jwt
+from keystead.protocol import client_auth
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.tokens import resolve_access_token
@@ -20,7 +21,7 @@ from keystead.secrets_util import matches_hash, sha256_hex
 if TYPE_CHECKING:
     from keystead.provider import Provider
 
-PARAMETERS = ("token", "token_type_hint", "client_id", "client_secret")
+PARAMETERS = ("token", "token_type_hint", *client_auth.PARAMETERS)
 JWT_MEDIA_TYPE = "application/token-introspection+jwt"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="keystead"'}
 
@@ -44,12 +45,12 @@ async def authenticate_caller(req: OAuthRequest, provider: Provider) -> Caller:
             if api.secret_hash is None or not matches_hash(basic[1], api.secret_hash):
                 raise _unauthenticated("The API's credentials are wrong.")
             return Caller(audience=api.identifier, name=api.api_id)
-    if basic is None and req.get("client_id") is None:
+    if basic is None and req.get("client_id") is None and req.get("client_assertion") is None:
         raise _unauthenticated(
             "Introspection needs authentication: HTTP Basic as a confidential client or as an "
             "API (api_id:api_secret)."
         )
-    client = await authenticate_client(req, provider.get_client)
+    client = await authenticate_client(req, provider, endpoint="/introspect")
     if client.is_public:
         raise _unauthenticated("Public clients cannot introspect tokens (RFC 7662 §2.1).")
     return Caller(client_id=client.client_id, name=client.client_id)

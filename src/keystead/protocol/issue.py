@@ -41,16 +41,18 @@ async def issue(
         auth_time=session.auth_time,
         sid=session.sid,
         resources=areq.resources,
+        claims=areq.claims,
     )
     await provider.store.grants.add_grant(grant)
     ctx = IssueContext(areq, session, grant, provider, now)
     params: dict[str, str] = {}
     for part in RESPONSE_TYPES[areq.response_type]:
-        params.update(await part(ctx))
+        params.update(await part(ctx, params))
     # Every requested part must have been produced (nothing silently missing).
     for name in areq.response_type.split():
+        produced = {"token": "access_token"}.get(name, name)
         if name != "none":
-            assert name in params, f"response_type part {name} was not produced"
+            assert produced in params, f"response_type part {name} was not produced"
     provider.events.emit(
         "authorization.issued",
         client_id=areq.client.client_id,

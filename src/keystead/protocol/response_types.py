@@ -10,6 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from keystead.protocol import scopes as scopes_mod
+from keystead.protocol.claims import requested_names, user_claims
+from keystead.protocol.id_token import ACR_PASSWORD, make_id_token
+from keystead.protocol.resources import select_api, token_scopes
+from keystead.protocol.tokens import TokenRequest, issue_access_token
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import AuthorizationCode, Grant, Session
 
@@ -44,7 +49,7 @@ class IssueContext:
     now: int
 
 
-async def issue_code(ctx: IssueContext) -> dict[str, str]:
+async def issue_code(ctx: IssueContext, produced: dict[str, str]) -> dict[str, str]:
     code = random_token()
     areq = ctx.areq
     await ctx.provider.store.grants.add_code(
@@ -64,13 +69,81 @@ async def issue_code(ctx: IssueContext) -> dict[str, str]:
             code_challenge=areq.code_challenge,
             code_challenge_method=areq.code_challenge_method,
             resources=areq.resources,
+            claims=areq.claims,
         )
     )
     return {"code": code}
 
 
-PartHandler = Callable[[IssueContext], Awaitable[dict[str, str]]]
+async def issue_token(ctx: IssueContext, produced: dict[str, str]) -> dict[str, str]:
+    """An access token in the front channel (RFC 6749 §4.2.2); never a refresh token."""
+    index = await ctx.provider.apis()
+    granted = scopes_mod.parse(ctx.grant.scope)
+    api = select_api(
+        index,
+        client=ctx.areq.client,
+        requested=None,
+        granted_resources=ctx.grant.resources,
+        scopes=granted,
+    )
+    scope = scopes_mod.join(
+        [s for s in token_scopes(granted, api, index) if s != scopes_mod.OFFLINE_ACCESS]
+    )
+    token = await issue_access_token(
+        ctx.provider,
+        TokenRequest(
+            ctx.areq.client, ctx.grant.sub, scope, api, ctx.grant, auth_time=ctx.session.auth_time
+        ),
+    )
+    return {
+        "access_token": token.value,
+        "token_type": "Bearer",
+        "expires_in": str(token.expires_in),
+        "scope": token.scope,
+    }
 
+
+async def issue_id_token(ctx: IssueContext, produced: dict[str, str]) -> dict[str, str]:
+    """An ID token in the front channel (OIDC Core §3.2.2.10, §3.3.2.11): c_hash / at_hash
+    for the code / token returned beside it, s_hash for state (FAPI)."""
+    areq = ctx.areq
+    extra: dict[str, object] = {}
+    names = requested_names(areq.claims, "id_token")
+    if "access_token" not in produced or names:
+        user = await ctx.provider.store.users.get(ctx.grant.sub)
+        if user is not None:
+            # OIDC Core §5.4: with no access token, the scope's claims go in the ID token.
+            by_scope = () if "access_token" in produced else scopes_mod.parse(ctx.grant.scope)
+            extra = dict(user_claims(user, by_scope, names))
+    token = await make_id_token(
+        ctx.provider,
+        areq.client,
+        sub=ctx.grant.sub,
+        auth_time=ctx.session.auth_time,
+        nonce=areq.nonce,
+        sid=ctx.session.sid,
+        access_token=produced.get("access_token"),
+        code=produced.get("code"),
+        state=areq.state,
+        acr=ACR_PASSWORD if areq.acr_values or "acr" in names else None,
+        extra=extra,
+    )
+    return {"id_token": token}
+
+
+async def issue_none(ctx: IssueContext, produced: dict[str, str]) -> dict[str, str]:
+    return {}  # OAuth 2.0 Multiple Response Types §4: only state (and iss)
+
+
+PartHandler = Callable[[IssueContext, dict[str, str]], Awaitable[dict[str, str]]]
+
+# Part order matters: the ID token hashes the code and access token produced before it.
 RESPONSE_TYPES: dict[str, tuple[PartHandler, ...]] = {
     "code": (issue_code,),
+    "id_token": (issue_id_token,),
+    "id_token token": (issue_token, issue_id_token),
+    "code id_token": (issue_code, issue_id_token),
+    "code token": (issue_code, issue_token),
+    "code id_token token": (issue_code, issue_token, issue_id_token),
+    "none": (issue_none,),
 }

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keystead.errors import OAuthError
+from keystead.protocol import client_auth
 from keystead.protocol.client_auth import authenticate_client
+from keystead.protocol.origins import check_origin
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.tokens import resolve_access_token
 from keystead.secrets_util import sha256_hex
@@ -13,7 +15,7 @@ from keystead.secrets_util import sha256_hex
 if TYPE_CHECKING:
     from keystead.provider import Provider
 
-PARAMETERS = ("token", "token_type_hint", "client_id", "client_secret")
+PARAMETERS = ("token", "token_type_hint", *client_auth.PARAMETERS)
 
 
 def _not_yours() -> OAuthError:
@@ -50,7 +52,8 @@ async def _revoke_access(provider: Provider, client_id: str, value: str) -> bool
 
 async def revoke(req: OAuthRequest, provider: Provider) -> None:
     req.refuse_duplicates(PARAMETERS)
-    client = await authenticate_client(req, provider.get_client)
+    client = await authenticate_client(req, provider, endpoint="/revoke")
+    check_origin(req, client, provider)  # before revoking anything
     value = req.require("token")
     # RFC 7009 §2.1: the hint only orders the lookups; an unknown hint is ignored.
     order = [_revoke_refresh, _revoke_access]

@@ -9,21 +9,34 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "openid": ("sub",),
     "profile": (
         "name",
-        "given_name",
         "family_name",
+        "given_name",
+        "middle_name",
+        "nickname",
         "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "gender",
+        "birthdate",
+        "zoneinfo",
+        "locale",
         "updated_at",
     ),
     "email": ("email", "email_verified"),
+    "address": ("address",),
+    "phone": ("phone_number", "phone_number_verified"),
 }
 OFFLINE_ACCESS = "offline_access"
-SCOPES_SUPPORTED = ("openid", "profile", "email", OFFLINE_ACCESS)
+SCOPES_SUPPORTED = ("openid", "profile", "email", "address", "phone", OFFLINE_ACCESS)
 
 # Words shown on the consent page.
 DESCRIPTIONS: dict[str, str] = {
     "openid": "Sign you in with your account",
     "profile": "See your name and username",
     "email": "See your email address",
+    "address": "See your postal address",
+    "phone": "See your phone number",
     OFFLINE_ACCESS: "Stay connected when you are not using it",
 }
 

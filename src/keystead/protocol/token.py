@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
+from keystead.protocol import client_auth
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.grants import GRANTS
+from keystead.protocol.origins import check_origin
 from keystead.protocol.request import OAuthRequest
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
 
-_COMMON = ("grant_type", "client_id", "client_secret", "scope")
+_COMMON = ("grant_type", *client_auth.PARAMETERS, "scope")
 
 
 async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
@@ -40,7 +42,9 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
         remote_addr=req.remote_addr,
         headers=req.headers,
     )
-    client = await authenticate_client(req, provider.get_client)
+    client = await authenticate_client(req, provider, endpoint="/token")
+    # Before the grant runs: a refused browser origin must not burn a code or rotate a token.
+    check_origin(req, client, provider)
     if grant_type not in client.grant_types:
         raise OAuthError(
             "grant-type-not-allowed",
@@ -48,4 +52,5 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
             f"{', '.join(client.grant_types) or 'none'}.",
         )
     result: dict[str, Any] = await grant.handle(req, client, provider)
+    provider.events.emit("token.granted", grant_type=grant_type, client_id=client.client_id)
     return result

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
 from keystead.protocol import scopes
-from keystead.protocol.claims import user_claims
+from keystead.protocol.claims import requested_names, user_claims
+from keystead.protocol.origins import check_origin_of
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.tokens import resolve_access_token
 
@@ -44,6 +45,7 @@ async def userinfo(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
         raise OAuthError(
             "token-invalid", description, headers=_challenge("invalid_token", description)
         )
+    await check_origin_of(req, token.client_id, provider)  # CORS: the token's client's origins
     granted = scopes.parse(token.scope)
     if "openid" not in granted:
         description = "The access token was not granted the openid scope."
@@ -58,4 +60,5 @@ async def userinfo(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
         raise OAuthError(
             "token-invalid", description, headers=_challenge("invalid_token", description)
         )
-    return user_claims(user, granted)
+    # OIDC Core §5.5: individually requested claims come on top of the scopes' claims.
+    return user_claims(user, granted, requested_names(token.claims_request, "userinfo"))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from keystead.protocol import scopes
 from keystead.secrets_util import random_token, sha256_hex
-from keystead.store.base import Api, Store
+from keystead.store.base import Api, DuplicateError, Store
 
 TOKEN_FORMATS = ("jwt", "opaque")
 
@@ -33,7 +34,8 @@ def parse_scope_option(value: str) -> tuple[str, str]:
     return name.strip(), description.strip() or f"Access {name.strip()}"
 
 
-async def validate_spec(store: Store, spec: ApiSpec) -> None:
+async def validate_spec(store: Store, spec: ApiSpec, *, api_id: str | None = None) -> None:
+    """``api_id``: the API being updated (its own scopes are not a conflict)."""
     parts = urlsplit(spec.identifier)
     # RFC 8707 §2: an absolute URI without a fragment.
     if not parts.scheme or "#" in spec.identifier:
@@ -47,6 +49,8 @@ async def validate_spec(store: Store, spec: ApiSpec) -> None:
         raise ApiSpecError("access token lifetime must be between 30 s and 24 h.")
     owned: dict[str, str] = {}
     for other in await store.apis.list():
+        if other.api_id == api_id:
+            continue
         for name in other.scope_names:
             owned[name] = other.identifier
     for name, _ in spec.scopes:
@@ -89,3 +93,83 @@ def api_view(api: Api) -> dict[str, Any]:
         "has_secret": api.secret_hash is not None,
         "created_at": api.created_at,
     }
+
+
+# --- the reserved admin API: keystead's own tokens protect /admin/api ---
+
+ADMIN_API_TOKEN_TTL = 600
+
+
+def is_reserved(api: Api, issuer_url: str) -> bool:
+    """The admin API keystead created for itself: it cannot be changed or deleted."""
+    from keystead.protocol.admin_auth import ADMIN_API_PATH
+
+    return api.identifier == issuer_url + ADMIN_API_PATH
+
+
+async def ensure_admin_api(store: Store, issuer_url: str, now: int) -> Api:
+    """Create the reserved admin API on first start (idempotent; run under the start-up lock):
+    JWT access tokens with the audience ``<issuer>/admin/api`` and the scope keystead:admin."""
+    from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
+
+    identifier = issuer_url + ADMIN_API_PATH
+    existing = await store.apis.get_by_identifier(identifier)
+    if existing is not None:
+        return existing
+    api = Api(
+        api_id="keystead-admin",
+        identifier=identifier,
+        name="keystead admin API",
+        scopes=((ADMIN_SCOPE, "Administer keystead: clients, APIs, users and keys"),),
+        token_format="jwt",
+        access_token_ttl=ADMIN_API_TOKEN_TTL,
+        created_at=now,
+    )
+    try:
+        await store.apis.add(api)
+    except DuplicateError:  # api_id taken (another issuer URL): a random id then
+        api = dataclasses.replace(api, api_id=random_token(12))
+        await store.apis.add(api)
+    return api
+
+
+async def update_api(
+    store: Store,
+    api: Api,
+    *,
+    issuer_url: str,
+    name: str | None = None,
+    scopes: list[tuple[str, str]] | None = None,
+    token_format: str | None = None,
+    access_token_ttl: int | None = None,
+    rotate_secret: bool = False,
+) -> tuple[Api, str | None]:
+    """Change an API; its identifier stays (issued tokens carry it as their audience)."""
+    if is_reserved(api, issuer_url):
+        raise ApiSpecError("the keystead admin API is reserved; it cannot be changed.")
+    spec = ApiSpec(
+        identifier=api.identifier,
+        name=api.name if name is None else name,
+        scopes=list(api.scopes) if scopes is None else scopes,
+        token_format=api.token_format if token_format is None else token_format,
+        access_token_ttl=api.access_token_ttl if access_token_ttl is None else access_token_ttl,
+    )
+    await validate_spec(store, spec, api_id=api.api_id)
+    secret = random_token(32) if rotate_secret else None
+    updated = dataclasses.replace(
+        api,
+        name=spec.name or spec.identifier,
+        scopes=tuple(spec.scopes),
+        token_format=spec.token_format,
+        access_token_ttl=spec.access_token_ttl,
+        secret_hash=sha256_hex(secret) if secret else api.secret_hash,
+    )
+    if not await store.apis.update(updated):
+        raise LookupError(f"no API {api.api_id}")
+    return updated, secret
+
+
+async def delete_api(store: Store, api: Api, *, issuer_url: str) -> None:
+    if is_reserved(api, issuer_url):
+        raise ApiSpecError("the keystead admin API is reserved; it cannot be deleted.")
+    await store.apis.delete(api.api_id)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from keystead.jose.client_keys import ASYMMETRIC_ALGS, HMAC_ALGS, InvalidJwks, parse_jwks
+from keystead.jose.kek import KeyEncryptor
 from keystead.jose.keys import SUPPORTED_ALGS
-from keystead.protocol import scopes
+from keystead.protocol import client_assertion, redirect_uris, scopes
+from keystead.protocol.origins import parse_origin
 from keystead.protocol.response_types import KNOWN_RESPONSE_TYPES, normalize_response_type
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import Client, Store
@@ -27,7 +29,17 @@ AUTH_METHODS = (
     "private_key_jwt",
     "none",
 )
-LOOPBACK_HOSTS = ("localhost",)
+SECRET_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
+# RFC 7591 §2 metadata kept verbatim in Client.extra (validated by the registration endpoint).
+DESCRIPTIVE_METADATA = (
+    "client_uri",
+    "logo_uri",
+    "tos_uri",
+    "policy_uri",
+    "contacts",
+    "software_id",
+    "software_version",
+)
 
 
 class ClientSpecError(ValueError):
@@ -48,50 +60,34 @@ class ClientSpec:
     application_type: str = "web"
     client_id: str | None = None
     default_resource: str | None = None  # API used when a token request names none
-
-
-def is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    allowed_origins: list[str] = field(default_factory=list)  # CORS, beyond redirect URIs
+    post_logout_redirect_uris: list[str] = field(default_factory=list)  # RP-Initiated Logout
+    jwks: dict[str, Any] | None = None  # private_key_jwt: the client's public keys, inline
+    jwks_uri: str | None = None  # ... or where it publishes them (exclusive with jwks)
+    token_endpoint_auth_signing_alg: str | None = None  # the one alg its assertions use
+    metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values
 
 
 def check_redirect_uri(uri: str, application_type: str) -> None:
-    parts = urlsplit(uri)
-    if not parts.scheme:
-        raise ClientSpecError(f"redirect_uri {uri} must be an absolute URI.")
-    if parts.fragment or "#" in uri:
-        raise ClientSpecError(f"redirect_uri {uri} must not contain a fragment (RFC 6749 §3.1.2).")
-    if parts.scheme == "https":
-        if not parts.hostname:
-            raise ClientSpecError(f"redirect_uri {uri} has no host.")
-        return
-    if parts.scheme == "http":
-        if is_loopback(parts.hostname):
-            return
-        raise ClientSpecError(
-            f"redirect_uri {uri} uses http on a non-loopback host; use https (http is only "
-            "allowed on 127.0.0.1, [::1] and localhost for development)."
-        )
-    # RFC 8252 §7.1: private-use URI schemes, reverse domain names, for native apps only.
-    if application_type == "native" and "." in parts.scheme:
-        return
-    raise ClientSpecError(
-        f"redirect_uri {uri} has scheme {parts.scheme}; web clients need https (or http on "
-        "loopback); native apps may use a reverse-domain private-use scheme such as "
-        "com.example.app:/callback with --application-type native."
-    )
+    """The rule table in protocol/redirect_uris.py, shared with the authorization endpoint."""
+    try:
+        redirect_uris.check_registration(uri, application_type)
+    except redirect_uris.RedirectUriError as exc:
+        raise ClientSpecError(str(exc)) from exc
+
+
+def check_allowed_origins(values: list[str]) -> list[str]:
+    """CORS origins beyond those of the redirect URIs, normalized as browsers send them."""
+    try:
+        return list(dict.fromkeys(parse_origin(v) for v in values))
+    except ValueError as exc:
+        raise ClientSpecError(str(exc)) from exc
 
 
 def validate_spec(spec: ClientSpec) -> None:
     if not spec.client_name.strip():
         raise ClientSpecError("client_name must not be empty.")
-    if spec.application_type not in ("web", "native"):
+    if spec.application_type not in redirect_uris.APPLICATION_TYPES:
         raise ClientSpecError("application_type must be web or native.")
     for grant_type in spec.grant_types:
         if grant_type not in GRANT_TYPES:
@@ -122,39 +118,70 @@ def validate_spec(spec: ClientSpec) -> None:
         raise ClientSpecError("At least one --redirect-uri is required for this grant type.")
     for uri in spec.redirect_uris:
         check_redirect_uri(uri, spec.application_type)
+    check_allowed_origins(spec.allowed_origins)
+    for uri in spec.post_logout_redirect_uris:
+        check_redirect_uri(uri, spec.application_type)  # same rules as redirect URIs
     for token in scopes.parse(spec.scope):
         if not scopes.is_valid_token(token):
             raise ClientSpecError(f"scope {token!r} has characters RFC 6749 §3.3 does not allow.")
+    check_auth_metadata(spec)
 
 
-async def create_client(store: Store, spec: ClientSpec, now: int) -> tuple[Client, str | None]:
-    """Validate and store a client. Returns the client secret in clear, once."""
+async def create_client(
+    store: Store,
+    spec: ClientSpec,
+    now: int,
+    *,
+    kek: KeyEncryptor | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Client, str | None]:
+    """Validate and store a client. Returns the client secret in clear, once.
+
+    ``kek`` is needed for client_secret_jwt, whose secret is kept encrypted (not hashed);
+    ``extra`` adds Client.extra entries that are not metadata (a registration token hash)."""
     validate_spec(spec)
     if spec.default_resource and await store.apis.get_by_identifier(spec.default_resource) is None:
         raise ClientSpecError(
             f"default resource {spec.default_resource} is not a registered API "
             "(`keystead api list`)."
         )
-    public = spec.token_endpoint_auth_method == "none"
-    secret = None if public else random_token(32)  # 256 bits
-    client = Client(
-        client_id=spec.client_id or random_token(16),
+    client_id = spec.client_id or random_token(16)
+    secret = random_token(32) if spec.token_endpoint_auth_method in SECRET_METHODS else None
+    sealed = seal_secret(spec, client_id, secret, kek)
+    client = _client(spec, client_id, now, sha256_hex(secret) if secret else None, sealed)
+    client.extra.update(extra or {})
+    await store.clients.add(client)
+    return client, secret
+
+
+def _client(
+    spec: ClientSpec, client_id: str, created_at: int, secret_hash: str | None, sealed: str | None
+) -> Client:
+    extra: dict[str, Any] = auth_extra(spec)
+    if sealed is not None:
+        extra["client_secret_enc"] = sealed
+    if spec.default_resource:
+        extra["default_resource"] = spec.default_resource
+    if spec.allowed_origins:
+        extra["allowed_origins"] = check_allowed_origins(spec.allowed_origins)
+    if spec.post_logout_redirect_uris:
+        extra["post_logout_redirect_uris"] = list(spec.post_logout_redirect_uris)
+    return Client(
+        client_id=client_id,
         client_name=spec.client_name.strip(),
         redirect_uris=tuple(spec.redirect_uris),
         grant_types=tuple(spec.grant_types),
         response_types=tuple(spec.response_types),
         scope=scopes.join(scopes.parse(spec.scope)),
         token_endpoint_auth_method=spec.token_endpoint_auth_method,
-        client_secret_hash=sha256_hex(secret) if secret else None,
+        client_secret_hash=secret_hash,
         require_pkce=spec.require_pkce,
         skip_consent=spec.skip_consent,
         id_token_signed_response_alg=spec.id_token_signed_response_alg,
         application_type=spec.application_type,
-        created_at=now,
-        extra={"default_resource": spec.default_resource} if spec.default_resource else {},
+        created_at=created_at,
+        extra=extra,
     )
-    await store.clients.add(client)
-    return client, secret
 
 
 def client_view(client: Client) -> dict[str, Any]:
@@ -172,9 +199,142 @@ def client_view(client: Client) -> dict[str, Any]:
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "application_type": client.application_type,
         "client_id_issued_at": client.created_at,
-        **(
-            {"default_resource": client.extra["default_resource"]}
-            if "default_resource" in client.extra
-            else {}
-        ),
+        **{
+            k: client.extra[k]
+            for k in (
+                "default_resource",
+                "allowed_origins",
+                "post_logout_redirect_uris",
+                *AUTH_METADATA,
+                *DESCRIPTIVE_METADATA,
+            )
+            if k in client.extra
+        },
     }
+
+
+# --- client authentication metadata (RFC 7591 §2, OIDC Registration §2, RFC 7523) ---
+
+AUTH_METADATA = ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg")
+
+
+def check_auth_metadata(spec: ClientSpec) -> None:
+    method = spec.token_endpoint_auth_method
+    if spec.jwks is not None and spec.jwks_uri is not None:
+        # RFC 7591 §2: jwks_uri and jwks MUST NOT both be present.
+        raise ClientSpecError("jwks and jwks_uri must not both be given; choose one.")
+    if spec.jwks is not None:
+        try:
+            parse_jwks(spec.jwks, strict=True)
+        except InvalidJwks as exc:
+            raise ClientSpecError(str(exc)) from None
+    if spec.jwks_uri is not None:
+        parts = urlsplit(spec.jwks_uri)
+        # https in production: the fetcher allows http only with private network fetches.
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
+            raise ClientSpecError("jwks_uri must be an https URL without a fragment.")
+    if method == "private_key_jwt" and spec.jwks is None and spec.jwks_uri is None:
+        raise ClientSpecError(
+            "private_key_jwt needs the client's public keys: give jwks (a JWK Set) or jwks_uri."
+        )
+    alg = spec.token_endpoint_auth_signing_alg
+    if alg is not None:
+        allowed = {"client_secret_jwt": HMAC_ALGS, "private_key_jwt": ASYMMETRIC_ALGS}.get(method)
+        if allowed is None:
+            raise ClientSpecError(
+                "token_endpoint_auth_signing_alg is only for client_secret_jwt and "
+                "private_key_jwt clients."
+            )
+        if alg not in allowed:
+            raise ClientSpecError(
+                f"token_endpoint_auth_signing_alg for {method} must be one of {', '.join(allowed)}."
+            )
+
+
+def auth_extra(spec: ClientSpec) -> dict[str, Any]:
+    """The Client.extra entries for the authentication method and descriptive metadata."""
+    extra: dict[str, Any] = {k: v for k, v in spec.metadata.items() if k in DESCRIPTIVE_METADATA}
+    for key in AUTH_METADATA:
+        if getattr(spec, key) is not None:
+            extra[key] = getattr(spec, key)
+    return extra
+
+
+def seal_secret(
+    spec: ClientSpec, client_id: str, secret: str | None, kek: KeyEncryptor | None
+) -> str | None:
+    """client_secret_jwt: the secret is the HMAC key (OIDC Core §9), so it is needed in
+    clear — kept encrypted at rest with the key-encryption key, bound to the client_id."""
+    if spec.token_endpoint_auth_method != "client_secret_jwt" or secret is None:
+        return None
+    if kek is None:
+        raise ClientSpecError("client_secret_jwt needs the key-encryption key to store it.")
+    return client_assertion.seal_secret(kek, client_id, secret)
+
+
+def spec_of(client: Client) -> ClientSpec:
+    """The spec a stored client was made from (for updates: change fields, store again)."""
+    extra = client.extra
+    return ClientSpec(
+        client_name=client.client_name,
+        redirect_uris=list(client.redirect_uris),
+        grant_types=list(client.grant_types),
+        response_types=list(client.response_types),
+        scope=client.scope,
+        token_endpoint_auth_method=client.token_endpoint_auth_method,
+        require_pkce=client.require_pkce,
+        skip_consent=client.skip_consent,
+        id_token_signed_response_alg=client.id_token_signed_response_alg,
+        application_type=client.application_type,
+        client_id=client.client_id,
+        default_resource=extra.get("default_resource"),
+        allowed_origins=list(extra.get("allowed_origins", [])),
+        post_logout_redirect_uris=list(extra.get("post_logout_redirect_uris", [])),
+        jwks=extra.get("jwks"),
+        jwks_uri=extra.get("jwks_uri"),
+        token_endpoint_auth_signing_alg=extra.get("token_endpoint_auth_signing_alg"),
+        metadata={k: extra[k] for k in DESCRIPTIVE_METADATA if k in extra},
+    )
+
+
+# Client.extra entries that belong to the registration, not to the metadata: kept on update.
+KEPT_ON_UPDATE = ("registration_access_token_hash",)
+
+
+async def update_client(
+    store: Store,
+    current: Client,
+    spec: ClientSpec,
+    *,
+    kek: KeyEncryptor | None = None,
+    rotate_secret: bool = False,
+) -> tuple[Client, str | None]:
+    """Replace a client's metadata with ``spec``; its client_id and created_at stay.
+
+    The secret is kept, unless ``rotate_secret`` or the new method needs a secret the client
+    does not have: then a new one is returned in clear, once. One UPDATE: nothing is
+    half-written.
+    """
+    spec.client_id = current.client_id
+    validate_spec(spec)
+    if spec.default_resource and await store.apis.get_by_identifier(spec.default_resource) is None:
+        raise ClientSpecError(f"default resource {spec.default_resource} is not a registered API.")
+    method = spec.token_endpoint_auth_method
+    secret_hash, sealed, secret = None, None, None
+    if method in SECRET_METHODS:
+        kept_sealed = current.extra.get("client_secret_enc")
+        can_keep = current.client_secret_hash is not None and (
+            method != "client_secret_jwt" or isinstance(kept_sealed, str)
+        )
+        if rotate_secret or not can_keep:
+            secret = random_token(32)
+            secret_hash = sha256_hex(secret)
+            sealed = seal_secret(spec, current.client_id, secret, kek)
+        else:
+            secret_hash = current.client_secret_hash
+            sealed = kept_sealed if method == "client_secret_jwt" else None
+    updated = _client(spec, current.client_id, current.created_at, secret_hash, sealed)
+    updated.extra.update({k: current.extra[k] for k in KEPT_ON_UPDATE if k in current.extra})
+    if not await store.clients.update(updated):
+        raise LookupError(f"no client with client_id {current.client_id}")
+    return updated, secret

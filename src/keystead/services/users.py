@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from keystead.accounts.passwords import PasswordHasher
+from keystead.protocol.claims import STANDARD_CLAIMS
 from keystead.secrets_util import random_token
 from keystead.store.base import Store, User
 
@@ -22,6 +23,33 @@ def check_password(password: str) -> None:
         raise UserSpecError(f"The password must have at least {MIN_PASSWORD} characters.")
     if len(password) > MAX_PASSWORD:
         raise UserSpecError(f"The password must have at most {MAX_PASSWORD} characters.")
+
+
+PROFILE_CLAIMS = frozenset(STANDARD_CLAIMS) - {
+    "sub",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "updated_at",
+    "email",
+    "email_verified",
+}
+
+
+def check_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """Other OIDC Core §5.1 standard claims; address is an object (§5.1.1)."""
+    for name, value in profile.items():
+        if name not in PROFILE_CLAIMS:
+            raise UserSpecError(
+                f"{name} is not a standard claim keystead stores; use one of "
+                f"{', '.join(sorted(PROFILE_CLAIMS))}."
+            )
+        if name == "address" and not isinstance(value, dict):
+            raise UserSpecError('address must be a JSON object, e.g. {"country": "DE"}.')
+        if name == "phone_number_verified" and not isinstance(value, bool):
+            raise UserSpecError("phone_number_verified must be true or false.")
+    return dict(profile)
 
 
 def check_username(username: str) -> None:
@@ -41,9 +69,11 @@ async def create_user(
     name: str | None = None,
     given_name: str | None = None,
     family_name: str | None = None,
+    profile: dict[str, Any] | None = None,
 ) -> User:
     check_username(username)
     check_password(password)
+    profile = check_profile(profile or {})
     user = User(
         sub=random_token(16),  # stable and opaque: never the username or email
         username=username,
@@ -55,6 +85,7 @@ async def create_user(
         family_name=family_name,
         created_at=now,
         updated_at=now,
+        profile=profile,
     )
     await store.users.add(user)
     return user
@@ -81,3 +112,39 @@ def user_view(user: User) -> dict[str, Any]:
         "name": user.name,
         "created_at": user.created_at,
     }
+
+
+UPDATABLE = ("username", "email", "email_verified", "name", "given_name", "family_name", "profile")
+
+
+async def update_user(
+    store: Store,
+    hasher: PasswordHasher,
+    user: User,
+    changes: dict[str, Any],
+    *,
+    now: int,
+) -> User:
+    """Apply ``changes`` (fields of UPDATABLE, and ``password``) in one write; the sub stays.
+    DuplicateError if the new username is taken."""
+    unknown = set(changes) - {*UPDATABLE, "password"}
+    if unknown:
+        raise UserSpecError(f"{', '.join(sorted(unknown))} cannot be changed.")
+    fields = {k: v for k, v in changes.items() if k in UPDATABLE}
+    if "username" in fields:
+        check_username(fields["username"])
+    if "profile" in fields:
+        fields["profile"] = check_profile(fields["profile"] or {})
+    if changes.get("password") is not None:
+        check_password(changes["password"])
+        fields["password_hash"] = await hasher.hash(changes["password"])
+    updated = replace(user, **fields, updated_at=now)
+    if not await store.users.update(updated):
+        raise LookupError(f"no user {user.sub}")
+    return updated
+
+
+async def delete_user(store: Store, sub: str, *, now: int) -> bool:
+    """The user goes with their sessions and consents; their grants (and so their codes and
+    tokens) are revoked."""
+    return await store.users.delete(sub, now)

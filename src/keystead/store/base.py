@@ -48,6 +48,9 @@ class User:
     family_name: str | None = None
     created_at: int = 0
     updated_at: int = 0
+    # Other OIDC Core §5.1 standard claims: phone_number, phone_number_verified, address,
+    # locale, zoneinfo, birthdate, picture, website, nickname, middle_name, gender ...
+    profile: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Grant:
     sid: str | None = None
     resources: tuple[str, ...] = ()  # RFC 8707 resource indicators of the authorization
     expires_at: int | None = None  # absolute end of the grant's refresh token family
+    claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,7 @@ class AuthorizationCode:
     code_challenge_method: str | None = None
     consumed_at: int | None = None
     resources: tuple[str, ...] = ()
+    claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +208,10 @@ class ClientStore(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
     async def list(self) -> list[Client]: ...
     async def delete(self, client_id: str) -> bool: ...
+    async def update(self, client: Client) -> bool:
+        """Replace the stored client with the same client_id (created_at is kept); False if
+        there is none. One statement: readers see the old or the new client, never a mix."""
+        ...
 
 
 class UserStore(Protocol):
@@ -211,6 +220,15 @@ class UserStore(Protocol):
     async def get_by_username(self, username: str) -> User | None: ...
     async def list(self) -> list[User]: ...
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool: ...
+    async def update(self, user: User) -> bool:
+        """Replace the user with the same sub (created_at is kept); DuplicateError if the new
+        username is taken; False if there is no such user."""
+        ...
+
+    async def delete(self, sub: str, now: int) -> bool:
+        """Delete the user with their sessions and consents, and revoke their grants (so
+        their codes and tokens stop working), in one transaction. False if unknown."""
+        ...
 
 
 class GrantStore(Protocol):
@@ -249,12 +267,28 @@ class GrantStore(Protocol):
         """Forget ``successor_enc`` of tokens rotated before the time (grace window over)."""
         ...
 
+    async def purge_expired(self, before: int) -> int:
+        """Delete what can no longer be used; return the number of rows deleted:
+
+        - codes and access tokens that expired before ``before``;
+        - refresh tokens past their absolute end, or never rotated and idle-expired, before;
+        - grants revoked or expired before ``before`` (with everything issued under them), and
+          grants created before it with no code or token left.
+
+        A consumed code is kept until then, so a late replay still revokes its grant.
+        """
+        ...
+
 
 class SessionStore(Protocol):
     async def add(self, session: Session) -> None: ...
     async def get(self, session_hash: str) -> Session | None: ...
     async def touch(self, session_hash: str, now: int) -> None: ...
     async def delete(self, session_hash: str) -> None: ...
+    async def purge_expired(self, before: int, idle_before: int) -> int:
+        """Delete sessions that expired before ``before`` or were last active before
+        ``idle_before``; return how many."""
+        ...
 
 
 class ConsentStore(Protocol):
@@ -272,6 +306,7 @@ class ThrottleStore(Protocol):
     async def get(self, key: str) -> ThrottleState | None: ...
     async def record_failure(self, key: str, now: int) -> ThrottleState: ...
     async def reset(self, key: str) -> None: ...
+    async def purge(self, before: int) -> int: ...  # forget counters last failed before
 
 
 class ApiStore(Protocol):
@@ -280,6 +315,24 @@ class ApiStore(Protocol):
     async def get_by_identifier(self, identifier: str) -> Api | None: ...
     async def list(self) -> list[Api]: ...  # ordered by created_at, api_id
     async def delete(self, api_id: str) -> bool: ...
+    async def update(self, api: Api) -> bool: ...  # by api_id; DuplicateError on identifier
+
+
+class MarkerStore(Protocol):
+    """Hashed keys that expire: the client assertion ``jti`` replay cache (RFC 7523 §3) and
+    initial access tokens (RFC 7591 §3). A key counts as absent once ``expires_at <= now``."""
+
+    async def add(self, key: str, expires_at: int, now: int) -> bool:
+        """Store ``key`` unless present: True for the one caller that stored it, False if it
+        is already there — atomic even across processes (an expired key is replaced)."""
+        ...
+
+    async def get(self, key: str, now: int) -> int | None: ...  # its expires_at, if present
+    async def take(self, key: str, now: int) -> bool:
+        """Remove ``key`` if present: True for the one caller that removed it."""
+        ...
+
+    async def purge(self, now: int) -> int: ...  # forget expired keys; count
 
 
 class EventStore(Protocol):
@@ -299,5 +352,7 @@ class Store(Protocol):
     throttle: ThrottleStore
     events: EventStore
     apis: ApiStore
+    markers: MarkerStore
 
+    async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

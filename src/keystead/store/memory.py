@@ -31,6 +31,7 @@ from keystead.store.base import (
     Grant,
     GrantStore,
     KeyStore,
+    MarkerStore,
     RefreshToken,
     Session,
     SessionStore,
@@ -83,11 +84,22 @@ class MemoryClientStore:
             cascade(client_id)
         return True
 
+    async def update(self, client: Client) -> bool:
+        old = self._clients.get(client.client_id)
+        if old is None:
+            return False
+        self._clients[client.client_id] = _copy_client(
+            dataclasses.replace(client, created_at=old.created_at)
+        )
+        return True
+
 
 class MemoryUserStore:
     def __init__(self) -> None:
         self._users: dict[str, User] = {}
         self._by_username: dict[str, str] = {}  # username -> sub
+        # What else goes with a user: sessions, consents, and their grants are revoked.
+        self.on_delete: Sequence[Callable[[str, int], None]] = ()
 
     async def add(self, user: User) -> None:
         if user.sub in self._users:
@@ -112,6 +124,27 @@ class MemoryUserStore:
         if user is None:
             return False
         self._users[sub] = dataclasses.replace(user, password_hash=password_hash, updated_at=now)
+        return True
+
+    async def update(self, user: User) -> bool:
+        old = self._users.get(user.sub)
+        if old is None:
+            return False
+        owner = self._by_username.get(user.username)
+        if owner is not None and owner != user.sub:
+            raise DuplicateError(f"user {user.username!r} already exists")
+        del self._by_username[old.username]
+        self._by_username[user.username] = user.sub
+        self._users[user.sub] = dataclasses.replace(user, created_at=old.created_at)
+        return True
+
+    async def delete(self, sub: str, now: int) -> bool:
+        user = self._users.pop(sub, None)
+        if user is None:
+            return False
+        del self._by_username[user.username]
+        for cascade in self.on_delete:
+            cascade(sub, now)
         return True
 
 
@@ -218,8 +251,48 @@ class MemoryGrantStore:
                 cleared += 1
         return cleared
 
+    async def purge_expired(self, before: int) -> int:
+        # The same order as SQL: codes and tokens first, then the grants left dead or empty
+        # (rows going with a deleted grant are not counted, as with ON DELETE CASCADE).
+        removed = 0
+        for table, dead in (
+            (self._codes, lambda c: c.expires_at < before),
+            (self._tokens, lambda t: t.expires_at < before),
+            (
+                self._refresh_tokens,
+                lambda r: (
+                    r.expires_at < before or (r.rotated_at is None and r.idle_expires_at < before)
+                ),
+            ),
+        ):
+            doomed_keys = [key for key, row in table.items() if dead(row)]
+            for key in doomed_keys:
+                del table[key]
+            removed += len(doomed_keys)
+        in_use = {
+            row.grant_id
+            for table in (self._codes, self._tokens, self._refresh_tokens)
+            for row in table.values()
+        }
+        doomed = {
+            g.grant_id
+            for g in self._grants.values()
+            if (g.revoked_at is not None and g.revoked_at < before)
+            or (g.expires_at is not None and g.expires_at < before)
+            or (g.created_at < before and g.grant_id not in in_use)
+        }
+        self._delete_grants(doomed)
+        return removed + len(doomed)
+
+    def revoke_sub(self, sub: str, now: int) -> None:
+        for grant_id, grant in self._grants.items():
+            if grant.sub == sub and grant.revoked_at is None:
+                self._grants[grant_id] = dataclasses.replace(grant, revoked_at=now)
+
     def delete_client(self, client_id: str) -> None:
-        doomed = {g.grant_id for g in self._grants.values() if g.client_id == client_id}
+        self._delete_grants({g.grant_id for g in self._grants.values() if g.client_id == client_id})
+
+    def _delete_grants(self, doomed: set[str]) -> None:
         self._grants = {k: g for k, g in self._grants.items() if k not in doomed}
         self._codes = {k: c for k, c in self._codes.items() if c.grant_id not in doomed}
         self._tokens = {k: t for k, t in self._tokens.items() if t.grant_id not in doomed}
@@ -248,6 +321,19 @@ class MemorySessionStore:
     async def delete(self, session_hash: str) -> None:
         self._sessions.pop(session_hash, None)
 
+    def delete_sub(self, sub: str, now: int) -> None:
+        self._sessions = {k: s for k, s in self._sessions.items() if s.sub != sub}
+
+    async def purge_expired(self, before: int, idle_before: int) -> int:
+        doomed = [
+            key
+            for key, s in self._sessions.items()
+            if s.expires_at < before or s.last_active_at < idle_before
+        ]
+        for key in doomed:
+            del self._sessions[key]
+        return len(doomed)
+
 
 class MemoryConsentStore:
     def __init__(self, clients: dict[str, Client]) -> None:
@@ -264,6 +350,9 @@ class MemoryConsentStore:
 
     def delete_client(self, client_id: str) -> None:
         self._consents = {k: c for k, c in self._consents.items() if c.client_id != client_id}
+
+    def delete_sub(self, sub: str, now: int) -> None:
+        self._consents = {k: c for k, c in self._consents.items() if c.sub != sub}
 
 
 class MemoryKeyStore:
@@ -301,6 +390,12 @@ class MemoryThrottleStore:
     async def reset(self, key: str) -> None:
         self._states.pop(key, None)
 
+    async def purge(self, before: int) -> int:
+        doomed = [key for key, state in self._states.items() if state.last_failure_at < before]
+        for key in doomed:
+            del self._states[key]
+        return len(doomed)
+
 
 class MemoryApiStore:
     def __init__(self) -> None:
@@ -331,6 +426,47 @@ class MemoryApiStore:
             return False
         del self._by_identifier[api.identifier]
         return True
+
+    async def update(self, api: Api) -> bool:
+        old = self._apis.get(api.api_id)
+        if old is None:
+            return False
+        owner = self._by_identifier.get(api.identifier)
+        if owner is not None and owner != api.api_id:
+            raise DuplicateError(f"api identifier {api.identifier!r} already exists")
+        del self._by_identifier[old.identifier]
+        self._by_identifier[api.identifier] = api.api_id
+        self._apis[api.api_id] = _normalize_api(dataclasses.replace(api, created_at=old.created_at))
+        return True
+
+
+class MemoryMarkerStore:
+    def __init__(self) -> None:
+        self._markers: dict[str, int] = {}  # key -> expires_at
+
+    async def add(self, key: str, expires_at: int, now: int) -> bool:
+        current = self._markers.get(key)
+        if current is not None and current > now:
+            return False
+        self._markers[key] = expires_at
+        return True
+
+    async def get(self, key: str, now: int) -> int | None:
+        current = self._markers.get(key)
+        return current if current is not None and current > now else None
+
+    async def take(self, key: str, now: int) -> bool:
+        current = self._markers.get(key)
+        if current is None or current <= now:
+            return False
+        del self._markers[key]
+        return True
+
+    async def purge(self, now: int) -> int:
+        expired = [k for k, v in self._markers.items() if v <= now]
+        for key in expired:
+            del self._markers[key]
+        return len(expired)
 
 
 class MemoryEventStore:
@@ -364,14 +500,21 @@ class MemoryStore:
         consents = MemoryConsentStore(clients)
         on_delete = (grants.delete_client, consents.delete_client)
         self.clients: ClientStore = MemoryClientStore(clients, on_delete)
-        self.users: UserStore = MemoryUserStore()
+        sessions = MemorySessionStore()
+        users = MemoryUserStore()
+        users.on_delete = (sessions.delete_sub, consents.delete_sub, grants.revoke_sub)
+        self.users: UserStore = users
         self.grants: GrantStore = grants
-        self.sessions: SessionStore = MemorySessionStore()
+        self.sessions: SessionStore = sessions
         self.consents: ConsentStore = consents
         self.keys: KeyStore = MemoryKeyStore()
         self.throttle: ThrottleStore = MemoryThrottleStore()
         self.events: EventStore = MemoryEventStore()
         self.apis: ApiStore = MemoryApiStore()
+        self.markers: MarkerStore = MemoryMarkerStore()
+
+    async def ping(self) -> None:
+        return None
 
     async def close(self) -> None:
         return None

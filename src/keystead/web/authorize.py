@@ -154,10 +154,11 @@ class _Flow:
         self,
         areq: AuthorizationRequest,
         session: Session | None,
-        started_at: int,
+        started_at: int | None,
         *,
         consent_given_now: bool = False,
     ) -> Response:
+        """``started_at`` None: a new interaction (GET /authorize), no login in it yet."""
         provider = self.provider
         if consent_given_now:
             step = Step.ISSUE
@@ -172,11 +173,12 @@ class _Flow:
             except OAuthError as err:
                 err.redirect = areq.target
                 raise
+        begun = started_at if started_at is not None else provider.now()
         if step is Step.LOGIN:
-            return self.login_page(areq, started_at)
+            return self.login_page(areq, begun)
         assert session is not None
         if step is Step.CONSENT:
-            return await self.consent_page(areq, session, started_at)
+            return await self.consent_page(areq, session, begun)
         resp = await issue(areq, session, provider, consent_given_now=consent_given_now)
         return render.authorization_response(resp, provider.settings, after_post=self.after_post)
 
@@ -221,7 +223,7 @@ async def authorize(request: Request) -> Response:
         session = await load_session(
             flow.provider, request.cookies.get(session_cookie_name(flow.provider))
         )
-        return flow.finish(await flow.proceed(areq, session, flow.provider.now()))
+        return flow.finish(await flow.proceed(areq, session, None))
 
     return await _guard(request, run, after_post=after_post)
 

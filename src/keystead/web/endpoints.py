@@ -13,7 +13,7 @@ from keystead.errors import OAuthError
 from keystead.protocol import introspection, revocation
 from keystead.protocol.token import token_endpoint
 from keystead.protocol.userinfo import userinfo as userinfo_claims
-from keystead.web import render
+from keystead.web import cors, render
 from keystead.web.parse import oauth_request
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ async def _json_endpoint(
     try:
         return render.json_response(await work(provider), headers=headers)
     except OAuthError as err:
+        cors.note_error(request, err)
         return render.render_error(
             err,
             provider,

@@ -20,7 +20,11 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def origin_of(uri: str) -> str:
+    """The CSP source for a redirect target: its origin, or for a native app's private-use
+    scheme (RFC 8252 §7.1) a scheme-source such as ``com.example.app:``."""
     parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        return f"{parts.scheme}:"
     return f"{parts.scheme}://{parts.netloc}"
 
 

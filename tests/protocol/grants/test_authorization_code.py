@@ -50,6 +50,7 @@ async def test_id_token_claims(oauth, provider, client, session) -> None:
         "iss": ISSUER,
         "sub": session.sub,
         "aud": "rp",
+        "azp": "rp",
         "iat": NOW,
         "exp": NOW + provider.settings.id_token_ttl,
         "auth_time": session.auth_time,

@@ -68,6 +68,7 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         auth_time=code.auth_time,
         sid=code.sid,
         resources=code.resources,
+        claims=code.claims,
     )
     body = await token_response(
         provider,

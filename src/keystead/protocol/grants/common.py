@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.protocol import scopes
-from keystead.protocol.id_token import make_id_token
+from keystead.protocol.claims import requested_names, user_claims
+from keystead.protocol.id_token import ACR_PASSWORD, make_id_token
 from keystead.protocol.resources import select_api, token_scopes
 from keystead.protocol.tokens import TokenRequest, issue_access_token
 from keystead.store.base import Client, Grant
@@ -44,6 +45,11 @@ async def token_response(
         "scope": access.scope,  # RFC 6749 §5.1: the scope of this access token
     }
     if "openid" in requested:
+        names = requested_names(grant.claims, "id_token")
+        extra: dict[str, Any] = {}
+        if names:  # OIDC Core §5.5: claims asked for in the ID token itself
+            user = await provider.store.users.get(grant.sub)
+            extra = user_claims(user, (), names) if user else {}
         body["id_token"] = await make_id_token(
             provider,
             client,
@@ -52,5 +58,7 @@ async def token_response(
             nonce=nonce,
             sid=grant.sid,
             access_token=access.value,
+            acr=ACR_PASSWORD if "acr" in names else None,
+            extra=extra,
         )
     return body

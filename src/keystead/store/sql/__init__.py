@@ -5,7 +5,7 @@ Start-up order: ``await migrate(url)`` once (under a lock, safe from several pro
 """
 
 from keystead.store.sql.engine import default_sqlite_url, make_engine, open_store
-from keystead.store.sql.migrate import alembic_config, migrate
+from keystead.store.sql.migrate import alembic_config, migrate, startup_lock
 from keystead.store.sql.store import SqlStore
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "make_engine",
     "migrate",
     "open_store",
+    "startup_lock",
 ]

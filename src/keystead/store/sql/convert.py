@@ -49,3 +49,12 @@ def from_mapping(values: Any, cls: type[T]) -> T:
 def from_row(row: Base, cls: type[T]) -> T:
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     return cls(**{f.name: _from_json(getattr(row, f.name)) for f in fields})
+
+
+def to_values(obj: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Column values of a dataclass for an UPDATE (fields in ``skip`` left out)."""
+    return {
+        f.name: _to_json(getattr(obj, f.name))
+        for f in dataclasses.fields(obj)
+        if f.name not in skip
+    }

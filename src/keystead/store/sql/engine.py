@@ -43,7 +43,11 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
 
 
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """An ``AsyncEngine`` for ``database_url``; SQLite gets WAL, busy_timeout and foreign keys."""
+    """An ``AsyncEngine`` for ``database_url``; SQLite gets WAL, busy_timeout and foreign keys.
+
+    SQL errors never show their parameters (in logs too): they hold hashes and encrypted keys.
+    """
+    kwargs.setdefault("hide_parameters", True)
     url = make_url(database_url)
     if is_sqlite(url):
         path = sqlite_file(url)

@@ -2,24 +2,40 @@
 
 No ``alembic.ini`` is needed: the configuration is built here, and the open connection is
 handed to ``alembic/env.py`` through ``Config.attributes``.
+
+``startup_lock`` is the wider lock around all start-up work (migrations and first signing
+keys), so that ``keystead serve --workers N`` and several instances starting at once on one
+database never race each other.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pathlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
-from keystead.store.sql.engine import is_sqlite, make_engine
+from keystead.store.sql.engine import is_sqlite, make_engine, sqlite_file
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: SQLite start-up relies on BEGIN EXCLUSIVE
+    fcntl = None  # type: ignore[assignment]
 
 SCRIPT_LOCATION = pathlib.Path(__file__).resolve().parent / "alembic"
 # Any constant 64-bit value works; it only has to be the same in every keystead process.
 PG_ADVISORY_LOCK_KEY = 0x6B65797374656164  # b"keystead"
+# The start-up lock is another key: it is held (on its own connection) while migrate() takes
+# the migration lock, and both being one key would deadlock.
+PG_STARTUP_LOCK_KEY = PG_ADVISORY_LOCK_KEY + 1
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -67,3 +83,40 @@ async def migrate(database_url: str) -> None:
             await connection.run_sync(_upgrade, config)
     finally:
         await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def startup_lock(database_url: str) -> AsyncIterator[None]:
+    """Hold an exclusive, cross-process lock for the body: start-up work runs once at a time.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own. SQLite: ``flock`` on
+    ``<database>.lock`` next to the database file (a transaction cannot be held open here, as
+    the body writes through other connections). In-memory SQLite needs no lock.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        engine = make_engine(database_url, poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                lock = {"key": PG_STARTUP_LOCK_KEY}
+                await connection.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+                await connection.commit()  # the lock is the session's; do not idle in a tx
+                try:
+                    yield
+                finally:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+                    await connection.commit()
+        finally:
+            await engine.dispose()
+        return
+    path = sqlite_file(url) if is_sqlite(url) else None
+    if path is None or fcntl is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await anyio.to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

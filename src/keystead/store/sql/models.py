@@ -26,6 +26,7 @@ NAMING_CONVENTION = {
 HASH = String(64)  # SHA-256 hex digest
 ID = String()  # unbounded VARCHAR: the memory store has no length limits either
 EMPTY_JSON_ARRAY = text("'[]'")  # server default of JSON array columns added by a migration
+EMPTY_JSON_OBJECT = text("'{}'")  # server default for JSON object columns
 
 
 class Base(DeclarativeBase):
@@ -64,6 +65,7 @@ class UserRow(Base):
     family_name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
 
 
 class GrantRow(Base):
@@ -82,6 +84,7 @@ class GrantRow(Base):
     sid: Mapped[str | None] = mapped_column(ID)
     resources: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
     expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
 
 
 class AuthorizationCodeRow(Base):
@@ -104,6 +107,7 @@ class AuthorizationCodeRow(Base):
     code_challenge_method: Mapped[str | None] = mapped_column(ID)
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
     resources: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
 
 
 class AccessTokenRow(Base):
@@ -206,3 +210,12 @@ class ApiRow(Base):
     access_token_ttl: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
     secret_hash: Mapped[str | None] = mapped_column(HASH)
+
+
+class MarkerRow(Base):
+    """``MarkerStore``: assertion jti replay cache and initial access tokens (hashed keys)."""
+
+    __tablename__ = "markers"
+
+    key: Mapped[str] = mapped_column(ID, primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)

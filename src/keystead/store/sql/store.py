@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, exists, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from keystead.store.base import (
     Grant,
     GrantStore,
     KeyStore,
+    MarkerStore,
     RefreshToken,
     Session,
     SessionStore,
@@ -44,7 +45,7 @@ from keystead.store.base import (
     User,
     UserStore,
 )
-from keystead.store.sql.convert import from_mapping, from_row, to_row
+from keystead.store.sql.convert import from_mapping, from_row, to_row, to_values
 from keystead.store.sql.models import (
     AccessTokenRow,
     ApiRow,
@@ -55,6 +56,7 @@ from keystead.store.sql.models import (
     EventRow,
     GrantRow,
     KeyRow,
+    MarkerRow,
     RefreshTokenRow,
     SessionRow,
     ThrottleRow,
@@ -123,6 +125,16 @@ class SqlClientStore(_Concern):
             result = await session.execute(query)
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def update(self, client: Client) -> bool:
+        query = (
+            update(ClientRow)
+            .where(ClientRow.client_id == client.client_id)
+            .values(**to_values(client, skip=("client_id", "created_at")))
+        )
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
 
 class SqlUserStore(_Concern):
     async def add(self, user: User) -> None:
@@ -153,6 +165,35 @@ class SqlUserStore(_Concern):
         async with self._sessionmaker.begin() as session:
             result = await session.execute(query)
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def update(self, user: User) -> bool:
+        query = (
+            update(UserRow)
+            .where(UserRow.sub == user.sub)
+            .values(**to_values(user, skip=("sub", "created_at")))
+        )
+        try:
+            async with self._sessionmaker.begin() as session:
+                result = await session.execute(query)
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+        except IntegrityError as exc:
+            raise _integrity_error(exc, f"user {user.username!r}") from exc
+
+    async def delete(self, sub: str, now: int) -> bool:
+        # One transaction: the user, their sessions and consents go; their grants are revoked
+        # (not deleted: a revoked grant makes its recorded JWT access tokens inactive).
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(delete(UserRow).where(UserRow.sub == sub))
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return False
+            await session.execute(delete(SessionRow).where(SessionRow.sub == sub))
+            await session.execute(delete(ConsentRow).where(ConsentRow.sub == sub))
+            await session.execute(
+                update(GrantRow)
+                .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            return True
 
 
 class SqlGrantStore(_Concern):
@@ -273,6 +314,36 @@ class SqlGrantStore(_Concern):
             result = await session.execute(query)
             return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def purge_expired(self, before: int) -> int:
+        # One short statement (and transaction) each: SQLite writers wait only briefly.
+        code, token, refresh = AuthorizationCodeRow, AccessTokenRow, RefreshTokenRow
+        idle_head = and_(refresh.rotated_at.is_(None), refresh.idle_expires_at < before)
+        statements = [
+            delete(code).where(code.expires_at < before),
+            delete(token).where(token.expires_at < before),
+            delete(refresh).where(or_(refresh.expires_at < before, idle_head)),
+            # Dead or empty grants; what is left under them goes by ON DELETE CASCADE.
+            delete(GrantRow).where(
+                or_(
+                    GrantRow.revoked_at < before,
+                    GrantRow.expires_at < before,
+                    and_(
+                        GrantRow.created_at < before,
+                        *(
+                            ~exists().where(row.grant_id == GrantRow.grant_id)
+                            for row in (code, token, refresh)
+                        ),
+                    ),
+                )
+            ),
+        ]
+        removed = 0
+        for statement in statements:
+            async with self._sessionmaker.begin() as session:
+                result = await session.execute(statement)
+                removed += int(result.rowcount)  # type: ignore[attr-defined]
+        return removed
+
 
 class SqlSessionStore(_Concern):
     async def add(self, session: Session) -> None:
@@ -296,6 +367,14 @@ class SqlSessionStore(_Concern):
         query = delete(SessionRow).where(SessionRow.session_hash == session_hash)
         async with self._sessionmaker.begin() as db:
             await db.execute(query)
+
+    async def purge_expired(self, before: int, idle_before: int) -> int:
+        query = delete(SessionRow).where(
+            or_(SessionRow.expires_at < before, SessionRow.last_active_at < idle_before)
+        )
+        async with self._sessionmaker.begin() as db:
+            result = await db.execute(query)
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 class SqlConsentStore(_Concern):
@@ -368,6 +447,12 @@ class SqlThrottleStore(_Concern):
         async with self._sessionmaker.begin() as session:
             await session.execute(query)
 
+    async def purge(self, before: int) -> int:
+        query = delete(ThrottleRow).where(ThrottleRow.last_failure_at < before)
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 class SqlApiStore(_Concern):
     async def add(self, api: Api) -> None:
@@ -394,6 +479,55 @@ class SqlApiStore(_Concern):
         async with self._sessionmaker.begin() as session:
             result = await session.execute(query)
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def update(self, api: Api) -> bool:
+        query = (
+            update(ApiRow)
+            .where(ApiRow.api_id == api.api_id)
+            .values(**to_values(api, skip=("api_id", "created_at")))
+        )
+        try:
+            async with self._sessionmaker.begin() as session:
+                result = await session.execute(query)
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+        except IntegrityError as exc:
+            raise _integrity_error(exc, f"api identifier {api.identifier!r}") from exc
+
+
+class SqlMarkerStore(_Concern):
+    async def add(self, key: str, expires_at: int, now: int) -> bool:
+        # One upsert: a new key is inserted, an expired one taken over; a live one is left
+        # alone and nothing comes back — so of concurrent callers exactly one sees a row.
+        query = (
+            self._insert(MarkerRow)
+            .values(key=key, expires_at=expires_at)
+            .on_conflict_do_update(
+                index_elements=[MarkerRow.key],
+                set_={"expires_at": expires_at},
+                where=MarkerRow.expires_at <= now,
+            )
+            .returning(MarkerRow.key)
+        )
+        async with self._sessionmaker.begin() as session:
+            return (await session.execute(query)).first() is not None
+
+    async def get(self, key: str, now: int) -> int | None:
+        query = select(MarkerRow.expires_at).where(MarkerRow.key == key, MarkerRow.expires_at > now)
+        async with self._sessionmaker.begin() as session:
+            value = await session.scalar(query)
+            return None if value is None else int(value)
+
+    async def take(self, key: str, now: int) -> bool:
+        query = delete(MarkerRow).where(MarkerRow.key == key, MarkerRow.expires_at > now)
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def purge(self, now: int) -> int:
+        query = delete(MarkerRow).where(MarkerRow.expires_at <= now)
+        async with self._sessionmaker.begin() as session:
+            result = await session.execute(query)
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 class SqlEventStore(_Concern):
@@ -444,6 +578,11 @@ class SqlStore:
         self.throttle: ThrottleStore = SqlThrottleStore(sessionmaker, dialect)
         self.events: EventStore = SqlEventStore(sessionmaker, dialect)
         self.apis: ApiStore = SqlApiStore(sessionmaker, dialect)
+        self.markers: MarkerStore = SqlMarkerStore(sessionmaker, dialect)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()

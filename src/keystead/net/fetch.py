@@ -1,0 +1,159 @@
+"""Fetch a small JSON document from a URL a client gave us, without becoming an SSRF proxy.
+
+A client's ``jwks_uri`` is attacker-controlled input: fetching it must not reach keystead's
+own loopback, the private network it runs in, or cloud metadata endpoints (RFC 9700 §4.15 /
+OWASP SSRF). So, unless ``KEYSTEAD_ALLOW_PRIVATE_NETWORK_FETCH=true`` (development, tests):
+
+- only ``https`` URLs on the default or an explicit port;
+- the host is resolved here and EVERY address it resolves to must be globally routable
+  (not loopback, private, link-local, shared, multicast, reserved or any other
+  special-use range; IPv4-mapped/compatible IPv6 addresses are judged by their IPv4 part);
+- the connection goes to the address that was checked (the URL's host is kept for the
+  ``Host`` header and TLS SNI/certificate checks), so a second DNS answer cannot swap in
+  a private address (DNS rebinding);
+- no redirects, no proxies from the environment, bounded time and response size.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+
+MAX_BYTES = 64 * 1024
+TIMEOUT = 5.0  # seconds, for each of connect / read / write / pool
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class FetchError(Exception):
+    """The document could not be fetched; the message is safe to show the client's owner."""
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (A and AAAA)."""
+    try:
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    if isinstance(ip, ipaddress.IPv4Address):
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # deprecated IPv4-compatible ::a.b.c.d
+        return ipaddress.IPv4Address(int(ip))
+    return None
+
+
+def is_public_address(address: str) -> bool:
+    """Globally routable unicast: not loopback, private, link-local, shared (100.64/10),
+    multicast, unspecified, reserved, documentation or another special-use range."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    except ValueError:
+        return False
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None and not is_public_address(str(embedded)):
+        return False
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+
+
+@dataclass
+class SafeFetcher:
+    allow_private: bool = False
+    timeout: float = TIMEOUT
+    max_bytes: int = MAX_BYTES
+    transport: httpx.AsyncBaseTransport | None = None  # tests: httpx.MockTransport / ASGI
+    resolver: Resolver = resolve
+
+    async def get_json(self, url: str) -> Any:
+        """The JSON document at ``url``. Raises FetchError with a reason."""
+        parts = urlsplit(url)
+        host = parts.hostname
+        allowed_schemes = ("https", "http") if self.allow_private else ("https",)
+        if parts.scheme not in allowed_schemes or not host:
+            raise FetchError(f"{url} is not an https URL.")
+        if parts.username or parts.password:
+            raise FetchError(f"{url} must not contain credentials.")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchError(f"{url} has an invalid port.") from None
+        request_url = httpx.URL(url)
+        headers = {
+            "Accept": "application/jwk-set+json, application/json",
+            "Accept-Encoding": "identity",  # the size limit counts what we parse
+        }
+        extensions: dict[str, Any] = {}
+        if not self.allow_private:
+            addresses = await self.resolver(host, port)
+            refused = [a for a in addresses if not is_public_address(a)]
+            if not addresses or refused:
+                raise FetchError(
+                    f"{host} resolves to a loopback, private or special-use address "
+                    f"({', '.join(refused) or 'none'}); keystead only fetches from public "
+                    "addresses (set KEYSTEAD_ALLOW_PRIVATE_NETWORK_FETCH=true for development)."
+                )
+            # Connect to the address just checked; Host and TLS SNI keep the name.
+            request_url = request_url.copy_with(host=addresses[0].split("%", 1)[0])
+            headers["Host"] = parts.netloc.rpartition("@")[2]
+            extensions["sni_hostname"] = host
+        body = await self._get(request_url, headers, extensions, url)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise FetchError(f"{url} did not return JSON.") from None
+
+    async def _get(
+        self, request_url: httpx.URL, headers: dict[str, str], ext: dict[str, Any], url: str
+    ) -> bytes:
+        # A fresh client per fetch: no connection reuse across hosts pinned to one address.
+        client = httpx.AsyncClient(
+            transport=self.transport,
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=False,
+            trust_env=False,  # never through a proxy from the environment
+        )
+        try:
+            with anyio.fail_after(self.timeout * 2):  # a slow drip is cut off too
+                request = client.build_request("GET", request_url, headers=headers)
+                request.extensions.update(ext)
+                response = await client.send(request, stream=True)
+                try:
+                    if response.status_code != 200:
+                        raise FetchError(f"{url} answered HTTP {response.status_code}.")
+                    if response.headers.get("content-encoding", "identity") != "identity":
+                        raise FetchError(f"{url} answered with a compressed body.")
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                        raise FetchError(f"{url} is larger than {self.max_bytes} bytes.")
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > self.max_bytes:
+                            raise FetchError(f"{url} is larger than {self.max_bytes} bytes.")
+                    return bytes(body)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise FetchError(f"{url} did not answer within {self.timeout * 2:.0f} s.") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url} could not be fetched: {type(exc).__name__}.") from None
+        finally:
+            await client.aclose()

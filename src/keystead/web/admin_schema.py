@@ -1,0 +1,241 @@
+"""Request bodies of the admin API (pydantic, ``extra="forbid"``) and its OpenAPI document.
+
+The OpenAPI document is built from these models and one table of operations, so what it
+describes is what the handlers in web/admin.py parse.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from keystead.config import Settings
+from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _ClientFields(_Body):
+    redirect_uris: list[str] | None = None
+    grant_types: list[str] | None = None
+    response_types: list[str] | None = None
+    scope: str | None = None
+    token_endpoint_auth_method: str | None = Field(
+        None,
+        description="client_secret_basic | client_secret_post | client_secret_jwt | "
+        "private_key_jwt | none",
+    )
+    require_pkce: bool | None = None
+    skip_consent: bool | None = None
+    id_token_signed_response_alg: str | None = None
+    application_type: Literal["web", "native"] | None = None
+    default_resource: str | None = None
+    allowed_origins: list[str] | None = None
+    post_logout_redirect_uris: list[str] | None = None
+    jwks: dict[str, Any] | None = Field(None, description="private_key_jwt: public JWK Set")
+    jwks_uri: str | None = None
+    token_endpoint_auth_signing_alg: str | None = None
+    client_uri: str | None = None
+    logo_uri: str | None = None
+    tos_uri: str | None = None
+    policy_uri: str | None = None
+    contacts: list[str] | None = None
+
+
+class ClientCreate(_ClientFields):
+    client_name: str = Field(min_length=1, max_length=200)
+    client_id: str | None = Field(None, min_length=1, max_length=200)
+
+
+class ClientUpdate(_ClientFields):
+    """Only the fields sent change; null removes an optional field."""
+
+    client_name: str | None = Field(None, min_length=1, max_length=200)
+
+
+class ApiCreate(_Body):
+    identifier: str = Field(description="Audience URI (RFC 8707 resource)")
+    name: str = ""
+    scopes: dict[str, str] = Field(default_factory=dict, description="scope name -> description")
+    token_format: Literal["jwt", "opaque"] = "jwt"
+    access_token_ttl: int = 3600
+    with_secret: bool = Field(False, description="credentials of its own for introspection")
+
+
+class ApiUpdate(_Body):
+    name: str | None = None
+    scopes: dict[str, str] | None = None
+    token_format: Literal["jwt", "opaque"] | None = None
+    access_token_ttl: int | None = None
+    rotate_secret: bool = False
+
+
+class UserCreate(_Body):
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=8, max_length=1024)
+    email: str | None = None
+    email_verified: bool = False
+    name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    profile: dict[str, Any] = Field(default_factory=dict, description="other OIDC claims")
+
+
+class UserUpdate(_Body):
+    username: str | None = Field(None, min_length=1, max_length=128)
+    password: str | None = Field(None, min_length=8, max_length=1024)
+    email: str | None = None
+    email_verified: bool | None = None
+    name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    profile: dict[str, Any] | None = None
+
+
+class KeyCreate(_Body):
+    alg: str = Field(description="RS256 | PS256 | ES256 | EdDSA")
+
+
+class KeyRotate(_Body):
+    algs: list[str] | None = Field(None, description="default: every alg")
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    ClientCreate,
+    ClientUpdate,
+    ApiCreate,
+    ApiUpdate,
+    UserCreate,
+    UserUpdate,
+    KeyCreate,
+    KeyRotate,
+)
+
+# (method, path, summary, request model, success status, what the response is)
+OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] = (
+    ("get", "/clients", "List clients", None, 200, "Page"),
+    ("post", "/clients", "Create a client (client_secret shown once)", ClientCreate, 201, "Object"),
+    ("get", "/clients/{client_id}", "Read a client", None, 200, "Object"),
+    ("patch", "/clients/{client_id}", "Update a client", ClientUpdate, 200, "Object"),
+    ("delete", "/clients/{client_id}", "Delete a client and its grants", None, 204, ""),
+    ("post", "/clients/{client_id}/secret", "Rotate the client secret", None, 200, "Object"),
+    ("get", "/apis", "List APIs", None, 200, "Page"),
+    ("post", "/apis", "Create an API", ApiCreate, 201, "Object"),
+    ("get", "/apis/{api_id}", "Read an API", None, 200, "Object"),
+    ("patch", "/apis/{api_id}", "Update an API", ApiUpdate, 200, "Object"),
+    ("delete", "/apis/{api_id}", "Delete an API", None, 204, ""),
+    ("get", "/users", "List users", None, 200, "Page"),
+    ("post", "/users", "Create a user", UserCreate, 201, "Object"),
+    ("get", "/users/{sub}", "Read a user", None, 200, "Object"),
+    ("patch", "/users/{sub}", "Update a user", UserUpdate, 200, "Object"),
+    ("delete", "/users/{sub}", "Delete a user, their sessions and grants", None, 204, ""),
+    ("get", "/keys", "List signing keys", None, 200, "Page"),
+    ("post", "/keys", "Add the next key for one alg (rotation)", KeyCreate, 201, "Object"),
+    ("post", "/keys/rotate", "Rotate the keys of some or every alg", KeyRotate, 200, "List"),
+    ("get", "/keys/{kid}", "Read a key", None, 200, "Object"),
+    ("delete", "/keys/{kid}", "Retire a key now (compromise)", None, 204, ""),
+)
+
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "error_description": {"type": "string"},
+        "error_uri": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "required": ["error", "error_description"],
+}
+_RESPONSES = {
+    "Object": {"type": "object"},
+    "List": {"type": "array", "items": {"type": "object"}},
+    "Page": {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object"}},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    },
+}
+
+
+def _operation(
+    path: str, summary: str, model: type[BaseModel] | None, status: int, kind: str
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "security": [{"keystead": [ADMIN_SCOPE]}]}
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in ("client_id", "api_id", "sub", "kid")
+        if "{" + name + "}" in path
+    ]
+    if kind == "Page":
+        params += [
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50}},
+            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+        ]
+    if params:
+        op["parameters"] = params
+    if model is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    ok: dict[str, Any] = {"description": summary}
+    if kind:
+        ok["content"] = {"application/json": {"schema": _RESPONSES[kind]}}
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    op["responses"] = {
+        str(status): ok,
+        "401": {"description": "No valid access token", **error},
+        "403": {"description": f"Not a client_credentials token with {ADMIN_SCOPE}", **error},
+        "404": {"description": "No such resource", **error},
+        "409": {"description": "Conflicts with the current state", **error},
+        "422": {"description": "Invalid body or parameter, per field", **error},
+    }
+    return op
+
+
+def openapi(settings: Settings) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, summary, model, status, kind in OPERATIONS:
+        paths.setdefault(path, {})[method] = _operation(path, summary, model, status, kind)
+    schemas: dict[str, Any] = {
+        m.__name__: m.model_json_schema(ref_template="#/components/schemas/{model}") for m in MODELS
+    }
+    schemas["Error"] = _ERROR
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "keystead admin API",
+            "version": "1",
+            "description": "Clients, APIs, users and signing keys. Call it with an access token "
+            f"from grant_type=client_credentials with scope {ADMIN_SCOPE}.",
+        },
+        "servers": [{"url": settings.url(ADMIN_API_PATH)}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "keystead": {
+                    "type": "oauth2",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": settings.url("/token"),
+                            "scopes": {ADMIN_SCOPE: "Administer keystead"},
+                        }
+                    },
+                }
+            },
+        },
+    }

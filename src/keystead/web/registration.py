@@ -1,0 +1,96 @@
+"""/register (RFC 7591) and /register/{client_id} (RFC 7592): parse -> protocol -> render."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from keystead.errors import OAuthError
+from keystead.protocol import registration
+from keystead.protocol.request import OAuthRequest, from_pairs
+from keystead.web import render
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+MAX_BODY = 64 * 1024
+
+
+class BodyError(ValueError):
+    """A request body that is not JSON; the message says why."""
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body of a request, or BodyError."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BodyError("Send the body as JSON with Content-Type: application/json.")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise BodyError(f"The body is larger than {MAX_BODY} bytes.")
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise BodyError("The body is not valid JSON.") from None
+
+
+async def _metadata(request: Request) -> Any:
+    try:
+        return await read_json(request)
+    except BodyError as exc:
+        raise OAuthError("registration-metadata-invalid", str(exc)) from None
+
+
+def bearer_request(request: Request) -> OAuthRequest:
+    return from_pairs(
+        request.method,
+        [],
+        authorization=request.headers.get("authorization"),
+        remote_addr=request.client.host if request.client else None,
+    )
+
+
+async def _respond(
+    request: Request, work: Callable[[Provider], Awaitable[registration.Registered | None]]
+) -> Response:
+    provider: Provider = request.app.state.provider
+    cid = render.correlation_id()
+    try:
+        result = await work(provider)
+    except OAuthError as err:
+        return render.render_error(
+            err, provider, kind="json", cid=cid, context=render.request_context(request)
+        )
+    except Exception as exc:  # noqa: BLE001 - never a stack trace to the client
+        return render.internal_error(exc, provider, kind="json", cid=cid)
+    if result is None:
+        return Response(status_code=204, headers=render.NO_STORE)  # RFC 7592 §2.3
+    # RFC 7591 §3.2.1: the response carries secrets; it must not be cached.
+    return render.json_response(result.body, status=result.status, headers=render.NO_STORE)
+
+
+async def register(request: Request) -> Response:
+    async def work(provider: Provider) -> registration.Registered:
+        req = bearer_request(request)
+        return await registration.register(req, await _metadata(request), provider)
+
+    return await _respond(request, work)
+
+
+async def manage(request: Request) -> Response:
+    client_id = request.path_params["client_id"]
+
+    async def work(provider: Provider) -> registration.Registered | None:
+        req = bearer_request(request)
+        if request.method == "GET":
+            return await registration.read(req, client_id, provider)
+        if request.method == "PUT":
+            return await registration.replace(req, client_id, await _metadata(request), provider)
+        await registration.delete(req, client_id, provider)
+        return None
+
+    return await _respond(request, work)
