@@ -76,6 +76,14 @@ def with_provider(work: Callable[[Provider], Awaitable[T]]) -> T:
     return anyio.run(run)
 
 
+def read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin (scripts), else a hidden, confirmed prompt."""
+    if from_stdin:
+        return read_password_stdin()
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
 def read_password_stdin() -> str:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from keystead.cli import emit, fail, read_password_stdin, user_app, with_provider
+from keystead.cli import emit, fail, read_password, user_app, with_provider
 from keystead.provider import Provider
 from keystead.services.users import UserSpecError, create_user, set_password, user_view
 from keystead.store.base import DuplicateError
@@ -32,11 +32,7 @@ def create(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a user. The password comes from stdin (--password-stdin) or a hidden prompt."""
-    password = (
-        read_password_stdin()
-        if password_stdin
-        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    )
+    password = read_password(password_stdin)
 
     async def work(provider: Provider) -> dict[str, object]:
         try:
@@ -94,11 +90,7 @@ def set_password_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Set a user's password."""
-    password = (
-        read_password_stdin()
-        if password_stdin
-        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    )
+    password = read_password(password_stdin)
 
     async def work(provider: Provider) -> dict[str, object]:
         try:

@@ -183,13 +183,18 @@ class _Flow:
         return render.authorization_response(resp, provider.settings, after_post=self.after_post)
 
     def check_csrf(self, form: dict[str, str], interaction: Interaction) -> None:
-        sent = form.get("csrf_token", "")
-        if not (
-            self.csrf
-            and hmac.compare_digest(sent, self.csrf)
-            and hmac.compare_digest(interaction.csrf, self.csrf)
-        ):
-            raise OAuthError("csrf-invalid", "The CSRF token does not match the cookie.")
+        check_csrf(self.csrf, form, interaction)
+
+
+def check_csrf(cookie: str, form: dict[str, str], interaction: Interaction) -> None:
+    """Signed double submit: the form's token, the cookie and the signed interaction agree."""
+    sent = form.get("csrf_token", "")
+    if not (
+        cookie
+        and hmac.compare_digest(sent, cookie)
+        and hmac.compare_digest(interaction.csrf, cookie)
+    ):
+        raise OAuthError("csrf-invalid", "The CSRF token does not match the cookie.")
 
 
 async def _guard(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts.sessions import load_session
-from keystead.errors import OAuthError
 from keystead.protocol.logout import LogoutRequest, needs_confirmation, validate_logout
 from keystead.protocol.request import from_pairs
 from keystead.secrets_util import random_token, sha256_hex
@@ -18,6 +15,7 @@ from keystead.web.authorize import (
     _provider,
     _set_cookie,
     _signer,
+    check_csrf,
     csrf_cookie_name,
     session_cookie_name,
 )
@@ -104,12 +102,7 @@ async def confirm(request: Request) -> Response:
         provider = _provider(request)
         form = dict(await read_form(request))
         interaction = _signer(request).load(form.get("interaction", ""), provider.now())
-        csrf = request.cookies.get(csrf_cookie_name(provider)) or ""
-        sent = form.get("csrf_token", "")
-        if not (
-            csrf and hmac.compare_digest(sent, csrf) and hmac.compare_digest(interaction.csrf, csrf)
-        ):
-            raise OAuthError("csrf-invalid", "The CSRF token does not match the cookie.")
+        check_csrf(request.cookies.get(csrf_cookie_name(provider)) or "", form, interaction)
         lreq = await validate_logout(from_pairs("GET", interaction.pairs), provider)
         if form.get("decision") != "logout":
             return pages.render(
