@@ -52,9 +52,13 @@ Subscriber = Callable[[Event], None]
 
 
 def log_event(event: Event) -> None:
+    # High-volume events (a token issued) log at DEBUG: the hot path writes no log line.
+    level = logging.DEBUG if event.name in NOT_RECORDED else logging.INFO
+    if not log.isEnabledFor(level):
+        return
     # The fields again as attributes, for the JSON log format (logs.py).
     fields = {"event": event.name, "correlation_id": event.correlation_id, "data": event.data}
-    log.info("%s cid=%s %s", event.name, event.correlation_id, event.data, extra=fields)
+    log.log(level, "%s cid=%s %s", event.name, event.correlation_id, event.data, extra=fields)
 
 
 class Events:

@@ -30,9 +30,10 @@ async def _load(provider: Provider, token_hash: str) -> tuple[RefreshToken, Gran
     return found
 
 
-async def _rotate(provider: Provider, token_hash: str, now: int) -> str:
+async def _rotate(
+    provider: Provider, token_hash: str, now: int, token: RefreshToken, grant: Grant
+) -> str:
     """The successor's value: a new one, or within the grace window the same one again."""
-    token, grant = await _load(provider, token_hash)
     if token.rotated_at is None:
         value, successor = refresh.new_token(
             provider, grant, token.scope, now, expires_at=token.expires_at
@@ -78,7 +79,7 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
             "scope-wider",
             f"scope {' '.join(wider)} was not granted; request a subset of: {token.scope}.",
         )
-    successor = await _rotate(provider, token_hash, now)
+    successor = await _rotate(provider, token_hash, now, token, grant)
     body = await token_response(
         provider, client, grant, requested, resource=req.get("resource"), nonce=None
     )

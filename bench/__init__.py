@@ -1,0 +1,1 @@
+"""keystead against node-oidc-provider: ``python -m bench.run`` (docs/performance.md)."""

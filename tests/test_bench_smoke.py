@@ -1,0 +1,73 @@
+"""The benchmark harness (bench/, docs/performance.md): its few-second smoke runs everywhere;
+the full keystead vs node-oidc-provider run only on request (``pytest -m slow``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench.run", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def need_wrk() -> None:
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is missing: apt-get install wrk (the benchmark's load generator)")
+
+
+@pytest.mark.timeout(45)  # ~15 s: keystead's start-up, then ~1 s of wrk per metric
+def test_bench_smoke(tmp_path: Path) -> None:
+    need_wrk()
+    out = tmp_path / "smoke.json"
+    proc = bench("--smoke", "--output", str(out), timeout=40)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data: dict[str, Any] = json.loads(out.read_text())
+    rows = {row["metric"]: row for row in data["rows"]}
+    assert set(rows) == {"client_credentials tokens/s", "JWKS/s"}
+    for row in rows.values():
+        assert row["keystead"] > 0 and row["pass"] is True, row
+    for metric, run in data["raw"]["keystead"].items():
+        # every response was a 200 (bench.lua's response hook) and no socket failed
+        assert run["detail"]["non200"] == 0 and run["failures"] == 0, (metric, run)
+        assert run["ok"] == run["requests"] > 0, (metric, run)
+
+
+def _slow_requested(config: pytest.Config) -> bool:
+    return "slow" in (config.getoption("-m") or "") or bool(os.environ.get("KEYSTEAD_BENCH"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_bench_full(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Every metric against both servers (needs node and npm for node-oidc-provider). Not in
+    CI: ``pytest -m slow tests/test_bench_smoke.py`` or KEYSTEAD_BENCH=1."""
+    if not _slow_requested(request.config):
+        pytest.skip("the full benchmark runs on request: pytest -m slow tests/test_bench_smoke.py")
+    need_wrk()
+    out = tmp_path / "full.json"
+    proc = bench("--duration", "3", "--warmup", "1", "--output", str(out), timeout=1700)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data: dict[str, Any] = json.loads(out.read_text())
+    for row in data["rows"]:
+        assert row["keystead"] is not None and row["keystead"] > 0, row
+        assert "failed requests" not in row["note"], row  # the harness worked; targets may not
+    for server in ("keystead", "nop"):
+        for metric, run in data["raw"][server].items():
+            assert run["failures"] == 0 and run["ok"] > 0, (server, metric, run)
