@@ -205,3 +205,18 @@ async def test_query_mode_refused_for_token_responses(env: Env) -> None:
     params = await redirected_error(env, auth_url(client_id, response_mode="bogus"))
     assert params["error"] == "invalid_request"
     assert "response_mode" in params["error_description"]
+
+
+async def test_reserved_admin_scope_is_never_granted_to_a_user(env: Env) -> None:
+    await env.add_user()
+    client_id, _ = await env.add_client(scope="openid keystead:admin")
+    async with env.client() as http:
+        browser = Browser(http)
+        page = await browser.login(
+            await browser.open(auth_url(client_id, scope="openid keystead:admin"))
+        )
+        assert "keystead:admin" not in page.text  # not even shown on the consent page
+        done = await browser.consent(page)
+    assert done.status_code == 303
+    only_admin = await redirected_error(env, auth_url(client_id, scope="keystead:admin"))
+    assert only_admin["error"] == "invalid_scope"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
 DISPLAY_VALUES = ("page", "popup", "touch", "wap")  # OIDC Core §3.1.2.1
+RESERVED_PREFIX = "keystead:"  # e.g. keystead:admin
 _MAX_AGE = re.compile(r"[0-9]{1,10}")
 
 
@@ -216,7 +217,10 @@ async def check_scope(ctx: _Ctx) -> None:
                 "request-invalid-parameter",
                 "scope contains characters RFC 6749 §3.3 does not allow.",
             )
-    granted = scopes.allowed(requested, ctx.client.scope)
+    # Reserved keystead:* scopes are for client_credentials only: a user can never grant them.
+    granted = tuple(
+        s for s in scopes.allowed(requested, ctx.client.scope) if not s.startswith(RESERVED_PREFIX)
+    )
     if requested and not granted:
         raise OAuthError(
             "scope-invalid",
