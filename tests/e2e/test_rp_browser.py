@@ -10,7 +10,6 @@ required: without it this test fails, it does not skip.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 import time
@@ -23,26 +22,18 @@ import uvicorn
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
 from examples.rp.app import RPConfig, build_app
+from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
 from tests.e2e.test_server_process import KEYSTEAD, Cli, free_port
 
 pytestmark = pytest.mark.timeout(120)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "browser test password"
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(keystead issuer, RP base URL): both running."""
-    assert os.path.exists(CHROMIUM), "chromium is required (apt-get install chromium)"
+    chromium_path()
     port, rp_port = free_port(), free_port()
     issuer, rp_base = f"http://127.0.0.1:{port}", f"http://localhost:{rp_port}"
     cli = Cli(tmp_path / "data", issuer)
@@ -113,7 +104,9 @@ def test_browser_signs_in_to_the_example_rp(stack: tuple[str, str], flow: str) -
     issuer, rp_base = stack
     problems: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = pw.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
         page = browser.new_page()
 
         def on_console(message: ConsoleMessage) -> None:

@@ -42,21 +42,14 @@ from playwright.sync_api import (
 from keystead.bootstrap import open_provider
 from keystead.config import Settings
 from keystead.protocol.pkce import s256
+from tests.e2e.browser import CHROMIUM_ARGS
+from tests.e2e.browser import chromium_path as browser_chromium_path
 from tests.e2e.test_server_process import KEYSTEAD, Cli, free_port
 
 pytestmark = pytest.mark.timeout(120)
 
 SPA_DIR = Path(__file__).parents[1] / "spa"
 LIBRARY = SPA_DIR / "node_modules" / "oidc-client-ts" / "dist" / "browser" / "oidc-client-ts.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "spa test password 1"
 HELD_PAGE = '<!doctype html><title>held</title><link rel="icon" href="data:,">'
 
@@ -83,9 +76,7 @@ def spa_modules() -> Path:
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is required for the SPA browser test (apt-get install chromium)")
-    return CHROMIUM
+    return browser_chromium_path()
 
 
 def serve_spa(port: int, config: dict[str, str]) -> ThreadingHTTPServer:

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 ADMIN_SCOPE = "keystead:admin"
-RESERVED_SCOPE_PREFIX = "keystead:"  # scopes no dynamically registered client may ask for
 ADMIN_API_PATH = "/admin/api"
 
 

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
 DISPLAY_VALUES = ("page", "popup", "touch", "wap")  # OIDC Core §3.1.2.1
-RESERVED_PREFIX = "keystead:"  # e.g. keystead:admin
 _MAX_AGE = re.compile(r"[0-9]{1,10}")
 
 
@@ -219,7 +218,7 @@ async def check_scope(ctx: _Ctx) -> None:
             )
     # Reserved keystead:* scopes are for client_credentials only: a user can never grant them.
     granted = tuple(
-        s for s in scopes.allowed(requested, ctx.client.scope) if not s.startswith(RESERVED_PREFIX)
+        s for s in scopes.allowed(requested, ctx.client.scope) if not scopes.is_reserved(s)
     )
     if requested and not granted:
         raise OAuthError(

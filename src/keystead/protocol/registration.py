@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError
 from keystead.protocol import redirect_uris, scopes
-from keystead.protocol.admin_auth import RESERVED_SCOPE_PREFIX
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.response_types import normalize_response_type
 from keystead.secrets_util import matches_hash, random_token, sha256_hex
@@ -120,7 +119,7 @@ def _check_consistency(grant_types: list[str], response_types: list[str]) -> Non
 
 def _check_scope(scope: str) -> None:
     for name in scopes.parse(scope):
-        if name.startswith(RESERVED_SCOPE_PREFIX):
+        if scopes.is_reserved(name):
             raise _invalid(f"scope {name} is reserved; it cannot be registered dynamically.")
 
 

@@ -28,6 +28,9 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "phone": ("phone_number", "phone_number_verified"),
 }
 OFFLINE_ACCESS = "offline_access"
+# keystead's own scopes (keystead:admin): only for client_credentials of clients an operator
+# created; never granted through a user's authorization nor to a registered client.
+RESERVED_PREFIX = "keystead:"
 SCOPES_SUPPORTED = ("openid", "profile", "email", "address", "phone", OFFLINE_ACCESS)
 
 # Words shown on the consent page.
@@ -69,3 +72,7 @@ def allowed(requested: tuple[str, ...], client_scope: str) -> tuple[str, ...]:
 
 def describe(scope: str) -> str:
     return DESCRIPTIONS.get(scope, f"Access {scope}")
+
+
+def is_reserved(scope: str) -> bool:
+    return scope.startswith(RESERVED_PREFIX)

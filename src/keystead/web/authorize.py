@@ -200,21 +200,7 @@ def check_csrf(cookie: str, form: dict[str, str], interaction: Interaction) -> N
 async def _guard(
     request: Request, flow_fn: Callable[[], Awaitable[Response]], *, after_post: bool
 ) -> Response:
-    provider = _provider(request)
-    cid = render.correlation_id()
-    try:
-        return await flow_fn()
-    except OAuthError as err:
-        return render.render_error(
-            err,
-            provider,
-            kind="page",
-            cid=cid,
-            after_post=after_post,
-            context=render.request_context(request),
-        )
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a stack trace
-        return render.internal_error(exc, provider, kind="page", cid=cid)
+    return await render.guarded(request, flow_fn, kind="page", after_post=after_post)
 
 
 async def authorize(request: Request) -> Response:

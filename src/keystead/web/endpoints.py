@@ -30,21 +30,11 @@ async def _json_endpoint(
     work: Callable[[Provider], Awaitable[dict[str, Any]]],
     headers: dict[str, str],
 ) -> Response:
-    provider = _provider(request)
-    cid = render.correlation_id()
-    try:
-        return render.json_response(await work(provider), headers=headers)
-    except OAuthError as err:
-        cors.note_error(request, err)
-        return render.render_error(
-            err,
-            provider,
-            kind="json",
-            cid=cid,
-            context=render.request_context(request),
-        )
-    except Exception as exc:  # noqa: BLE001 - never a stack trace to the client
-        return render.internal_error(exc, provider, kind="json", cid=cid)
+    async def respond() -> Response:
+        return render.json_response(await work(_provider(request)), headers=headers)
+
+    # A request refused for its origin gets no CORS headers (cors.note_error).
+    return await render.guarded(request, respond, kind="json", on_error=cors.note_error)
 
 
 async def token(request: Request) -> Response:
@@ -69,9 +59,8 @@ async def revoke(request: Request) -> Response:
 
 
 async def introspect(request: Request) -> Response:
-    provider = _provider(request)
-    cid = render.correlation_id()
-    try:
+    async def respond() -> Response:
+        provider = _provider(request)
         caller, body = await introspection.introspect(
             await oauth_request(request, body=True), provider
         )
@@ -79,12 +68,8 @@ async def introspect(request: Request) -> Response:
             token = await introspection.as_jwt(provider, caller, body)
             return Response(token, media_type=introspection.JWT_MEDIA_TYPE, headers=render.NO_STORE)
         return render.json_response(body, headers=render.NO_STORE)
-    except OAuthError as err:
-        return render.render_error(
-            err, provider, kind="json", cid=cid, context=render.request_context(request)
-        )
-    except Exception as exc:  # noqa: BLE001
-        return render.internal_error(exc, provider, kind="json", cid=cid)
+
+    return await render.guarded(request, respond, kind="json")
 
 
 async def userinfo(request: Request) -> Response:

@@ -57,20 +57,14 @@ def bearer_request(request: Request) -> OAuthRequest:
 async def _respond(
     request: Request, work: Callable[[Provider], Awaitable[registration.Registered | None]]
 ) -> Response:
-    provider: Provider = request.app.state.provider
-    cid = render.correlation_id()
-    try:
-        result = await work(provider)
-    except OAuthError as err:
-        return render.render_error(
-            err, provider, kind="json", cid=cid, context=render.request_context(request)
-        )
-    except Exception as exc:  # noqa: BLE001 - never a stack trace to the client
-        return render.internal_error(exc, provider, kind="json", cid=cid)
-    if result is None:
-        return Response(status_code=204, headers=render.NO_STORE)  # RFC 7592 §2.3
-    # RFC 7591 §3.2.1: the response carries secrets; it must not be cached.
-    return render.json_response(result.body, status=result.status, headers=render.NO_STORE)
+    async def respond() -> Response:
+        result = await work(request.app.state.provider)
+        if result is None:
+            return Response(status_code=204, headers=render.NO_STORE)  # RFC 7592 §2.3
+        # RFC 7591 §3.2.1: the response carries secrets; it must not be cached.
+        return render.json_response(result.body, status=result.status, headers=render.NO_STORE)
+
+    return await render.guarded(request, respond, kind="json")
 
 
 async def register(request: Request) -> Response:

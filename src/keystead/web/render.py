@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -155,3 +156,32 @@ def internal_error(exc: BaseException, provider: Provider, *, kind: str, cid: st
     if kind == "page":
         return error_page(err, provider.settings, cid)
     return error_json(err, provider.settings, cid)
+
+
+async def guarded(
+    request: Request,
+    work: Callable[[], Awaitable[Response]],
+    *,
+    kind: str,
+    after_post: bool = False,
+    on_error: Callable[[Request, OAuthError], None] | None = None,
+) -> Response:
+    """Run an endpoint's work; an OAuthError travels as ``kind`` ("json" | "page") says, any
+    other exception becomes a logged 500 with a correlation id and never a stack trace."""
+    provider: Provider = request.app.state.provider
+    cid = correlation_id()  # before the work: the events it emits carry it
+    try:
+        return await work()
+    except OAuthError as err:
+        if on_error is not None:
+            on_error(request, err)
+        return render_error(
+            err,
+            provider,
+            kind=kind,
+            cid=cid,
+            after_post=after_post,
+            context=request_context(request),
+        )
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        return internal_error(exc, provider, kind=kind, cid=cid)
