@@ -21,7 +21,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bench.run import Target, measure, prepare
+from bench.run import Target, measure
 from bench.servers import LOAD_CPUS, Keystead, can_pin
 
 
@@ -125,7 +125,6 @@ def main() -> None:
         creds = ks.provision()
         ks.start(log_level=args.log_level)
         t = Target(ks, creds, "keystead", workdir)
-        prepare(t, {args.metric})
         measure(t, args.metric, 2)  # warm up
         out = args.output or Path(tempfile.gettempdir()) / f"keystead-profile-{args.metric}.txt"
         assert ks.proc is not None

@@ -1,24 +1,26 @@
-"""The SQL store: one small class per concern of ``store/base.py``, sharing one sessionmaker.
+"""The SQL store: one small class per concern of ``store/base.py``, sharing one ``Database``.
 
-Each method is one short transaction. Single-use operations are one atomic statement
-(``UPDATE ... WHERE consumed_at IS NULL RETURNING``) or begin with one (refresh token rotation:
-``UPDATE ... WHERE rotated_at IS NULL``, then the successor's INSERT in the same transaction),
-so they cannot succeed twice even when several processes share the database. Rows are
-converted to the frozen dataclasses of ``base.py`` before leaving this module; callers never
-see ORM objects.
+Each method is one short transaction: a plain function of a SQLAlchemy ``Session`` that the
+``Database`` runs (database.py: on a dedicated thread for SQLite, asyncpg for PostgreSQL).
+Single-use operations are one atomic statement (``UPDATE ... WHERE consumed_at IS NULL
+RETURNING``) or begin with one (refresh token rotation: ``UPDATE ... WHERE rotated_at IS
+NULL``, then the successor's INSERT in the same transaction), so they cannot succeed twice
+even when several processes share the database. Rows are converted to the frozen dataclasses
+of ``base.py`` before leaving this module; callers never see ORM objects.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, exists, or_, select, text, update
+from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from keystead.store.base import (
     AccessToken,
@@ -37,7 +39,6 @@ from keystead.store.base import (
     KeyStore,
     MarkerStore,
     RefreshToken,
-    Session,
     SessionStore,
     StoredKey,
     ThrottleState,
@@ -45,7 +46,9 @@ from keystead.store.base import (
     User,
     UserStore,
 )
+from keystead.store.base import Session as Session_
 from keystead.store.sql.convert import from_mapping, from_row, to_row, to_values
+from keystead.store.sql.database import Database
 from keystead.store.sql.models import (
     AccessTokenRow,
     ApiRow,
@@ -63,7 +66,7 @@ from keystead.store.sql.models import (
     UserRow,
 )
 
-Sessionmaker = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 
 
 def _is_foreign_key_violation(exc: IntegrityError) -> bool:
@@ -90,17 +93,43 @@ def _insert_dialect(dialect_name: str) -> Any:
 
 
 class _Concern:
-    def __init__(self, sessionmaker: Sessionmaker, dialect_name: str) -> None:
-        self._sessionmaker = sessionmaker
-        self._insert = _insert_dialect(dialect_name)
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._insert = _insert_dialect(db.dialect_name)
 
     async def _add(self, row: Base, what: str) -> None:
         """Insert one row: DuplicateError on a taken key, LookupError on a missing parent."""
         try:
-            async with self._sessionmaker.begin() as session:
-                session.add(row)
+            await self._db.run(lambda session: session.add(row))
         except IntegrityError as exc:
             raise _integrity_error(exc, what) from exc
+
+    async def _get(self, row_type: type[Base], key: Any, cls: type[T]) -> T | None:
+        """The row with primary key ``key`` as a ``cls``, or None."""
+
+        def work(session: Session) -> T | None:
+            row = session.get(row_type, key)
+            return None if row is None else from_row(row, cls)
+
+        return await self._db.run(work)
+
+    async def _first(self, query: Select[Any], cls: type[T]) -> T | None:
+        def work(session: Session) -> T | None:
+            row = session.scalar(query)
+            return None if row is None else from_row(row, cls)
+
+        return await self._db.run(work)
+
+    async def _all(self, query: Select[Any], cls: type[T]) -> list[T]:
+        return await self._db.run(
+            lambda session: [from_row(row, cls) for row in session.scalars(query)]
+        )
+
+    async def _rowcount(self, statement: Executable) -> int:
+        """Run one UPDATE or DELETE; the number of rows it touched."""
+        return await self._db.run(
+            lambda session: int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        )
 
 
 class SqlClientStore(_Concern):
@@ -108,22 +137,16 @@ class SqlClientStore(_Concern):
         await self._add(to_row(client, ClientRow), f"client_id {client.client_id!r}")
 
     async def get(self, client_id: str) -> Client | None:
-        async with self._sessionmaker.begin() as session:
-            row = await session.get(ClientRow, client_id)
-            return None if row is None else from_row(row, Client)
+        return await self._get(ClientRow, client_id, Client)
 
     async def list(self) -> list[Client]:
         query = select(ClientRow).order_by(ClientRow.created_at, ClientRow.client_id)
-        async with self._sessionmaker.begin() as session:
-            return [from_row(row, Client) for row in await session.scalars(query)]
+        return await self._all(query, Client)
 
     async def delete(self, client_id: str) -> bool:
         # Grants (and through them codes, access and refresh tokens) and consents go with it:
         # ON DELETE CASCADE.
-        query = delete(ClientRow).where(ClientRow.client_id == client_id)
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(await self._rowcount(delete(ClientRow).where(ClientRow.client_id == client_id)))
 
     async def update(self, client: Client) -> bool:
         query = (
@@ -131,9 +154,7 @@ class SqlClientStore(_Concern):
             .where(ClientRow.client_id == client.client_id)
             .values(**to_values(client, skip=("client_id", "created_at")))
         )
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(await self._rowcount(query))
 
 
 class SqlUserStore(_Concern):
@@ -141,20 +162,13 @@ class SqlUserStore(_Concern):
         await self._add(to_row(user, UserRow), f"user {user.username!r}")
 
     async def get(self, sub: str) -> User | None:
-        async with self._sessionmaker.begin() as session:
-            row = await session.get(UserRow, sub)
-            return None if row is None else from_row(row, User)
+        return await self._get(UserRow, sub, User)
 
     async def get_by_username(self, username: str) -> User | None:
-        query = select(UserRow).where(UserRow.username == username)
-        async with self._sessionmaker.begin() as session:
-            row = await session.scalar(query)
-            return None if row is None else from_row(row, User)
+        return await self._first(select(UserRow).where(UserRow.username == username), User)
 
     async def list(self) -> list[User]:
-        query = select(UserRow).order_by(UserRow.created_at, UserRow.sub)
-        async with self._sessionmaker.begin() as session:
-            return [from_row(row, User) for row in await session.scalars(query)]
+        return await self._all(select(UserRow).order_by(UserRow.created_at, UserRow.sub), User)
 
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool:
         query = (
@@ -162,9 +176,7 @@ class SqlUserStore(_Concern):
             .where(UserRow.sub == sub)
             .values(password_hash=password_hash, updated_at=now)
         )
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(await self._rowcount(query))
 
     async def update(self, user: User) -> bool:
         query = (
@@ -173,32 +185,44 @@ class SqlUserStore(_Concern):
             .values(**to_values(user, skip=("sub", "created_at")))
         )
         try:
-            async with self._sessionmaker.begin() as session:
-                result = await session.execute(query)
-                return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(await self._rowcount(query))
         except IntegrityError as exc:
             raise _integrity_error(exc, f"user {user.username!r}") from exc
 
     async def delete(self, sub: str, now: int) -> bool:
         # One transaction: the user, their sessions and consents go; their grants are revoked
         # (not deleted: a revoked grant makes its recorded JWT access tokens inactive).
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(delete(UserRow).where(UserRow.sub == sub))
+        def work(session: Session) -> bool:
+            result = session.execute(delete(UserRow).where(UserRow.sub == sub))
             if not result.rowcount:  # type: ignore[attr-defined]
                 return False
-            await session.execute(delete(SessionRow).where(SessionRow.sub == sub))
-            await session.execute(delete(ConsentRow).where(ConsentRow.sub == sub))
-            await session.execute(
+            session.execute(delete(SessionRow).where(SessionRow.sub == sub))
+            session.execute(delete(ConsentRow).where(ConsentRow.sub == sub))
+            session.execute(
                 update(GrantRow)
                 .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
             return True
 
+        return await self._db.run(work)
+
 
 class SqlGrantStore(_Concern):
     async def add_grant(self, grant: Grant) -> None:
         await self._add(to_row(grant, GrantRow), f"grant {grant.grant_id!r}")
+
+    async def add_grant_with_code(self, grant: Grant, code: AuthorizationCode) -> None:
+        # One transaction for both rows: the authorization endpoint's only write.
+        def work(session: Session) -> None:
+            session.add(to_row(grant, GrantRow))
+            session.flush()  # the grant first: the code's foreign key points at it
+            session.add(to_row(code, AuthorizationCodeRow))
+
+        try:
+            await self._db.run(work)
+        except IntegrityError as exc:
+            raise _integrity_error(exc, f"grant {grant.grant_id!r} or its code") from exc
 
     async def revoke_grant(self, grant_id: str, now: int) -> None:
         # The first revocation time is kept.
@@ -207,8 +231,7 @@ class SqlGrantStore(_Concern):
             .where(GrantRow.grant_id == grant_id, GrantRow.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        async with self._sessionmaker.begin() as session:
-            await session.execute(query)
+        await self._rowcount(query)
 
     async def add_code(self, code: AuthorizationCode) -> None:
         await self._add(to_row(code, AuthorizationCodeRow), "authorization code")
@@ -225,14 +248,15 @@ class SqlGrantStore(_Concern):
             .values(consumed_at=now)
             .returning(*AuthorizationCodeRow.__table__.columns)
         )
-        async with self._sessionmaker.begin() as session:
-            row = (await session.execute(query)).mappings().one_or_none()
+
+        def work(session: Session) -> AuthorizationCode | None:
+            row = session.execute(query).mappings().one_or_none()
             return None if row is None else from_mapping(row, AuthorizationCode)
 
+        return await self._db.run(work)
+
     async def get_code(self, code_hash: str) -> AuthorizationCode | None:
-        async with self._sessionmaker.begin() as session:
-            row = await session.get(AuthorizationCodeRow, code_hash)
-            return None if row is None else from_row(row, AuthorizationCode)
+        return await self._get(AuthorizationCodeRow, code_hash, AuthorizationCode)
 
     async def add_access_token(self, token: AccessToken) -> None:
         await self._add(to_row(token, AccessTokenRow), "access token")
@@ -243,12 +267,15 @@ class SqlGrantStore(_Concern):
             .join(GrantRow, AccessTokenRow.grant_id == GrantRow.grant_id)
             .where(AccessTokenRow.token_hash == token_hash)
         )
-        async with self._sessionmaker.begin() as session:
-            result = (await session.execute(query)).one_or_none()
+
+        def work(session: Session) -> tuple[AccessToken, Grant] | None:
+            result = session.execute(query).one_or_none()
             if result is None:
                 return None
             token_row, grant_row = result
             return from_row(token_row, AccessToken), from_row(grant_row, Grant)
+
+        return await self._db.run(work)
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None:
         # The first revocation time is kept.
@@ -257,8 +284,7 @@ class SqlGrantStore(_Concern):
             .where(AccessTokenRow.token_hash == token_hash, AccessTokenRow.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        async with self._sessionmaker.begin() as session:
-            await session.execute(query)
+        await self._rowcount(query)
 
     async def add_refresh_token(self, token: RefreshToken) -> None:
         await self._add(to_row(token, RefreshTokenRow), "refresh token")
@@ -269,12 +295,15 @@ class SqlGrantStore(_Concern):
             .join(GrantRow, RefreshTokenRow.grant_id == GrantRow.grant_id)
             .where(RefreshTokenRow.token_hash == token_hash)
         )
-        async with self._sessionmaker.begin() as session:
-            result = (await session.execute(query)).one_or_none()
+
+        def work(session: Session) -> tuple[RefreshToken, Grant] | None:
+            result = session.execute(query).one_or_none()
             if result is None:
                 return None
             token_row, grant_row = result
             return from_row(token_row, RefreshToken), from_row(grant_row, Grant)
+
+        return await self._db.run(work)
 
     async def rotate_refresh_token(
         self, token_hash: str, successor: RefreshToken, successor_enc: str, now: int
@@ -291,15 +320,18 @@ class SqlGrantStore(_Concern):
                 successor_enc=successor_enc,
             )
         )
+
+        def work(session: Session) -> bool:
+            result = session.execute(query)
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            session.add(to_row(successor, RefreshTokenRow))
+            return True
+
         try:
-            async with self._sessionmaker.begin() as session:
-                result = await session.execute(query)
-                if result.rowcount != 1:  # type: ignore[attr-defined]
-                    return False
-                session.add(to_row(successor, RefreshTokenRow))
+            return await self._db.run(work)
         except IntegrityError as exc:
             raise _integrity_error(exc, "refresh token") from exc
-        return True
 
     async def clear_successors(self, rotated_before: int) -> int:
         query = (
@@ -310,9 +342,7 @@ class SqlGrantStore(_Concern):
             )
             .values(successor_enc=None)
         )
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        return await self._rowcount(query)
 
     async def purge_expired(self, before: int) -> int:
         # One short statement (and transaction) each: SQLite writers wait only briefly.
@@ -339,20 +369,16 @@ class SqlGrantStore(_Concern):
         ]
         removed = 0
         for statement in statements:
-            async with self._sessionmaker.begin() as session:
-                result = await session.execute(statement)
-                removed += int(result.rowcount)  # type: ignore[attr-defined]
+            removed += await self._rowcount(statement)
         return removed
 
 
 class SqlSessionStore(_Concern):
-    async def add(self, session: Session) -> None:
+    async def add(self, session: Session_) -> None:
         await self._add(to_row(session, SessionRow), "session")
 
-    async def get(self, session_hash: str) -> Session | None:
-        async with self._sessionmaker.begin() as db:
-            row = await db.get(SessionRow, session_hash)
-            return None if row is None else from_row(row, Session)
+    async def get(self, session_hash: str) -> Session_ | None:
+        return await self._get(SessionRow, session_hash, Session_)
 
     async def touch(self, session_hash: str, now: int) -> None:
         query = (
@@ -360,28 +386,21 @@ class SqlSessionStore(_Concern):
             .where(SessionRow.session_hash == session_hash)
             .values(last_active_at=now)
         )
-        async with self._sessionmaker.begin() as db:
-            await db.execute(query)
+        await self._rowcount(query)
 
     async def delete(self, session_hash: str) -> None:
-        query = delete(SessionRow).where(SessionRow.session_hash == session_hash)
-        async with self._sessionmaker.begin() as db:
-            await db.execute(query)
+        await self._rowcount(delete(SessionRow).where(SessionRow.session_hash == session_hash))
 
     async def purge_expired(self, before: int, idle_before: int) -> int:
         query = delete(SessionRow).where(
             or_(SessionRow.expires_at < before, SessionRow.last_active_at < idle_before)
         )
-        async with self._sessionmaker.begin() as db:
-            result = await db.execute(query)
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        return await self._rowcount(query)
 
 
 class SqlConsentStore(_Concern):
     async def get(self, sub: str, client_id: str) -> Consent | None:
-        async with self._sessionmaker.begin() as session:
-            row = await session.get(ConsentRow, (sub, client_id))
-            return None if row is None else from_row(row, Consent)
+        return await self._get(ConsentRow, (sub, client_id), Consent)
 
     async def put(self, consent: Consent) -> None:
         query = (
@@ -398,8 +417,7 @@ class SqlConsentStore(_Concern):
             )
         )
         try:
-            async with self._sessionmaker.begin() as session:
-                await session.execute(query)
+            await self._rowcount(query)
         except IntegrityError as exc:
             if _is_foreign_key_violation(exc):
                 raise LookupError(f"client_id {consent.client_id!r} does not exist") from exc
@@ -408,24 +426,18 @@ class SqlConsentStore(_Concern):
 
 class SqlKeyStore(_Concern):
     async def list(self) -> list[StoredKey]:
-        query = select(KeyRow).order_by(KeyRow.created_at, KeyRow.kid)
-        async with self._sessionmaker.begin() as session:
-            return [from_row(row, StoredKey) for row in await session.scalars(query)]
+        return await self._all(select(KeyRow).order_by(KeyRow.created_at, KeyRow.kid), StoredKey)
 
     async def add(self, key: StoredKey) -> None:
         await self._add(to_row(key, KeyRow), f"kid {key.kid!r}")
 
     async def set_retire_at(self, kid: str, retire_at: int | None) -> None:
-        query = update(KeyRow).where(KeyRow.kid == kid).values(retire_at=retire_at)
-        async with self._sessionmaker.begin() as session:
-            await session.execute(query)
+        await self._rowcount(update(KeyRow).where(KeyRow.kid == kid).values(retire_at=retire_at))
 
 
 class SqlThrottleStore(_Concern):
     async def get(self, key: str) -> ThrottleState | None:
-        async with self._sessionmaker.begin() as session:
-            row = await session.get(ThrottleRow, key)
-            return None if row is None else from_row(row, ThrottleState)
+        return await self._get(ThrottleRow, key, ThrottleState)
 
     async def record_failure(self, key: str, now: int) -> ThrottleState:
         # One upsert, so concurrent failures are all counted.
@@ -438,20 +450,15 @@ class SqlThrottleStore(_Concern):
             )
             .returning(ThrottleRow.key, ThrottleRow.failures, ThrottleRow.last_failure_at)
         )
-        async with self._sessionmaker.begin() as session:
-            row = (await session.execute(query)).mappings().one()
-            return from_mapping(row, ThrottleState)
+        return await self._db.run(
+            lambda session: from_mapping(session.execute(query).mappings().one(), ThrottleState)
+        )
 
     async def reset(self, key: str) -> None:
-        query = delete(ThrottleRow).where(ThrottleRow.key == key)
-        async with self._sessionmaker.begin() as session:
-            await session.execute(query)
+        await self._rowcount(delete(ThrottleRow).where(ThrottleRow.key == key))
 
     async def purge(self, before: int) -> int:
-        query = delete(ThrottleRow).where(ThrottleRow.last_failure_at < before)
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        return await self._rowcount(delete(ThrottleRow).where(ThrottleRow.last_failure_at < before))
 
 
 class SqlApiStore(_Concern):
@@ -459,26 +466,16 @@ class SqlApiStore(_Concern):
         await self._add(to_row(api, ApiRow), f"api {api.api_id!r} or {api.identifier!r}")
 
     async def get(self, api_id: str) -> Api | None:
-        async with self._sessionmaker.begin() as session:
-            row = await session.get(ApiRow, api_id)
-            return None if row is None else from_row(row, Api)
+        return await self._get(ApiRow, api_id, Api)
 
     async def get_by_identifier(self, identifier: str) -> Api | None:
-        query = select(ApiRow).where(ApiRow.identifier == identifier)
-        async with self._sessionmaker.begin() as session:
-            row = await session.scalar(query)
-            return None if row is None else from_row(row, Api)
+        return await self._first(select(ApiRow).where(ApiRow.identifier == identifier), Api)
 
     async def list(self) -> list[Api]:
-        query = select(ApiRow).order_by(ApiRow.created_at, ApiRow.api_id)
-        async with self._sessionmaker.begin() as session:
-            return [from_row(row, Api) for row in await session.scalars(query)]
+        return await self._all(select(ApiRow).order_by(ApiRow.created_at, ApiRow.api_id), Api)
 
     async def delete(self, api_id: str) -> bool:
-        query = delete(ApiRow).where(ApiRow.api_id == api_id)
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(await self._rowcount(delete(ApiRow).where(ApiRow.api_id == api_id)))
 
     async def update(self, api: Api) -> bool:
         query = (
@@ -487,9 +484,7 @@ class SqlApiStore(_Concern):
             .values(**to_values(api, skip=("api_id", "created_at")))
         )
         try:
-            async with self._sessionmaker.begin() as session:
-                result = await session.execute(query)
-                return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(await self._rowcount(query))
         except IntegrityError as exc:
             raise _integrity_error(exc, f"api identifier {api.identifier!r}") from exc
 
@@ -508,34 +503,27 @@ class SqlMarkerStore(_Concern):
             )
             .returning(MarkerRow.key)
         )
-        async with self._sessionmaker.begin() as session:
-            return (await session.execute(query)).first() is not None
+        return await self._db.run(lambda session: session.execute(query).first() is not None)
 
     async def get(self, key: str, now: int) -> int | None:
         query = select(MarkerRow.expires_at).where(MarkerRow.key == key, MarkerRow.expires_at > now)
-        async with self._sessionmaker.begin() as session:
-            value = await session.scalar(query)
-            return None if value is None else int(value)
+        value = await self._db.run(lambda session: session.scalar(query))
+        return None if value is None else int(value)
 
     async def take(self, key: str, now: int) -> bool:
         query = delete(MarkerRow).where(MarkerRow.key == key, MarkerRow.expires_at > now)
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(await self._rowcount(query))
 
     async def purge(self, now: int) -> int:
-        query = delete(MarkerRow).where(MarkerRow.expires_at <= now)
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        return await self._rowcount(delete(MarkerRow).where(MarkerRow.expires_at <= now))
 
 
 class SqlEventStore(_Concern):
     async def add_many(self, events: Sequence[EventRecord]) -> None:
         if not events:
             return
-        async with self._sessionmaker.begin() as session:
-            session.add_all([to_row(event, EventRow) for event in events])
+        rows = [to_row(event, EventRow) for event in events]
+        await self._db.run(lambda session: session.add_all(rows))
 
     async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]:
         query = (
@@ -543,8 +531,7 @@ class SqlEventStore(_Concern):
             .where(EventRow.correlation_id == correlation_id)
             .order_by(EventRow.created_at, EventRow.event_id)
         )
-        async with self._sessionmaker.begin() as session:
-            return [from_row(row, EventRecord) for row in await session.scalars(query)]
+        return await self._all(query, EventRecord)
 
     async def recent(self, limit: int) -> list[EventRecord]:
         query = (
@@ -552,37 +539,30 @@ class SqlEventStore(_Concern):
             .order_by(EventRow.created_at.desc(), EventRow.event_id.desc())
             .limit(limit)
         )
-        async with self._sessionmaker.begin() as session:
-            return [from_row(row, EventRecord) for row in await session.scalars(query)]
+        return await self._all(query, EventRecord)
 
     async def purge(self, before: int) -> int:
-        query = delete(EventRow).where(EventRow.created_at < before)
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(query)
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        return await self._rowcount(delete(EventRow).where(EventRow.created_at < before))
 
 
 class SqlStore:
-    """The ``Store`` on an ``AsyncEngine``. Create it with ``open_store()``."""
+    """The ``Store`` on a ``Database`` (database.py). Create it with ``open_store()``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-        dialect = engine.dialect.name
-        self.clients: ClientStore = SqlClientStore(sessionmaker, dialect)
-        self.users: UserStore = SqlUserStore(sessionmaker, dialect)
-        self.grants: GrantStore = SqlGrantStore(sessionmaker, dialect)
-        self.sessions: SessionStore = SqlSessionStore(sessionmaker, dialect)
-        self.consents: ConsentStore = SqlConsentStore(sessionmaker, dialect)
-        self.keys: KeyStore = SqlKeyStore(sessionmaker, dialect)
-        self.throttle: ThrottleStore = SqlThrottleStore(sessionmaker, dialect)
-        self.events: EventStore = SqlEventStore(sessionmaker, dialect)
-        self.apis: ApiStore = SqlApiStore(sessionmaker, dialect)
-        self.markers: MarkerStore = SqlMarkerStore(sessionmaker, dialect)
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.clients: ClientStore = SqlClientStore(db)
+        self.users: UserStore = SqlUserStore(db)
+        self.grants: GrantStore = SqlGrantStore(db)
+        self.sessions: SessionStore = SqlSessionStore(db)
+        self.consents: ConsentStore = SqlConsentStore(db)
+        self.keys: KeyStore = SqlKeyStore(db)
+        self.throttle: ThrottleStore = SqlThrottleStore(db)
+        self.events: EventStore = SqlEventStore(db)
+        self.apis: ApiStore = SqlApiStore(db)
+        self.markers: MarkerStore = SqlMarkerStore(db)
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await self.db.ping()
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self.db.close()
