@@ -23,6 +23,7 @@ from keystead.services.demo import DemoData
 from keystead.web import authorize, cors, endpoints, errors_pages, logout, pages, registration
 from keystead.web.admin import admin_routes
 from keystead.web.demo import demo_routes
+from keystead.web.fastlane import Keystead
 from keystead.web.interaction import InteractionSigner
 from keystead.web.observe import ObserveRequests
 from keystead.web.ops import ops_routes
@@ -69,7 +70,7 @@ def _routes(settings: Settings, demo: DemoData | None) -> list[BaseRoute]:
 
 def build_app(
     settings: Settings, provider: Provider | None = None, *, demo: DemoData | None = None
-) -> Starlette:
+) -> Keystead:
     """The ASGI app. Without a provider, the lifespan opens one from the settings."""
 
     @contextlib.asynccontextmanager
@@ -92,16 +93,34 @@ def build_app(
                 await current.close()
 
     metrics = Metrics()
-    app = Starlette(
+    app = Keystead(
         routes=ops_routes() + _routes(settings, demo),  # /healthz /readyz /metrics at the root
         lifespan=lifespan,
         exception_handlers={405: endpoints.method_not_allowed},
         middleware=[Middleware(ObserveRequests, metrics=metrics)],  # request metrics and log
     )
     app.state.metrics = metrics
+    _add_fast_lanes(app, app.routes)
     if provider is not None:
         _attach(app, provider)
     return app
+
+
+# The hot endpoints: dispatched before Starlette's router (web/fastlane.py).
+FAST_LANES = frozenset(
+    {"/token", "/introspect", "/jwks", "/userinfo", "/revoke", OIDC_CONFIG, OAUTH_METADATA}
+)
+
+
+def _add_fast_lanes(app: Keystead, routes: list[BaseRoute], prefix: str = "") -> None:
+    for route in routes:
+        if isinstance(route, Mount) and route.routes:
+            _add_fast_lanes(app, list(route.routes), prefix + route.path)
+        elif isinstance(route, Route) and (
+            route.path in FAST_LANES or route.path.startswith("/.well-known/")
+        ):
+            methods = sorted((route.methods or set()) & {"GET", "POST"})
+            app.add_lane(methods, prefix + route.path, route.path, route.endpoint)
 
 
 async def _housekeeping(provider: Provider) -> None:
@@ -125,7 +144,7 @@ async def _housekeeping(provider: Provider) -> None:
         ticks += 1
 
 
-def create_app() -> Starlette:
+def create_app() -> Keystead:
     """ASGI factory with settings from the environment (``KEYSTEAD_*``): what each worker of
     ``keystead serve --workers N`` runs (``uvicorn --factory keystead.app:create_app``)."""
     return build_app(load_settings())

@@ -16,6 +16,15 @@ def random_token(nbytes: int = 32) -> str:
     return secrets.token_urlsafe(nbytes)
 
 
+def random_id(nbytes: int = 16) -> str:
+    """A random identifier (client_id, sub): URL-safe, and never starting with "-", which a
+    command line would take for an option (``keystead client delete -Ab3...``)."""
+    while True:
+        value = secrets.token_urlsafe(nbytes)
+        if not value.startswith("-"):
+            return value
+
+
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 

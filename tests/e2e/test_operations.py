@@ -13,6 +13,7 @@ import pytest
 from keystead.housekeeping import PURGE_MARGIN, purge_expired
 from keystead.logs import JsonFormatter
 from keystead.secrets_util import sha256_hex
+from keystead.web.fastlane import Keystead
 from tests.e2e.conftest import PASSWORD, Browser, Env
 from tests.e2e.test_authorize_errors import auth_url
 from tests.e2e.test_token import get_code, redeem
@@ -154,3 +155,43 @@ async def test_purge_deletes_what_expired_and_keeps_what_is_valid(env: Env) -> N
     assert await store.grants.get_access_token(sha256_hex(tokens["access_token"])) is None
     if "refresh_token" in tokens:  # its family lives on
         assert await store.grants.get_refresh_token(sha256_hex(tokens["refresh_token"]))
+
+
+async def test_the_fast_lane_serves_the_hot_endpoints_and_everything_else_is_routed(
+    env: Env,
+) -> None:
+    app = env.app
+    assert isinstance(app, Keystead)
+    assert ("POST", "/token") in app.lanes and ("GET", "/jwks") in app.lanes
+    async with env.client() as http:
+        jwks = await http.get("/jwks")
+        assert jwks.status_code == 200 and jwks.headers["access-control-allow-origin"] == "*"
+        # A method the lane does not take still gets Starlette's 405 with the catalog error.
+        wrong = await http.get("/token")
+        assert wrong.status_code == 405 and wrong.json()["error"] == "invalid_request"
+        # HEAD and preflights take the ordinary route.
+        assert (await http.head("/jwks")).status_code == 200
+        preflight = await http.options("/jwks", headers={"Origin": "https://spa.example"})
+        assert preflight.status_code == 204
+        metrics = (await http.get("/metrics")).text
+    jwks_200 = {"endpoint": "/jwks", "method": "GET", "status": "200"}
+    assert sample(metrics, "keystead_http_requests_total", **jwks_200) == 1
+
+
+async def test_an_exception_escaping_a_fast_lane_endpoint_is_a_500_with_a_correlation_id(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(request: object) -> None:
+        raise RuntimeError("boom: secret-looking detail")
+
+    label, _ = env.app.lanes[("GET", "/jwks")]
+    monkeypatch.setitem(env.app.lanes, ("GET", "/jwks"), (label, broken))
+    async with env.client() as http:
+        response = await http.get("/jwks")
+        metrics = (await http.get("/metrics")).text
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "server_error" and "boom" not in response.text
+    assert response.headers["x-correlation-id"] in body["error_description"]
+    jwks_500 = {"endpoint": "/jwks", "method": "GET", "status": "500"}
+    assert sample(metrics, "keystead_http_requests_total", **jwks_500) == 1

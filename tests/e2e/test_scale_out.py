@@ -278,7 +278,11 @@ async def test_both_instances_log_json_lines_with_client_ips_and_no_secret(
     async with httpx.AsyncClient() as http:
         # From the trusted proxy (127.0.0.1), X-Forwarded-For names the client.
         await http.get(a.base + "/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
-    await asyncio.sleep(0.3)
+    # Log lines are written in batches, at least every 0.5 s (keystead.logs).
+    for _ in range(50):
+        if '"/healthz"' in a.output():
+            break
+        await asyncio.sleep(0.1)
     for instance in cluster.instances:
         text = instance.output()
         # stdout: the start-up banner for people; stderr: the log, all JSON.

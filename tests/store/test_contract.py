@@ -221,6 +221,19 @@ async def test_user_set_password(store: Store) -> None:
     assert await store.users.set_password("unknown", "$argon2id$new", now=500) is False
 
 
+async def test_user_replace_password_hash_only_while_unchanged(store: Store) -> None:
+    await store.users.add(make_user())
+    old = (await store.users.get("sub-1")).password_hash  # type: ignore[union-attr]
+    assert await store.users.replace_password_hash("sub-1", old, "$argon2id$upgraded") is True
+    user = await store.users.get("sub-1")
+    assert user is not None and user.password_hash == "$argon2id$upgraded"
+    assert user.updated_at == 100  # an upgrade of the same password is not a change
+    # The hash it expected is gone (changed meanwhile): nothing is written.
+    assert await store.users.replace_password_hash("sub-1", old, "$argon2id$stale") is False
+    assert await store.users.replace_password_hash("unknown", old, "$argon2id$x") is False
+    assert (await store.users.get("sub-1")).password_hash == "$argon2id$upgraded"  # type: ignore[union-attr]
+
+
 # --- grants, codes, access tokens ------------------------------------------------------------
 
 

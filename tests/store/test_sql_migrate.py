@@ -263,3 +263,19 @@ def _head() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    # migrate() skips Alembic for a database at HEAD_REVISION: it must be the real head.
+    from keystead.store.sql.migrate import HEAD_REVISION
+
+    assert _head() == HEAD_REVISION
+
+
+async def test_a_database_at_head_is_not_migrated_again(sqlite_url: str) -> None:
+    from keystead.store.sql.migrate import _at_head
+
+    assert not await _at_head(sqlite_url)
+    await migrate(sqlite_url)
+    assert await _at_head(sqlite_url)
+    await migrate(sqlite_url)  # a no-op that does not even import Alembic's commands

@@ -12,7 +12,7 @@ from keystead.jose.keys import SUPPORTED_ALGS
 from keystead.protocol import client_assertion, redirect_uris, scopes
 from keystead.protocol.origins import parse_origin
 from keystead.protocol.response_types import KNOWN_RESPONSE_TYPES, normalize_response_type
-from keystead.secrets_util import random_token, sha256_hex
+from keystead.secrets_util import random_id, random_token, sha256_hex
 from keystead.store.base import Client, Store
 
 GRANT_TYPES = (
@@ -145,7 +145,7 @@ async def create_client(
             f"default resource {spec.default_resource} is not a registered API "
             "(`keystead api list`)."
         )
-    client_id = spec.client_id or random_token(16)
+    client_id = spec.client_id or random_id()
     secret = random_token(32) if spec.token_endpoint_auth_method in SECRET_METHODS else None
     sealed = seal_secret(spec, client_id, secret, kek)
     client = _client(spec, client_id, now, sha256_hex(secret) if secret else None, sealed)

@@ -7,7 +7,7 @@ from typing import Any
 
 from keystead.accounts.passwords import PasswordHasher
 from keystead.protocol.claims import STANDARD_CLAIMS
-from keystead.secrets_util import random_token
+from keystead.secrets_util import random_id
 from keystead.store.base import Store, User
 
 MIN_PASSWORD = 8  # NIST SP 800-63B §5.1.1.2
@@ -75,7 +75,7 @@ async def create_user(
     check_password(password)
     profile = check_profile(profile or {})
     user = User(
-        sub=random_token(16),  # stable and opaque: never the username or email
+        sub=random_id(),  # stable and opaque: never the username or email
         username=username,
         password_hash=await hasher.hash(password),
         email=email,

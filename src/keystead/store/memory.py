@@ -119,6 +119,13 @@ class MemoryUserStore:
     async def list(self) -> list[User]:
         return sorted(self._users.values(), key=lambda u: (u.created_at, u.sub))
 
+    async def replace_password_hash(self, sub: str, old_hash: str, new_hash: str) -> bool:
+        user = self._users.get(sub)
+        if user is None or user.password_hash != old_hash:
+            return False
+        self._users[sub] = dataclasses.replace(user, password_hash=new_hash)
+        return True
+
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool:
         user = self._users.get(sub)
         if user is None:

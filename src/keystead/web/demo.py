@@ -10,7 +10,6 @@ import json
 import secrets
 from urllib.parse import urlencode
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -48,6 +47,8 @@ def demo_routes(settings: Settings, demo: DemoData) -> list[Route]:
         verifier = pending.pop(params.get("state", ""), None)
         result: dict[str, object] = {"authorization_response": dict(params)}
         if params.get("code") and verifier:
+            import httpx  # only the demo calls out: not loaded by a serving process otherwise
+
             async with httpx.AsyncClient(timeout=10) as http:
                 token = await http.post(
                     settings.url("/token"),

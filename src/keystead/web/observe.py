@@ -42,13 +42,19 @@ class ObserveRequests:
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            elapsed = time.perf_counter() - start
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or UNMATCHED
-            method = scope["method"]
-            self.metrics.observe_request(endpoint, method, status, elapsed)
-            if access_log.isEnabledFor(logging.INFO):
-                _log(scope, path, endpoint, status, elapsed)
+            observed(self.metrics, scope, path, endpoint, status, start)
+
+
+def observed(
+    metrics: Metrics, scope: Scope, path: str, endpoint: str, status: int, start: float
+) -> None:
+    """Count a finished request in the metrics and write its access log line."""
+    elapsed = time.perf_counter() - start
+    metrics.observe_request(endpoint, scope["method"], status, elapsed)
+    if access_log.isEnabledFor(logging.INFO):
+        _log(scope, path, endpoint, status, elapsed)
 
 
 def _log(scope: Scope, path: str, endpoint: str, status: int, elapsed: float) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from keystead.store.sql.database import AsyncDatabase, ThreadDatabase
+from keystead.store.sql.database import AsyncDatabase, SqliteDatabase
 from keystead.store.sql.store import SqlStore
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -73,16 +73,13 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 async def open_store(database_url: str) -> SqlStore:
     """Open the SQL store. The schema must already exist: call ``migrate()`` first.
 
-    SQLite runs on a synchronous engine on one dedicated thread, PostgreSQL on the async engine
-    (database.py says why).
+    SQLite runs on the synchronous driver (inline, or on a thread when busy), PostgreSQL on the
+    async engine (database.py says why).
     """
     url = make_url(database_url)
     if not is_sqlite(url):
         return SqlStore(AsyncDatabase(make_engine(database_url)))
     path = sqlite_file(url)
-    kwargs: dict[str, Any] = {"hide_parameters": True}
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # One connection, used only by the database thread.
-        kwargs.update(pool_size=1, max_overflow=0, connect_args={"check_same_thread": False})
-    return SqlStore(ThreadDatabase(url, _set_sqlite_pragmas, **kwargs))
+    return SqlStore(SqliteDatabase(url, _set_sqlite_pragmas, in_memory=path is None))

@@ -14,16 +14,17 @@ import contextlib
 import os
 import pathlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
 from keystead.store.sql.engine import is_sqlite, make_engine, sqlite_file
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 try:
     import fcntl
@@ -38,7 +39,14 @@ PG_ADVISORY_LOCK_KEY = 0x6B65797374656164  # b"keystead"
 PG_STARTUP_LOCK_KEY = PG_ADVISORY_LOCK_KEY + 1
 
 
+# The newest revision in alembic/versions (a test keeps the two equal). A database already
+# there is left alone without importing Alembic: ~7 MB less in every serving process.
+HEAD_REVISION = "0005_markers"
+
+
 def alembic_config(database_url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     if database_url is not None:
@@ -47,6 +55,8 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 def _upgrade(connection: Connection, config: Config) -> None:
+    from alembic import command
+
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
@@ -69,6 +79,8 @@ async def migrate(database_url: str) -> None:
     PostgreSQL under a transaction-scoped advisory lock.
     """
     url = make_url(database_url)
+    if await _at_head(database_url):
+        return
     engine = make_engine(database_url, poolclass=NullPool)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_no_driver_transactions)
@@ -81,6 +93,24 @@ async def migrate(database_url: str) -> None:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_ADVISORY_LOCK_KEY}
                 )
             await connection.run_sync(_upgrade, config)
+    finally:
+        await engine.dispose()
+
+
+def _revision_is_head(connection: Connection) -> bool:
+    if not inspect(connection).has_table("alembic_version"):
+        return False
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    return list(versions) == [HEAD_REVISION]
+
+
+async def _at_head(database_url: str) -> bool:
+    """Whether the schema is at ``HEAD_REVISION`` already (read without a lock: a schema at
+    head stays there; anything else goes through the locked upgrade)."""
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_revision_is_head)
     finally:
         await engine.dispose()
 

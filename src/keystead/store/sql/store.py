@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, and_, delete, exists, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from keystead.store.base import (
@@ -47,7 +47,7 @@ from keystead.store.base import (
     UserStore,
 )
 from keystead.store.base import Session as Session_
-from keystead.store.sql.convert import from_mapping, from_row, to_row, to_values
+from keystead.store.sql.convert import from_mapping, to_values
 from keystead.store.sql.database import Database
 from keystead.store.sql.models import (
     AccessTokenRow,
@@ -67,6 +67,7 @@ from keystead.store.sql.models import (
 )
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def _is_foreign_key_violation(exc: IntegrityError) -> bool:
@@ -97,50 +98,93 @@ class _Concern:
         self._db = db
         self._insert = _insert_dialect(db.dialect_name)
 
-    async def _add(self, row: Base, what: str) -> None:
+    async def _add(self, table: Table, obj: Any, what: str) -> None:
         """Insert one row: DuplicateError on a taken key, LookupError on a missing parent."""
+        values = to_values(obj)
         try:
-            await self._db.run(lambda session: session.add(row))
+            await self._db.run(lambda connection: connection.execute(_INSERT[table], values))
         except IntegrityError as exc:
             raise _integrity_error(exc, what) from exc
 
-    async def _get(self, row_type: type[Base], key: Any, cls: type[T]) -> T | None:
-        """The row with primary key ``key`` as a ``cls``, or None."""
+    async def _first(
+        self, query: Select[Any], cls: type[T], params: dict[str, Any] | None = None
+    ) -> T | None:
+        """The first row of ``query`` (with ``params``) as a ``cls``, or None."""
 
-        def work(session: Session) -> T | None:
-            row = session.get(row_type, key)
-            return None if row is None else from_row(row, cls)
-
-        return await self._db.run(work)
-
-    async def _first(self, query: Select[Any], cls: type[T]) -> T | None:
-        def work(session: Session) -> T | None:
-            row = session.scalar(query)
-            return None if row is None else from_row(row, cls)
+        def work(connection: Connection) -> T | None:
+            row = connection.execute(query, params).mappings().first()
+            return None if row is None else from_mapping(row, cls)
 
         return await self._db.run(work)
 
     async def _all(self, query: Select[Any], cls: type[T]) -> list[T]:
         return await self._db.run(
-            lambda session: [from_row(row, cls) for row in session.scalars(query)]
+            lambda connection: [from_mapping(m, cls) for m in connection.execute(query).mappings()],
+            long=True,
         )
 
-    async def _rowcount(self, statement: Executable) -> int:
+    async def _rowcount(self, statement: Executable, *, long: bool = False) -> int:
         """Run one UPDATE or DELETE; the number of rows it touched."""
         return await self._db.run(
-            lambda session: int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+            lambda connection: int(connection.execute(statement).rowcount),
+            long=long,
         )
+
+
+def _pair(
+    row: Any, first: Table, first_cls: type[T], second: Table, second_cls: type[U]
+) -> tuple[T, U]:
+    """Split a row of ``select(first, second)`` into its two records, by column position."""
+    n = len(first.columns)
+    values = tuple(row)
+    return (
+        from_mapping(dict(zip(first.columns.keys(), values[:n], strict=True)), first_cls),
+        from_mapping(dict(zip(second.columns.keys(), values[n:], strict=True)), second_cls),
+    )
+
+
+# The tables (Core): the store reads and writes without the ORM's unit of work.
+CLIENTS = cast(Table, ClientRow.__table__)
+USERS = cast(Table, UserRow.__table__)
+GRANTS = cast(Table, GrantRow.__table__)
+CODES = cast(Table, AuthorizationCodeRow.__table__)
+ACCESS_TOKENS = cast(Table, AccessTokenRow.__table__)
+REFRESH_TOKENS = cast(Table, RefreshTokenRow.__table__)
+SESSIONS = cast(Table, SessionRow.__table__)
+CONSENTS = cast(Table, ConsentRow.__table__)
+KEYS = cast(Table, KeyRow.__table__)
+THROTTLE = cast(Table, ThrottleRow.__table__)
+APIS = cast(Table, ApiRow.__table__)
+MARKERS = cast(Table, MarkerRow.__table__)
+EVENTS = cast(Table, EventRow.__table__)
+
+# Statements built once (a statement built per call cost more than running it): inserts of
+# whole rows, reads by primary key (``:key``), and tokens read with their grant.
+_INSERT = {table: insert(table) for table in Base.metadata.tables.values()}
+_BY_KEY = {
+    table: select(table).where(table.primary_key.columns[0] == bindparam("key"))
+    for table in (CLIENTS, USERS, CODES, SESSIONS, THROTTLE, APIS)
+}
+_WITH_GRANT = {
+    table: select(table, GRANTS)
+    .join(GRANTS, table.c.grant_id == GRANTS.c.grant_id)
+    .where(table.c.token_hash == bindparam("key"))
+    for table in (ACCESS_TOKENS, REFRESH_TOKENS)
+}
+_CONSENT = select(CONSENTS).where(
+    CONSENTS.c.sub == bindparam("sub"), CONSENTS.c.client_id == bindparam("client_id")
+)
 
 
 class SqlClientStore(_Concern):
     async def add(self, client: Client) -> None:
-        await self._add(to_row(client, ClientRow), f"client_id {client.client_id!r}")
+        await self._add(CLIENTS, client, f"client_id {client.client_id!r}")
 
     async def get(self, client_id: str) -> Client | None:
-        return await self._get(ClientRow, client_id, Client)
+        return await self._first(_BY_KEY[CLIENTS], Client, {"key": client_id})
 
     async def list(self) -> list[Client]:
-        query = select(ClientRow).order_by(ClientRow.created_at, ClientRow.client_id)
+        query = select(CLIENTS).order_by(ClientRow.created_at, ClientRow.client_id)
         return await self._all(query, Client)
 
     async def delete(self, client_id: str) -> bool:
@@ -159,22 +203,31 @@ class SqlClientStore(_Concern):
 
 class SqlUserStore(_Concern):
     async def add(self, user: User) -> None:
-        await self._add(to_row(user, UserRow), f"user {user.username!r}")
+        await self._add(USERS, user, f"user {user.username!r}")
 
     async def get(self, sub: str) -> User | None:
-        return await self._get(UserRow, sub, User)
+        return await self._first(_BY_KEY[USERS], User, {"key": sub})
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self._first(select(UserRow).where(UserRow.username == username), User)
+        return await self._first(select(USERS).where(UserRow.username == username), User)
 
     async def list(self) -> list[User]:
-        return await self._all(select(UserRow).order_by(UserRow.created_at, UserRow.sub), User)
+        return await self._all(select(USERS).order_by(UserRow.created_at, UserRow.sub), User)
 
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool:
         query = (
             update(UserRow)
             .where(UserRow.sub == sub)
             .values(password_hash=password_hash, updated_at=now)
+        )
+        return bool(await self._rowcount(query))
+
+    async def replace_password_hash(self, sub: str, old_hash: str, new_hash: str) -> bool:
+        # Conditional on the old hash: a password set meanwhile is never overwritten.
+        query = (
+            update(UserRow)
+            .where(UserRow.sub == sub, UserRow.password_hash == old_hash)
+            .values(password_hash=new_hash)
         )
         return bool(await self._rowcount(query))
 
@@ -192,13 +245,13 @@ class SqlUserStore(_Concern):
     async def delete(self, sub: str, now: int) -> bool:
         # One transaction: the user, their sessions and consents go; their grants are revoked
         # (not deleted: a revoked grant makes its recorded JWT access tokens inactive).
-        def work(session: Session) -> bool:
-            result = session.execute(delete(UserRow).where(UserRow.sub == sub))
-            if not result.rowcount:  # type: ignore[attr-defined]
+        def work(connection: Connection) -> bool:
+            result = connection.execute(delete(UserRow).where(UserRow.sub == sub))
+            if not result.rowcount:
                 return False
-            session.execute(delete(SessionRow).where(SessionRow.sub == sub))
-            session.execute(delete(ConsentRow).where(ConsentRow.sub == sub))
-            session.execute(
+            connection.execute(delete(SessionRow).where(SessionRow.sub == sub))
+            connection.execute(delete(ConsentRow).where(ConsentRow.sub == sub))
+            connection.execute(
                 update(GrantRow)
                 .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
                 .values(revoked_at=now)
@@ -210,19 +263,7 @@ class SqlUserStore(_Concern):
 
 class SqlGrantStore(_Concern):
     async def add_grant(self, grant: Grant) -> None:
-        await self._add(to_row(grant, GrantRow), f"grant {grant.grant_id!r}")
-
-    async def add_grant_with_code(self, grant: Grant, code: AuthorizationCode) -> None:
-        # One transaction for both rows: the authorization endpoint's only write.
-        def work(session: Session) -> None:
-            session.add(to_row(grant, GrantRow))
-            session.flush()  # the grant first: the code's foreign key points at it
-            session.add(to_row(code, AuthorizationCodeRow))
-
-        try:
-            await self._db.run(work)
-        except IntegrityError as exc:
-            raise _integrity_error(exc, f"grant {grant.grant_id!r} or its code") from exc
+        await self._add(GRANTS, grant, f"grant {grant.grant_id!r}")
 
     async def revoke_grant(self, grant_id: str, now: int) -> None:
         # The first revocation time is kept.
@@ -234,7 +275,7 @@ class SqlGrantStore(_Concern):
         await self._rowcount(query)
 
     async def add_code(self, code: AuthorizationCode) -> None:
-        await self._add(to_row(code, AuthorizationCodeRow), "authorization code")
+        await self._add(CODES, code, "authorization code")
 
     async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
         # RFC 6749 §4.1.2: the code is single use. One conditional UPDATE: of any number of
@@ -249,31 +290,24 @@ class SqlGrantStore(_Concern):
             .returning(*AuthorizationCodeRow.__table__.columns)
         )
 
-        def work(session: Session) -> AuthorizationCode | None:
-            row = session.execute(query).mappings().one_or_none()
+        def work(connection: Connection) -> AuthorizationCode | None:
+            row = connection.execute(query).mappings().one_or_none()
             return None if row is None else from_mapping(row, AuthorizationCode)
 
         return await self._db.run(work)
 
     async def get_code(self, code_hash: str) -> AuthorizationCode | None:
-        return await self._get(AuthorizationCodeRow, code_hash, AuthorizationCode)
+        return await self._first(_BY_KEY[CODES], AuthorizationCode, {"key": code_hash})
 
     async def add_access_token(self, token: AccessToken) -> None:
-        await self._add(to_row(token, AccessTokenRow), "access token")
+        await self._add(ACCESS_TOKENS, token, "access token")
 
     async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
-        query = (
-            select(AccessTokenRow, GrantRow)
-            .join(GrantRow, AccessTokenRow.grant_id == GrantRow.grant_id)
-            .where(AccessTokenRow.token_hash == token_hash)
-        )
-
-        def work(session: Session) -> tuple[AccessToken, Grant] | None:
-            result = session.execute(query).one_or_none()
+        def work(connection: Connection) -> tuple[AccessToken, Grant] | None:
+            result = connection.execute(_WITH_GRANT[ACCESS_TOKENS], {"key": token_hash}).first()
             if result is None:
                 return None
-            token_row, grant_row = result
-            return from_row(token_row, AccessToken), from_row(grant_row, Grant)
+            return _pair(result, ACCESS_TOKENS, AccessToken, GRANTS, Grant)
 
         return await self._db.run(work)
 
@@ -287,21 +321,14 @@ class SqlGrantStore(_Concern):
         await self._rowcount(query)
 
     async def add_refresh_token(self, token: RefreshToken) -> None:
-        await self._add(to_row(token, RefreshTokenRow), "refresh token")
+        await self._add(REFRESH_TOKENS, token, "refresh token")
 
     async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Grant] | None:
-        query = (
-            select(RefreshTokenRow, GrantRow)
-            .join(GrantRow, RefreshTokenRow.grant_id == GrantRow.grant_id)
-            .where(RefreshTokenRow.token_hash == token_hash)
-        )
-
-        def work(session: Session) -> tuple[RefreshToken, Grant] | None:
-            result = session.execute(query).one_or_none()
+        def work(connection: Connection) -> tuple[RefreshToken, Grant] | None:
+            result = connection.execute(_WITH_GRANT[REFRESH_TOKENS], {"key": token_hash}).first()
             if result is None:
                 return None
-            token_row, grant_row = result
-            return from_row(token_row, RefreshToken), from_row(grant_row, Grant)
+            return _pair(result, REFRESH_TOKENS, RefreshToken, GRANTS, Grant)
 
         return await self._db.run(work)
 
@@ -321,11 +348,11 @@ class SqlGrantStore(_Concern):
             )
         )
 
-        def work(session: Session) -> bool:
-            result = session.execute(query)
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+        def work(connection: Connection) -> bool:
+            result = connection.execute(query)
+            if result.rowcount != 1:
                 return False
-            session.add(to_row(successor, RefreshTokenRow))
+            connection.execute(_INSERT[REFRESH_TOKENS], to_values(successor))
             return True
 
         try:
@@ -342,7 +369,7 @@ class SqlGrantStore(_Concern):
             )
             .values(successor_enc=None)
         )
-        return await self._rowcount(query)
+        return await self._rowcount(query, long=True)
 
     async def purge_expired(self, before: int) -> int:
         # One short statement (and transaction) each: SQLite writers wait only briefly.
@@ -369,16 +396,16 @@ class SqlGrantStore(_Concern):
         ]
         removed = 0
         for statement in statements:
-            removed += await self._rowcount(statement)
+            removed += await self._rowcount(statement, long=True)
         return removed
 
 
 class SqlSessionStore(_Concern):
     async def add(self, session: Session_) -> None:
-        await self._add(to_row(session, SessionRow), "session")
+        await self._add(SESSIONS, session, "session")
 
     async def get(self, session_hash: str) -> Session_ | None:
-        return await self._get(SessionRow, session_hash, Session_)
+        return await self._first(_BY_KEY[SESSIONS], Session_, {"key": session_hash})
 
     async def touch(self, session_hash: str, now: int) -> None:
         query = (
@@ -395,12 +422,12 @@ class SqlSessionStore(_Concern):
         query = delete(SessionRow).where(
             or_(SessionRow.expires_at < before, SessionRow.last_active_at < idle_before)
         )
-        return await self._rowcount(query)
+        return await self._rowcount(query, long=True)
 
 
 class SqlConsentStore(_Concern):
     async def get(self, sub: str, client_id: str) -> Consent | None:
-        return await self._get(ConsentRow, (sub, client_id), Consent)
+        return await self._first(_CONSENT, Consent, {"sub": sub, "client_id": client_id})
 
     async def put(self, consent: Consent) -> None:
         query = (
@@ -426,10 +453,10 @@ class SqlConsentStore(_Concern):
 
 class SqlKeyStore(_Concern):
     async def list(self) -> list[StoredKey]:
-        return await self._all(select(KeyRow).order_by(KeyRow.created_at, KeyRow.kid), StoredKey)
+        return await self._all(select(KEYS).order_by(KeyRow.created_at, KeyRow.kid), StoredKey)
 
     async def add(self, key: StoredKey) -> None:
-        await self._add(to_row(key, KeyRow), f"kid {key.kid!r}")
+        await self._add(KEYS, key, f"kid {key.kid!r}")
 
     async def set_retire_at(self, kid: str, retire_at: int | None) -> None:
         await self._rowcount(update(KeyRow).where(KeyRow.kid == kid).values(retire_at=retire_at))
@@ -437,7 +464,7 @@ class SqlKeyStore(_Concern):
 
 class SqlThrottleStore(_Concern):
     async def get(self, key: str) -> ThrottleState | None:
-        return await self._get(ThrottleRow, key, ThrottleState)
+        return await self._first(_BY_KEY[THROTTLE], ThrottleState, {"key": key})
 
     async def record_failure(self, key: str, now: int) -> ThrottleState:
         # One upsert, so concurrent failures are all counted.
@@ -451,28 +478,32 @@ class SqlThrottleStore(_Concern):
             .returning(ThrottleRow.key, ThrottleRow.failures, ThrottleRow.last_failure_at)
         )
         return await self._db.run(
-            lambda session: from_mapping(session.execute(query).mappings().one(), ThrottleState)
+            lambda connection: from_mapping(
+                connection.execute(query).mappings().one(), ThrottleState
+            )
         )
 
     async def reset(self, key: str) -> None:
         await self._rowcount(delete(ThrottleRow).where(ThrottleRow.key == key))
 
     async def purge(self, before: int) -> int:
-        return await self._rowcount(delete(ThrottleRow).where(ThrottleRow.last_failure_at < before))
+        return await self._rowcount(
+            delete(ThrottleRow).where(ThrottleRow.last_failure_at < before), long=True
+        )
 
 
 class SqlApiStore(_Concern):
     async def add(self, api: Api) -> None:
-        await self._add(to_row(api, ApiRow), f"api {api.api_id!r} or {api.identifier!r}")
+        await self._add(APIS, api, f"api {api.api_id!r} or {api.identifier!r}")
 
     async def get(self, api_id: str) -> Api | None:
-        return await self._get(ApiRow, api_id, Api)
+        return await self._first(_BY_KEY[APIS], Api, {"key": api_id})
 
     async def get_by_identifier(self, identifier: str) -> Api | None:
-        return await self._first(select(ApiRow).where(ApiRow.identifier == identifier), Api)
+        return await self._first(select(APIS).where(ApiRow.identifier == identifier), Api)
 
     async def list(self) -> list[Api]:
-        return await self._all(select(ApiRow).order_by(ApiRow.created_at, ApiRow.api_id), Api)
+        return await self._all(select(APIS).order_by(ApiRow.created_at, ApiRow.api_id), Api)
 
     async def delete(self, api_id: str) -> bool:
         return bool(await self._rowcount(delete(ApiRow).where(ApiRow.api_id == api_id)))
@@ -503,11 +534,11 @@ class SqlMarkerStore(_Concern):
             )
             .returning(MarkerRow.key)
         )
-        return await self._db.run(lambda session: session.execute(query).first() is not None)
+        return await self._db.run(lambda connection: connection.execute(query).first() is not None)
 
     async def get(self, key: str, now: int) -> int | None:
         query = select(MarkerRow.expires_at).where(MarkerRow.key == key, MarkerRow.expires_at > now)
-        value = await self._db.run(lambda session: session.scalar(query))
+        value = await self._db.run(lambda connection: connection.scalar(query))
         return None if value is None else int(value)
 
     async def take(self, key: str, now: int) -> bool:
@@ -515,19 +546,19 @@ class SqlMarkerStore(_Concern):
         return bool(await self._rowcount(query))
 
     async def purge(self, now: int) -> int:
-        return await self._rowcount(delete(MarkerRow).where(MarkerRow.expires_at <= now))
+        return await self._rowcount(delete(MarkerRow).where(MarkerRow.expires_at <= now), long=True)
 
 
 class SqlEventStore(_Concern):
     async def add_many(self, events: Sequence[EventRecord]) -> None:
         if not events:
             return
-        rows = [to_row(event, EventRow) for event in events]
-        await self._db.run(lambda session: session.add_all(rows))
+        rows = [to_values(event) for event in events]
+        await self._db.run(lambda connection: connection.execute(insert(EVENTS), rows))
 
     async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]:
         query = (
-            select(EventRow)
+            select(EVENTS)
             .where(EventRow.correlation_id == correlation_id)
             .order_by(EventRow.created_at, EventRow.event_id)
         )
@@ -535,14 +566,14 @@ class SqlEventStore(_Concern):
 
     async def recent(self, limit: int) -> list[EventRecord]:
         query = (
-            select(EventRow)
+            select(EVENTS)
             .order_by(EventRow.created_at.desc(), EventRow.event_id.desc())
             .limit(limit)
         )
         return await self._all(query, EventRecord)
 
     async def purge(self, before: int) -> int:
-        return await self._rowcount(delete(EventRow).where(EventRow.created_at < before))
+        return await self._rowcount(delete(EventRow).where(EventRow.created_at < before), long=True)
 
 
 class SqlStore:
