@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher as Argon2Hasher
 
+from keystead.accounts import passwords
 from keystead.accounts.passwords import PasswordHasher
 from keystead.config import Settings
 from keystead.events import Event, Events
@@ -34,7 +35,11 @@ class FakeClock:
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     # argon2 takes tens of milliseconds: hash once, with keystead's parameters.
-    return Argon2Hasher(time_cost=2, memory_cost=19 * 1024, parallelism=1).hash(PASSWORD)
+    return Argon2Hasher(
+        time_cost=passwords.TIME_COST,
+        memory_cost=passwords.MEMORY_COST,
+        parallelism=passwords.PARALLELISM,
+    ).hash(PASSWORD)
 
 
 @pytest.fixture

@@ -150,3 +150,28 @@ async def test_ip_below_its_threshold_is_not_throttled(provider, add_user) -> No
 async def test_unknown_ip_shares_one_bucket(provider) -> None:
     await seed(provider, "ip:unknown", 3)
     assert (await authenticate(provider, "alice", PASSWORD, None)).retry_after == 1
+
+
+async def test_a_hash_with_older_parameters_is_upgraded_at_login(provider) -> None:
+    import argon2
+
+    from keystead.store.base import User
+
+    old = argon2.PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash(PASSWORD)
+    user = User("u-old", "olduser", old, created_at=NOW, updated_at=NOW)
+    await provider.store.users.add(user)
+    result = await authenticate(provider, "olduser", PASSWORD, IP)
+    assert result.user is not None
+    stored = await provider.store.users.get("u-old")
+    assert stored.password_hash.startswith("$argon2id$v=19$m=9216,t=4,p=1$")
+    assert stored.updated_at == NOW  # not a password change
+    assert (await authenticate(provider, "olduser", PASSWORD, IP)).user is not None
+
+
+async def test_a_password_changed_meanwhile_is_never_overwritten_by_the_upgrade(provider) -> None:
+    from keystead.store.base import User
+
+    await provider.store.users.add(User("u-x", "x", "old-hash", created_at=NOW, updated_at=NOW))
+    await provider.store.users.set_password("u-x", "admin-set-hash", NOW + 1)
+    assert not await provider.store.users.replace_password_hash("u-x", "old-hash", "upgraded")
+    assert (await provider.store.users.get("u-x")).password_hash == "admin-set-hash"

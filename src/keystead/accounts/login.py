@@ -7,6 +7,7 @@ attempt must wait a delay that doubles with every failure (capped), checked befo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from keystead.store.base import ThrottleState, User
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
+
+log = logging.getLogger("keystead.accounts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ async def authenticate(
         ok = await provider.hasher.verify(user.password_hash, password)
     if ok and user is not None:
         await throttle.reset(account_key)
+        if provider.hasher.needs_rehash(user.password_hash):
+            await _rehash(provider, user, password)
         provider.events.emit("login.succeeded", sub=user.sub)
         return LoginResult(user)
     now = provider.now()
@@ -66,3 +71,13 @@ async def authenticate(
     await throttle.record_failure(ip_key, now)
     provider.events.emit("login.failed", ip=client_ip, known_user=user is not None)
     return LoginResult(None)
+
+
+async def _rehash(provider: Provider, user: User, password: str) -> None:
+    """The hash was made with older argon2 parameters: store one made with the current ones
+    (the only moment the password is at hand). A failure here does not fail the login."""
+    try:
+        new_hash = await provider.hasher.hash(password)
+        await provider.store.users.replace_password_hash(user.sub, user.password_hash, new_hash)
+    except Exception:  # noqa: BLE001 - the login itself succeeded
+        log.exception("rehashing the password of %s failed", user.sub)

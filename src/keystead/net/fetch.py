@@ -21,11 +21,13 @@ import json
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
-import httpx
+
+if TYPE_CHECKING:  # imported where a fetch happens: ~4 MB a serving process rarely needs
+    import httpx
 
 MAX_BYTES = 64 * 1024
 TIMEOUT = 5.0  # seconds, for each of connect / read / write / pool
@@ -95,6 +97,8 @@ class SafeFetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise FetchError(f"{url} has an invalid port.") from None
+        import httpx
+
         request_url = httpx.URL(url)
         headers = {
             "Accept": "application/jwk-set+json, application/json",
@@ -123,6 +127,8 @@ class SafeFetcher:
     async def _get(
         self, request_url: httpx.URL, headers: dict[str, str], ext: dict[str, Any], url: str
     ) -> bytes:
+        import httpx
+
         # A fresh client per fetch: no connection reuse across hosts pinned to one address.
         client = httpx.AsyncClient(
             transport=self.transport,
