@@ -514,7 +514,7 @@ def full(args: argparse.Namespace) -> int:
                     m.rate >= LOGINS_PER_CORE and not m.failures,
                     keystead_latency=_lat(m),
                     note="keystead only: NOP's dev interactions verify no password; "
-                    "the server has one core (argon2id on its 2 threads)",
+                    "the server has one core (argon2id on one hasher thread)",
                 )
                 rows.append(row)
             rows.append(
@@ -539,7 +539,7 @@ def full(args: argparse.Namespace) -> int:
                         f"< {RSS_LIMIT_MB:g} MB",
                         max(after) < RSS_LIMIT_MB,
                         unit="MB",
-                        note="argon2id (19 MiB each) on the hasher's threads",
+                        note="argon2id (9 MiB each) on the hasher's fixed threads",
                     )
                 )
                 extra["rss_mb_after_logins"] = after

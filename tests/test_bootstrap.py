@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from keystead.bootstrap import open_provider
+from keystead.config import Settings
 from keystead.jose.keys import SUPPORTED_ALGS
 from keystead.store.sql import default_sqlite_url, open_store
 from tests import postgres
@@ -67,3 +69,18 @@ async def test_parallel_start_creates_one_key_per_alg(database_url: str, tmp_pat
     finally:
         await store.close()
     assert sorted(k.alg for k in keys) == sorted(SUPPORTED_ALGS)
+
+
+async def test_password_threads_setting_sizes_the_hasher(tmp_path: Path) -> None:
+    from keystead.accounts.passwords import usable_cpus
+
+    provider = await open_provider(Settings(data_dir=tmp_path, password_threads=3))
+    try:
+        assert provider.hasher.limit == 3
+    finally:
+        await provider.close()
+    provider = await open_provider(Settings(data_dir=tmp_path))
+    try:
+        assert provider.hasher.limit == usable_cpus()
+    finally:
+        await provider.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import cast
 
 from keystead import invalidation
+from keystead.accounts.passwords import PasswordHasher
 from keystead.config import Settings
 from keystead.jose.kek import KeyEncryptor
 from keystead.jose.keys import ensure_keys
@@ -41,4 +42,5 @@ async def open_provider(settings: Settings, *, run_migrations: bool = True) -> P
         # Writes of clients, APIs and keys tell every instance to drop its cached copy.
         redis = invalidation.connect(settings.redis_url)
         store = cast(Store, invalidation.PublishingStore(store, redis))
-    return Provider(settings=settings, store=store, kek=kek)
+    hasher = PasswordHasher(settings.password_threads)
+    return Provider(settings=settings, store=store, kek=kek, hasher=hasher)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     session_idle_ttl: int = Field(2 * 3600, ge=60)
     session_absolute_ttl: int = Field(24 * 3600, ge=60)
     interaction_ttl: int = Field(15 * 60, ge=60)  # how long a login/consent page stays valid
+    # Threads hashing passwords in one process (argon2id keeps ~9 MiB resident per thread).
+    # Default: the CPUs the process may use; ``serve --workers N`` divides them among workers.
+    password_threads: int | None = Field(None, ge=1)
     jwks_max_age: int = Field(300, ge=0)  # Cache-Control on JWKS; rotation waits this long
     cache_ttl: float = Field(5.0, ge=0)  # bounded staleness of cached clients and keys
     event_retention_days: int = Field(7, ge=1)  # refused requests and security events

@@ -14,6 +14,7 @@ is imported, so it must be in the environment before the process starts.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -74,19 +75,30 @@ class Metrics:
             "keystead_events", "Events emitted, by name", ["name"], registry=registry
         )
 
+        # Labelled children by (metric, labels): ``labels()`` validates and locks on every
+        # call; the label values are few (route paths, statuses, event names, catalog ids).
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(endpoint, method, str(status)).inc()
-        self.latency.labels(endpoint).observe(seconds)
+        self._child(self.requests, endpoint, method, str(status)).inc()
+        self._child(self.latency, endpoint).observe(seconds)
 
     def __call__(self, event: Event) -> None:
         """The ``Events`` subscriber."""
         name, data = event.name, event.data
-        self.events.labels(name).inc()
+        self._child(self.events, name).inc()
         if name == "token.granted":
-            self.tokens.labels(str(data.get("grant_type"))).inc()
+            self._child(self.tokens, str(data.get("grant_type"))).inc()
         elif name == "authorization.issued":
             if "token" in str(data.get("response_type", "")).split():
-                self.tokens.labels("implicit").inc()
+                self._child(self.tokens, "implicit").inc()
         elif name == "login.failed":
             self.login_failures.inc()
         elif name == "login.throttled":

@@ -89,6 +89,11 @@ def serve(
     # Each worker builds its app from the environment (keystead.app:create_app): hand the
     # derived issuer down, and give the metrics a directory shared by the workers.
     os.environ["KEYSTEAD_ISSUER"] = s.issuer
+    if s.password_threads is None:  # the workers share the CPUs: so do their hashing threads
+        from keystead.accounts.passwords import usable_cpus
+
+        threads = max(1, usable_cpus() // workers)
+        os.environ["KEYSTEAD_PASSWORD_THREADS"] = str(threads)
     with _metrics_dir():
         uvicorn.run("keystead.app:create_app", factory=True, workers=workers, **options)
 
