@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from keystead.config import Settings
 from keystead.errors import OAuthError
+from keystead.events import correlation_id as current_correlation_id
 from keystead.events import new_correlation_id
 from keystead.protocol import response
 from keystead.protocol.response import AuthorizationResponse
@@ -32,8 +33,9 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def correlation_id() -> str:
-    """A new correlation id for this request; events emitted while serving it carry it."""
-    return new_correlation_id()
+    """The correlation id of this request (set when it arrived: web/observe.py, the fast
+    lane), or a new one; events emitted while serving it carry it."""
+    return current_correlation_id.get() or new_correlation_id()
 
 
 def json_response(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from typing import Any, TypeVar
 
 from keystead.store.sql.models import Base
@@ -40,10 +41,14 @@ def to_row(obj: Any, row_type: type[R]) -> R:
     return row_type(**values)
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def from_mapping(values: Any, cls: type[T]) -> T:
     """Build ``cls`` from anything indexable by field name (a row mapping)."""
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    return cls(**{f.name: _from_json(values[f.name]) for f in fields})
+    return cls(**{name: _from_json(values[name]) for name in _field_names(cls)})
 
 
 def from_row(row: Base, cls: type[T]) -> T:

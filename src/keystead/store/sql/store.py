@@ -123,10 +123,12 @@ class _Concern:
             long=True,
         )
 
-    async def _rowcount(self, statement: Executable, *, long: bool = False) -> int:
+    async def _rowcount(
+        self, statement: Executable, params: dict[str, Any] | None = None, *, long: bool = False
+    ) -> int:
         """Run one UPDATE or DELETE; the number of rows it touched."""
         return await self._db.run(
-            lambda connection: int(connection.execute(statement).rowcount),
+            lambda connection: int(connection.execute(statement, params).rowcount),
             long=long,
         )
 
@@ -171,6 +173,27 @@ _WITH_GRANT = {
     .where(table.c.token_hash == bindparam("key"))
     for table in (ACCESS_TOKENS, REFRESH_TOKENS)
 }
+# RFC 6749 §4.1.2 and RFC 9700 §4.14.2: the single-use statements (see their methods).
+_CONSUME_CODE = (
+    update(CODES)
+    .where(CODES.c.code_hash == bindparam("key"), CODES.c.consumed_at.is_(None))
+    .values(consumed_at=bindparam("now"))
+    .returning(*CODES.columns)
+)
+_ROTATE = (
+    update(REFRESH_TOKENS)
+    .where(REFRESH_TOKENS.c.token_hash == bindparam("key"), REFRESH_TOKENS.c.rotated_at.is_(None))
+    .values(
+        rotated_at=bindparam("now"),
+        successor_hash=bindparam("hash"),
+        successor_enc=bindparam("enc"),
+    )
+)
+_TOUCH_SESSION = (
+    update(SESSIONS)
+    .where(SESSIONS.c.session_hash == bindparam("key"))
+    .values(last_active_at=bindparam("now"))
+)
 _CONSENT = select(CONSENTS).where(
     CONSENTS.c.sub == bindparam("sub"), CONSENTS.c.client_id == bindparam("client_id")
 )
@@ -280,18 +303,10 @@ class SqlGrantStore(_Concern):
     async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
         # RFC 6749 §4.1.2: the code is single use. One conditional UPDATE: of any number of
         # concurrent callers (in any process), exactly one sees the row come back.
-        query = (
-            update(AuthorizationCodeRow)
-            .where(
-                AuthorizationCodeRow.code_hash == code_hash,
-                AuthorizationCodeRow.consumed_at.is_(None),
-            )
-            .values(consumed_at=now)
-            .returning(*AuthorizationCodeRow.__table__.columns)
-        )
+        params = {"key": code_hash, "now": now}
 
         def work(connection: Connection) -> AuthorizationCode | None:
-            row = connection.execute(query).mappings().one_or_none()
+            row = connection.execute(_CONSUME_CODE, params).mappings().one_or_none()
             return None if row is None else from_mapping(row, AuthorizationCode)
 
         return await self._db.run(work)
@@ -338,18 +353,10 @@ class SqlGrantStore(_Concern):
         # RFC 9700 §4.14.2: a refresh token is rotated once. The conditional UPDATE lets exactly
         # one caller (in any process) through; its successor is inserted in the same
         # transaction, so a failed INSERT rolls the rotation back too.
-        query = (
-            update(RefreshTokenRow)
-            .where(RefreshTokenRow.token_hash == token_hash, RefreshTokenRow.rotated_at.is_(None))
-            .values(
-                rotated_at=now,
-                successor_hash=successor.token_hash,
-                successor_enc=successor_enc,
-            )
-        )
+        params = {"key": token_hash, "now": now, "hash": successor.token_hash, "enc": successor_enc}
 
         def work(connection: Connection) -> bool:
-            result = connection.execute(query)
+            result = connection.execute(_ROTATE, params)
             if result.rowcount != 1:
                 return False
             connection.execute(_INSERT[REFRESH_TOKENS], to_values(successor))
@@ -408,12 +415,7 @@ class SqlSessionStore(_Concern):
         return await self._first(_BY_KEY[SESSIONS], Session_, {"key": session_hash})
 
     async def touch(self, session_hash: str, now: int) -> None:
-        query = (
-            update(SessionRow)
-            .where(SessionRow.session_hash == session_hash)
-            .values(last_active_at=now)
-        )
-        await self._rowcount(query)
+        await self._rowcount(_TOUCH_SESSION, {"key": session_hash, "now": now})
 
     async def delete(self, session_hash: str) -> None:
         await self._rowcount(delete(SessionRow).where(SessionRow.session_hash == session_hash))
