@@ -46,14 +46,15 @@ CATEGORIES = (
     ("client authentication", ("authenticate_client",)),
     ("form parsing", ("oauth_request", "read_form", "parse_qsl", "from_pairs")),
     ("JSON response", ("json_response", "JSONEncoder", "json.dumps")),
-    ("database (SQLAlchemy, aiosqlite)", ("sqlalchemy", "aiosqlite")),
+    ("database (SQLAlchemy, sqlite3)", ("sqlalchemy", "SqliteDatabase", "sqlite3")),
 )
 
 
 # Leaf frames of threads that wait rather than work, which py-spy's idle detection misses:
-# aiosqlite's connection thread blocked on its queue, uvloop's loop (C) in epoll_wait.
+# the database and hasher threads blocked on their executors' queues, uvloop's loop (C) in
+# epoll_wait.
 IDLE_LEAVES = (
-    "_connection_worker_thread (aiosqlite/core.py:59)",
+    "_worker (concurrent/futures/thread.py:81)",
     "Runner.run (asyncio/runners.py:118)",
 )
 

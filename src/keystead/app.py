@@ -106,10 +106,21 @@ def build_app(
     return app
 
 
-# The hot endpoints: dispatched before Starlette's router (web/fastlane.py).
+# The hot endpoints: dispatched before Starlette's router (web/fastlane.py). /authorize is
+# there for the SSO case: a signed-in user's browser goes through it on every client login.
 FAST_LANES = frozenset(
-    {"/token", "/introspect", "/jwks", "/userinfo", "/revoke", OIDC_CONFIG, OAUTH_METADATA}
+    {
+        "/token",
+        "/introspect",
+        "/jwks",
+        "/userinfo",
+        "/revoke",
+        "/authorize",
+        OIDC_CONFIG,
+        OAUTH_METADATA,
+    }
 )
+PAGE_LANES = frozenset({"/authorize"})  # a browser's: an unexpected failure is an HTML page
 
 
 def _add_fast_lanes(app: Keystead, routes: list[BaseRoute], prefix: str = "") -> None:
@@ -120,7 +131,8 @@ def _add_fast_lanes(app: Keystead, routes: list[BaseRoute], prefix: str = "") ->
             route.path in FAST_LANES or route.path.startswith("/.well-known/")
         ):
             methods = sorted((route.methods or set()) & {"GET", "POST"})
-            app.add_lane(methods, prefix + route.path, route.path, route.endpoint)
+            kind = "page" if route.path in PAGE_LANES else "json"
+            app.add_lane(methods, prefix + route.path, route.path, route.endpoint, kind)
 
 
 async def _housekeeping(provider: Provider) -> None:

@@ -184,8 +184,8 @@ async def test_an_exception_escaping_a_fast_lane_endpoint_is_a_500_with_a_correl
     async def broken(request: object) -> None:
         raise RuntimeError("boom: secret-looking detail")
 
-    label, _ = env.app.lanes[("GET", "/jwks")]
-    monkeypatch.setitem(env.app.lanes, ("GET", "/jwks"), (label, broken))
+    label, _, kind = env.app.lanes[("GET", "/jwks")]
+    monkeypatch.setitem(env.app.lanes, ("GET", "/jwks"), (label, broken, kind))
     async with env.client() as http:
         response = await http.get("/jwks")
         metrics = (await http.get("/metrics")).text
@@ -195,3 +195,18 @@ async def test_an_exception_escaping_a_fast_lane_endpoint_is_a_500_with_a_correl
     assert response.headers["x-correlation-id"] in body["error_description"]
     jwks_500 = {"endpoint": "/jwks", "method": "GET", "status": "500"}
     assert sample(metrics, "keystead_http_requests_total", **jwks_500) == 1
+
+
+async def test_an_exception_escaping_the_authorize_lane_is_an_html_page(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(request: object) -> None:
+        raise RuntimeError("boom")
+
+    label, _, kind = env.app.lanes[("GET", "/authorize")]
+    assert kind == "page"
+    monkeypatch.setitem(env.app.lanes, ("GET", "/authorize"), (label, broken, kind))
+    async with env.client() as http:
+        response = await http.get("/authorize")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html") and "boom" not in response.text

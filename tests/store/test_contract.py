@@ -257,6 +257,17 @@ async def test_code_add_get(store: Store) -> None:
         await store.grants.add_code(make_code("code-2", grant_id="unknown"))
 
 
+async def test_grant_with_its_code_in_one_transaction(store: Store) -> None:
+    await with_grant(store)  # the client, and grant-1 with it
+    code = make_code("code-2", grant_id="grant-2")
+    await store.grants.add_grant(make_grant("grant-2"), code)
+    assert await store.grants.get_code(code.code_hash) == code
+    # A taken code refuses the pair: the new grant is not stored either.
+    with pytest.raises(DuplicateError):
+        await store.grants.add_grant(make_grant("grant-3"), make_code("code-2", "grant-3"))
+    await store.grants.add_grant(make_grant("grant-3"))  # grant-3 was not left behind
+
+
 async def test_consume_code_is_single_use(store: Store) -> None:
     await with_grant(store)
     code = make_code()

@@ -43,7 +43,10 @@ async def issue(
         resources=areq.resources,
         claims=areq.claims,
     )
-    await provider.store.grants.add_grant(grant)
+    if "code" not in areq.response_type.split():
+        await provider.store.grants.add_grant(grant)
+    # else the code part stores the grant with its code, in one transaction (issue_code runs
+    # first: a front-channel token's record needs its grant stored).
     ctx = IssueContext(areq, session, grant, provider, now)
     params: dict[str, str] = {}
     for part in RESPONSE_TYPES[areq.response_type]:

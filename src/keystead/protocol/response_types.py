@@ -52,7 +52,8 @@ class IssueContext:
 async def issue_code(ctx: IssueContext, produced: dict[str, str]) -> dict[str, str]:
     code = random_token()
     areq = ctx.areq
-    await ctx.provider.store.grants.add_code(
+    await ctx.provider.store.grants.add_grant(
+        ctx.grant,
         AuthorizationCode(
             code_hash=sha256_hex(code),
             grant_id=ctx.grant.grant_id,
@@ -70,7 +71,7 @@ async def issue_code(ctx: IssueContext, produced: dict[str, str]) -> dict[str, s
             code_challenge_method=areq.code_challenge_method,
             resources=areq.resources,
             claims=areq.claims,
-        )
+        ),
     )
     return {"code": code}
 

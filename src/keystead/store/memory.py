@@ -163,12 +163,16 @@ class MemoryGrantStore:
         self._tokens: dict[str, AccessToken] = {}
         self._refresh_tokens: dict[str, RefreshToken] = {}
 
-    async def add_grant(self, grant: Grant) -> None:
+    async def add_grant(self, grant: Grant, code: AuthorizationCode | None = None) -> None:
         if grant.grant_id in self._grants:
             raise DuplicateError(f"grant {grant.grant_id!r} already exists")
         if grant.client_id not in self._clients:
             raise LookupError(f"grant {grant.grant_id!r}: referenced row does not exist")
+        if code is not None and code.code_hash in self._codes:
+            raise DuplicateError("authorization code already exists")
         self._grants[grant.grant_id] = dataclasses.replace(grant, resources=tuple(grant.resources))
+        if code is not None:  # no await in between: both or neither
+            await self.add_code(code)
 
     async def revoke_grant(self, grant_id: str, now: int) -> None:
         grant = self._grants.get(grant_id)

@@ -33,12 +33,14 @@ class Keystead(Starlette):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # (method, full path) -> (metrics label, endpoint)
-        self.lanes: dict[tuple[str, str], tuple[str, Endpoint]] = {}
+        # (method, full path) -> (metrics label, endpoint, how a 500 travels: json | page)
+        self.lanes: dict[tuple[str, str], tuple[str, Endpoint, str]] = {}
 
-    def add_lane(self, methods: list[str], path: str, label: str, endpoint: Endpoint) -> None:
+    def add_lane(
+        self, methods: list[str], path: str, label: str, endpoint: Endpoint, kind: str = "json"
+    ) -> None:
         for method in methods:
-            self.lanes[(method, path)] = (label, endpoint)
+            self.lanes[(method, path)] = (label, endpoint, kind)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -49,9 +51,9 @@ class Keystead(Starlette):
         await super().__call__(scope, receive, send)
 
     async def _fast(
-        self, lane: tuple[str, Endpoint], scope: Scope, receive: Receive, send: Send
+        self, lane: tuple[str, Endpoint, str], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        label, endpoint = lane
+        label, endpoint, kind = lane
         start = time.perf_counter()
         path = scope["path"]
         scope["app"] = self
@@ -72,7 +74,7 @@ class Keystead(Starlette):
             if started:  # too late for an error response: the client sees a cut connection
                 log.exception("response failed after it started, cid=%s", cid)
                 raise
-            failure = render.internal_error(exc, self.state.provider, kind="json", cid=cid)
+            failure = render.internal_error(exc, self.state.provider, kind=kind, cid=cid)
             await failure(scope, receive, send_observed)
         finally:
             observed(self.state.metrics, scope, path, label, status, start)

@@ -213,7 +213,9 @@ class SqlClientStore(_Concern):
     async def delete(self, client_id: str) -> bool:
         # Grants (and through them codes, access and refresh tokens) and consents go with it:
         # ON DELETE CASCADE.
-        return bool(await self._rowcount(delete(ClientRow).where(ClientRow.client_id == client_id)))
+        # long: the cascade may remove any number of rows; never on the event loop.
+        query = delete(ClientRow).where(ClientRow.client_id == client_id)
+        return bool(await self._rowcount(query, long=True))
 
     async def update(self, client: Client) -> bool:
         query = (
@@ -281,12 +283,24 @@ class SqlUserStore(_Concern):
             )
             return True
 
-        return await self._db.run(work)
+        return await self._db.run(work, long=True)
 
 
 class SqlGrantStore(_Concern):
-    async def add_grant(self, grant: Grant) -> None:
-        await self._add(GRANTS, grant, f"grant {grant.grant_id!r}")
+    async def add_grant(self, grant: Grant, code: AuthorizationCode | None = None) -> None:
+        if code is None:
+            await self._add(GRANTS, grant, f"grant {grant.grant_id!r}")
+            return
+        rows = to_values(grant), to_values(code)
+
+        def work(connection: Connection) -> None:  # one transaction: both rows or neither
+            connection.execute(_INSERT[GRANTS], rows[0])
+            connection.execute(_INSERT[CODES], rows[1])  # after its grant (foreign key)
+
+        try:
+            await self._db.run(work)
+        except IntegrityError as exc:
+            raise _integrity_error(exc, f"grant {grant.grant_id!r} or its code") from exc
 
     async def revoke_grant(self, grant_id: str, now: int) -> None:
         # The first revocation time is kept.
@@ -508,7 +522,7 @@ class SqlApiStore(_Concern):
         return await self._all(select(APIS).order_by(ApiRow.created_at, ApiRow.api_id), Api)
 
     async def delete(self, api_id: str) -> bool:
-        return bool(await self._rowcount(delete(ApiRow).where(ApiRow.api_id == api_id)))
+        return bool(await self._rowcount(delete(ApiRow).where(ApiRow.api_id == api_id), long=True))
 
     async def update(self, api: Api) -> bool:
         query = (

@@ -1,0 +1,63 @@
+"""SQLite runs inline on the event loop; a database locked by another process sends the
+transaction to the database thread, which waits, while the event loop keeps serving."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from keystead.store.sql import migrate, open_store
+from keystead.store.sql.engine import sqlite_file
+from tests.store.test_contract import make_client
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_write_waits_off_the_loop_while_another_process_holds_the_lock(
+    sqlite_url: str,
+) -> None:
+    await migrate(sqlite_url)
+    store = await open_store(sqlite_url)
+    path = sqlite_file(make_url(sqlite_url))
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)  # "another process": its own connection
+    try:
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        client = make_client()
+        write = asyncio.create_task(store.clients.add(client))
+        ticks = 0
+        for _ in range(20):  # the event loop is not blocked while the write waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not write.done()
+        assert await store.clients.get(client.client_id) is None  # reads do not wait (WAL)
+        other.execute("COMMIT")
+        await asyncio.wait_for(write, timeout=5)
+        assert await store.clients.get(client.client_id) == client
+    finally:
+        other.close()
+        await store.close()
+
+
+async def test_a_write_that_fails_for_its_own_reasons_is_not_retried(sqlite_url: str) -> None:
+    await migrate(sqlite_url)
+    store = await open_store(sqlite_url)
+    try:
+        await store.clients.add(make_client())
+        from keystead.store.base import DuplicateError
+
+        with pytest.raises(DuplicateError):
+            await store.clients.add(make_client())
+    finally:
+        await store.close()
+
+
+async def test_a_closed_store_refuses_work(sqlite_url: str) -> None:
+    await migrate(sqlite_url)
+    store = await open_store(sqlite_url)
+    await store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await store.clients.get("anything")
