@@ -23,7 +23,7 @@ from keystead.services.demo import DemoData
 from keystead.web import authorize, cors, endpoints, errors_pages, logout, pages, registration
 from keystead.web.admin import admin_routes
 from keystead.web.demo import demo_routes
-from keystead.web.fastlane import Keystead
+from keystead.web.fastlane import Direct, Keystead
 from keystead.web.interaction import InteractionSigner
 from keystead.web.observe import ObserveRequests
 from keystead.web.ops import ops_routes
@@ -121,6 +121,12 @@ FAST_LANES = frozenset(
     }
 )
 PAGE_LANES = frozenset({"/authorize"})  # a browser's: an unexpected failure is an HTML page
+# Server-to-server POSTs without Origin skip the Request/Response objects (web/fastlane.py);
+# the token endpoint's answers vary with Origin (CORS), as on the ordinary path.
+DIRECT_LANES = {
+    "/token": Direct(endpoints.token_direct, headers=(("Vary", "Origin"),)),
+    "/introspect": Direct(endpoints.introspect_direct, declines=endpoints.wants_jwt),
+}
 
 
 def _add_fast_lanes(app: Keystead, routes: list[BaseRoute], prefix: str = "") -> None:
@@ -133,6 +139,8 @@ def _add_fast_lanes(app: Keystead, routes: list[BaseRoute], prefix: str = "") ->
             methods = sorted((route.methods or set()) & {"GET", "POST"})
             kind = "page" if route.path in PAGE_LANES else "json"
             app.add_lane(methods, prefix + route.path, route.path, route.endpoint, kind)
+            if route.path in DIRECT_LANES:
+                app.add_direct("POST", prefix + route.path, DIRECT_LANES[route.path])
 
 
 async def _housekeeping(provider: Provider) -> None:

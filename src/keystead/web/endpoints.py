@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from keystead.errors import OAuthError
 from keystead.protocol import introspection, revocation
+from keystead.protocol.request import OAuthRequest
 from keystead.protocol.token import token_endpoint
 from keystead.protocol.userinfo import userinfo as userinfo_claims
 from keystead.web import cors, render
@@ -44,6 +45,21 @@ async def token(request: Request) -> Response:
 
     # RFC 6749 §5.1: token responses must not be cached.
     return await _json_endpoint(request, work, render.NO_STORE)
+
+
+async def token_direct(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
+    """The token endpoint's work for the direct lane (web/fastlane.py)."""
+    return await token_endpoint(req, provider)
+
+
+async def introspect_direct(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
+    """Introspection's JSON answer for the direct lane; a JWT answer takes ``introspect``."""
+    _, body = await introspection.introspect(req, provider)
+    return body
+
+
+def wants_jwt(headers: dict[bytes, bytes]) -> bool:
+    return introspection.JWT_MEDIA_TYPE.encode() in headers.get(b"accept", b"")
 
 
 async def revoke(request: Request) -> Response:

@@ -5,27 +5,85 @@ middleware layers). The same endpoint functions run — CORS, the error guard, p
 rendering are unchanged — and the lane does what the skipped layers did for them: the
 request's metrics and access log line (web/observe.py) and a 500 with a correlation id for an
 exception that escaped the endpoint. Every other request takes the ordinary path.
+
+Server-to-server requests to ``/token`` and ``/introspect`` (no ``Origin`` header: no CORS to
+decide) go one step further, the *direct* lane: the body is read from ``receive``, parsed
+once into the ``OAuthRequest`` the protocol function takes, and a success is sent as JSON
+with a prebuilt header list — no ``Request``/``Response`` objects or endpoint wrappers. Every
+error still goes through ``render.render_error``, so it reads exactly as on the other path.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from keystead.errors import OAuthError
 from keystead.events import new_correlation_id
+from keystead.protocol.request import OAuthRequest, from_pairs
 from keystead.web import render
 from keystead.web.observe import observed
+from keystead.web.parse import MAX_BODY, check_form_type, parse_form
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
 
 log = logging.getLogger("keystead.web")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+DirectWork = Callable[[OAuthRequest, "Provider"], Awaitable[dict[str, Any]]]
+
+# The request headers the direct lane reads (ASGI header names are lower-case bytes).
+_WANTED = frozenset({b"content-type", b"authorization", b"origin", b"accept"})
+_JSON_NO_STORE = [
+    (b"content-type", b"application/json"),
+    (b"cache-control", b"no-store"),  # RFC 6749 §5.1
+    (b"pragma", b"no-cache"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A direct lane: the protocol function, extra response headers, and when to decline
+    (the request then takes the fast lane: e.g. introspection asked for a JWT answer)."""
+
+    work: DirectWork
+    headers: tuple[tuple[str, str], ...] = ()
+    declines: Callable[[dict[bytes, bytes]], bool] = lambda headers: False
+
+    @property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        return _JSON_NO_STORE + [(k.lower().encode(), v.encode()) for k, v in self.headers]
+
+
+def _headers_of(scope: Scope) -> dict[bytes, bytes]:
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED and name not in found:  # the first, as Starlette's headers.get
+            found[name] = value
+    return found
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            raise OAuthError("request-invalid-parameter", "The request body is incomplete.")
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY:
+            raise OAuthError("request-invalid-parameter", "The request body is too large.")
+        if not message.get("more_body", False):
+            return body
 
 
 class Keystead(Starlette):
@@ -35,6 +93,8 @@ class Keystead(Starlette):
         super().__init__(*args, **kwargs)
         # (method, full path) -> (metrics label, endpoint, how a 500 travels: json | page)
         self.lanes: dict[tuple[str, str], tuple[str, Endpoint, str]] = {}
+        # (method, full path) -> its direct lane, with the response headers prebuilt
+        self.direct: dict[tuple[str, str], tuple[Direct, list[tuple[bytes, bytes]]]] = {}
 
     def add_lane(
         self, methods: list[str], path: str, label: str, endpoint: Endpoint, kind: str = "json"
@@ -42,13 +102,84 @@ class Keystead(Starlette):
         for method in methods:
             self.lanes[(method, path)] = (label, endpoint, kind)
 
+    def add_direct(self, method: str, path: str, direct: Direct) -> None:
+        """A direct lane for a path that has a fast lane already."""
+        assert (method, path) in self.lanes, f"{method} {path} has no fast lane"
+        self.direct[(method, path)] = (direct, direct.raw_headers)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            lane = self.lanes.get((scope["method"], scope["path"]))
+            key = (scope["method"], scope["path"])
+            lane = self.lanes.get(key)
             if lane is not None:
+                direct = self.direct.get(key)
+                if direct is not None:
+                    headers = _headers_of(scope)
+                    if b"origin" not in headers and not direct[0].declines(headers):
+                        await self._direct(lane[0], direct, headers, scope, receive, send)
+                        return
                 await self._fast(lane, scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+    async def _direct(
+        self,
+        label: str,
+        direct: tuple[Direct, list[tuple[bytes, bytes]]],
+        headers: dict[bytes, bytes],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        lane, raw_headers = direct
+        start = time.perf_counter()
+        path = scope["path"]
+        scope["app"] = self
+        cid = new_correlation_id()
+        provider = self.state.provider
+        status = 500
+        started = False
+        try:
+            try:
+                check_form_type(headers.get(b"content-type", b"").decode("latin-1"))
+                pairs = parse_form(await _read_body(receive))
+                basic = headers.get(b"authorization")
+                client = scope.get("client")
+                req = from_pairs(
+                    scope["method"],
+                    pairs,
+                    authorization=None if basic is None else basic.decode("latin-1"),
+                    remote_addr=client[0] if client else None,
+                    headers={"origin": ""},
+                )
+                result = await lane.work(req, provider)
+            except OAuthError as err:
+                context = render.request_context(Request(scope))
+                response = render.render_error(err, provider, kind="json", cid=cid, context=context)
+                response.headers.update(dict(lane.headers))
+                status = response.status_code
+                started = True
+                await response(scope, receive, send)
+                return
+            payload = json.dumps(result, separators=(",", ":")).encode()
+            status, started = 200, True
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [*raw_headers, (b"content-length", str(len(payload)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": payload})
+        except Exception as exc:  # noqa: BLE001 - what ServerErrorMiddleware did on this path
+            if started:
+                log.exception("response failed after it started, cid=%s", cid)
+                raise
+            status = 500
+            failure = render.internal_error(exc, provider, kind="json", cid=cid)
+            await failure(scope, receive, send)
+        finally:
+            observed(self.state.metrics, scope, path, label, status, start)
 
     async def _fast(
         self, lane: tuple[str, Endpoint, str], scope: Scope, receive: Receive, send: Send

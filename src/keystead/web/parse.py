@@ -13,13 +13,20 @@ MAX_BODY = 64 * 1024
 
 
 async def read_form(request: Request) -> list[tuple[str, str]]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
+    content_type = request.headers.get("content-type", "")
+    check_form_type(content_type)
+    return parse_form(await request.body())
+
+
+def check_form_type(content_type: str) -> None:
+    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
         raise OAuthError(
             "request-content-type",
             "The request body must be sent with Content-Type: application/x-www-form-urlencoded.",
         )
-    body = await request.body()
+
+
+def parse_form(body: bytes) -> list[tuple[str, str]]:
     if len(body) > MAX_BODY:
         raise OAuthError("request-invalid-parameter", "The request body is too large.")
     try:

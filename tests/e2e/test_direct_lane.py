@@ -1,0 +1,122 @@
+"""The direct lane (web/fastlane.py): server-to-server POSTs to /token and /introspect skip
+the Request/Response objects. Whatever lane a request takes, the answer must be the same:
+these tests send each request once without Origin (direct) and once with the issuer's own
+Origin (same-origin: the fast lane, no CORS headers) and compare."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Env
+from tests.e2e.test_apis_and_tokens import setup_apis
+
+pytestmark = pytest.mark.anyio
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    skip = {"content-length", "x-correlation-id"}
+    return {k: v for k, v in response.headers.items() if k not in skip}
+
+
+def _body(response: httpx.Response) -> dict[str, Any]:
+    body = dict(response.json())
+    for volatile in ("access_token", "error_description", "jti", "iat", "exp"):
+        body.pop(volatile, None)
+    if "error_description" in response.json():  # the same words, another correlation id
+        body["error_description"] = response.json()["error_description"].split(" cid=")[0]
+    return body
+
+
+async def _both(env: Env, path: str, data: dict[str, str], **kwargs: Any) -> list[httpx.Response]:
+    same_origin = {"Origin": env.settings.issuer.rstrip("/")}
+    async with env.client() as http:
+        direct = await http.post(path, data=data, **kwargs)
+        headers = {**kwargs.pop("headers", {}), **same_origin}
+        fast = await http.post(path, data=data, headers=headers, **kwargs)
+    return [direct, fast]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"grant_type": "client_credentials", "scope": "notes:read"},  # 200
+        {"grant_type": "client_credentials", "scope": "nope:read"},  # invalid_scope
+        {"scope": "notes:read"},  # no grant_type
+        {"grant_type": "password", "username": "a", "password": "b"},  # unsupported
+    ],
+)
+async def test_token_answers_are_the_same_on_both_lanes(env: Env, data: dict[str, str]) -> None:
+    s = await setup_apis(env)
+    auth = (s["client_id"], s["client_secret"])
+    direct, fast = await _both(env, "/token", data, auth=auth)
+    assert direct.status_code == fast.status_code
+    assert _headers(direct) == _headers(fast)
+    assert _body(direct) == _body(fast)
+    assert direct.headers["cache-control"] == "no-store" and direct.headers["vary"] == "Origin"
+
+
+async def test_introspection_answers_are_the_same_on_both_lanes(env: Env) -> None:
+    s = await setup_apis(env)
+    async with env.client() as http:
+        issued = await http.post(
+            "/token",
+            data={"grant_type": "client_credentials", "scope": "calendar:read"},
+            auth=(s["client_id"], s["client_secret"]),
+        )
+    token = issued.json()["access_token"]
+    api_auth = (s["calendar"].api_id, s["calendar_secret"])
+    for data in ({"token": token}, {"token": "unknown"}, {}):
+        direct, fast = await _both(env, "/introspect", data, auth=api_auth)
+        assert direct.status_code == fast.status_code
+        assert _headers(direct) == _headers(fast)
+        assert _body(direct) == _body(fast)
+    assert direct.status_code == 400  # the last one: no token parameter
+
+
+async def test_introspection_asked_for_a_jwt_takes_the_ordinary_lane(env: Env) -> None:
+    s = await setup_apis(env)
+    async with env.client() as http:
+        answer = await http.post(
+            "/introspect",
+            data={"token": "unknown"},
+            auth=(s["calendar"].api_id, s["calendar_secret"]),
+            headers={"Accept": "application/token-introspection+jwt"},
+        )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/token-introspection+jwt")
+
+
+async def test_bad_bodies_are_refused_with_the_catalog_errors(env: Env) -> None:
+    async with env.client() as http:
+        wrong_type = await http.post("/token", json={"grant_type": "client_credentials"})
+        too_large = await http.post("/token", data={"x": "a" * 70_000})
+        not_utf8 = await http.post(
+            "/token",
+            content=b"grant_type=%ff%fe",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    for response in (wrong_type, too_large, not_utf8):
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "invalid_request"
+        assert response.headers["x-correlation-id"]
+    assert "Content-Type" in wrong_type.json()["error_description"]
+    assert "too large" in too_large.json()["error_description"]
+
+
+async def test_an_exception_in_the_direct_lane_is_a_500_with_a_correlation_id(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(req: object, provider: object) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    direct, headers = env.app.direct[("POST", "/token")]
+    monkeypatch.setitem(
+        env.app.direct, ("POST", "/token"), (type(direct)(broken, direct.headers), headers)
+    )
+    async with env.client() as http:
+        response = await http.post("/token", data={"grant_type": "client_credentials"})
+    assert response.status_code == 500 and "boom" not in response.text
+    assert response.headers["x-correlation-id"] in response.json()["error_description"]
