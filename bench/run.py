@@ -58,6 +58,7 @@ OPAQUE_BODY = urlencode(
 # from Python instead (bench/flows.py), which costs ~1.5 ms of CPU per request: it
 # saturates its core below node-oidc-provider's rate.
 FLOW_DRIVER = "wrk"  # --flow-driver
+REPEAT = 1  # --repeat: rounds per metric; each server's median run is reported
 POOL = 2 * wrk.CONNECTIONS  # live refresh tokens per wrk run (more than connections)
 
 # Throughput metrics, measured on every server of a phase.
@@ -195,31 +196,49 @@ def measure(
 
 
 def compare(targets: list[Target], metrics: list[str], duration: float, warmup: float) -> None:
-    """Each metric on each server in turn (warm-up run first, not recorded)."""
+    """Each metric on each server in turn (warm-up run first, not recorded), ``REPEAT``
+    rounds; each server's run with the median rate is the one reported (the others' rates
+    are kept in its ``rates_of_runs``): on a machine whose speed drifts, one round can land
+    on a slow minute for one server only."""
     for metric in metrics:
+        runs: dict[str, list[Measurement]] = {t.label: [] for t in targets}
+        for round_ in range(REPEAT):
+            for t in targets:
+                runs[t.label].append(_measured(t, metric, duration, warmup if round_ == 0 else 0))
         for t in targets:
-            if warmup > 0:
-                measure(t, metric, warmup)
-            before: list[float] = []
+            by_rate = sorted(runs[t.label], key=lambda m: m.rate)
+            median = by_rate[len(by_rate) // 2]
+            if REPEAT > 1:
+                median.detail["rates_of_runs"] = [m.rate for m in runs[t.label]]
+                # A failed request in any round fails the metric, whichever run is shown.
+                median.failures = max(m.failures for m in runs[t.label])
+            t.results[metric] = median
 
-            def mark(t: Target = t, before: list[float] = before) -> None:
-                before[:] = [t.server.cpu_seconds(), time.perf_counter()]
 
-            m = measure(t, metric, duration, before_run=mark)
-            used = t.server.cpu_seconds() - before[0]
-            # The server's CPU during the run: in cores (~1.0 per worker when CPU-bound, less
-            # when it waits or is starved of CPU by other load), and per successful operation
-            # (what a full core would give: 1e6 / cpu_us_per_op per second).
-            m.detail["server_cores"] = round(used / (time.perf_counter() - before[1]), 2)
-            m.detail["cpu_us_per_op"] = round(1e6 * used / m.ok, 1) if m.ok else None
-            t.results[metric] = m
-            flag = f"  FAILURES: {m.failures}" if m.failures else ""
-            print(
-                f"  {t.label:28} {metric:20} {m.rate:10.1f}/s  p50 {m.p50_ms:7.2f} ms  "
-                f"p99 {m.p99_ms:7.2f} ms  server {m.detail['server_cores']:.2f} cores, "
-                f"{m.detail['cpu_us_per_op'] or 0:.0f} µs CPU/op{flag}",
-                flush=True,
-            )
+def _measured(t: Target, metric: str, duration: float, warmup: float) -> Measurement:
+    """One measured run, with the server's CPU time per operation."""
+    if warmup > 0:
+        measure(t, metric, warmup)
+    before: list[float] = []
+
+    def mark(t: Target = t, before: list[float] = before) -> None:
+        before[:] = [t.server.cpu_seconds(), time.perf_counter()]
+
+    m = measure(t, metric, duration, before_run=mark)
+    used = t.server.cpu_seconds() - before[0]
+    # The server's CPU during the run: in cores (~1.0 per worker when CPU-bound, less
+    # when it waits or is starved of CPU by other load), and per successful operation
+    # (what a full core would give: 1e6 / cpu_us_per_op per second).
+    m.detail["server_cores"] = round(used / (time.perf_counter() - before[1]), 2)
+    m.detail["cpu_us_per_op"] = round(1e6 * used / m.ok, 1) if m.ok else None
+    flag = f"  FAILURES: {m.failures}" if m.failures else ""
+    print(
+        f"  {t.label:28} {metric:20} {m.rate:10.1f}/s  p50 {m.p50_ms:7.2f} ms  "
+        f"p99 {m.p99_ms:7.2f} ms  server {m.detail['server_cores']:.2f} cores, "
+        f"{m.detail['cpu_us_per_op'] or 0:.0f} µs CPU/op{flag}",
+        flush=True,
+    )
+    return m
 
 
 # --- the table ---
@@ -760,6 +779,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default="wrk",
         help="what drives the code flows (default wrk; httpx: bench/flows.py)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds per metric, alternating the servers; the median run is reported",
+    )
     parser.add_argument("--caveat", default="", help="a note stored with the results")
     args = parser.parse_args(argv)
     if args.duration is None:
@@ -770,9 +795,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global FLOW_DRIVER
+    global FLOW_DRIVER, REPEAT
     args = parse(argv)
     FLOW_DRIVER = args.flow_driver
+    REPEAT = max(1, args.repeat)
     return smoke(args) if args.smoke else full(args)
 
 
