@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import os
 import time
 
-from keystead.logs import BatchingStreamHandler, log_config
+from keystead.logs import (
+    BatchingStreamHandler,
+    JsonFormatter,
+    TextFormatter,
+    lean_records,
+    log_config,
+)
 
 
 def _logger(handler: logging.Handler, name: str) -> logging.Logger:
@@ -64,3 +72,25 @@ def test_flush_at_shutdown_writes_the_rest() -> None:
 def test_the_server_configuration_uses_it() -> None:
     config = log_config("json", "info")
     assert config["handlers"]["default"]["class"] == "keystead.logs.BatchingStreamHandler"
+
+
+def test_the_text_formatter_writes_what_the_standard_one_writes() -> None:
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    ours, standard = TextFormatter(fmt), logging.Formatter(fmt)
+    for created in (1_764_000_000.123, 1_764_000_000.999, 1_764_000_001.0, 1_764_000_001.5):
+        record = logging.LogRecord("keystead.access", logging.INFO, __file__, 1, "m %d", (1,), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == standard.format(record)
+
+
+def test_lean_records_keep_the_process_id_for_the_json_format() -> None:
+    saved = (logging._srcfile, logging.logThreads, logging.logMultiprocessing)  # type: ignore[attr-defined]
+    try:
+        lean_records()
+        record = logging.getLogger("keystead.test.lean").makeRecord(
+            "keystead.test.lean", logging.INFO, "f", 1, "msg", (), None
+        )
+        line = json.loads(JsonFormatter().format(record))
+        assert line["pid"] == os.getpid() and line["msg"] == "msg"
+    finally:
+        logging._srcfile, logging.logThreads, logging.logMultiprocessing = saved  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from keystead import invalidation
 from keystead.bootstrap import open_provider
 from keystead.config import Settings, load_settings
 from keystead.housekeeping import purge_expired
+from keystead.logs import lean_records
 from keystead.metrics import Metrics
 from keystead.protocol.discovery import metadata
 from keystead.provider import Provider
@@ -167,6 +168,7 @@ async def _housekeeping(provider: Provider) -> None:
 def create_app() -> Keystead:
     """ASGI factory with settings from the environment (``KEYSTEAD_*``): what each worker of
     ``keystead serve --workers N`` runs (``uvicorn --factory keystead.app:create_app``)."""
+    lean_records()
     return build_app(load_settings())
 
 

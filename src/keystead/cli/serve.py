@@ -44,7 +44,7 @@ def serve(
 
     from keystead.app import build_app
     from keystead.bootstrap import open_provider
-    from keystead.logs import log_config
+    from keystead.logs import lean_records, log_config
     from keystead.services.demo import DemoData, ensure_demo
 
     s = _issuer_for(settings(), host, port)
@@ -83,6 +83,7 @@ def serve(
         "forwarded_allow_ips": s.forwarded_allow_ips,
         "server_header": False,
     }
+    lean_records()
     if workers == 1:
         uvicorn.run(build_app(s, demo=demo_data), **options)
         return
