@@ -61,3 +61,18 @@ async def test_a_closed_store_refuses_work(sqlite_url: str) -> None:
     await store.close()
     with pytest.raises(RuntimeError, match="closed"):
         await store.clients.get("anything")
+
+
+async def test_an_in_memory_database_runs_everything_on_its_one_connection() -> None:
+    from keystead.store.sql.database import SqliteDatabase
+    from keystead.store.sql.models import Base
+
+    store = await open_store("sqlite+aiosqlite://")
+    db = store.db
+    assert isinstance(db, SqliteDatabase)
+    await db.run(lambda connection: Base.metadata.create_all(connection))
+    client = make_client()
+    await store.clients.add(client)
+    assert await store.clients.list() == [client]  # a "long" operation: same connection
+    assert await store.clients.delete(client.client_id)
+    await store.close()

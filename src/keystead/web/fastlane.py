@@ -132,14 +132,9 @@ class Keystead(Starlette):
         send: Send,
     ) -> None:
         lane, raw_headers = direct
-        start = time.perf_counter()
-        path = scope["path"]
-        scope["app"] = self
-        cid = new_correlation_id()
         provider = self.state.provider
-        status = 500
-        started = False
-        try:
+
+        async def respond(send: Send) -> None:
             try:
                 check_form_type(headers.get(b"content-type", b"").decode("latin-1"))
                 pairs = parse_form(await _read_body(receive))
@@ -154,37 +149,42 @@ class Keystead(Starlette):
                 )
                 result = await lane.work(req, provider)
             except OAuthError as err:
+                cid = render.correlation_id()
                 context = render.request_context(Request(scope))
                 response = render.render_error(err, provider, kind="json", cid=cid, context=context)
                 response.headers.update(dict(lane.headers))
-                status = response.status_code
-                started = True
                 await response(scope, receive, send)
                 return
             payload = json.dumps(result, separators=(",", ":")).encode()
-            status, started = 200, True
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [*raw_headers, (b"content-length", str(len(payload)).encode())],
-                }
-            )
+            length = (b"content-length", str(len(payload)).encode())
+            head = [*raw_headers, length]
+            await send({"type": "http.response.start", "status": 200, "headers": head})
             await send({"type": "http.response.body", "body": payload})
-        except Exception as exc:  # noqa: BLE001 - what ServerErrorMiddleware did on this path
-            if started:
-                log.exception("response failed after it started, cid=%s", cid)
-                raise
-            status = 500
-            failure = render.internal_error(exc, provider, kind="json", cid=cid)
-            await failure(scope, receive, send)
-        finally:
-            observed(self.state.metrics, scope, path, label, status, start)
+
+        await self._served(label, "json", scope, receive, send, respond)
 
     async def _fast(
         self, lane: tuple[str, Endpoint, str], scope: Scope, receive: Receive, send: Send
     ) -> None:
         label, endpoint, kind = lane
+
+        async def respond(send: Send) -> None:
+            response = await endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+
+        await self._served(label, kind, scope, receive, send, respond)
+
+    async def _served(
+        self,
+        label: str,
+        kind: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        respond: Callable[[Send], Awaitable[None]],
+    ) -> None:
+        """What the skipped layers did: the request's metrics and access line, and a 500 with
+        a correlation id for an exception that escaped before the response started."""
         start = time.perf_counter()
         path = scope["path"]
         scope["app"] = self
@@ -199,8 +199,7 @@ class Keystead(Starlette):
             await send(message)
 
         try:
-            response = await endpoint(Request(scope, receive))
-            await response(scope, receive, send_observed)
+            await respond(send_observed)
         except Exception as exc:  # noqa: BLE001 - what ServerErrorMiddleware did on this path
             if started:  # too late for an error response: the client sees a cut connection
                 log.exception("response failed after it started, cid=%s", cid)

@@ -92,12 +92,14 @@ class SqliteDatabase:
                 self._inline.commit()
         return self._inline
 
-    def _on_thread(self, work: Work[T]) -> T:
-        if self._in_memory:
-            return self._transaction(self._inline_connection(), work)
+    def _thread_connection(self) -> Connection:
+        """The database thread's connection (it waits on locks: the default busy_timeout)."""
         if self._threaded is None:
             self._threaded = self.engine.connect()
-        return self._transaction(self._threaded, work)
+        return self._threaded
+
+    def _on_thread(self, work: Work[T]) -> T:
+        return self._transaction(self._thread_connection(), work)
 
     @staticmethod
     def _transaction(connection: Connection, work: Work[T]) -> T:
@@ -111,11 +113,11 @@ class SqliteDatabase:
     async def run(self, work: Work[T], *, long: bool = False) -> T:
         if self._closed:
             raise RuntimeError("the store is closed")
+        connection = self._inline_connection()
+        if self._in_memory:  # one connection, nobody else to wait for: always inline
+            return self._transaction(connection, work)
         if long:
             return await self._to_thread(work)
-        connection = self._inline_connection()
-        if self._in_memory:
-            return self._transaction(connection, work)
         try:
             result = self._transaction(connection, work)
         except OperationalError as exc:
@@ -133,10 +135,9 @@ class SqliteDatabase:
         self._writes = changes
 
     def _checkpoint(self) -> None:
-        if self._threaded is None:
-            self._threaded = self.engine.connect()
-        self._threaded.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        self._threaded.commit()
+        connection = self._thread_connection()
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        connection.commit()
 
     async def ping(self) -> None:
         await self.run(lambda connection: connection.execute(text("SELECT 1")))
