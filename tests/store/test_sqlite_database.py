@@ -76,3 +76,18 @@ async def test_an_in_memory_database_runs_everything_on_its_one_connection() -> 
     assert await store.clients.list() == [client]  # a "long" operation: same connection
     assert await store.clients.delete(client.client_id)
     await store.close()
+
+
+async def test_clearing_kept_successors_reads_the_partial_index_not_the_table(
+    sqlite_url: str,
+) -> None:
+    # Housekeeping runs this every 10 s; a table scan grew with every refresh token ever rotated.
+    await migrate(sqlite_url)
+    path = sqlite_file(make_url(sqlite_url))
+    assert path is not None
+    with sqlite3.connect(path) as connection:
+        plan = connection.execute(
+            "EXPLAIN QUERY PLAN UPDATE refresh_tokens SET successor_enc = NULL "
+            "WHERE rotated_at < 5 AND successor_enc IS NOT NULL"
+        ).fetchall()
+    assert "USING INDEX ix_refresh_tokens_pending_successor" in str(plan)

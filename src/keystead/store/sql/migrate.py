@@ -41,7 +41,7 @@ PG_STARTUP_LOCK_KEY = PG_ADVISORY_LOCK_KEY + 1
 
 # The newest revision in alembic/versions (a test keeps the two equal). A database already
 # there is left alone without importing Alembic: ~7 MB less in every serving process.
-HEAD_REVISION = "0005_markers"
+HEAD_REVISION = "0006_pending_successors"
 
 
 def alembic_config(database_url: str | None = None) -> Config:

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, MetaData, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Deterministic constraint names, so later migrations can refer to them on every dialect.
@@ -143,6 +154,16 @@ class RefreshTokenRow(Base):
     rotated_at: Mapped[int | None] = mapped_column(BigInteger)
     successor_hash: Mapped[str | None] = mapped_column(HASH)
     successor_enc: Mapped[str | None] = mapped_column(Text)  # encrypted, never the clear value
+
+    # Only the rows whose successor is still kept: what clear_successors looks for (0006).
+    __table_args__ = (
+        Index(
+            "ix_refresh_tokens_pending_successor",
+            "rotated_at",
+            sqlite_where=text("successor_enc IS NOT NULL"),
+            postgresql_where=text("successor_enc IS NOT NULL"),
+        ),
+    )
 
 
 class SessionRow(Base):
