@@ -133,3 +133,21 @@ async def test_markers_purge(store: Store) -> None:
     await store.markers.add("b", 200, 10)
     assert await store.markers.purge(150) == 1
     assert await store.markers.get("b", 150) == 200
+
+
+async def test_purges_run_in_batches_until_nothing_is_left(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQL stores delete PURGE_BATCH rows per transaction; more expired rows than one batch
+    # (and a count that is a multiple of it) must all go, and the live row must stay.
+    from keystead.store.sql import store as sql_store
+
+    monkeypatch.setattr(sql_store, "PURGE_BATCH", 2)
+    for i in range(4):
+        await store.markers.add(f"old-{i}", 100, 10)
+    await store.markers.add("live", 500, 10)
+    assert await store.markers.purge(150) == 4
+    assert await store.markers.get("live", 150) == 500
+    for i in range(5):
+        await store.markers.add(f"older-{i}", 120, 10)
+    assert await store.markers.purge(150) == 5

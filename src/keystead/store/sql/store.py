@@ -69,6 +69,8 @@ from keystead.store.sql.models import (
 T = TypeVar("T")
 U = TypeVar("U")
 
+PURGE_BATCH = 500  # rows per purge transaction
+
 
 def _is_foreign_key_violation(exc: IntegrityError) -> bool:
     orig = exc.orig
@@ -122,6 +124,20 @@ class _Concern:
             lambda connection: [from_mapping(m, cls) for m in connection.execute(query).mappings()],
             long=True,
         )
+
+    async def _purge(self, table: Table, where: Any) -> int:
+        """Delete the rows matching ``where`` in batches of ``PURGE_BATCH``, one transaction
+        each, on the database thread: a purge of a large backlog never holds SQLite's write
+        lock for long, and requests write between its batches."""
+        key = table.primary_key.columns[0]  # every purged table has a one-column key
+        batch = select(key).where(where).limit(PURGE_BATCH).scalar_subquery()
+        statement = delete(table).where(key.in_(batch))
+        removed = 0
+        while True:
+            count = await self._rowcount(statement, long=True)
+            removed += count
+            if count < PURGE_BATCH:
+                return removed
 
     async def _rowcount(
         self, statement: Executable, params: dict[str, Any] | None = None, *, long: bool = False
@@ -393,15 +409,16 @@ class SqlGrantStore(_Concern):
         return await self._rowcount(query, long=True)
 
     async def purge_expired(self, before: int) -> int:
-        # One short statement (and transaction) each: SQLite writers wait only briefly.
+        # Short batches (``_purge``): SQLite writers wait only briefly.
         code, token, refresh = AuthorizationCodeRow, AccessTokenRow, RefreshTokenRow
         idle_head = and_(refresh.rotated_at.is_(None), refresh.idle_expires_at < before)
-        statements = [
-            delete(code).where(code.expires_at < before),
-            delete(token).where(token.expires_at < before),
-            delete(refresh).where(or_(refresh.expires_at < before, idle_head)),
+        purges = [
+            (CODES, code.expires_at < before),
+            (ACCESS_TOKENS, token.expires_at < before),
+            (REFRESH_TOKENS, or_(refresh.expires_at < before, idle_head)),
             # Dead or empty grants; what is left under them goes by ON DELETE CASCADE.
-            delete(GrantRow).where(
+            (
+                GRANTS,
                 or_(
                     GrantRow.revoked_at < before,
                     GrantRow.expires_at < before,
@@ -412,12 +429,12 @@ class SqlGrantStore(_Concern):
                             for row in (code, token, refresh)
                         ),
                     ),
-                )
+                ),
             ),
         ]
         removed = 0
-        for statement in statements:
-            removed += await self._rowcount(statement, long=True)
+        for table, where in purges:
+            removed += await self._purge(table, where)
         return removed
 
 
@@ -435,10 +452,8 @@ class SqlSessionStore(_Concern):
         await self._rowcount(delete(SessionRow).where(SessionRow.session_hash == session_hash))
 
     async def purge_expired(self, before: int, idle_before: int) -> int:
-        query = delete(SessionRow).where(
-            or_(SessionRow.expires_at < before, SessionRow.last_active_at < idle_before)
-        )
-        return await self._rowcount(query, long=True)
+        idle = or_(SessionRow.expires_at < before, SessionRow.last_active_at < idle_before)
+        return await self._purge(SESSIONS, idle)
 
 
 class SqlConsentStore(_Concern):
@@ -503,9 +518,7 @@ class SqlThrottleStore(_Concern):
         await self._rowcount(delete(ThrottleRow).where(ThrottleRow.key == key))
 
     async def purge(self, before: int) -> int:
-        return await self._rowcount(
-            delete(ThrottleRow).where(ThrottleRow.last_failure_at < before), long=True
-        )
+        return await self._purge(THROTTLE, ThrottleRow.last_failure_at < before)
 
 
 class SqlApiStore(_Concern):
@@ -562,7 +575,7 @@ class SqlMarkerStore(_Concern):
         return bool(await self._rowcount(query))
 
     async def purge(self, now: int) -> int:
-        return await self._rowcount(delete(MarkerRow).where(MarkerRow.expires_at <= now), long=True)
+        return await self._purge(MARKERS, MarkerRow.expires_at <= now)
 
 
 class SqlEventStore(_Concern):
@@ -589,7 +602,7 @@ class SqlEventStore(_Concern):
         return await self._all(query, EventRecord)
 
     async def purge(self, before: int) -> int:
-        return await self._rowcount(delete(EventRow).where(EventRow.created_at < before), long=True)
+        return await self._purge(EVENTS, EventRow.created_at < before)
 
 
 class SqlStore:
