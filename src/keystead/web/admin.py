@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
@@ -35,7 +35,7 @@ from keystead.services.clients import (
     spec_of,
     update_client,
 )
-from keystead.services.pagination import DEFAULT_LIMIT, CursorError, Page, paginate
+from keystead.services.pagination import DEFAULT_LIMIT, CursorError, paginate
 from keystead.store.base import Api, DuplicateError, User
 from keystead.web import admin_schema as schema
 from keystead.web import render
@@ -113,8 +113,18 @@ def _page_params(request: Request) -> tuple[int, str | None]:
     return limit, request.query_params.get("cursor")
 
 
-def _page(items: list[Any], page: Page[Any]) -> dict[str, Any]:
-    return {"items": items, "next_cursor": page.next_cursor}
+T = TypeVar("T")
+
+
+def _listing(
+    request: Request,
+    items: list[T],
+    key: Callable[[T], tuple[Any, ...]],
+    view: Callable[[T], dict[str, Any]],
+) -> Response:
+    """One page of ``items`` in ``key`` order, each shown through ``view``, and the cursor."""
+    page = paginate(items, key, *_page_params(request))
+    return _json({"items": [view(item) for item in page.items], "next_cursor": page.next_cursor})
 
 
 Handler = Callable[[Request, "Provider", ActiveToken], Awaitable[Response]]
@@ -201,12 +211,8 @@ def _apply(spec: ClientSpec, changes: dict[str, Any]) -> ClientSpec:
 
 async def clients(request: Request, provider: Provider, caller: ActiveToken) -> Response:
     if request.method == "GET":
-        page = paginate(
-            await provider.store.clients.list(),
-            lambda c: (c.created_at, c.client_id),
-            *_page_params(request),
-        )
-        return _json(_page([client_view(c) for c in page.items], page))
+        items = await provider.store.clients.list()
+        return _listing(request, items, lambda c: (c.created_at, c.client_id), client_view)
     body = await _body(request, schema.ClientCreate)
     changes = body.model_dump(exclude_unset=True)
     spec = _apply(ClientSpec(client_name=changes.pop("client_name"), redirect_uris=[]), changes)
@@ -274,12 +280,8 @@ def _reserved(provider: Provider, api: Api) -> None:
 
 async def apis(request: Request, provider: Provider, caller: ActiveToken) -> Response:
     if request.method == "GET":
-        page = paginate(
-            await provider.store.apis.list(),
-            lambda a: (a.created_at, a.api_id),
-            *_page_params(request),
-        )
-        return _json(_page([api_service.api_view(a) for a in page.items], page))
+        items = await provider.store.apis.list()
+        return _listing(request, items, lambda a: (a.created_at, a.api_id), api_service.api_view)
     body = await _body(request, schema.ApiCreate)
     spec = api_service.ApiSpec(
         identifier=body.identifier,
@@ -345,12 +347,8 @@ def _user_view(user: User) -> dict[str, Any]:
 
 async def users(request: Request, provider: Provider, caller: ActiveToken) -> Response:
     if request.method == "GET":
-        page = paginate(
-            await provider.store.users.list(),
-            lambda u: (u.created_at, u.sub),
-            *_page_params(request),
-        )
-        return _json(_page([_user_view(u) for u in page.items], page))
+        items = await provider.store.users.list()
+        return _listing(request, items, lambda u: (u.created_at, u.sub), _user_view)
     body = await _body(request, schema.UserCreate)
     user = await user_service.create_user(
         provider.store,
@@ -402,12 +400,10 @@ async def user_item(request: Request, provider: Provider, caller: ActiveToken) -
 async def keys(request: Request, provider: Provider, caller: ActiveToken) -> Response:
     now = provider.now()
     if request.method == "GET":
-        page = paginate(
-            await provider.store.keys.list(),
-            lambda k: (k.created_at, k.kid),
-            *_page_params(request),
+        items = await provider.store.keys.list()
+        return _listing(
+            request, items, lambda k: (k.created_at, k.kid), lambda k: key_service.key_view(k, now)
         )
-        return _json(_page([key_service.key_view(k, now) for k in page.items], page))
     body = await _body(request, schema.KeyCreate)
     created = await _rotate(provider, [body.alg])
     _audit(provider, caller, "key.created", kid=created[0]["kid"])
