@@ -51,6 +51,17 @@ def from_mapping(values: Any, cls: type[T]) -> T:
     return cls(**{name: _from_json(values[name]) for name in _field_names(cls)})
 
 
+@functools.cache
+def _positions(cls: type, columns: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(columns.index(name) for name in _field_names(cls))
+
+
+def from_values(values: Any, cls: type[T], columns: tuple[str, ...], offset: int = 0) -> T:
+    """Build ``cls`` from a row by position: ``columns`` names the row's columns from
+    ``offset`` on (a row of two tables holds the second one's at an offset)."""
+    return cls(*[_from_json(values[offset + i]) for i in _positions(cls, columns)])
+
+
 def from_row(row: Base, cls: type[T]) -> T:
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     return cls(**{f.name: _from_json(getattr(row, f.name)) for f in fields})

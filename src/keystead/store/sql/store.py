@@ -47,7 +47,7 @@ from keystead.store.base import (
     UserStore,
 )
 from keystead.store.base import Session as Session_
-from keystead.store.sql.convert import from_mapping, to_values
+from keystead.store.sql.convert import from_mapping, from_values, to_values
 from keystead.store.sql.database import Database
 from keystead.store.sql.models import (
     AccessTokenRow,
@@ -65,6 +65,7 @@ from keystead.store.sql.models import (
     ThrottleRow,
     UserRow,
 )
+from keystead.store.sql.prepared import Prepared
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -104,14 +105,22 @@ class _Concern:
         """Insert one row: DuplicateError on a taken key, LookupError on a missing parent."""
         values = to_values(obj)
         try:
-            await self._db.run(lambda connection: connection.execute(_INSERT[table], values))
+            await self._db.run(lambda connection: _INSERT[table].rowcount(connection, values))
         except IntegrityError as exc:
             raise _integrity_error(exc, what) from exc
 
     async def _first(
-        self, query: Select[Any], cls: type[T], params: dict[str, Any] | None = None
+        self, query: Select[Any] | Prepared, cls: type[T], params: dict[str, Any] | None = None
     ) -> T | None:
         """The first row of ``query`` (with ``params``) as a ``cls``, or None."""
+        if isinstance(query, Prepared):
+            prepared = query
+
+            def hot(connection: Connection) -> T | None:
+                row = prepared.first(connection, params or {})
+                return None if row is None else from_values(row, cls, prepared.columns)
+
+            return await self._db.run(hot)
 
         def work(connection: Connection) -> T | None:
             row = connection.execute(query, params).mappings().first()
@@ -153,11 +162,9 @@ def _pair(
     row: Any, first: Table, first_cls: type[T], second: Table, second_cls: type[U]
 ) -> tuple[T, U]:
     """Split a row of ``select(first, second)`` into its two records, by column position."""
-    n = len(first.columns)
-    values = tuple(row)
     return (
-        from_mapping(dict(zip(first.columns.keys(), values[:n], strict=True)), first_cls),
-        from_mapping(dict(zip(second.columns.keys(), values[n:], strict=True)), second_cls),
+        from_values(row, first_cls, _COLUMNS[first]),
+        from_values(row, second_cls, _COLUMNS[second], len(first.columns)),
     )
 
 
@@ -178,25 +185,29 @@ EVENTS = cast(Table, EventRow.__table__)
 
 # Statements built once (a statement built per call cost more than running it): inserts of
 # whole rows, reads by primary key (``:key``), and tokens read with their grant.
-_INSERT = {table: insert(table) for table in Base.metadata.tables.values()}
+# ``Prepared``: on SQLite they run on the sqlite3 connection itself (prepared.py says why).
+_COLUMNS = {table: tuple(table.columns.keys()) for table in Base.metadata.tables.values()}
+_INSERT = {table: Prepared(insert(table)) for table in Base.metadata.tables.values()}
 _BY_KEY = {
-    table: select(table).where(table.primary_key.columns[0] == bindparam("key"))
+    table: Prepared(select(table).where(table.primary_key.columns[0] == bindparam("key")))
     for table in (CLIENTS, USERS, CODES, SESSIONS, THROTTLE, APIS)
 }
 _WITH_GRANT = {
-    table: select(table, GRANTS)
-    .join(GRANTS, table.c.grant_id == GRANTS.c.grant_id)
-    .where(table.c.token_hash == bindparam("key"))
+    table: Prepared(
+        select(table, GRANTS)
+        .join(GRANTS, table.c.grant_id == GRANTS.c.grant_id)
+        .where(table.c.token_hash == bindparam("key"))
+    )
     for table in (ACCESS_TOKENS, REFRESH_TOKENS)
 }
 # RFC 6749 §4.1.2 and RFC 9700 §4.14.2: the single-use statements (see their methods).
-_CONSUME_CODE = (
+_CONSUME_CODE = Prepared(
     update(CODES)
     .where(CODES.c.code_hash == bindparam("key"), CODES.c.consumed_at.is_(None))
     .values(consumed_at=bindparam("now"))
     .returning(*CODES.columns)
 )
-_ROTATE = (
+_ROTATE = Prepared(
     update(REFRESH_TOKENS)
     .where(REFRESH_TOKENS.c.token_hash == bindparam("key"), REFRESH_TOKENS.c.rotated_at.is_(None))
     .values(
@@ -205,13 +216,15 @@ _ROTATE = (
         successor_enc=bindparam("enc"),
     )
 )
-_TOUCH_SESSION = (
+_TOUCH_SESSION = Prepared(
     update(SESSIONS)
     .where(SESSIONS.c.session_hash == bindparam("key"))
     .values(last_active_at=bindparam("now"))
 )
-_CONSENT = select(CONSENTS).where(
-    CONSENTS.c.sub == bindparam("sub"), CONSENTS.c.client_id == bindparam("client_id")
+_CONSENT = Prepared(
+    select(CONSENTS).where(
+        CONSENTS.c.sub == bindparam("sub"), CONSENTS.c.client_id == bindparam("client_id")
+    )
 )
 
 
@@ -310,8 +323,8 @@ class SqlGrantStore(_Concern):
         rows = to_values(grant), to_values(code)
 
         def work(connection: Connection) -> None:  # one transaction: both rows or neither
-            connection.execute(_INSERT[GRANTS], rows[0])
-            connection.execute(_INSERT[CODES], rows[1])  # after its grant (foreign key)
+            _INSERT[GRANTS].rowcount(connection, rows[0])
+            _INSERT[CODES].rowcount(connection, rows[1])  # after its grant (foreign key)
 
         try:
             await self._db.run(work)
@@ -336,8 +349,8 @@ class SqlGrantStore(_Concern):
         params = {"key": code_hash, "now": now}
 
         def work(connection: Connection) -> AuthorizationCode | None:
-            row = connection.execute(_CONSUME_CODE, params).mappings().one_or_none()
-            return None if row is None else from_mapping(row, AuthorizationCode)
+            row = _CONSUME_CODE.first(connection, params)
+            return None if row is None else from_values(row, AuthorizationCode, _COLUMNS[CODES])
 
         return await self._db.run(work)
 
@@ -349,7 +362,7 @@ class SqlGrantStore(_Concern):
 
     async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
         def work(connection: Connection) -> tuple[AccessToken, Grant] | None:
-            result = connection.execute(_WITH_GRANT[ACCESS_TOKENS], {"key": token_hash}).first()
+            result = _WITH_GRANT[ACCESS_TOKENS].first(connection, {"key": token_hash})
             if result is None:
                 return None
             return _pair(result, ACCESS_TOKENS, AccessToken, GRANTS, Grant)
@@ -370,7 +383,7 @@ class SqlGrantStore(_Concern):
 
     async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Grant] | None:
         def work(connection: Connection) -> tuple[RefreshToken, Grant] | None:
-            result = connection.execute(_WITH_GRANT[REFRESH_TOKENS], {"key": token_hash}).first()
+            result = _WITH_GRANT[REFRESH_TOKENS].first(connection, {"key": token_hash})
             if result is None:
                 return None
             return _pair(result, REFRESH_TOKENS, RefreshToken, GRANTS, Grant)
@@ -386,10 +399,9 @@ class SqlGrantStore(_Concern):
         params = {"key": token_hash, "now": now, "hash": successor.token_hash, "enc": successor_enc}
 
         def work(connection: Connection) -> bool:
-            result = connection.execute(_ROTATE, params)
-            if result.rowcount != 1:
+            if _ROTATE.rowcount(connection, params) != 1:
                 return False
-            connection.execute(_INSERT[REFRESH_TOKENS], to_values(successor))
+            _INSERT[REFRESH_TOKENS].rowcount(connection, to_values(successor))
             return True
 
         try:
@@ -446,7 +458,8 @@ class SqlSessionStore(_Concern):
         return await self._first(_BY_KEY[SESSIONS], Session_, {"key": session_hash})
 
     async def touch(self, session_hash: str, now: int) -> None:
-        await self._rowcount(_TOUCH_SESSION, {"key": session_hash, "now": now})
+        params = {"key": session_hash, "now": now}
+        await self._db.run(lambda connection: _TOUCH_SESSION.rowcount(connection, params))
 
     async def delete(self, session_hash: str) -> None:
         await self._rowcount(delete(SessionRow).where(SessionRow.session_hash == session_hash))

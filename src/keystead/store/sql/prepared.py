@@ -1,0 +1,130 @@
+"""Hot statements on SQLite without SQLAlchemy's per-execution work.
+
+``connection.execute(statement, params)`` sets up an execution context, a cursor result and
+its metadata on every call: about 22 µs per one-row statement here, against 6 µs for the
+same SQL on the ``sqlite3`` connection itself (measured: docs/performance.md). A token
+refresh runs four statements and a code flow more, so that overhead was a third of their
+database time. ``Prepared`` keeps SQLAlchemy for everything it is for — it builds the
+statement, compiles it for the dialect (once per set of parameter names), supplies the type
+conversions (JSON, Boolean) through the types' own bind and result processors, owns the
+connection, the pool and the transaction (``Connection.begin()`` around the work; the
+pysqlite dialect's BEGIN is the driver's own, so statements run here belong to the same
+transaction) — and runs the compiled SQL on the DBAPI connection, converting a driver
+error into the same ``sqlalchemy.exc`` exception ``execute`` raises (parameters hidden).
+
+On any other dialect (PostgreSQL) it is plain ``connection.execute``. Rows come back as
+sequences in the statement's column order either way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.expression import Executable
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Plan:
+    """One statement compiled for SQLite with one set of parameter names."""
+
+    __slots__ = ("sql", "names", "binds", "results")
+
+    def __init__(self, statement: Any, keys: tuple[str, ...], dialect: Dialect) -> None:
+        column_keys = list(keys) if isinstance(statement, Insert) else None
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            raise ValueError("expanding parameters need SQLAlchemy's execution context")
+        names = tuple(compiled.positiontup or ())
+        missing = set(names) - set(keys)
+        if missing:  # column defaults are the execution context's work too
+            raise ValueError(f"parameters not given: {sorted(missing)}")
+        self.sql: str = compiled.string
+        self.names = names
+        self.binds: tuple[Processor, ...] = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        )
+        # The columns a row comes back with: a SELECT's, or an INSERT/UPDATE's RETURNING.
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.exported_columns
+        )
+        self.results: tuple[Processor, ...] | None = (
+            results if any(p is not None for p in results) else None
+        )
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for name, process in zip(self.names, self.binds, strict=True):
+            value = params[name]
+            values.append(value if process is None else process(value))
+        return values
+
+    def row(self, raw: Sequence[Any]) -> Sequence[Any]:
+        if self.results is None:
+            return raw
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(raw, self.results, strict=True)
+        )
+
+
+class Prepared:
+    """A Core statement run straight on the sqlite3 connection (see the module docstring)."""
+
+    __slots__ = ("statement", "columns", "_plans")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        # The names of the columns a row has, in order (a SELECT's, or RETURNING's).
+        self.columns: tuple[str, ...] = tuple(
+            column.key for column in getattr(statement, "exported_columns", ())
+        )
+        self._plans: dict[tuple[str, ...], _Plan | None] = {}
+
+    def _plan(self, connection: Connection, params: Mapping[str, Any]) -> _Plan | None:
+        if connection.dialect.name != "sqlite":
+            return None
+        keys = tuple(params)
+        try:
+            return self._plans[keys]
+        except KeyError:
+            pass
+        try:
+            plan: _Plan | None = _Plan(self.statement, keys, connection.dialect)
+        except ValueError:  # this one needs the execution context: always through execute
+            plan = None
+        self._plans[keys] = plan
+        return plan
+
+    def _cursor(self, connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> Any:
+        args = plan.args(params)
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        try:
+            return raw.execute(plan.sql, args)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(
+                plan.sql, args, exc, sqlite3.Error, hide_parameters=True, dialect=connection.dialect
+            ) from exc
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> Sequence[Any] | None:
+        """The first row (SELECT, or UPDATE ... RETURNING), or None."""
+        plan = self._plan(connection, params)
+        if plan is None:
+            return connection.execute(self.statement, dict(params)).first()
+        raw = self._cursor(connection, plan, params).fetchone()
+        return None if raw is None else plan.row(raw)
+
+    def rowcount(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Run an INSERT, UPDATE or DELETE; the number of rows it touched."""
+        plan = self._plan(connection, params)
+        if plan is None:
+            return int(connection.execute(self.statement, dict(params)).rowcount)
+        return int(self._cursor(connection, plan, params).rowcount)
