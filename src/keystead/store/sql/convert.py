@@ -59,7 +59,11 @@ def _positions(cls: type, columns: tuple[str, ...]) -> tuple[int, ...]:
 def from_values(values: Any, cls: type[T], columns: tuple[str, ...], offset: int = 0) -> T:
     """Build ``cls`` from a row by position: ``columns`` names the row's columns from
     ``offset`` on (a row of two tables holds the second one's at an offset)."""
-    return cls(*[_from_json(values[offset + i]) for i in _positions(cls, columns)])
+    row = [values[offset + i] for i in _positions(cls, columns)]
+    for i, value in enumerate(row):
+        if type(value) is list:  # JSON arrays only; everything else is taken as it is
+            row[i] = _from_json(value)
+    return cls(*row)
 
 
 def from_row(row: Base, cls: type[T]) -> T:
@@ -68,9 +72,9 @@ def from_row(row: Base, cls: type[T]) -> T:
 
 
 def to_values(obj: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Column values of a dataclass for an UPDATE (fields in ``skip`` left out)."""
-    return {
-        f.name: _to_json(getattr(obj, f.name))
-        for f in dataclasses.fields(obj)
-        if f.name not in skip
-    }
+    """Column values of a dataclass (fields in ``skip`` left out: an UPDATE's keys)."""
+    values = {name: getattr(obj, name) for name in _field_names(type(obj)) if name not in skip}
+    for name, value in values.items():
+        if isinstance(value, tuple | list | dict):  # JSON columns: copied, tuples as lists
+            values[name] = _to_json(value)
+    return values

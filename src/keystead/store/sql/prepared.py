@@ -19,15 +19,13 @@ sequences in the statement's column order either way.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.expression import Executable
-
-Processor = Callable[[Any], Any] | None
 
 
 class _Plan:
@@ -46,33 +44,32 @@ class _Plan:
             raise ValueError(f"parameters not given: {sorted(missing)}")
         self.sql: str = compiled.string
         self.names = names
-        self.binds: tuple[Processor, ...] = tuple(
+        binds = [
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in names
-        )
+        ]
+        # Only the parameters and columns with a conversion (JSON, Boolean) cost a call.
+        self.binds = tuple((i, p) for i, p in enumerate(binds) if p is not None)
         # The columns a row comes back with: a SELECT's, or an INSERT/UPDATE's RETURNING.
-        results = tuple(
+        results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.exported_columns
-        )
-        self.results: tuple[Processor, ...] | None = (
-            results if any(p is not None for p in results) else None
-        )
+        ]
+        self.results = tuple((i, p) for i, p in enumerate(results) if p is not None)
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
-        values = []
-        for name, process in zip(self.names, self.binds, strict=True):
-            value = params[name]
-            values.append(value if process is None else process(value))
+        values = [params[name] for name in self.names]
+        for i, process in self.binds:
+            values[i] = process(values[i])
         return values
 
     def row(self, raw: Sequence[Any]) -> Sequence[Any]:
-        if self.results is None:
+        if not self.results:
             return raw
-        return tuple(
-            value if process is None else process(value)
-            for value, process in zip(raw, self.results, strict=True)
-        )
+        values = list(raw)
+        for i, process in self.results:
+            values[i] = process(values[i])
+        return values
 
 
 class Prepared:
