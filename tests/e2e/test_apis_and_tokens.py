@@ -206,6 +206,9 @@ async def test_refresh_rotation_and_reuse_revokes_the_family(env: Env) -> None:
     second = await token(env, s, grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert second["refresh_token"] != first["refresh_token"]
     assert "id_token" in second
+    auth = (s["calendar"].api_id, s["calendar_secret"])
+    # the refreshed access token was recorded with the rotation (opaque: no record, no token)
+    assert (await introspect(env, second["access_token"], auth)).json()["active"] is True
     env.clock.now += env.settings.refresh_grace + 1
     reused = await token(
         env, s, 400, grant_type="refresh_token", refresh_token=first["refresh_token"]
@@ -216,7 +219,6 @@ async def test_refresh_rotation_and_reuse_revokes_the_family(env: Env) -> None:
         env, s, 400, grant_type="refresh_token", refresh_token=second["refresh_token"]
     )
     assert dead["error"] == "invalid_grant"
-    auth = (s["calendar"].api_id, s["calendar_secret"])
     for access in (first["access_token"], second["access_token"]):
         assert (await introspect(env, access, auth)).json() == {"active": False}
 
@@ -230,6 +232,9 @@ async def test_concurrent_refresh_in_the_grace_window_is_one_family(env: Env) ->
     )
     assert a["refresh_token"] == b["refresh_token"]  # the same successor
     assert a["access_token"] != b["access_token"]  # each gets a fresh access token
+    auth = (s["calendar"].api_id, s["calendar_secret"])
+    for access in (a["access_token"], b["access_token"]):  # the loser's is recorded too
+        assert (await introspect(env, access, auth)).json()["active"] is True
     env.clock.now += 5  # still inside the window: a lost response, retried
     again = await token(env, s, grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert again["refresh_token"] == a["refresh_token"]

@@ -293,6 +293,36 @@ async def test_rotate_with_a_bad_successor_rolls_back(store: Store) -> None:
     )
 
 
+async def test_rotate_stores_the_access_tokens_issued_with_it(store: Store) -> None:
+    await with_grant(store)
+    old = make_refresh_token("rt-1")
+    await store.grants.add_refresh_token(old)
+    access = make_access_token("at-9")
+
+    assert await store.grants.rotate_refresh_token(
+        old.token_hash, make_refresh_token("rt-2"), "enc-2", now=20, access_tokens=[access]
+    )
+
+    found = await store.grants.get_access_token(access.token_hash)
+    assert found is not None and found[0] == access
+
+
+async def test_rotate_with_a_bad_access_token_rolls_everything_back(store: Store) -> None:
+    await with_grant(store)
+    old = make_refresh_token("rt-1")
+    await store.grants.add_refresh_token(old)
+    taken = make_access_token("at-taken")
+    await store.grants.add_access_token(taken)
+
+    with pytest.raises(DuplicateError):
+        await store.grants.rotate_refresh_token(
+            old.token_hash, make_refresh_token("rt-2"), "enc", now=20, access_tokens=[taken]
+        )
+
+    assert await refresh_token(store, "rt-1") == old  # not rotated: the refresh can be retried
+    assert await refresh_token(store, "rt-2") is None
+
+
 @pytest.mark.parametrize("contenders", [2, 8])
 async def test_rotate_concurrently_exactly_one_wins(store: Store, contenders: int) -> None:
     await with_grant(store)

@@ -43,6 +43,9 @@ class TokenRequest:
     api: Api | None
     grant: Grant | None  # None for client_credentials
     auth_time: int | None = None
+    # Where the record of a user grant's token goes when the caller writes it in a
+    # transaction of its own (the refresh rotation); None: stored at once.
+    deferred: list[AccessToken] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +89,21 @@ async def _record(
     if grant is None:  # a client_credentials opaque token still needs a grant row to hang on
         grant = Grant(random_token(16), treq.client.client_id, treq.sub, treq.scope, now)
         await provider.store.grants.add_grant(grant)
-    await provider.store.grants.add_access_token(
-        AccessToken(
-            token_hash=token_hash,
-            grant_id=grant.grant_id,
-            client_id=treq.client.client_id,
-            sub=treq.sub,
-            scope=treq.scope,
-            expires_at=now + ttl,
-            created_at=now,
-            aud=aud,
-            jti=jti,
-        )
+    record = AccessToken(
+        token_hash=token_hash,
+        grant_id=grant.grant_id,
+        client_id=treq.client.client_id,
+        sub=treq.sub,
+        scope=treq.scope,
+        expires_at=now + ttl,
+        created_at=now,
+        aud=aud,
+        jti=jti,
     )
+    if treq.deferred is not None and treq.grant is not None:
+        treq.deferred.append(record)
+    else:
+        await provider.store.grants.add_access_token(record)
 
 
 async def _issue_opaque(provider: Provider, treq: TokenRequest) -> IssuedToken:

@@ -264,12 +264,17 @@ class GrantStore(Protocol):
         ...
 
     async def rotate_refresh_token(
-        self, token_hash: str, successor: RefreshToken, successor_enc: str, now: int
+        self,
+        token_hash: str,
+        successor: RefreshToken,
+        successor_enc: str,
+        now: int,
+        access_tokens: Sequence[AccessToken] = (),
     ) -> bool:
         """Atomically: if ``token_hash`` is not yet rotated, mark it rotated at ``now`` with
-        ``successor.token_hash`` and ``successor_enc``, and insert ``successor``. True for the
-        one caller that rotated it; False (and nothing written) otherwise — even across
-        processes."""
+        ``successor.token_hash`` and ``successor_enc``, and insert ``successor`` and the
+        ``access_tokens`` issued with it. True for the one caller that rotated it; False (and
+        nothing written) otherwise — even across processes."""
         ...
 
     async def clear_successors(self, rotated_before: int) -> int:

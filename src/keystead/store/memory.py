@@ -233,14 +233,26 @@ class MemoryGrantStore:
         return token, self._grants[token.grant_id]
 
     async def rotate_refresh_token(
-        self, token_hash: str, successor: RefreshToken, successor_enc: str, now: int
+        self,
+        token_hash: str,
+        successor: RefreshToken,
+        successor_enc: str,
+        now: int,
+        access_tokens: Sequence[AccessToken] = (),
     ) -> bool:
         # RFC 9700 §4.14.2: a refresh token is rotated once. No await between check and write;
-        # the successor is checked before anything is written, as SQL rolls back both.
+        # every new row is checked before anything is written, as SQL rolls them all back.
         token = self._refresh_tokens.get(token_hash)
         if token is None or token.rotated_at is not None:
             return False
         self._check_refresh_token(successor)
+        for access in access_tokens:
+            if access.token_hash in self._tokens:
+                raise DuplicateError("access token already exists")
+            if access.grant_id not in self._grants:
+                raise LookupError("access token: referenced row does not exist")
+        for access in access_tokens:
+            self._tokens[access.token_hash] = dataclasses.replace(access, aud=tuple(access.aud))
         self._refresh_tokens[token_hash] = dataclasses.replace(
             token,
             rotated_at=now,

@@ -10,7 +10,7 @@ from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.id_token import ACR_PASSWORD, make_id_token
 from keystead.protocol.resources import select_api, token_scopes
 from keystead.protocol.tokens import TokenRequest, issue_access_token
-from keystead.store.base import Client, Grant
+from keystead.store.base import AccessToken, Client, Grant
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -24,7 +24,10 @@ async def token_response(
     *,
     resource: str | None,
     nonce: str | None,
+    deferred: list[AccessToken] | None = None,
 ) -> dict[str, Any]:
+    """The token response body. With ``deferred``, the access token's record is appended
+    there for the caller to store (tokens.TokenRequest) instead of being stored at once."""
     index = await provider.apis()
     api = select_api(
         index,
@@ -36,7 +39,9 @@ async def token_response(
     scope = scopes.join(token_scopes(requested, api, index))
     access = await issue_access_token(
         provider,
-        TokenRequest(client, grant.sub, scope, api, grant, auth_time=grant.auth_time),
+        TokenRequest(
+            client, grant.sub, scope, api, grant, auth_time=grant.auth_time, deferred=deferred
+        ),
     )
     body: dict[str, Any] = {
         "access_token": access.value,

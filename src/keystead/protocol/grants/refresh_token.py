@@ -14,7 +14,7 @@ from keystead.protocol import refresh, scopes
 from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import sha256_hex
-from keystead.store.base import Client, Grant, RefreshToken
+from keystead.store.base import AccessToken, Client, Grant, RefreshToken
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -31,19 +31,29 @@ async def _load(provider: Provider, token_hash: str) -> tuple[RefreshToken, Gran
 
 
 async def _rotate(
-    provider: Provider, token_hash: str, now: int, token: RefreshToken, grant: Grant
+    provider: Provider,
+    token_hash: str,
+    now: int,
+    token: RefreshToken,
+    grant: Grant,
+    issued: list[AccessToken],
 ) -> str:
-    """The successor's value: a new one, or within the grace window the same one again."""
+    """The successor's value: a new one, or within the grace window the same one again.
+    ``issued``: the records of the access tokens of this response, stored with the rotation
+    (one transaction) or, on the grace path, on their own."""
     if token.rotated_at is None:
         value, successor = refresh.new_token(
             provider, grant, token.scope, now, expires_at=token.expires_at
         )
         sealed = provider.kek.encrypt(value.encode(), token_hash.encode())
-        if await provider.store.grants.rotate_refresh_token(token_hash, successor, sealed, now):
+        grants = provider.store.grants
+        if await grants.rotate_refresh_token(token_hash, successor, sealed, now, issued):
             return value
         token, grant = await _load(provider, token_hash)  # lost a race: read the winner's
     assert token.rotated_at is not None
     if now - token.rotated_at <= provider.settings.refresh_grace and token.successor_enc:
+        for record in issued:
+            await provider.store.grants.add_access_token(record)
         return provider.kek.decrypt(token.successor_enc, token_hash.encode()).decode()
     await provider.store.grants.revoke_grant(grant.grant_id, now)
     provider.events.emit("refresh.reused", client_id=token.client_id, grant_id=grant.grant_id)
@@ -79,9 +89,17 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
             "scope-wider",
             f"scope {' '.join(wider)} was not granted; request a subset of: {token.scope}.",
         )
-    successor = await _rotate(provider, token_hash, now, token, grant)
-    body = await token_response(
-        provider, client, grant, requested, resource=req.get("resource"), nonce=None
-    )
+    resource = req.get("resource")
+    if token.rotated_at is not None:  # the grace window, or a reuse: decided before issuing
+        successor = await _rotate(provider, token_hash, now, token, grant, [])
+        body = await token_response(
+            provider, client, grant, requested, resource=resource, nonce=None
+        )
+    else:  # the usual case: the new tokens' records are written with the rotation
+        issued: list[AccessToken] = []
+        body = await token_response(
+            provider, client, grant, requested, resource=resource, nonce=None, deferred=issued
+        )
+        successor = await _rotate(provider, token_hash, now, token, grant, issued)
     body["refresh_token"] = successor  # the refresh token keeps its full scope
     return body

@@ -391,17 +391,26 @@ class SqlGrantStore(_Concern):
         return await self._db.run(work)
 
     async def rotate_refresh_token(
-        self, token_hash: str, successor: RefreshToken, successor_enc: str, now: int
+        self,
+        token_hash: str,
+        successor: RefreshToken,
+        successor_enc: str,
+        now: int,
+        access_tokens: Sequence[AccessToken] = (),
     ) -> bool:
         # RFC 9700 §4.14.2: a refresh token is rotated once. The conditional UPDATE lets exactly
-        # one caller (in any process) through; its successor is inserted in the same
-        # transaction, so a failed INSERT rolls the rotation back too.
+        # one caller (in any process) through; its successor (and the access tokens issued
+        # with it) are inserted in the same transaction, so a failed INSERT rolls the rotation
+        # back too — and one commit serves the whole refresh.
         params = {"key": token_hash, "now": now, "hash": successor.token_hash, "enc": successor_enc}
+        accesses = [to_values(access) for access in access_tokens]
 
         def work(connection: Connection) -> bool:
             if _ROTATE.rowcount(connection, params) != 1:
                 return False
             _INSERT[REFRESH_TOKENS].rowcount(connection, to_values(successor))
+            for values in accesses:
+                _INSERT[ACCESS_TOKENS].rowcount(connection, values)
             return True
 
         try:
