@@ -9,12 +9,15 @@ import os
 import time
 
 from keystead.logs import (
+    TEXT_FORMAT,
     BatchingStreamHandler,
     JsonFormatter,
     TextFormatter,
     lean_records,
     log_config,
+    quick_text_sink,
 )
+from keystead.web import observe
 
 
 def _logger(handler: logging.Handler, name: str) -> logging.Logger:
@@ -94,3 +97,44 @@ def test_lean_records_keep_the_process_id_for_the_json_format() -> None:
         assert line["pid"] == os.getpid() and line["msg"] == "msg"
     finally:
         logging._srcfile, logging.logThreads, logging.logMultiprocessing = saved  # type: ignore[attr-defined]
+
+
+def test_a_quick_line_is_the_line_a_record_would_give() -> None:
+    ours, standard = TextFormatter(TEXT_FORMAT), logging.Formatter(TEXT_FORMAT)
+    for created in (1_764_000_000.123, 1_764_000_000.999, 1_764_000_001.0, 1_764_000_001.5):
+        record = logging.LogRecord("keystead.access", logging.INFO, __file__, 1, "m %d", (1,), None)
+        record.created = created
+        record.msecs = int((created - int(created)) * 1000)  # LogRecord's own rounding
+        quick = ours.line(created, "INFO", "keystead.access", "m 1")
+        assert quick == standard.format(record)
+
+
+def test_access_lines_take_the_quick_path_only_in_the_default_text_configuration() -> None:
+    import logging.config
+
+    access = logging.getLogger("keystead.access")
+    names = ("keystead", "keystead.access", *log_config("text", "info")["loggers"])
+    saved = {name: logging.getLogger(name) for name in names}
+    state = {
+        name: (lg.handlers[:], lg.filters[:], lg.level, lg.propagate) for name, lg in saved.items()
+    }
+    try:
+        logging.config.dictConfig(log_config("text", "info"))
+        sink = quick_text_sink(access)
+        assert sink is not None
+        handler, _ = sink
+        out = io.StringIO()
+        handler.setStream(out)
+        observe._log({"method": "POST", "client": None}, "/token", "/token", 200, 0.0012)
+        handler.flush()
+        assert " INFO keystead.access: POST /token 200 1.20ms cid=" in out.getvalue()
+        access.addFilter(lambda record: True)  # a filter must see every record
+        assert quick_text_sink(access) is None
+        access.filters.clear()
+        logging.config.dictConfig(log_config("json", "info"))
+        assert quick_text_sink(access) is None  # the JSON format needs the record's fields
+    finally:
+        for name, lg in saved.items():
+            handlers, filters, level, propagate = state[name]
+            lg.handlers, lg.filters, lg.propagate = handlers, filters, propagate
+            lg.setLevel(level)

@@ -49,6 +49,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str, separators=(",", ":"))
 
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 class TextFormatter(logging.Formatter):
     """The plain-text format, with the timestamp's seconds formatted once per second (the
     ``strftime`` was a fifth of an access line's cost)."""
@@ -57,15 +60,48 @@ class TextFormatter(logging.Formatter):
         super().__init__(fmt)
         self._second = -1
         self._stamp = ""
+        # ``line`` builds the same text without a LogRecord, for this format only.
+        self.plain = fmt == TEXT_FORMAT
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         if datefmt is not None:
             return super().formatTime(record, datefmt)
-        second = int(record.created)
+        return self._time(record.created, record.msecs)
+
+    def _time(self, created: float, msecs: float) -> str:
+        second = int(created)
         if second != self._second:
             self._second = second
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created))
-        return f"{self._stamp},{int(record.msecs):03d}"
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(created))
+        return f"{self._stamp},{int(msecs):03d}"
+
+    def line(self, created: float, level: str, name: str, message: str) -> str:
+        """What ``format`` gives a record of ``TEXT_FORMAT`` without exception info (the
+        msecs computed like ``LogRecord``'s)."""
+        msecs = int((created - int(created)) * 1000)
+        return f"{self._time(created, msecs)} {level} {name}: {message}"
+
+
+def quick_text_sink(logger: logging.Logger) -> tuple[BatchingStreamHandler, TextFormatter] | None:
+    """The handler and formatter that a plain-text INFO line of ``logger`` would reach, when
+    that is all it would reach — the default configuration (``log_config``): no filters, one
+    ``BatchingStreamHandler`` with ``TextFormatter(TEXT_FORMAT)`` on a parent, nothing else on
+    the way. Then a caller may hand it the finished line (``write_line``) and skip the
+    LogRecord; otherwise (JSON format, pytest's capture, any other set-up) None."""
+    if logger.handlers or logger.filters or not logger.propagate:
+        return None
+    parent = logger.parent
+    if parent is None or parent.filters or parent.propagate or len(parent.handlers) != 1:
+        return None
+    handler = parent.handlers[0]
+    if type(handler) is not BatchingStreamHandler or handler.filters:
+        return None
+    formatter = handler.formatter
+    if type(formatter) is not TextFormatter or not formatter.plain:
+        return None
+    if handler.level > logging.INFO:
+        return None
+    return handler, formatter
 
 
 def lean_records() -> None:
@@ -109,6 +145,16 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         elif self._flusher is None or not self._flusher.is_alive():
             self._start_flusher()
 
+    def write_line(self, line: str) -> None:
+        """A finished INFO line (``quick_text_sink``), batched like ``emit``'s."""
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.append(line + self.terminator)
+            urgent = len(self._pending) >= self.BATCH_LINES
+        if urgent:
+            self.flush()
+        elif self._flusher is None or not self._flusher.is_alive():
+            self._start_flusher()
+
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
             lines, self._pending = self._pending, []
@@ -143,7 +189,7 @@ def log_config(log_format: str = "text", level: str = "info") -> dict[str, Any]:
     else:
         formatter = {
             "()": "keystead.logs.TextFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            "fmt": TEXT_FORMAT,
         }
     level = level.upper()
     handler = {
