@@ -118,3 +118,31 @@ def test_a_statement_needing_column_defaults_goes_through_core(connection: Conne
     with connection.begin():
         prepared.rowcount(connection, {"key": "a"})  # n is filled by its default
     assert connection.execute(select(DEFAULTED.c.n)).scalar_one() == 7
+
+
+@pytest.mark.anyio
+async def test_the_sqlite_store_runs_its_hot_statements_prepared(sqlite_url: str) -> None:
+    """A hot statement that silently fell back to ``execute`` would still pass every other
+    test; this one sees the compiled plans of the token read and the inserts."""
+    from keystead.store.sql import migrate, open_store
+    from keystead.store.sql import store as sql_store
+    from tests.store.test_contract import make_client, make_grant, make_token
+
+    await migrate(sqlite_url)
+    store = await open_store(sqlite_url)
+    try:
+        await store.clients.add(make_client())
+        await store.grants.add_grant(make_grant())
+        token = make_token()
+        await store.grants.add_access_token(token)
+        found = await store.grants.get_access_token(token.token_hash)
+        assert found is not None and found[0] == token
+    finally:
+        await store.close()
+    for prepared in (
+        sql_store._WITH_GRANT[sql_store.ACCESS_TOKENS],
+        sql_store._INSERT[sql_store.ACCESS_TOKENS],
+        sql_store._INSERT[sql_store.GRANTS],
+    ):
+        plans = list(prepared._plans.values())
+        assert plans and all(plan is not None for plan in plans)
