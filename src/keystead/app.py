@@ -24,7 +24,7 @@ from keystead.services.demo import DemoData
 from keystead.web import authorize, cors, endpoints, errors_pages, logout, pages, registration
 from keystead.web.admin import admin_routes
 from keystead.web.demo import demo_routes
-from keystead.web.fastlane import Direct, Keystead
+from keystead.web.fastlane import Direct, Keystead, StaticSource
 from keystead.web.interaction import InteractionSigner
 from keystead.web.observe import ObserveRequests
 from keystead.web.ops import ops_routes
@@ -130,6 +130,15 @@ DIRECT_LANES = {
 }
 
 
+# Public documents (GET without Origin) served with prebuilt headers (web/fastlane.py).
+def _static_document(path: str) -> StaticSource | None:
+    if path == "/jwks":
+        return endpoints.jwks_document
+    if path.startswith((OIDC_CONFIG, OAUTH_METADATA)):  # also RFC 8414 §3.1's path variants
+        return endpoints.discovery_document
+    return None
+
+
 def _add_fast_lanes(app: Keystead, routes: list[BaseRoute], prefix: str = "") -> None:
     for route in routes:
         if isinstance(route, Mount) and route.routes:
@@ -142,6 +151,9 @@ def _add_fast_lanes(app: Keystead, routes: list[BaseRoute], prefix: str = "") ->
             app.add_lane(methods, prefix + route.path, route.path, route.endpoint, kind)
             if route.path in DIRECT_LANES:
                 app.add_direct("POST", prefix + route.path, DIRECT_LANES[route.path])
+            document = _static_document(route.path)
+            if document is not None and "GET" in methods:
+                app.add_static(prefix + route.path, document)
 
 
 async def _housekeeping(provider: Provider) -> None:

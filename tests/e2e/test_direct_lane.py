@@ -5,12 +5,13 @@ Origin (same-origin: the fast lane, no CORS headers) and compare."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import Env
+from tests.e2e.conftest import Env, make_env
 from tests.e2e.test_apis_and_tokens import setup_apis
 
 pytestmark = pytest.mark.anyio
@@ -120,3 +121,42 @@ async def test_an_exception_in_the_direct_lane_is_a_500_with_a_correlation_id(
         response = await http.post("/token", data={"grant_type": "client_credentials"})
     assert response.status_code == 500 and "boom" not in response.text
     assert response.headers["x-correlation-id"] in response.json()["error_description"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/jwks", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"],
+)
+async def test_public_documents_are_the_same_on_both_lanes(env: Env, path: str) -> None:
+    async with env.client() as http:
+        direct = await http.get(path)  # no Origin: the static document's direct lane
+        fast = await http.get(path, headers={"Origin": "https://spa.example"})  # CORS wrapper
+    assert direct.status_code == fast.status_code == 200
+    assert direct.content == fast.content
+    assert _headers(direct) == _headers(fast)
+    assert direct.headers["access-control-allow-origin"] == "*"
+    assert direct.headers["cache-control"].startswith("public, max-age=")
+
+
+async def test_an_issuer_with_a_path_serves_its_documents_on_the_static_lane(
+    tmp_path: Path,
+) -> None:
+    env = await make_env(tmp_path, issuer="https://id.example.com/tenant")
+    try:
+        paths = [
+            "/tenant/jwks",
+            "/tenant/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server/tenant",  # RFC 8414 §3.1
+        ]
+        assert all(("GET", path) in env.app.static for path in paths)
+        async with env.client() as http:
+            for path in paths:
+                url = "https://id.example.com" + path
+                direct = await http.get(url)
+                fast = await http.get(url, headers={"Origin": "https://spa.example"})
+                assert direct.status_code == fast.status_code == 200
+                assert direct.content == fast.content
+        discovery = direct.json()
+        assert discovery["issuer"] == "https://id.example.com/tenant"
+    finally:
+        await env.provider.close()

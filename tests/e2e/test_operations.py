@@ -184,17 +184,25 @@ async def test_an_exception_escaping_a_fast_lane_endpoint_is_a_500_with_a_correl
     async def broken(request: object) -> None:
         raise RuntimeError("boom: secret-looking detail")
 
+    async def broken_document(app: object) -> tuple[bytes, int]:
+        raise RuntimeError("boom: secret-looking detail")
+
     label, _, kind = env.app.lanes[("GET", "/jwks")]
     monkeypatch.setitem(env.app.lanes, ("GET", "/jwks"), (label, broken, kind))
+    monkeypatch.setitem(env.app.static, ("GET", "/jwks"), broken_document)
     async with env.client() as http:
-        response = await http.get("/jwks")
+        # With Origin: the fast lane's endpoint; without: the static document's direct lane.
+        response = await http.get("/jwks", headers={"Origin": "https://spa.example"})
+        static = await http.get("/jwks")
         metrics = (await http.get("/metrics")).text
+    assert static.status_code == 500 and static.json()["error"] == "server_error"
+    assert "boom" not in static.text
     assert response.status_code == 500
     body = response.json()
     assert body["error"] == "server_error" and "boom" not in response.text
     assert response.headers["x-correlation-id"] in body["error_description"]
     jwks_500 = {"endpoint": "/jwks", "method": "GET", "status": "500"}
-    assert sample(metrics, "keystead_http_requests_total", **jwks_500) == 1
+    assert sample(metrics, "keystead_http_requests_total", **jwks_500) == 2
 
 
 async def test_an_exception_escaping_the_authorize_lane_is_an_html_page(

@@ -111,6 +111,18 @@ async def discovery(request: Request) -> Response:
     return _static_json(cached, 3600)
 
 
+async def discovery_document(app: Any) -> tuple[bytes, int]:
+    """Discovery for the static direct lane (web/fastlane.py): the bytes ``discovery`` sends."""
+    cached: bytes = app.state.discovery_bytes
+    return cached, 3600
+
+
+async def jwks_document(app: Any) -> tuple[bytes, int]:
+    """The JWKS for the static direct lane; an exception becomes the lane's JSON 500."""
+    provider: Provider = app.state.provider
+    return await provider.jwks_bytes(), provider.settings.jwks_max_age
+
+
 async def jwks(request: Request) -> Response:
     provider = _provider(request)
     cid = render.correlation_id()

@@ -11,6 +11,9 @@ decide) go one step further, the *direct* lane: the body is read from ``receive`
 once into the ``OAuthRequest`` the protocol function takes, and a success is sent as JSON
 with a prebuilt header list — no ``Request``/``Response`` objects or endpoint wrappers. Every
 error still goes through ``render.render_error``, so it reads exactly as on the other path.
+The public documents — JWKS and discovery — have a *static* direct lane for GETs without
+``Origin``: their bytes with a header list built once per document (the same headers the
+CORS wrapper of their fast lane adds; tests compare the two).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ log = logging.getLogger("keystead.web")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 DirectWork = Callable[[OAuthRequest, "Provider"], Awaitable[dict[str, Any]]]
+# A static JSON document for a direct GET: its bytes and its Cache-Control max-age.
+StaticSource = Callable[["Keystead"], Awaitable[tuple[bytes, int]]]
 
 # The request headers the direct lane reads (ASGI header names are lower-case bytes).
 _WANTED = frozenset({b"content-type", b"authorization", b"origin", b"accept"})
@@ -95,6 +100,9 @@ class Keystead(Starlette):
         self.lanes: dict[tuple[str, str], tuple[str, Endpoint, str]] = {}
         # (method, full path) -> its direct lane, with the response headers prebuilt
         self.direct: dict[tuple[str, str], tuple[Direct, list[tuple[bytes, bytes]]]] = {}
+        # (GET, full path) -> where its document comes from; the last document's headers
+        self.static: dict[tuple[str, str], StaticSource] = {}
+        self._static_heads: dict[tuple[str, str], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
 
     def add_lane(
         self, methods: list[str], path: str, label: str, endpoint: Endpoint, kind: str = "json"
@@ -107,10 +115,20 @@ class Keystead(Starlette):
         assert (method, path) in self.lanes, f"{method} {path} has no fast lane"
         self.direct[(method, path)] = (direct, direct.raw_headers)
 
+    def add_static(self, path: str, source: StaticSource) -> None:
+        """A direct lane for a public JSON document (JWKS, discovery) served to GETs without
+        ``Origin``: the same bytes and headers as its fast lane, which answers the others."""
+        assert ("GET", path) in self.lanes, f"GET {path} has no fast lane"
+        self.static[("GET", path)] = source
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             key = (scope["method"], scope["path"])
             lane = self.lanes.get(key)
+            source = self.static.get(key)
+            if source is not None and b"origin" not in _headers_of(scope):
+                await self._static(key, lane[0] if lane else key[1], source, scope, receive, send)
+                return
             if lane is not None:
                 direct = self.direct.get(key)
                 if direct is not None:
@@ -160,6 +178,31 @@ class Keystead(Starlette):
             head = [*raw_headers, length]
             await send({"type": "http.response.start", "status": 200, "headers": head})
             await send({"type": "http.response.body", "body": payload})
+
+        await self._served(label, "json", scope, receive, send, respond)
+
+    async def _static(
+        self,
+        key: tuple[str, str],
+        label: str,
+        source: StaticSource,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        async def respond(send: Send) -> None:
+            body, max_age = await source(self)
+            cached = self._static_heads.get(key)
+            if cached is None or cached[0] is not body:  # a new document: new headers
+                head = [
+                    (b"cache-control", f"public, max-age={max_age}".encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"content-type", b"application/json"),
+                    (b"access-control-allow-origin", b"*"),  # web/cors.py: a public route
+                ]
+                cached = self._static_heads[key] = (body, head)
+            await send({"type": "http.response.start", "status": 200, "headers": cached[1]})
+            await send({"type": "http.response.body", "body": body})
 
         await self._served(label, "json", scope, receive, send, respond)
 
