@@ -133,23 +133,20 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except Exception:  # noqa: BLE001 - logging must not raise
             self.handleError(record)
             return
-        with self.lock:  # type: ignore[union-attr]
-            self._pending.append(line)
-            urgent = record.levelno >= logging.WARNING or len(self._pending) >= self.BATCH_LINES
-        if urgent:
-            self.flush()
-        elif self._flusher is None or not self._flusher.is_alive():
-            self._start_flusher()
+        self._queue(line, urgent=record.levelno >= logging.WARNING)
 
     def write_line(self, line: str) -> None:
         """A finished INFO line (``quick_text_sink``), batched like ``emit``'s."""
+        self._queue(line, urgent=False)
+
+    def _queue(self, line: str, *, urgent: bool) -> None:
         with self.lock:  # type: ignore[union-attr]
             self._pending.append(line + self.terminator)
-            urgent = len(self._pending) >= self.BATCH_LINES
+            urgent = urgent or len(self._pending) >= self.BATCH_LINES
         if urgent:
             self.flush()
         elif self._flusher is None or not self._flusher.is_alive():

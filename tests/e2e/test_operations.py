@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -181,15 +182,12 @@ async def test_the_fast_lane_serves_the_hot_endpoints_and_everything_else_is_rou
 async def test_an_exception_escaping_a_fast_lane_endpoint_is_a_500_with_a_correlation_id(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(request: object) -> None:
-        raise RuntimeError("boom: secret-looking detail")
-
-    async def broken_document(app: object) -> tuple[bytes, int]:
+    async def broken(request_or_app: object) -> Any:  # an endpoint, or a static document
         raise RuntimeError("boom: secret-looking detail")
 
     label, _, kind = env.app.lanes[("GET", "/jwks")]
     monkeypatch.setitem(env.app.lanes, ("GET", "/jwks"), (label, broken, kind))
-    monkeypatch.setitem(env.app.static, ("GET", "/jwks"), broken_document)
+    monkeypatch.setitem(env.app.static, ("GET", "/jwks"), broken)
     async with env.client() as http:
         # With Origin: the fast lane's endpoint; without: the static document's direct lane.
         response = await http.get("/jwks", headers={"Origin": "https://spa.example"})
