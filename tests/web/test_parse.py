@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import pytest
+from starlette.datastructures import QueryParams
 
 from keystead.errors import OAuthError
-from keystead.web.parse import parse_form
+from keystead.web.parse import parse_form, parse_query
 
 BODIES = [
     "",
@@ -23,6 +24,11 @@ BODIES = [
     "a=%E2%9C%93&b=%20",
     "a;b=1&c=2",
     "ü=ä",
+    "a%=1",
+    "%zz=1&b=%2",
+    "a+b=c+d",
+    "a%41=%41%42+",
+    "redirect_uri=http://x/?q=1",
 ]
 
 
@@ -32,8 +38,15 @@ def test_parse_form_equals_parse_qsl(body: str) -> None:
     assert parse_form(body.encode("utf-8")) == expected
 
 
-@pytest.mark.parametrize("body", [b"a=%ff", b"\xff=1"])
+@pytest.mark.parametrize("body", [b"a=%ff", b"\xff=1", b"a=%e2%9c", b"%ff=1"])
 def test_bad_utf8_is_a_clear_error(body: bytes) -> None:
     with pytest.raises(OAuthError) as caught:
         parse_form(body)
     assert "UTF-8" in caught.value.description
+
+
+@pytest.mark.parametrize("query", [*BODIES, "a=%ff&b=%e2%9c", "x=\xe9"])
+def test_parse_query_equals_starlettes_query_params(query: str) -> None:
+    raw = query.encode("utf-8") if query != "x=\xe9" else b"x=\xe9"  # raw latin-1 bytes too
+    expected = QueryParams(raw).multi_items()
+    assert parse_query(raw) == expected
