@@ -198,11 +198,14 @@ class MemoryGrantStore:
     async def get_code(self, code_hash: str) -> AuthorizationCode | None:
         return self._codes.get(code_hash)
 
-    async def add_access_token(self, token: AccessToken) -> None:
+    def _check_access_token(self, token: AccessToken) -> None:
         if token.token_hash in self._tokens:
             raise DuplicateError("access token already exists")
         if token.grant_id not in self._grants:
             raise LookupError("access token: referenced row does not exist")
+
+    async def add_access_token(self, token: AccessToken) -> None:
+        self._check_access_token(token)
         self._tokens[token.token_hash] = dataclasses.replace(token, aud=tuple(token.aud))
 
     async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
@@ -247,10 +250,7 @@ class MemoryGrantStore:
             return False
         self._check_refresh_token(successor)
         for access in access_tokens:
-            if access.token_hash in self._tokens:
-                raise DuplicateError("access token already exists")
-            if access.grant_id not in self._grants:
-                raise LookupError("access token: referenced row does not exist")
+            self._check_access_token(access)
         for access in access_tokens:
             self._tokens[access.token_hash] = dataclasses.replace(access, aud=tuple(access.aud))
         self._refresh_tokens[token_hash] = dataclasses.replace(
