@@ -7,11 +7,12 @@ every ``settings.cache_ttl`` seconds (several processes and the CLI write the sa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from keystead.accounts.passwords import PasswordHasher
 from keystead.config import Settings
@@ -52,6 +53,9 @@ class Provider:
     _jwks: tuple[int, bytes] | None = None  # (computed_at, serialized JWKS)
     _apis: _Cached[ApiIndex] | None = None
     _origins: _Cached[frozenset[str]] | None = None
+    # Reloads in progress, by cache: concurrent requests that find a cache expired share one
+    # (a listing runs on the database thread; one per waiting request stalled the loop).
+    _reloads: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
     recorder: EventRecorder = field(init=False)
     client_jwks: ClientJwksCache = field(init=False)  # clients' jwks_uri (private_key_jwt)
 
@@ -85,29 +89,51 @@ class Provider:
     def forget_client(self, client_id: str) -> None:
         self._clients.pop(client_id, None)
         self._origins = None
+        self._reloads.pop("origins", None)  # a load in flight may predate the change
         self.client_jwks.forget(client_id)
+
+    async def _once(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()``, run once for every caller that asks while it runs (single flight).
+        A caller that is cancelled leaves the load running for the others; an exception
+        reaches every caller, and the next call loads again."""
+        pending = self._reloads.get(name)
+        if pending is None or pending.get_loop() is not asyncio.get_running_loop():
+            pending = self._reloads[name] = asyncio.ensure_future(load())
+            pending.add_done_callback(lambda _: self._reloads.pop(name, None))
+        result: T = await asyncio.shield(pending)
+        return result
 
     async def registered_origins(self) -> frozenset[str]:
         """Every client's CORS origins (a preflight names no client); ``cache_ttl`` stale."""
         mono = time.monotonic()
         if self._origins is None or mono - self._origins.loaded_at >= self.settings.cache_ttl:
-            self._origins = _Cached(origins.union_of(await self.store.clients.list()), mono)
+
+            async def load() -> _Cached[frozenset[str]]:
+                return _Cached(origins.union_of(await self.store.clients.list()), mono)
+
+            self._origins = await self._once("origins", load)
         return self._origins.value
 
     async def apis(self) -> ApiIndex:
         """All APIs, indexed by identifier and scope; at most ``cache_ttl`` seconds stale."""
         mono = time.monotonic()
         if self._apis is None or mono - self._apis.loaded_at >= self.settings.cache_ttl:
-            self._apis = _Cached(ApiIndex.build(await self.store.apis.list()), mono)
+
+            async def load() -> _Cached[ApiIndex]:
+                return _Cached(ApiIndex.build(await self.store.apis.list()), mono)
+
+            self._apis = await self._once("apis", load)
         return self._apis.value
 
     def forget_apis(self) -> None:
         self._apis = None
+        self._reloads.pop("apis", None)  # a load in flight may predate the change
 
     def forget_keys(self) -> None:
         """Re-read the keys on next use (decrypting again only if they changed)."""
         if self._keyring is not None:
             self._keyring = _Cached(self._keyring.value, float("-inf"))
+        self._reloads.pop("keyring", None)  # a load in flight may predate the change
 
     def forget_all(self) -> None:
         """Drop every cache (invalidation messages may have been missed)."""
@@ -121,6 +147,9 @@ class Provider:
         mono = time.monotonic()
         if self._keyring is not None and mono - self._keyring.loaded_at < self.settings.cache_ttl:
             return self._keyring.value
+        return await self._once("keyring", lambda: self._load_keyring(mono))
+
+    async def _load_keyring(self, mono: float) -> KeyRing:
         stored = await self.store.keys.list()
         fingerprint = tuple(sorted((k.kid, k.activate_at, k.retire_at) for k in stored))
         if self._keyring is None or fingerprint != self._keys_fingerprint:
