@@ -77,3 +77,34 @@ async def test_an_invalidation_during_a_reload_starts_a_fresh_one(tmp_path: Path
     assert slow.listings == 2  # the late caller does not join the older load
     slow.gate.set()
     await asyncio.gather(early, late)
+
+
+async def test_a_load_older_than_an_invalidation_is_not_kept(tmp_path: Path) -> None:
+    store = MemoryStore()
+    gates = [asyncio.Event(), asyncio.Event()]
+    listings = 0
+    inner_list = store.apis.list
+
+    async def gated_list() -> list[Api]:
+        nonlocal listings
+        gate = gates[listings]
+        listings += 1
+        await gate.wait()
+        return list(await inner_list())
+
+    store.apis.list = gated_list  # type: ignore[method-assign]
+    settings = Settings(issuer="https://id.example.com", data_dir=tmp_path, cache_ttl=3600)
+    p = Provider(settings=settings, store=store, kek=KeyEncryptor(b"k" * 32))
+    early = asyncio.create_task(p.apis())
+    await asyncio.sleep(0.01)
+    p.forget_apis()  # an API was written while the first listing ran
+    late = asyncio.create_task(p.apis())
+    await asyncio.sleep(0.01)
+    gates[0].set()
+    await early  # the older load settles first: its caller gets it, the cache does not
+    joiner = asyncio.create_task(p.apis())
+    await asyncio.sleep(0.01)
+    assert listings == 2  # the joiner shares the newer load instead of using the older one
+    assert not joiner.done()
+    gates[1].set()
+    assert (await late) is (await joiner)

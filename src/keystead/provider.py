@@ -37,6 +37,7 @@ T = TypeVar("T")
 class _Cached(Generic[T]):
     value: T
     loaded_at: float
+    fingerprint: object = None  # what the value was built from (the keys' ids and times)
 
 
 @dataclass
@@ -49,13 +50,13 @@ class Provider:
     events: Events = field(default_factory=Events)
     _clients: dict[str, _Cached[Client | None]] = field(default_factory=dict)
     _keyring: _Cached[KeyRing] | None = None
-    _keys_fingerprint: tuple[tuple[str, int, int | None], ...] = ()
-    _jwks: tuple[int, bytes] | None = None  # (computed_at, serialized JWKS)
+    _jwks: tuple[KeyRing, int, bytes] | None = None  # (of ring, computed_at, serialized JWKS)
     _apis: _Cached[ApiIndex] | None = None
     _origins: _Cached[frozenset[str]] | None = None
     # Reloads in progress, by cache: concurrent requests that find a cache expired share one
     # (a listing runs on the database thread; one per waiting request stalled the loop).
     _reloads: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
+    _generations: dict[str, int] = field(default_factory=dict)  # bumped by _forget
     recorder: EventRecorder = field(init=False)
     client_jwks: ClientJwksCache = field(init=False)  # clients' jwks_uri (private_key_jwt)
 
@@ -89,57 +90,79 @@ class Provider:
     def forget_client(self, client_id: str) -> None:
         self._clients.pop(client_id, None)
         self._origins = None
-        self._reloads.pop("origins", None)  # a load in flight may predate the change
+        self._forget("_origins")
         self.client_jwks.forget(client_id)
 
-    async def _once(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
-        """``load()``, run once for every caller that asks while it runs (single flight).
-        A caller that is cancelled leaves the load running for the others; an exception
-        reaches every caller, and the next call loads again."""
-        pending = self._reloads.get(name)
+    def _forget(self, cache: str) -> None:
+        """A load of ``cache`` in flight may predate the change: new callers start a fresh
+        one, and the older one's result is not kept."""
+        self._generations[cache] = self._generations.get(cache, 0) + 1
+        self._reloads.pop(cache, None)
+
+    async def _once(self, cache: str, load: Callable[[], Awaitable[_Cached[T]]]) -> T:
+        """Reload the attribute ``cache`` once for every caller that asks while it runs
+        (single flight). A caller that is cancelled leaves the load to the others; an
+        exception reaches every caller, and the next call loads again."""
+        pending = self._reloads.get(cache)
         if pending is None or pending.get_loop() is not asyncio.get_running_loop():
-            pending = self._reloads[name] = asyncio.ensure_future(load())
-            pending.add_done_callback(lambda _: self._reloads.pop(name, None))
-        result: T = await asyncio.shield(pending)
-        return result
+            generation = self._generations.get(cache, 0)
+
+            async def run() -> _Cached[T]:
+                loaded = await load()
+                if self._generations.get(cache, 0) == generation:  # no _forget meanwhile
+                    setattr(self, cache, loaded)
+                return loaded
+
+            pending = self._reloads[cache] = asyncio.ensure_future(run())
+
+            def settled(done: asyncio.Future[Any]) -> None:
+                if self._reloads.get(cache) is done:  # not a newer load after a _forget
+                    del self._reloads[cache]
+                if not done.cancelled():
+                    done.exception()  # every caller may have gone: nobody else retrieves it
+
+            pending.add_done_callback(settled)
+        loaded: _Cached[T] = await asyncio.shield(pending)
+        return loaded.value
 
     async def registered_origins(self) -> frozenset[str]:
         """Every client's CORS origins (a preflight names no client); ``cache_ttl`` stale."""
         mono = time.monotonic()
-        if self._origins is None or mono - self._origins.loaded_at >= self.settings.cache_ttl:
+        if self._origins is not None and mono - self._origins.loaded_at < self.settings.cache_ttl:
+            return self._origins.value
 
-            async def load() -> _Cached[frozenset[str]]:
-                return _Cached(origins.union_of(await self.store.clients.list()), mono)
+        async def load() -> _Cached[frozenset[str]]:
+            return _Cached(origins.union_of(await self.store.clients.list()), mono)
 
-            self._origins = await self._once("origins", load)
-        return self._origins.value
+        return await self._once("_origins", load)
 
     async def apis(self) -> ApiIndex:
         """All APIs, indexed by identifier and scope; at most ``cache_ttl`` seconds stale."""
         mono = time.monotonic()
-        if self._apis is None or mono - self._apis.loaded_at >= self.settings.cache_ttl:
+        if self._apis is not None and mono - self._apis.loaded_at < self.settings.cache_ttl:
+            return self._apis.value
 
-            async def load() -> _Cached[ApiIndex]:
-                return _Cached(ApiIndex.build(await self.store.apis.list()), mono)
+        async def load() -> _Cached[ApiIndex]:
+            return _Cached(ApiIndex.build(await self.store.apis.list()), mono)
 
-            self._apis = await self._once("apis", load)
-        return self._apis.value
+        return await self._once("_apis", load)
 
     def forget_apis(self) -> None:
         self._apis = None
-        self._reloads.pop("apis", None)  # a load in flight may predate the change
+        self._forget("_apis")
 
     def forget_keys(self) -> None:
         """Re-read the keys on next use (decrypting again only if they changed)."""
         if self._keyring is not None:
             self._keyring = _Cached(self._keyring.value, float("-inf"))
-        self._reloads.pop("keyring", None)  # a load in flight may predate the change
+        self._forget("_keyring")
 
     def forget_all(self) -> None:
         """Drop every cache (invalidation messages may have been missed)."""
         for client_id in list(self._clients):
             self.forget_client(client_id)
         self._origins = None
+        self._forget("_origins")
         self.forget_apis()
         self.forget_keys()
 
@@ -147,24 +170,22 @@ class Provider:
         mono = time.monotonic()
         if self._keyring is not None and mono - self._keyring.loaded_at < self.settings.cache_ttl:
             return self._keyring.value
-        return await self._once("keyring", lambda: self._load_keyring(mono))
+        return await self._once("_keyring", lambda: self._load_keyring(mono))
 
-    async def _load_keyring(self, mono: float) -> KeyRing:
+    async def _load_keyring(self, mono: float) -> _Cached[KeyRing]:
         stored = await self.store.keys.list()
         fingerprint = tuple(sorted((k.kid, k.activate_at, k.retire_at) for k in stored))
-        if self._keyring is None or fingerprint != self._keys_fingerprint:
-            ring = KeyRing.load(stored, self.kek)
-            self._keys_fingerprint = fingerprint
-            self._jwks = None
+        current = self._keyring
+        if current is not None and current.fingerprint == fingerprint:
+            ring = current.value  # the same keys: no decryption
         else:
-            ring = self._keyring.value
-        self._keyring = _Cached(ring, mono)
-        return ring
+            ring = KeyRing.load(stored, self.kek)
+        return _Cached(ring, mono, fingerprint)
 
     async def jwks_bytes(self) -> bytes:
         """The serialized JWKS, recomputed when keys change or once a minute (retirement)."""
         ring = await self.keyring()
         now = self.now()
-        if self._jwks is None or now - self._jwks[0] >= 60:
-            self._jwks = (now, json.dumps(ring.jwks(now), separators=(",", ":")).encode())
-        return self._jwks[1]
+        if self._jwks is None or self._jwks[0] is not ring or now - self._jwks[1] >= 60:
+            self._jwks = (ring, now, json.dumps(ring.jwks(now), separators=(",", ":")).encode())
+        return self._jwks[2]
