@@ -106,19 +106,20 @@ def _static_json(body: bytes, max_age: int) -> Response:
     )
 
 
-async def discovery(request: Request) -> Response:
-    cached: bytes = request.app.state.discovery_bytes
-    return _static_json(cached, 3600)
-
-
 async def discovery_document(app: Any) -> tuple[bytes, int]:
-    """Discovery for the static direct lane (web/fastlane.py): the bytes ``discovery`` sends."""
+    """The discovery document and its max-age: for ``discovery`` and for the static direct
+    lane (web/fastlane.py), so both send the same."""
     cached: bytes = app.state.discovery_bytes
     return cached, 3600
 
 
+async def discovery(request: Request) -> Response:
+    return _static_json(*await discovery_document(request.app))
+
+
 async def jwks_document(app: Any) -> tuple[bytes, int]:
-    """The JWKS for the static direct lane; an exception becomes the lane's JSON 500."""
+    """The JWKS and its max-age: for ``jwks`` and for the static direct lane, where an
+    exception becomes the lane's JSON 500."""
     provider: Provider = app.state.provider
     return await provider.jwks_bytes(), provider.settings.jwks_max_age
 
@@ -127,10 +128,10 @@ async def jwks(request: Request) -> Response:
     provider = _provider(request)
     cid = render.correlation_id()
     try:
-        body = await provider.jwks_bytes()
+        body, max_age = await jwks_document(request.app)
     except Exception as exc:  # noqa: BLE001
         return render.internal_error(exc, provider, kind="json", cid=cid)
-    return _static_json(body, provider.settings.jwks_max_age)
+    return _static_json(body, max_age)
 
 
 def discovery_bytes(metadata: dict[str, Any]) -> bytes:
