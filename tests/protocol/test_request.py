@@ -91,6 +91,17 @@ def test_malformed_basic_is_invalid_client(header) -> None:
     assert caught.value.headers["WWW-Authenticate"].startswith("Basic")
 
 
+def test_basic_credentials_are_decoded_once_and_a_malformed_header_fails_every_time() -> None:
+    request = req(authorization=basic("rp:s3cret"))
+    first = request.basic_credentials()
+    assert request.basic_credentials() is first  # client auth and introspection both ask
+    assert request == req(authorization=basic("rp:s3cret"))  # the cache is not compared
+    bad = req(authorization=basic("no-colon"))
+    for _ in range(2):
+        with pytest.raises(OAuthError):
+            bad.basic_credentials()
+
+
 def test_other_schemes_are_not_basic() -> None:
     assert req(authorization="Bearer abc").basic_credentials() is None
 

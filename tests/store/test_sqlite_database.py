@@ -91,3 +91,33 @@ async def test_clearing_kept_successors_reads_the_partial_index_not_the_table(
             "WHERE rotated_at < 5 AND successor_enc IS NOT NULL"
         ).fetchall()
     assert "USING INDEX ix_refresh_tokens_pending_successor" in str(plan)
+
+
+async def test_a_read_runs_outside_a_transaction_and_leaves_none_open(sqlite_url: str) -> None:
+    from sqlalchemy import text
+
+    from keystead.store.sql.database import SqliteDatabase
+
+    await migrate(sqlite_url)
+    store = await open_store(sqlite_url)
+    db = store.db
+    assert isinstance(db, SqliteDatabase)
+    try:
+        client = make_client()
+        await store.clients.add(client)
+        raw = db._inline_connection().connection.dbapi_connection
+        assert raw is not None
+
+        def core_read(connection: object) -> int:  # through Core, which begins a transaction
+            assert raw.in_transaction is False  # nothing began before the statement
+            return int(connection.execute(text("SELECT count(*) FROM clients")).scalar_one())  # type: ignore[attr-defined]
+
+        assert await db.read(core_read) == 1
+        assert raw.in_transaction is False and not db._inline_connection().in_transaction()
+        assert await store.clients.get(client.client_id) == client  # a prepared read
+        assert raw.in_transaction is False
+        # ... and a write transaction still works after reads on the same connection
+        await store.clients.add(make_client(client_id="second"))
+        assert await db.read(core_read) == 2
+    finally:
+        await store.close()

@@ -82,6 +82,8 @@ def serve(
         "proxy_headers": s.forwarded_allow_ips is not None,
         "forwarded_allow_ips": s.forwarded_allow_ips,
         "server_header": False,
+        "http": "keystead.web.wire:JoinedWritesProtocol",  # one write per response
+        "ws": "none",  # no WebSocket routes: an Upgrade is an ordinary request
     }
     lean_records()
     if workers == 1:

@@ -182,7 +182,11 @@ async def authenticate_client(
             f"supported by this server; use one of {', '.join(CLIENT_AUTH_METHODS)}.",
         )
     settings = provider.settings
-    audiences = frozenset((settings.issuer, settings.url("/token"), settings.url(endpoint)))
+    audiences = (  # where an assertion's aud may point; other methods have none to check
+        frozenset((settings.issuer, settings.url("/token"), settings.url(endpoint)))
+        if method.signing_algs
+        else frozenset()
+    )
     try:
         await method.check(client, creds, AssertionContext(provider, audiences))
     except OAuthError as err:

@@ -6,9 +6,12 @@ import base64
 import binascii
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote_plus
 
 from keystead.errors import OAuthError
+
+_UNREAD: Any = object()  # basic_credentials() not yet decoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,9 @@ class OAuthRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     multi: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # repeatable params
     pairs: tuple[tuple[str, str], ...] = ()  # every parameter as sent, in order
+    # basic_credentials(), decoded once: client authentication and introspection's caller
+    # check both ask.
+    _basic: Any = field(default=_UNREAD, init=False, repr=False, compare=False)
 
     def get_all(self, name: str) -> tuple[str, ...]:
         """Every value of a repeatable parameter (RFC 8707 ``resource``), empty ones dropped."""
@@ -53,8 +59,11 @@ class OAuthRequest:
 
         RFC 6749 §2.3.1: both parts are form-urlencoded before base64 encoding.
         """
+        if self._basic is not _UNREAD:
+            return self._basic  # type: ignore[no-any-return]
         header = self.authorization
         if header is None or not header[:6].lower() == "basic ":
+            object.__setattr__(self, "_basic", None)
             return None
         try:
             decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
@@ -68,7 +77,9 @@ class OAuthRequest:
                 "base64(client_id:client_secret).",
                 headers={"WWW-Authenticate": 'Basic realm="keystead"'},
             )
-        return unquote_plus(client_id), unquote_plus(secret)
+        credentials = unquote_plus(client_id), unquote_plus(secret)
+        object.__setattr__(self, "_basic", credentials)
+        return credentials
 
     def bearer_token(self) -> str | None:
         header = self.authorization

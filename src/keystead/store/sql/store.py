@@ -120,7 +120,7 @@ class _Concern:
                 row = prepared.first(connection, params or {})
                 return None if row is None else from_values(row, cls, prepared.columns)
 
-            return await self._db.run(hot)
+            return await self._db.read(hot)
 
         def work(connection: Connection) -> T | None:
             row = connection.execute(query, params).mappings().first()
@@ -367,7 +367,7 @@ class SqlGrantStore(_Concern):
                 return None
             return _pair(result, ACCESS_TOKENS, AccessToken, GRANTS, Grant)
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None:
         # The first revocation time is kept.
@@ -388,7 +388,7 @@ class SqlGrantStore(_Concern):
                 return None
             return _pair(result, REFRESH_TOKENS, RefreshToken, GRANTS, Grant)
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def rotate_refresh_token(
         self,
