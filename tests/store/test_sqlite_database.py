@@ -156,3 +156,41 @@ async def test_the_wal_is_rewound_while_the_loop_keeps_writing(
         assert count == 3000
     finally:
         await store.close()
+
+
+async def test_a_long_wal_gets_a_restart_checkpoint(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several workers may never leave the quiet moment a rewind needs: past RESTART_FRAMES
+    the thread's checkpoint is a RESTART, after which the next write rewinds the WAL."""
+    from keystead.store.base import Grant
+    from keystead.store.sql import database
+    from keystead.store.sql.database import SqliteDatabase
+
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY", 10**9)  # only the explicit one below
+    monkeypatch.setattr(database, "RESTART_FRAMES", 50)
+    await migrate(sqlite_url)
+    store = await open_store(sqlite_url)
+    db = store.db
+    assert isinstance(db, SqliteDatabase)
+    path = sqlite_file(make_url(sqlite_url))
+    assert path is not None
+    restarts: list[str] = []
+    try:
+        await store.clients.add(make_client())
+        for i in range(100):  # ~300 frames
+            await store.grants.add_grant(Grant(f"grant-{i}", "client-1", "sub", "openid", 100))
+        connection = db._thread_connection()
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.set_trace_callback(restarts.append)
+        await asyncio.get_running_loop().run_in_executor(db._thread, db._checkpoint)
+        raw.set_trace_callback(None)
+        assert any("RESTART" in sql for sql in restarts), restarts
+        db._copied = False  # the inline finish is not what is tested here
+        await store.grants.add_grant(Grant("after", "client-1", "sub", "openid", 100))
+        with sqlite3.connect(path) as other:  # the WAL starts over: one transaction in it
+            frames = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        assert 0 < frames < 10, frames
+    finally:
+        await store.close()

@@ -35,6 +35,10 @@ Work = Callable[[Connection], T]
 
 # Inline write transactions between two WAL checkpoints (run on the database thread).
 CHECKPOINT_EVERY = 1000
+# A WAL this long (~80 MB) gets a RESTART checkpoint: writers wait for it, and it is rewound.
+# One process rewinds it every ~CHECKPOINT_EVERY writes (_finish_checkpoint); two or more
+# workers writing without pause may never leave the quiet moment that needs.
+RESTART_FRAMES = 20_000
 
 
 class Database(Protocol):
@@ -167,7 +171,9 @@ class SqliteDatabase:
     def _checkpoint(self) -> None:
         """Copy the WAL into the database (on the thread), without blocking anyone."""
         connection = self._thread_connection()
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        _, frames, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        if frames > RESTART_FRAMES:  # several processes write and none found a quiet moment
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)").one()  # writes wait
         connection.commit()
         self._copied = True
 

@@ -32,6 +32,9 @@ def sqlite_file(url: URL) -> pathlib.Path | None:
     return pathlib.Path(database)
 
 
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
 def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
     # busy_timeout first, so that switching to WAL waits for a concurrent opener.
     cursor = dbapi_connection.cursor()
@@ -42,6 +45,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
         # fsyncs per commit; only an OS crash or power loss can lose the newest commits.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # A rewound WAL file is cut back to this size (otherwise it keeps its largest size).
+        cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     finally:
         cursor.close()
 
