@@ -249,8 +249,8 @@ class Nop(Server):
             str(self.port),
             "--client-id",
             creds.client_id,
-            "--client-secret",
-            creds.client_secret,
+            # "=" form: a secret may start with "-", which parseArgs would take for an option
+            f"--client-secret={creds.client_secret}",
             "--redirect-uri",
             REDIRECT_URI,
             "--user",
