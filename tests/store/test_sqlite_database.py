@@ -134,6 +134,7 @@ async def test_the_wal_is_rewound_while_the_loop_keeps_writing(
     from keystead.store.sql import database
 
     monkeypatch.setattr(database, "CHECKPOINT_EVERY", 100)
+    monkeypatch.setattr(database, "FINISH_FRAMES", 600)  # ~200 writes: rewound past 2.4 MB
     await migrate(sqlite_url)
     store = await open_store(sqlite_url)
     path = sqlite_file(make_url(sqlite_url))
