@@ -33,7 +33,7 @@ from sqlalchemy.pool import StaticPool
 T = TypeVar("T")
 Work = Callable[[Connection], T]
 
-# Inline write transactions between two WAL checkpoints (run on the database thread).
+# Rows written inline (total_changes) between two WAL checkpoints (run on the database thread).
 CHECKPOINT_EVERY = 1000
 # A WAL this long (~48 MB) is rewound by the loop (``_finish_checkpoint``): that checkpoint's
 # fsync stalls the loop for ~15-20 ms when the database is large, so not after every one.
