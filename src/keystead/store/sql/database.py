@@ -36,11 +36,12 @@ Work = Callable[[Connection], T]
 # Rows written inline (total_changes) between two WAL checkpoints (run on the database thread).
 CHECKPOINT_EVERY = 1000
 # A WAL this long (~48 MB) is rewound by the loop (``_finish_checkpoint``): that checkpoint's
-# fsync stalls the loop for ~15-20 ms when the database is large, so not after every one.
+# fsync holds the loop (~15 ms with a small database, 45-70 ms with a million grants on this
+# VM's disk), so not after every checkpoint.
 FINISH_FRAMES = 12_000
 # A WAL this long (~80 MB) gets a RESTART checkpoint: writers wait for it, and it is rewound.
-# One process rewinds it every ~CHECKPOINT_EVERY writes (_finish_checkpoint); two or more
-# workers writing without pause may never leave the quiet moment that needs.
+# One process rewinds it itself past FINISH_FRAMES (_finish_checkpoint); two or more workers
+# writing without pause may never leave the quiet moment that needs.
 RESTART_FRAMES = 20_000
 
 
@@ -93,7 +94,7 @@ class SqliteDatabase:
         self._threaded: Connection | None = None
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="keystead-db")
         self._writes = 0
-        self._copied = False  # the thread's checkpoint ran: the loop finishes it (see there)
+        self._copied = False  # the thread copied a long WAL: the loop finishes (see there)
         self._closed = False
 
     def _inline_connection(self) -> Connection:
@@ -175,10 +176,12 @@ class SqliteDatabase:
         """Copy the WAL into the database (on the thread), without blocking anyone."""
         connection = self._thread_connection()
         _, frames, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
-        if frames > RESTART_FRAMES:  # several processes write and none found a quiet moment
+        restart = frames > RESTART_FRAMES  # several processes write, none found a quiet moment
+        if restart:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)").one()  # writes wait
         connection.commit()
-        self._copied = frames >= FINISH_FRAMES
+        # After a RESTART every frame is copied already: nothing for the loop to finish.
+        self._copied = frames >= FINISH_FRAMES and not restart
 
     @staticmethod
     def _finish_checkpoint(connection: Connection) -> None:
@@ -192,9 +195,10 @@ class SqliteDatabase:
         by every write for the life of the process (264 MB after 20,000 small writes; a read
         of a page outside it probes every one of its index segments). A RESTART checkpoint on
         the thread would rewind it too, but writes wait while it runs (the server idled ~7 %
-        of a refresh run); here the loop copies a few hundred frames (~2.5 ms of CPU) and
-        nobody waits for a lock — but the checkpoint's fsync holds the loop too (~15–20 ms
-        with a million stored grants), so it runs only once the WAL passes ``FINISH_FRAMES``.
+        of a refresh run); here the loop copies a few hundred frames (2.5–6 ms of CPU) and
+        nobody waits for a lock — but the checkpoint's fsync holds the loop too (~15 ms with a
+        small database, 45–70 ms with a million stored grants on this VM's disk), so it runs
+        only once the WAL passes ``FINISH_FRAMES``.
         A checkpoint that cannot complete (the thread is busy with a long operation, another
         process writes) is harmless: the next one tries again."""
         raw = connection.connection.dbapi_connection
