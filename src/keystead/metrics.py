@@ -175,7 +175,8 @@ class _Shared:
         }
         self.latency = Histogram(*LATENCY, ["endpoint"], buckets=LATENCY_BUCKETS, registry=None)
         # Labelled children: ``labels()`` validates and locks on every call.
-        self._children: dict[tuple[str, ...], Any] = {}
+        self._children: dict[tuple[str, ...], Any] = {}  # (counter, *label values)
+        self._latency_children: dict[str, Any] = {}  # endpoint
 
     def count(self, counter: str, *labels: str) -> None:
         key = (counter, *labels)
@@ -186,10 +187,9 @@ class _Shared:
         child.inc()
 
     def observe(self, endpoint: str, seconds: float) -> None:
-        key = ("", endpoint)
-        child = self._children.get(key)
+        child = self._latency_children.get(endpoint)
         if child is None:
-            child = self._children[key] = self.latency.labels(endpoint)
+            child = self._latency_children[endpoint] = self.latency.labels(endpoint)
         child.observe(seconds)
 
 
