@@ -165,6 +165,59 @@ async def test_code_resources_round_trip(store: Store) -> None:
     assert other is not None and other.resources == ()
 
 
+async def test_consume_code_stores_the_tokens_issued_for_it(store: Store) -> None:
+    await with_grant(store)
+    code = make_code()
+    await store.grants.add_code(code)
+    access, refresh = make_access_token("at-9"), make_refresh_token("rt-9")
+
+    consumed = await store.grants.consume_code(
+        code.code_hash, now=20, access_tokens=[access], refresh_tokens=[refresh]
+    )
+
+    assert consumed == dataclasses.replace(code, consumed_at=20)
+    found = await store.grants.get_access_token(access.token_hash)
+    assert found is not None and found[0] == access
+    assert await refresh_token(store, "rt-9") == refresh
+
+
+async def test_consume_code_a_second_time_stores_nothing(store: Store) -> None:
+    await with_grant(store)
+    code = make_code()
+    await store.grants.add_code(code)
+    assert await store.grants.consume_code(code.code_hash, now=20) is not None
+
+    again = await store.grants.consume_code(
+        code.code_hash,
+        now=21,
+        access_tokens=[make_access_token("at-9")],
+        refresh_tokens=[make_refresh_token("rt-9")],
+    )
+
+    assert again is None
+    assert await store.grants.get_access_token(h("at-9")) is None
+    assert await refresh_token(store, "rt-9") is None
+
+
+async def test_consume_code_with_a_bad_token_rolls_everything_back(store: Store) -> None:
+    await with_grant(store)
+    code = make_code()
+    await store.grants.add_code(code)
+    taken = make_refresh_token("rt-taken")
+    await store.grants.add_refresh_token(taken)
+
+    with pytest.raises(DuplicateError):
+        await store.grants.consume_code(
+            code.code_hash,
+            now=20,
+            access_tokens=[make_access_token("at-9")],
+            refresh_tokens=[taken],
+        )
+
+    assert await store.grants.get_code(code.code_hash) == code  # not consumed: retry works
+    assert await store.grants.get_access_token(h("at-9")) is None
+
+
 async def test_access_token_new_fields_round_trip(store: Store) -> None:
     grant = await with_grant(store)
     token = make_access_token()

@@ -37,9 +37,3 @@ def new_token(
         expires_at=absolute,
         idle_expires_at=min(now + settings.refresh_idle_ttl, absolute),
     )
-
-
-async def start_family(provider: Provider, grant: Grant, scope: str) -> str:
-    value, token = new_token(provider, grant, scope, provider.now())
-    await provider.store.grants.add_refresh_token(token)
-    return value

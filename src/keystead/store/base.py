@@ -244,8 +244,17 @@ class GrantStore(Protocol):
 
     async def revoke_grant(self, grant_id: str, now: int) -> None: ...
     async def add_code(self, code: AuthorizationCode) -> None: ...
-    async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
-        """Mark the code consumed and return it — only for the one caller that consumed it.
+    async def consume_code(
+        self,
+        code_hash: str,
+        now: int,
+        *,
+        access_tokens: Sequence[AccessToken] = (),
+        refresh_tokens: Sequence[RefreshToken] = (),
+    ) -> AuthorizationCode | None:
+        """Mark the code consumed and return it — only for the one caller that consumed it —
+        and insert the tokens issued for it in the same transaction: for any other caller
+        nothing is written (None), and a failed insert leaves the code unconsumed.
 
         RFC 6749 §4.1.2: single use. Atomic even across processes.
         """

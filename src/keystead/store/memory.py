@@ -186,11 +186,21 @@ class MemoryGrantStore:
             raise LookupError("authorization code: referenced row does not exist")
         self._codes[code.code_hash] = dataclasses.replace(code, resources=tuple(code.resources))
 
-    async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
-        # RFC 6749 §4.1.2: the code is single use. No await between the check and the write.
+    async def consume_code(
+        self,
+        code_hash: str,
+        now: int,
+        *,
+        access_tokens: Sequence[AccessToken] = (),
+        refresh_tokens: Sequence[RefreshToken] = (),
+    ) -> AuthorizationCode | None:
+        # RFC 6749 §4.1.2: the code is single use. No await between the check and the write;
+        # every new row is checked before anything is written, as SQL rolls them all back.
         code = self._codes.get(code_hash)
         if code is None or code.consumed_at is not None:
             return None
+        self._check_new(access_tokens, refresh_tokens)
+        self._store_new(access_tokens, refresh_tokens)
         consumed = dataclasses.replace(code, consumed_at=now)
         self._codes[code_hash] = consumed
         return consumed
@@ -248,19 +258,31 @@ class MemoryGrantStore:
         token = self._refresh_tokens.get(token_hash)
         if token is None or token.rotated_at is not None:
             return False
-        self._check_refresh_token(successor)
-        for access in access_tokens:
-            self._check_access_token(access)
-        for access in access_tokens:
-            self._tokens[access.token_hash] = dataclasses.replace(access, aud=tuple(access.aud))
+        self._check_new(access_tokens, [successor])
+        self._store_new(access_tokens, [successor])
         self._refresh_tokens[token_hash] = dataclasses.replace(
             token,
             rotated_at=now,
             successor_hash=successor.token_hash,
             successor_enc=successor_enc,
         )
-        self._refresh_tokens[successor.token_hash] = successor
         return True
+
+    def _check_new(
+        self, access_tokens: Sequence[AccessToken], refresh_tokens: Sequence[RefreshToken]
+    ) -> None:
+        for access in access_tokens:
+            self._check_access_token(access)
+        for refresh in refresh_tokens:
+            self._check_refresh_token(refresh)
+
+    def _store_new(
+        self, access_tokens: Sequence[AccessToken], refresh_tokens: Sequence[RefreshToken]
+    ) -> None:
+        for access in access_tokens:
+            self._tokens[access.token_hash] = dataclasses.replace(access, aud=tuple(access.aud))
+        for refresh in refresh_tokens:
+            self._refresh_tokens[refresh.token_hash] = refresh
 
     async def clear_successors(self, rotated_before: int) -> int:
         cleared = 0

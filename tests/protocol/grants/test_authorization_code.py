@@ -11,6 +11,7 @@ from keystead.errors import OAuthError
 from keystead.jose import jwt
 from keystead.protocol.token import token_endpoint
 from keystead.protocol.tokens import resolve_access_token as lookup_access_token
+from keystead.secrets_util import sha256_hex
 
 pytestmark = pytest.mark.anyio
 
@@ -158,6 +159,24 @@ async def test_replay_by_another_client_also_revokes(
     assert await lookup_access_token(provider, body["access_token"]) is None
 
 
+async def test_a_lost_race_is_a_replay_and_revokes_the_winners_tokens(
+    oauth, provider, client, session, monkeypatch
+) -> None:
+    # Two redemptions read the code before either consumed it; the second to consume loses.
+    code = await oauth.code(client, session)
+    grants = provider.store.grants
+    unconsumed = await grants.get_code(sha256_hex(code))
+    first = await token_endpoint(oauth.token_request(client, code), provider)
+
+    async def stale_read(code_hash: str):
+        return unconsumed
+
+    monkeypatch.setattr(grants, "get_code", stale_read)
+    err = await refused(oauth.token_request(client, code), provider)
+    assert err.catalog_id == "code-replayed"
+    assert await lookup_access_token(provider, first["access_token"]) is None  # revoked
+
+
 async def test_unknown_code(oauth, provider, client) -> None:
     err = await refused(oauth.token_request(client, "no-such-code"), provider)
     assert err.catalog_id == "code-unknown"
@@ -215,6 +234,9 @@ async def test_code_of_another_client(oauth, provider, client, make_client, sess
     err = await refused(oauth.token_request(other, code, "other-secret"), provider)
     assert err.catalog_id == "code-client-mismatch"
     assert err.error == "invalid_grant"
+    # Checked before the code is consumed: the client it was issued to can still redeem it.
+    body = await token_endpoint(oauth.token_request(client, code), provider)
+    assert body["access_token"]
 
 
 @pytest.mark.parametrize(
@@ -256,6 +278,9 @@ async def test_wrong_code_verifier(oauth, provider, client, session) -> None:
     req = oauth.token_request(client, code, code_verifier="x" * 43)
     err = await refused(req, provider)
     assert err.catalog_id == "pkce-verifier-mismatch"
+    # Whoever holds a stolen code but not its verifier cannot use it up for the client.
+    body = await token_endpoint(oauth.token_request(client, code), provider)
+    assert body["access_token"]
 
 
 async def test_pkce_downgrade_is_refused(oauth, provider, make_client, session) -> None:

@@ -9,7 +9,7 @@ from keystead.protocol import pkce, refresh, scopes
 from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import sha256_hex
-from keystead.store.base import AuthorizationCode, Client, Grant
+from keystead.store.base import AccessToken, AuthorizationCode, Client, Grant, RefreshToken
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -18,29 +18,18 @@ GRANT_TYPE = "authorization_code"
 PARAMETERS = ("code", "redirect_uri", "code_verifier", "resource")
 
 
-async def _redeem(provider: Provider, code: str, now: int) -> AuthorizationCode:
-    code_hash = sha256_hex(code)
-    # RFC 6749 §4.1.2: a code is single use — one atomic consume, even across processes.
-    record = await provider.store.grants.consume_code(code_hash, now)
-    if record is not None:
-        return record
-    previous = await provider.store.grants.get_code(code_hash)
-    if previous is None:
-        raise OAuthError("code-unknown", "The authorization code is unknown.")
+async def _replayed(provider: Provider, code: AuthorizationCode, now: int) -> OAuthError:
     # RFC 6749 §4.1.2: on reuse, revoke the tokens already issued from this code.
-    await provider.store.grants.revoke_grant(previous.grant_id, now)
-    provider.events.emit("code.replayed", client_id=previous.client_id, grant_id=previous.grant_id)
-    raise OAuthError(
+    await provider.store.grants.revoke_grant(code.grant_id, now)
+    provider.events.emit("code.replayed", client_id=code.client_id, grant_id=code.grant_id)
+    return OAuthError(
         "code-replayed",
         "The authorization code was already used; the tokens issued for it have been revoked.",
     )
 
 
-async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[str, Any]:
-    code_value = req.require("code")
-    redirect_uri = req.require("redirect_uri", " because it was sent in the authorization request")
+def _check(code: AuthorizationCode, req: OAuthRequest, client: Client, provider: Provider) -> None:
     now = provider.now()
-    code = await _redeem(provider, code_value, now)
     if code.client_id != client.client_id:
         raise OAuthError(
             "code-client-mismatch", "The authorization code was issued to another client."
@@ -52,13 +41,28 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
             f"valid for {provider.settings.code_ttl} seconds.",
         )
     # RFC 6749 §4.1.3: redirect_uri must be identical to the authorization request's.
-    if redirect_uri != code.redirect_uri:
+    if req.require("redirect_uri", " because it was sent in the authorization request") != (
+        code.redirect_uri
+    ):
         raise OAuthError(
             "code-redirect-uri-mismatch",
             "redirect_uri differs from the one sent in the authorization request.",
         )
     pkce.check_verifier(code.code_challenge, req.get("code_verifier"))
 
+
+async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[str, Any]:
+    """Read the code, check it, build the response, then consume the code and store the
+    tokens in one transaction (fosite's and node-oidc-provider's order: a request that fails
+    a check — another client, a wrong code_verifier — does not use the code up)."""
+    code_hash = sha256_hex(req.require("code"))
+    grants = provider.store.grants
+    code = await grants.get_code(code_hash)
+    if code is None:
+        raise OAuthError("code-unknown", "The authorization code is unknown.")
+    if code.consumed_at is not None:
+        raise await _replayed(provider, code, provider.now())
+    _check(code, req, client, provider)
     grant = Grant(
         code.grant_id,
         client.client_id,
@@ -70,6 +74,7 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         resources=code.resources,
         claims=code.claims,
     )
+    issued: list[AccessToken] = []
     body = await token_response(
         provider,
         client,
@@ -77,7 +82,17 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         scopes.parse(code.scope),
         resource=req.get("resource"),
         nonce=code.nonce,
+        deferred=issued,
     )
+    families: list[RefreshToken] = []
     if refresh.should_issue(client, code.scope):
-        body["refresh_token"] = await refresh.start_family(provider, grant, code.scope)
-    return body
+        body["refresh_token"], first = refresh.new_token(
+            provider, grant, code.scope, provider.now()
+        )
+        families.append(first)
+    # RFC 6749 §4.1.2: single use — one atomic consume, even across processes; the loser of
+    # a race (or a replay between the read and here) finds it consumed and stores nothing.
+    now = provider.now()
+    if await grants.consume_code(code_hash, now, access_tokens=issued, refresh_tokens=families):
+        return body
+    raise await _replayed(provider, code, now)

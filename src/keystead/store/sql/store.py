@@ -343,16 +343,33 @@ class SqlGrantStore(_Concern):
     async def add_code(self, code: AuthorizationCode) -> None:
         await self._add(CODES, code, "authorization code")
 
-    async def consume_code(self, code_hash: str, now: int) -> AuthorizationCode | None:
+    async def consume_code(
+        self,
+        code_hash: str,
+        now: int,
+        *,
+        access_tokens: Sequence[AccessToken] = (),
+        refresh_tokens: Sequence[RefreshToken] = (),
+    ) -> AuthorizationCode | None:
         # RFC 6749 §4.1.2: the code is single use. One conditional UPDATE: of any number of
-        # concurrent callers (in any process), exactly one sees the row come back.
+        # concurrent callers (in any process), exactly one sees the row come back; the tokens
+        # issued for it are inserted in that transaction (one commit per token response).
         params = {"key": code_hash, "now": now}
+        rows = [(ACCESS_TOKENS, to_values(token)) for token in access_tokens]
+        rows += [(REFRESH_TOKENS, to_values(token)) for token in refresh_tokens]
 
         def work(connection: Connection) -> AuthorizationCode | None:
             row = _CONSUME_CODE.first(connection, params)
-            return None if row is None else from_values(row, AuthorizationCode, _COLUMNS[CODES])
+            if row is None:
+                return None
+            for table, values in rows:
+                _INSERT[table].rowcount(connection, values)
+            return from_values(row, AuthorizationCode, _COLUMNS[CODES])
 
-        return await self._db.run(work)
+        try:
+            return await self._db.run(work)
+        except IntegrityError as exc:
+            raise _integrity_error(exc, "token") from exc
 
     async def get_code(self, code_hash: str) -> AuthorizationCode | None:
         return await self._first(_BY_KEY[CODES], AuthorizationCode, {"key": code_hash})
