@@ -147,6 +147,11 @@ def test_signing_key_selection(kek: KeyEncryptor) -> None:
     assert ring.signing_key("ES256", 55)[0] == retired.kid  # latest activate_at among active
     assert ring.signing_key("ES256", 60)[0] == old.kid  # retired at 60
     assert ring.signing_key("ES256", 100)[0] == new.kid
+    # The last answer is reused within its second only: asked again, or back in time.
+    assert ring.signing_key("ES256", 100)[0] == new.kid
+    assert ring.signing_key("ES256", 55)[0] == retired.kid
+    assert ring.signing_key("ES256", 55)[0] == retired.kid
+    assert ring.signing_key("ES256", 60)[0] == old.kid
     with pytest.raises(KeyError, match="no active signing key for alg 'RS256'"):
         ring.signing_key("RS256", 100)
     future_only = KeyRing.load([new], kek)

@@ -113,7 +113,7 @@ def _load_one(stored: StoredKey, kek: KeyEncryptor) -> _Loaded:
 class KeyRing:
     """An immutable snapshot of all stored keys, each decrypted once."""
 
-    __slots__ = ("_by_kid",)
+    __slots__ = ("_by_kid", "_signing")
 
     def __init__(self, loaded: Sequence[_Loaded]) -> None:
         by_kid: dict[str, _Loaded] = {}
@@ -122,6 +122,9 @@ class KeyRing:
                 raise ValueError(f"duplicate signing key kid {entry.stored.kid!r}")
             by_kid[entry.stored.kid] = entry
         self._by_kid: Mapping[str, _Loaded] = by_kid
+        # alg -> (now, kid, key) of the last lookup: the answer is a function of (alg, now)
+        # for an immutable ring, and a token endpoint asks many times a second.
+        self._signing: dict[str, tuple[int, str, SigningKey]] = {}
 
     @classmethod
     def load(cls, stored: Sequence[StoredKey], kek: KeyEncryptor) -> KeyRing:
@@ -132,6 +135,9 @@ class KeyRing:
 
     def signing_key(self, alg: str, now: int) -> tuple[str, SigningKey]:
         """The kid and private key that signs ``alg`` at ``now``: the newest active key."""
+        last = self._signing.get(alg)
+        if last is not None and last[0] == now:
+            return last[1], last[2]
         active = [e for e in self._by_kid.values() if e.stored.alg == alg]
         active = [e for e in active if _is_active(e.stored, now)]
         if not active:
@@ -140,6 +146,7 @@ class KeyRing:
                 "create one (ensure_keys / rotate) or reload the key ring"
             )
         best = max(active, key=lambda e: (e.stored.activate_at, e.stored.created_at, e.stored.kid))
+        self._signing[alg] = (now, best.stored.kid, best.private)
         return best.stored.kid, best.private
 
     def jwks(self, now: int) -> dict[str, list[dict[str, Any]]]:

@@ -34,14 +34,15 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
             "resource-ambiguous",
             "resource was sent more than once; a token request picks one API (RFC 8707 §2.2).",
         )
-    params = {name: value for name, value in req.params.items() if name in declared}
-    req = OAuthRequest(
-        method=req.method,
-        params=params,
-        authorization=req.authorization,
-        remote_addr=req.remote_addr,
-        headers=req.headers,
-    )
+    if any(name not in declared for name in req.params):
+        params = {name: value for name, value in req.params.items() if name in declared}
+        req = OAuthRequest(
+            method=req.method,
+            params=params,
+            authorization=req.authorization,
+            remote_addr=req.remote_addr,
+            headers=req.headers,
+        )
     client = await authenticate_client(req, provider, endpoint="/token")
     # Before the grant runs: a refused browser origin must not burn a code or rotate a token.
     check_origin(req, client, provider)
