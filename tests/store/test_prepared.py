@@ -137,10 +137,13 @@ async def test_the_sqlite_store_runs_its_hot_statements_prepared(sqlite_url: str
         await store.grants.add_access_token(token)
         found = await store.grants.get_access_token(token.token_hash)
         assert found is not None and found[0] == token
+        status = await store.grants.get_access_token_status(token.token_hash)
+        assert status is not None and status.grant_id == token.grant_id
     finally:
         await store.close()
     for prepared in (
         sql_store._WITH_GRANT[sql_store.ACCESS_TOKENS],
+        sql_store._TOKEN_STATUS,
         sql_store._INSERT[sql_store.ACCESS_TOKENS],
         sql_store._INSERT[sql_store.GRANTS],
     ):

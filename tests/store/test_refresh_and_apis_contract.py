@@ -10,6 +10,7 @@ import pytest
 
 from keystead.store.base import (
     AccessToken,
+    AccessTokenStatus,
     Api,
     AuthorizationCode,
     Client,
@@ -246,6 +247,46 @@ async def test_revoke_access_token_keeps_the_first_time(store: Store) -> None:
     other = await store.grants.get_access_token(h("at-2"))
     assert other is not None and other[0].revoked_at is None
     assert other[1].revoked_at is None  # revoking a token does not revoke its grant
+
+
+async def test_access_token_status_is_the_record_and_its_grant(store: Store) -> None:
+    grant = dataclasses.replace(make_grant(), claims={"userinfo": {"email": None}})
+    await with_grant(store, grant)
+    token = make_access_token()
+    await store.grants.add_access_token(token)
+    expected = AccessTokenStatus(
+        client_id="client-1",
+        sub="sub-1",
+        scope="api:read",
+        aud=("https://api.example/", "https://other.example/"),
+        expires_at=3610,
+        created_at=10,
+        revoked_at=None,
+        grant_id="grant-1",
+        grant_revoked_at=None,
+        claims={"userinfo": {"email": None}},
+    )
+
+    status = await store.grants.get_access_token_status(token.token_hash)
+
+    assert status == expected and isinstance(status.aud, tuple)
+    assert await store.grants.get_access_token_status(h("unknown")) is None
+    await store.grants.revoke_access_token(token.token_hash, now=30)
+    revoked = await store.grants.get_access_token_status(token.token_hash)
+    assert revoked == dataclasses.replace(expected, revoked_at=30)
+    await store.grants.revoke_grant("grant-1", now=40)
+    gone = await store.grants.get_access_token_status(token.token_hash)
+    assert gone == dataclasses.replace(expected, revoked_at=30, grant_revoked_at=40)
+
+
+async def test_access_token_status_of_a_token_without_audience(store: Store) -> None:
+    await with_grant(store)
+    plain = AccessToken(h("at-2"), "grant-1", "client-1", "sub-1", "openid", 3610, 10)
+    await store.grants.add_access_token(plain)
+
+    status = await store.grants.get_access_token_status(plain.token_hash)
+
+    assert status is not None and status.aud == () and status.claims == {}
 
 
 # --- refresh tokens --------------------------------------------------------------------------

@@ -185,13 +185,12 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
     grant_id = None
     claims_request: dict[str, Any] = {}
     if token_hash is not None:
-        found = await provider.store.grants.get_access_token(token_hash)
-        if found is not None:
-            record, grant = found
-            if record.revoked_at is not None or grant.revoked_at is not None:
+        status = await provider.store.grants.get_access_token_status(token_hash)
+        if status is not None:
+            if status.revoked_at is not None or status.grant_revoked_at is not None:
                 return None
-            grant_id = grant.grant_id
-            claims_request = grant.claims
+            grant_id = status.grant_id
+            claims_request = status.claims
         else:
             token_hash = None  # not recorded (client_credentials): valid until it expires
     aud = claims.get("aud")
@@ -214,25 +213,24 @@ async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | 
     if looks_like_jwt(value):
         return await _resolve_jwt(provider, value)
     token_hash = sha256_hex(value)
-    found = await provider.store.grants.get_access_token(token_hash)
-    if found is None:
+    status = await provider.store.grants.get_access_token_status(token_hash)
+    if status is None:
         return None
-    token, grant = found
     if (
-        token.revoked_at is not None
-        or grant.revoked_at is not None
-        or token.expires_at <= provider.now()
+        status.revoked_at is not None
+        or status.grant_revoked_at is not None
+        or status.expires_at <= provider.now()
     ):
         return None
     return ActiveToken(
-        client_id=token.client_id,
-        sub=token.sub,
-        scope=token.scope,
-        aud=token.aud or (provider.settings.issuer,),
-        exp=token.expires_at,
-        iat=token.created_at,
+        client_id=status.client_id,
+        sub=status.sub,
+        scope=status.scope,
+        aud=status.aud or (provider.settings.issuer,),
+        exp=status.expires_at,
+        iat=status.created_at,
         jti=None,
         token_hash=token_hash,
-        grant_id=grant.grant_id,
-        claims_request=grant.claims,
+        grant_id=status.grant_id,
+        claims_request=status.claims,
     )

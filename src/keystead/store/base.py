@@ -110,6 +110,24 @@ class AccessToken:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessTokenStatus:
+    """What deciding on a presented access token needs from its record and its grant, read
+    in one narrow statement: who and what it is for, until when, whether it or its grant was
+    revoked, and the grant's claims request (UserInfo)."""
+
+    client_id: str
+    sub: str
+    scope: str
+    aud: tuple[str, ...]
+    expires_at: int
+    created_at: int
+    revoked_at: int | None
+    grant_id: str
+    grant_revoked_at: int | None
+    claims: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshToken:
     """A refresh token of a grant family. Rotation (RFC 9700 §4.14) marks it rotated and
     records its successor; ``successor_enc`` holds the successor's value encrypted, only for
@@ -264,6 +282,11 @@ class GrantStore(Protocol):
     async def add_access_token(self, token: AccessToken) -> None: ...
     async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
         """The token and its grant (one round-trip); None if unknown."""
+        ...
+
+    async def get_access_token_status(self, token_hash: str) -> AccessTokenStatus | None:
+        """The token's status with its grant's (one narrow read: the hot path of
+        introspection, UserInfo and revocation); None if unknown."""
         ...
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None: ...

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from keystead.store.base import (
     AccessToken,
+    AccessTokenStatus,
     Api,
     ApiStore,
     AuthorizationCode,
@@ -223,6 +224,24 @@ class MemoryGrantStore:
         if token is None:
             return None
         return token, self._grants[token.grant_id]
+
+    async def get_access_token_status(self, token_hash: str) -> AccessTokenStatus | None:
+        found = await self.get_access_token(token_hash)
+        if found is None:
+            return None
+        token, grant = found
+        return AccessTokenStatus(
+            client_id=token.client_id,
+            sub=token.sub,
+            scope=token.scope,
+            aud=tuple(token.aud),
+            expires_at=token.expires_at,
+            created_at=token.created_at,
+            revoked_at=token.revoked_at,
+            grant_id=grant.grant_id,
+            grant_revoked_at=grant.revoked_at,
+            claims=grant.claims,
+        )
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None:
         token = self._tokens.get(token_hash)

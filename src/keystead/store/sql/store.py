@@ -24,6 +24,7 @@ from sqlalchemy.sql.expression import Executable
 
 from keystead.store.base import (
     AccessToken,
+    AccessTokenStatus,
     Api,
     ApiStore,
     AuthorizationCode,
@@ -200,6 +201,24 @@ _WITH_GRANT = {
     )
     for table in (ACCESS_TOKENS, REFRESH_TOKENS)
 }
+# A presented access token: its own state and its grant's, nothing else (column names are
+# AccessTokenStatus's field names).
+_TOKEN_STATUS = Prepared(
+    select(
+        ACCESS_TOKENS.c.client_id,
+        ACCESS_TOKENS.c.sub,
+        ACCESS_TOKENS.c.scope,
+        ACCESS_TOKENS.c.aud,
+        ACCESS_TOKENS.c.expires_at,
+        ACCESS_TOKENS.c.created_at,
+        ACCESS_TOKENS.c.revoked_at,
+        GRANTS.c.grant_id,
+        GRANTS.c.revoked_at.label("grant_revoked_at"),
+        GRANTS.c.claims,
+    )
+    .join(GRANTS, ACCESS_TOKENS.c.grant_id == GRANTS.c.grant_id)
+    .where(ACCESS_TOKENS.c.token_hash == bindparam("key"))
+)
 # RFC 6749 §4.1.2 and RFC 9700 §4.14.2: the single-use statements (see their methods).
 _CONSUME_CODE = Prepared(
     update(CODES)
@@ -383,6 +402,15 @@ class SqlGrantStore(_Concern):
             if result is None:
                 return None
             return _pair(result, ACCESS_TOKENS, AccessToken, GRANTS, Grant)
+
+        return await self._db.read(work)
+
+    async def get_access_token_status(self, token_hash: str) -> AccessTokenStatus | None:
+        def work(connection: Connection) -> AccessTokenStatus | None:
+            row = _TOKEN_STATUS.first(connection, {"key": token_hash})
+            if row is None:
+                return None
+            return from_values(row, AccessTokenStatus, _TOKEN_STATUS.columns)
 
         return await self._db.read(work)
 
