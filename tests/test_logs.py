@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 
 from keystead.logs import (
     TEXT_FORMAT,
@@ -60,6 +61,44 @@ def test_the_timer_writes_waiting_lines() -> None:
     while out.getvalue() == "" and time.monotonic() < deadline:
         time.sleep(0.01)
     assert out.getvalue() == "soon\n"
+
+
+def test_a_forked_child_flushes_its_lines_on_its_own_timer(tmp_path: Path) -> None:
+    # The parent's flushing thread does not exist in a child: the child starts its own.
+    path = tmp_path / "child.log"
+    with path.open("w") as stream:
+        handler = BatchingStreamHandler(stream)
+        handler.FLUSH_INTERVAL = 0.05
+        log = _logger(handler, "keystead.test.fork")
+        log.info("parent")
+        handler.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: one line, then wait for the timer (no flush, no exit hook)
+            try:
+                log.info("child")
+                deadline = time.monotonic() + 5
+                while "child" not in path.read_text() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+    assert path.read_text() == "parent\nchild\n"
+
+
+def test_a_flusher_that_stopped_is_started_again() -> None:
+    out = io.StringIO()
+    handler = BatchingStreamHandler(out)
+    handler.FLUSH_INTERVAL = 0.01
+    log = _logger(handler, "keystead.test.restart")
+    log.info("one")
+    first = handler._flusher
+    assert first is not None
+    out.close()  # the timer's next flush fails: that thread ends
+    first.join(timeout=5)
+    assert handler._flusher is None
+    handler.stream = io.StringIO()
+    log.info("two")
+    assert handler._flusher is not None and handler._flusher is not first
 
 
 def test_flush_at_shutdown_writes_the_rest() -> None:

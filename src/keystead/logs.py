@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import os
 import threading
 import time
+import weakref
 from typing import Any, TextIO
 
 # Attributes callers attach with ``extra=`` that the JSON format emits as fields.
@@ -129,7 +131,11 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
         self._pending: list[str] = []
+        # The flushing thread, None until the first line (and in a forked child, which has
+        # no thread of its parent's): checked per line, so a plain attribute, not is_alive().
         self._flusher: threading.Thread | None = None
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_flusher(ref))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -149,7 +155,7 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             urgent = urgent or len(self._pending) >= self.BATCH_LINES
         if urgent:
             self.flush()
-        elif self._flusher is None or not self._flusher.is_alive():
+        elif self._flusher is None:
             self._start_flusher()
 
     def flush(self) -> None:
@@ -162,7 +168,7 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def _start_flusher(self) -> None:
         with self.lock:  # type: ignore[union-attr]
-            if self._flusher is not None and self._flusher.is_alive():
+            if self._flusher is not None:
                 return
             self._flusher = threading.Thread(
                 target=self._flush_forever, name="keystead-log-flush", daemon=True
@@ -175,7 +181,14 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - a closed stream at exit
+                self._flusher = None  # the next line starts another
                 return
+
+
+def _forget_flusher(ref: weakref.ReferenceType[BatchingStreamHandler]) -> None:
+    handler = ref()
+    if handler is not None:
+        handler._flusher = None  # noqa: SLF001 - the child's own, started on its next line
 
 
 def log_config(log_format: str = "text", level: str = "info") -> dict[str, Any]:

@@ -61,13 +61,13 @@ def observed(
 def _log(scope: Scope, path: str, endpoint: str, status: int, elapsed: float) -> None:
     cid = correlation_id.get()
     method = scope["method"]
-    duration_ms = round(elapsed * 1000, 2)
     sink = quick_text_sink(access_log)
     if sink is not None:  # the default text log: the same line, no LogRecord (~14 µs less)
         handler, formatter = sink
-        message = f"{method} {path} {status} {duration_ms:.2f}ms cid={cid}"
+        message = f"{method} {path} {status} {elapsed * 1000:.2f}ms cid={cid}"
         handler.write_line(formatter.line(time.time(), "INFO", access_log.name, message))
         return
+    duration_ms = round(elapsed * 1000, 2)
     client = scope.get("client")
     access_log.info(
         "%s %s %d %.2fms cid=%s",
