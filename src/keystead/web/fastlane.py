@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -91,11 +92,27 @@ async def _read_body(receive: Receive) -> bytes:
             return body
 
 
+class _State(State):
+    """Starlette's ``State`` whose values are also plain instance attributes. ``State`` keeps
+    them in a dict that only its ``__getattr__`` reaches — after the normal lookup failed and
+    raised (a formatted ``AttributeError``): ~0.5 µs per ``app.state.provider``, read on every
+    request. Found on the normal path, ~40 ns."""
+
+    def __setattr__(self, key: Any, value: Any) -> None:
+        super().__setattr__(key, value)
+        object.__setattr__(self, key, value)
+
+    def __delattr__(self, key: Any) -> None:
+        super().__delattr__(key)
+        object.__delattr__(self, key)
+
+
 class Keystead(Starlette):
     """The Starlette application with a fast lane in front of its router."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.state = _State()
         # (method, full path) -> (metrics label, endpoint, how a 500 travels: json | page)
         self.lanes: dict[tuple[str, str], tuple[str, Endpoint, str]] = {}
         # (method, full path) -> its direct lane, with the response headers prebuilt
