@@ -28,8 +28,9 @@ async def _replayed(provider: Provider, code: AuthorizationCode, now: int) -> OA
     )
 
 
-def _check(code: AuthorizationCode, req: OAuthRequest, client: Client, provider: Provider) -> None:
-    now = provider.now()
+def _check(
+    code: AuthorizationCode, req: OAuthRequest, client: Client, provider: Provider, now: int
+) -> None:
     if code.client_id != client.client_id:
         raise OAuthError(
             "code-client-mismatch", "The authorization code was issued to another client."
@@ -41,9 +42,8 @@ def _check(code: AuthorizationCode, req: OAuthRequest, client: Client, provider:
             f"valid for {provider.settings.code_ttl} seconds.",
         )
     # RFC 6749 §4.1.3: redirect_uri must be identical to the authorization request's.
-    if req.require("redirect_uri", " because it was sent in the authorization request") != (
-        code.redirect_uri
-    ):
+    redirect_uri = req.require("redirect_uri", " because it was sent in the authorization request")
+    if redirect_uri != code.redirect_uri:
         raise OAuthError(
             "code-redirect-uri-mismatch",
             "redirect_uri differs from the one sent in the authorization request.",
@@ -57,12 +57,13 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
     a check — another client, a wrong code_verifier — does not use the code up)."""
     code_hash = sha256_hex(req.require("code"))
     grants = provider.store.grants
+    now = provider.now()
     code = await grants.get_code(code_hash)
     if code is None:
         raise OAuthError("code-unknown", "The authorization code is unknown.")
     if code.consumed_at is not None:
-        raise await _replayed(provider, code, provider.now())
-    _check(code, req, client, provider)
+        raise await _replayed(provider, code, now)
+    _check(code, req, client, provider, now)
     grant = Grant(
         code.grant_id,
         client.client_id,
@@ -86,13 +87,10 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
     )
     families: list[RefreshToken] = []
     if refresh.should_issue(client, code.scope):
-        body["refresh_token"], first = refresh.new_token(
-            provider, grant, code.scope, provider.now()
-        )
+        body["refresh_token"], first = refresh.new_token(provider, grant, code.scope, now)
         families.append(first)
     # RFC 6749 §4.1.2: single use — one atomic consume, even across processes; the loser of
     # a race (or a replay between the read and here) finds it consumed and stores nothing.
-    now = provider.now()
     if await grants.consume_code(code_hash, now, access_tokens=issued, refresh_tokens=families):
         return body
     raise await _replayed(provider, code, now)

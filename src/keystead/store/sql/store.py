@@ -159,6 +159,19 @@ class _Concern:
         )
 
 
+def _issued_rows(
+    access_tokens: Sequence[AccessToken], refresh_tokens: Sequence[RefreshToken]
+) -> list[tuple[Table, dict[str, Any]]]:
+    """The rows of the tokens a code redemption or a rotation stores in its transaction."""
+    rows = [(ACCESS_TOKENS, to_values(token)) for token in access_tokens]
+    return rows + [(REFRESH_TOKENS, to_values(token)) for token in refresh_tokens]
+
+
+def _insert_rows(connection: Connection, rows: list[tuple[Table, dict[str, Any]]]) -> None:
+    for table, values in rows:
+        _INSERT[table].rowcount(connection, values)
+
+
 def _pair(
     row: Any, first: Table, first_cls: type[T], second: Table, second_cls: type[U]
 ) -> tuple[T, U]:
@@ -374,15 +387,13 @@ class SqlGrantStore(_Concern):
         # concurrent callers (in any process), exactly one sees the row come back; the tokens
         # issued for it are inserted in that transaction (one commit per token response).
         params = {"key": code_hash, "now": now}
-        rows = [(ACCESS_TOKENS, to_values(token)) for token in access_tokens]
-        rows += [(REFRESH_TOKENS, to_values(token)) for token in refresh_tokens]
+        rows = _issued_rows(access_tokens, refresh_tokens)
 
         def work(connection: Connection) -> AuthorizationCode | None:
             row = _CONSUME_CODE.first(connection, params)
             if row is None:
                 return None
-            for table, values in rows:
-                _INSERT[table].rowcount(connection, values)
+            _insert_rows(connection, rows)
             return from_values(row, AuthorizationCode, _COLUMNS[CODES])
 
         try:
@@ -448,14 +459,12 @@ class SqlGrantStore(_Concern):
         # with it) are inserted in the same transaction, so a failed INSERT rolls the rotation
         # back too — and one commit serves the whole refresh.
         params = {"key": token_hash, "now": now, "hash": successor.token_hash, "enc": successor_enc}
-        accesses = [to_values(access) for access in access_tokens]
+        rows = _issued_rows(access_tokens, [successor])
 
         def work(connection: Connection) -> bool:
             if _ROTATE.rowcount(connection, params) != 1:
                 return False
-            _INSERT[REFRESH_TOKENS].rowcount(connection, to_values(successor))
-            for values in accesses:
-                _INSERT[ACCESS_TOKENS].rowcount(connection, values)
+            _insert_rows(connection, rows)
             return True
 
         try:
