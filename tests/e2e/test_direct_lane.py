@@ -1,10 +1,11 @@
-"""The direct lane (web/fastlane.py): server-to-server POSTs to /token and /introspect skip
+"""The direct lane (web/table.py, web/fastlane.py): server-to-server POSTs to /token and /introspect skip
 the Request/Response objects. Whatever lane a request takes, the answer must be the same:
 these tests send each request once without Origin (direct) and once with the issuer's own
 Origin (same-origin: the fast lane, no CORS headers) and compare."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ async def test_an_exception_in_the_direct_lane_is_a_500_with_a_correlation_id(
 
     direct, headers = env.app.direct[("POST", "/token")]
     monkeypatch.setitem(
-        env.app.direct, ("POST", "/token"), (type(direct)(broken, direct.headers), headers)
+        env.app.direct, ("POST", "/token"), (dataclasses.replace(direct, work=broken), headers)
     )
     async with env.client() as http:
         response = await http.post("/token", data={"grant_type": "client_credentials"})

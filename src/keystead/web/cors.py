@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
+VARY_ORIGIN = {"Vary": "Origin"}  # a client route's answer depends on Origin
 ALLOW_HEADERS = "Authorization, Content-Type"
 EXPOSE_HEADERS = "WWW-Authenticate, X-Correlation-Id"
 MAX_AGE = "600"  # seconds a browser may reuse a preflight answer
@@ -40,6 +41,21 @@ REFUSED_ORIGIN = "origin-not-allowed"  # the catalog id protocol/origins.py rais
 def _provider(request: Request) -> Provider:
     provider: Provider = request.app.state.provider
     return provider
+
+
+def route(kind: str, path: str, endpoint: Endpoint, methods: list[str]) -> Route:
+    """The Starlette route of an endpoint-table row (web/table.py) of this CORS kind."""
+    if kind == "public":
+        return public_route(path, endpoint)
+    if kind == "client":
+        return client_route(path, endpoint, methods)
+    return Route(path, endpoint, methods=methods)
+
+
+def fixed_headers(kind: str) -> dict[str, str]:
+    """The CORS headers every answer of this kind carries whatever its Origin: what a lane
+    that answers requests without Origin (web/fastlane.py) adds as the route would."""
+    return {"public": ANY_ORIGIN, "client": VARY_ORIGIN}.get(kind, {})
 
 
 def public_route(path: str, endpoint: Endpoint) -> Route:
@@ -64,7 +80,7 @@ def client_route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
         if request.method == "OPTIONS":
             return await _preflight(request, origin, methods)
         response = await endpoint(request)
-        response.headers["Vary"] = "Origin"  # the answer depends on Origin
+        response.headers.update(VARY_ORIGIN)
         if origin and not _same_origin(request, origin) and not _refused(request):
             response.headers.update(await _allow(request, origin))
         return response

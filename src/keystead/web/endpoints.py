@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +47,7 @@ async def token(request: Request) -> Response:
 
 
 async def token_direct(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
-    """The token endpoint's work for the direct lane (web/fastlane.py)."""
+    """The token endpoint's work for its direct lane (web/table.py)."""
     return await token_endpoint(req, provider)
 
 
@@ -98,28 +97,20 @@ async def userinfo(request: Request) -> Response:
     return await _json_endpoint(request, work, render.NO_STORE)
 
 
-def _static_json(body: bytes, max_age: int) -> Response:
-    return Response(
-        body,
-        media_type="application/json",
-        headers={"Cache-Control": f"public, max-age={max_age}"},
-    )
-
-
 async def discovery_document(app: Any) -> tuple[bytes, int]:
-    """The discovery document and its max-age: for ``discovery`` and for the static direct
-    lane (web/fastlane.py), so both send the same."""
+    """The discovery document and its max-age: for ``discovery`` and for its document lane
+    (web/table.py), so both send the same."""
     cached: bytes = app.state.discovery_bytes
     return cached, 3600
 
 
 async def discovery(request: Request) -> Response:
-    return _static_json(*await discovery_document(request.app))
+    return render.document(*await discovery_document(request.app))
 
 
 async def jwks_document(app: Any) -> tuple[bytes, int]:
-    """The JWKS and its max-age: for ``jwks`` and for the static direct lane, where an
-    exception becomes the lane's JSON 500."""
+    """The JWKS and its max-age: for ``jwks`` and for its document lane, where an exception
+    becomes the lane's JSON 500."""
     provider: Provider = app.state.provider
     return await provider.jwks_bytes(), provider.settings.jwks_max_age
 
@@ -131,11 +122,11 @@ async def jwks(request: Request) -> Response:
         body, max_age = await jwks_document(request.app)
     except Exception as exc:  # noqa: BLE001
         return render.internal_error(exc, provider, kind="json", cid=cid)
-    return _static_json(body, max_age)
+    return render.document(body, max_age)
 
 
 def discovery_bytes(metadata: dict[str, Any]) -> bytes:
-    return json.dumps(metadata, separators=(",", ":")).encode()
+    return render.json_body(metadata)
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:

@@ -1,27 +1,28 @@
-"""The fast lane: the hot endpoints (token, introspection, JWKS, discovery, UserInfo,
-revocation) are dispatched by one dict lookup on (method, path) before Starlette's router and
-middleware stack, which cost about a quarter of a JWKS request (a regex per route, three
-middleware layers). The same endpoint functions run — CORS, the error guard, parsing and
-rendering are unchanged — and the lane does what the skipped layers did for them: the
-request's metrics and access log line (web/observe.py) and a 500 with a correlation id for an
-exception that escaped the endpoint. Every other request takes the ordinary path.
+"""The lanes: how the rows of the endpoint table (web/table.py) with a fixed path are served.
 
-Server-to-server requests to ``/token`` and ``/introspect`` (no ``Origin`` header: no CORS to
-decide) go one step further, the *direct* lane: the body is read from ``receive``, parsed
-once into the ``OAuthRequest`` the protocol function takes, and a success is sent as JSON
-with a prebuilt header list — no ``Request``/``Response`` objects or endpoint wrappers. Every
-error still goes through ``render.render_error``, so it reads exactly as on the other path.
-The public documents — JWKS and discovery — have a *static* direct lane for GETs without
-``Origin``: their bytes with a header list built once per document (the same headers the
-CORS wrapper of their fast lane adds; tests compare the two).
+``Keystead`` is the Starlette application with one dict lookup on (method, path) in front of
+its router. A row's request found there is served by the lane — the row's endpoint called
+with a ``Request`` — and the lane does what the router's middleware does for every other
+request (web/observe.py): the request's metrics and access log line, and a 500 with a
+correlation id for an exception that escaped the endpoint (an HTML page for a ``page`` row).
+Because the lane stands in for the middleware stack, ``Keystead`` refuses middleware other
+than web/observe.py's: it would silently not run for the lane's requests.
+
+Two variants answer requests that need no CORS decision (no ``Origin`` header) with less:
+- *direct* (a row's ``direct``: /token, /introspect): the body is read and parsed once
+  (web/parse.py) into the ``OAuthRequest`` the protocol function takes, and a success is sent
+  as JSON with a header list built once — no ``Request``/``Response`` objects. Every error
+  still goes through ``render.render_error``, so it reads exactly as on the other path;
+- *document* (a row's ``document``: JWKS, discovery): the document's bytes with the header
+  list ``render.document_head`` builds once per document — the same list the row's endpoint
+  answers with.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +30,15 @@ from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from keystead.errors import OAuthError
 from keystead.events import new_correlation_id
-from keystead.protocol.request import OAuthRequest, from_pairs
-from keystead.web import render
-from keystead.web.observe import observed
-from keystead.web.parse import MAX_BODY, check_form_type, parse_form
+from keystead.protocol.request import OAuthRequest
+from keystead.web import cors, render
+from keystead.web.observe import ObserveRequests, observed
+from keystead.web.parse import build_request, check_form_type, parse_form, read_body
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -47,28 +49,38 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 DirectWork = Callable[[OAuthRequest, "Provider"], Awaitable[dict[str, Any]]]
 # A static JSON document for a direct GET: its bytes and its Cache-Control max-age.
 StaticSource = Callable[["Keystead"], Awaitable[tuple[bytes, int]]]
+RawHeaders = list[tuple[bytes, bytes]]
 
 # The request headers the direct lane reads (ASGI header names are lower-case bytes).
 _WANTED = frozenset({b"content-type", b"authorization", b"origin", b"accept"})
-_JSON_NO_STORE = [
-    (b"content-type", b"application/json"),
-    (b"cache-control", b"no-store"),  # RFC 6749 §5.1
-    (b"pragma", b"no-cache"),
-]
 
 
 @dataclass(frozen=True, slots=True)
 class Direct:
-    """A direct lane: the protocol function, extra response headers, and when to decline
-    (the request then takes the fast lane: e.g. introspection asked for a JWT answer)."""
+    """A row's direct lane: the protocol function, and when to decline (the request then
+    takes the lane: e.g. introspection asked for a JWT answer)."""
 
     work: DirectWork
-    headers: tuple[tuple[str, str], ...] = ()
     declines: Callable[[dict[bytes, bytes]], bool] = lambda headers: False
 
-    @property
-    def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        return _JSON_NO_STORE + [(k.lower().encode(), v.encode()) for k, v in self.headers]
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of the endpoint table (web/table.py): a path, its methods and endpoint, how
+    its errors travel (``json`` | ``page``), its CORS kind (``none`` | ``public`` |
+    ``client``: web/cors.py), its direct and document lanes, and where it is served
+    (``issuer``: under the issuer's path; ``root``: at the server's root; ``well-known``:
+    both, RFC 8414 §3.1). ``demo`` rows exist only with ``serve --demo``."""
+
+    path: str
+    methods: tuple[str, ...]
+    endpoint: Endpoint
+    errors: str = "json"
+    cors: str = "none"
+    direct: Direct | None = None
+    document: StaticSource | None = None
+    place: str = "issuer"
+    demo: bool = False
 
 
 def _headers_of(scope: Scope) -> dict[bytes, bytes]:
@@ -77,19 +89,6 @@ def _headers_of(scope: Scope) -> dict[bytes, bytes]:
         if name in _WANTED and name not in found:  # the first, as Starlette's headers.get
             found[name] = value
     return found
-
-
-async def _read_body(receive: Receive) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            raise OAuthError("request-invalid-parameter", "The request body is incomplete.")
-        body += message.get("body", b"")
-        if len(body) > MAX_BODY:
-            raise OAuthError("request-invalid-parameter", "The request body is too large.")
-        if not message.get("more_body", False):
-            return body
 
 
 class _State(State):
@@ -108,35 +107,54 @@ class _State(State):
 
 
 class Keystead(Starlette):
-    """The Starlette application with a fast lane in front of its router."""
+    """The Starlette application serving the endpoint table: the lanes in front of the
+    router for rows with a fixed path, the router (with web/observe.py) for the rest."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        rows: Sequence[Row] = (),
+        *,
+        issuer_path: str = "",
+        extra: Sequence[BaseRoute] = (),
+        **kwargs: Any,
+    ) -> None:
+        for middleware in kwargs.get("middleware") or ():
+            _refuse_middleware(middleware.cls)
+        placed = _placed(rows, issuer_path)
+        routes = [route for _, route, prefix in placed if not prefix or prefix == "/"]
+        mounted = [route for _, route, prefix in placed if prefix and prefix != "/"]
+        if issuer_path:
+            routes.append(Mount(issuer_path, routes=[*mounted, *extra]))
+        else:
+            routes.extend(extra)
+        super().__init__(routes=routes, **kwargs)
         self.state = _State()
         # (method, full path) -> (metrics label, endpoint, how a 500 travels: json | page)
         self.lanes: dict[tuple[str, str], tuple[str, Endpoint, str]] = {}
-        # (method, full path) -> its direct lane, with the response headers prebuilt
-        self.direct: dict[tuple[str, str], tuple[Direct, list[tuple[bytes, bytes]]]] = {}
+        # (method, full path) -> its direct lane, with the response headers prebuilt; the
+        # CORS headers every answer of it carries (web/cors.py's fixed_headers)
+        self.direct: dict[tuple[str, str], tuple[Direct, RawHeaders]] = {}
+        self._direct_cors: dict[tuple[str, str], RawHeaders] = {}
         # (GET, full path) -> where its document comes from; the last document's headers
         self.static: dict[tuple[str, str], StaticSource] = {}
         self._static_heads: dict[tuple[str, str], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
+        for row, route, prefix in placed:
+            if "{" not in row.path:
+                self._add_lanes(row, route, prefix.rstrip("/"))
 
-    def add_lane(
-        self, methods: list[str], path: str, label: str, endpoint: Endpoint, kind: str = "json"
-    ) -> None:
-        for method in methods:
-            self.lanes[(method, path)] = (label, endpoint, kind)
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        _refuse_middleware(middleware_class)
+        super().add_middleware(middleware_class, *args, **kwargs)
 
-    def add_direct(self, method: str, path: str, direct: Direct) -> None:
-        """A direct lane for a path that has a fast lane already."""
-        assert (method, path) in self.lanes, f"{method} {path} has no fast lane"
-        self.direct[(method, path)] = (direct, direct.raw_headers)
-
-    def add_static(self, path: str, source: StaticSource) -> None:
-        """A direct lane for a public JSON document (JWKS, discovery) served to GETs without
-        ``Origin``: the same bytes and headers as its fast lane, which answers the others."""
-        assert ("GET", path) in self.lanes, f"GET {path} has no fast lane"
-        self.static[("GET", path)] = source
+    def _add_lanes(self, row: Row, route: Route, prefix: str) -> None:
+        path = prefix + route.path
+        for method in row.methods:
+            self.lanes[(method, path)] = (route.path, route.endpoint, row.errors)
+        if row.direct is not None and "POST" in row.methods:
+            fixed = self._direct_cors[("POST", path)] = render.raw(cors.fixed_headers(row.cors))
+            self.direct[("POST", path)] = (row.direct, render.JSON_NO_STORE_RAW + fixed)
+        if row.document is not None and "GET" in row.methods:
+            self.static[("GET", path)] = row.document
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -160,39 +178,37 @@ class Keystead(Starlette):
     async def _direct(
         self,
         label: str,
-        direct: tuple[Direct, list[tuple[bytes, bytes]]],
+        direct: tuple[Direct, RawHeaders],
         headers: dict[bytes, bytes],
         scope: Scope,
         receive: Receive,
         send: Send,
     ) -> None:
         lane, raw_headers = direct
+        fixed = self._direct_cors[(scope["method"], scope["path"])]
         provider = self.state.provider
 
         async def respond(send: Send) -> None:
             try:
                 check_form_type(headers.get(b"content-type", b"").decode("latin-1"))
-                pairs = parse_form(await _read_body(receive))
                 basic = headers.get(b"authorization")
-                client = scope.get("client")
-                req = from_pairs(
+                req = build_request(
                     scope["method"],
-                    pairs,
+                    parse_form(await read_body(receive)),
                     authorization=None if basic is None else basic.decode("latin-1"),
-                    remote_addr=client[0] if client else None,
-                    headers={"origin": ""},
+                    client=scope.get("client"),
+                    origin="",
                 )
                 result = await lane.work(req, provider)
             except OAuthError as err:
                 cid = render.correlation_id()
                 context = render.request_context(Request(scope))
                 response = render.render_error(err, provider, kind="json", cid=cid, context=context)
-                response.headers.update(dict(lane.headers))
+                response.raw_headers.extend(fixed)
                 await response(scope, receive, send)
                 return
-            payload = json.dumps(result, separators=(",", ":")).encode()
-            length = (b"content-length", str(len(payload)).encode())
-            head = [*raw_headers, length]
+            payload = render.json_body(result)
+            head = [*raw_headers, (b"content-length", str(len(payload)).encode())]
             await send({"type": "http.response.start", "status": 200, "headers": head})
             await send({"type": "http.response.body", "body": payload})
 
@@ -211,13 +227,7 @@ class Keystead(Starlette):
             body, max_age = await source(self)
             cached = self._static_heads.get(key)
             if cached is None or cached[0] is not body:  # a new document: new headers
-                head = [
-                    (b"cache-control", f"public, max-age={max_age}".encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"content-type", b"application/json"),
-                    (b"access-control-allow-origin", b"*"),  # web/cors.py: a public route
-                ]
-                cached = self._static_heads[key] = (body, head)
+                cached = self._static_heads[key] = (body, render.document_head(body, max_age))
             await send({"type": "http.response.start", "status": 200, "headers": cached[1]})
             await send({"type": "http.response.body", "body": body})
 
@@ -268,3 +278,30 @@ class Keystead(Starlette):
             await failure(scope, receive, send_observed)
         finally:
             observed(self.state.metrics, scope, path, label, status, start)
+
+
+def _placed(rows: Sequence[Row], issuer_path: str) -> list[tuple[Row, Route, str]]:
+    """Each row's route and the prefix it is served under: the issuer's path, or the root
+    (operations; discovery also at RFC 8414 §3.1's root path with the issuer path
+    inserted after the well-known segment)."""
+    placed: list[tuple[Row, Route, str]] = []
+    for row in rows:
+        methods = list(row.methods)
+        route = cors.route(row.cors, row.path, row.endpoint, methods)
+        placed.append((row, route, "/" if row.place == "root" else issuer_path))
+        if row.place == "well-known" and issuer_path:
+            # RFC 8414 §3.1: /.well-known/oauth-authorization-server/{issuer path}
+            inserted = cors.route(row.cors, row.path + issuer_path, row.endpoint, methods)
+            placed.append((row, inserted, "/"))
+    return placed
+
+
+def _refuse_middleware(cls: Any) -> None:
+    """The lanes serve most requests without the router's middleware stack, doing what
+    web/observe.py does; any other middleware would silently not run for them."""
+    if cls is not ObserveRequests:
+        raise TypeError(
+            f"{getattr(cls, '__name__', cls)} would not run for the requests the lanes serve "
+            "(web/fastlane.py): do request-wide work in Keystead._served, which the lanes "
+            "and web/observe.py share, or in the endpoint."
+        )

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from keystead.invalidation import PublishingStore
 from keystead.metrics import Metrics
@@ -63,11 +62,3 @@ async def metrics(request: Request) -> Response:
     collected: Metrics = request.app.state.metrics
     body, content_type = await anyio.to_thread.run_sync(collected.render)
     return Response(body, headers={"Content-Type": content_type, **render.NO_STORE})
-
-
-def ops_routes() -> list[BaseRoute]:
-    return [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
-    ]

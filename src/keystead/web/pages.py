@@ -8,7 +8,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.responses import HTMLResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
 
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -17,6 +19,15 @@ _TEMPLATES = Environment(
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
+_static_files: list[StaticFiles] = []  # made at the first request: no I/O at import
+
+
+async def static_file(request: Request) -> Response:
+    """A file of web/static/ (stylesheets): Starlette's StaticFiles, its ETag and
+    Last-Modified handling, path checks and 404 included."""
+    if not _static_files:
+        _static_files.append(StaticFiles(directory=STATIC_DIR))
+    return await _static_files[0].get_response(request.path_params["path"], request.scope)
 
 
 def origin_of(uri: str) -> str:

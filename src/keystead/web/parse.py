@@ -1,10 +1,13 @@
-"""Starlette request -> the framework-free OAuthRequest."""
+"""The edge's one reader of requests: the body (bounded while it is read), form and query
+parameters, and the framework-free ``OAuthRequest`` — for the lanes (web/fastlane.py) and
+for endpoints that take a Starlette ``Request`` alike."""
 
 from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
 from starlette.requests import Request
+from starlette.types import Receive
 
 from keystead.errors import OAuthError
 from keystead.protocol.request import OAuthRequest, from_pairs
@@ -12,10 +15,38 @@ from keystead.protocol.request import OAuthRequest, from_pairs
 MAX_BODY = 64 * 1024
 
 
+async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
+    """The whole body from ASGI ``receive``, refused as soon as it passes ``limit`` bytes
+    (nothing larger is ever held in memory)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            raise OAuthError("request-invalid-parameter", "The request body is incomplete.")
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise OAuthError("request-invalid-parameter", "The request body is too large.")
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def body_of(request: Request, limit: int = MAX_BODY) -> bytes:
+    """A Starlette request's body through ``read_body``; kept on the request as Starlette's
+    own ``request.body()`` keeps it, so a second read returns the same bytes."""
+    cached: bytes | None = getattr(request, "_body", None)
+    if cached is None:
+        cached = await read_body(request.receive, limit)
+        request._body = cached  # what Request.body() caches: later reads see these bytes
+    return cached
+
+
 async def read_form(request: Request) -> list[tuple[str, str]]:
-    content_type = request.headers.get("content-type", "")
-    check_form_type(content_type)
-    return parse_form(await request.body())
+    check_form_type(request.headers.get("content-type", ""))
+    return parse_form(await body_of(request))
 
 
 def check_form_type(content_type: str) -> None:
@@ -45,8 +76,7 @@ def parse_query(query_string: bytes) -> list[tuple[str, str]]:
 
 def _pairs(text: str, *, errors: str) -> list[tuple[str, str]]:
     """What ``parse_qsl(text, keep_blank_values=True, errors=errors)`` gives, with only the
-    names and values that hold an escape unquoted (parse_qsl's per-field unquoting was a
-    sixth of a client_credentials request)."""
+    names and values that hold an escape unquoted (parse_qsl unquotes every field)."""
     pairs = []
     for field in text.split("&"):
         if not field:
@@ -60,12 +90,32 @@ def _pairs(text: str, *, errors: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def build_request(
+    method: str,
+    pairs: list[tuple[str, str]],
+    *,
+    authorization: str | None,
+    client: tuple[str, int] | None,
+    origin: str,
+) -> OAuthRequest:
+    """The ``OAuthRequest`` a protocol function takes: parameters, client credentials from
+    the Authorization header, the caller's address and the ``Origin`` it was sent from."""
+    return from_pairs(
+        method,
+        pairs,
+        authorization=authorization,
+        remote_addr=client[0] if client else None,
+        headers={"origin": origin},
+    )
+
+
 async def oauth_request(request: Request, *, body: bool) -> OAuthRequest:
     pairs = await read_form(request) if body else parse_query(request.scope["query_string"])
-    return from_pairs(
+    headers = request.headers
+    return build_request(
         request.method,
         pairs,
-        authorization=request.headers.get("authorization"),
-        remote_addr=request.client.host if request.client else None,
-        headers={"origin": request.headers.get("origin", "")},
+        authorization=headers.get("authorization"),
+        client=request.scope.get("client"),
+        origin=headers.get("origin", ""),
     )

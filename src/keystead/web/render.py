@@ -29,7 +29,40 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("keystead.web")
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+JSON = "application/json"
+
+
+def raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """Headers as ASGI sends them: lower-case names, latin-1 bytes."""
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+def json_body(body: dict[str, Any]) -> bytes:
+    """The one JSON serialisation of every JSON answer (compact, as RFC 8259 allows)."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+# A JSON answer that must not be cached, as the lanes send it (web/fastlane.py).
+JSON_NO_STORE_RAW = raw({"Content-Type": JSON, **NO_STORE})
+
+
+def document_head(body: bytes, max_age: int) -> list[tuple[bytes, bytes]]:
+    """The headers of a public JSON document (discovery, JWKS): cacheable, any origin
+    (web/cors.py's public kind). The static lane sends them as they are; ``document``
+    answers the other requests with the same list."""
+    return [
+        (b"cache-control", f"public, max-age={max_age}".encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", JSON.encode()),
+        (b"access-control-allow-origin", b"*"),
+    ]
+
+
+def document(body: bytes, max_age: int) -> Response:
+    response = Response(body)
+    response.raw_headers = document_head(body, max_age)
+    return response
 
 
 def correlation_id() -> str:
@@ -41,12 +74,7 @@ def correlation_id() -> str:
 def json_response(
     body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":")),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
+    return Response(json_body(body), status_code=status, media_type=JSON, headers=headers)
 
 
 def authorization_response(

@@ -1,0 +1,69 @@
+"""The endpoint table: every URL keystead serves, one row each, and how it is served.
+
+This is the only place routes and lanes are declared. ``build_app`` (app.py) builds both the
+Starlette routes and the lanes of web/fastlane.py from these rows, so a reader of this file
+knows how any request is served:
+
+- a row with a fixed path is served by the **lane**: one dict lookup on (method, path) before
+  Starlette's router; the lane does what the router's middleware does for the rest (metrics,
+  access log line, a 500 with a correlation id: web/observe.py) and runs the row's endpoint;
+- a ``direct`` row also answers server-to-server POSTs (no ``Origin`` header) without
+  ``Request``/``Response`` objects: the body read and parsed once into the ``OAuthRequest``
+  its protocol function takes, the answer rendered as JSON with prebuilt headers;
+- a ``document`` row answers GETs without ``Origin`` with the document's bytes and headers
+  built once per document;
+- everything else — paths with parameters, mounts, ``OPTIONS`` (CORS preflights), ``HEAD``,
+  a method a row does not take (405), unknown paths (404) — goes to Starlette's router.
+
+Each row says how its errors travel (``json`` for APIs, ``page`` for a browser's pages) and
+its CORS kind (web/cors.py): ``public`` (any origin: discovery, JWKS), ``client`` (registered
+clients' origins: token, UserInfo, revocation) or ``none``.
+
+Adding an endpoint is adding a row; ``tests/web/test_table.py`` checks the table's shape.
+"""
+
+from __future__ import annotations
+
+from keystead.web import authorize, endpoints, errors_pages, logout, ops, pages, registration
+from keystead.web.fastlane import Direct, Row
+
+OIDC_CONFIG = "/.well-known/openid-configuration"
+OAUTH_METADATA = "/.well-known/oauth-authorization-server"
+
+# fmt: off
+ENDPOINTS: tuple[Row, ...] = (
+    # OpenID Connect Discovery 1.0 §4 and RFC 8414 §3.
+    Row(OIDC_CONFIG, ("GET",), endpoints.discovery, cors="public",
+        document=endpoints.discovery_document, place="well-known"),
+    Row(OAUTH_METADATA, ("GET",), endpoints.discovery, cors="public",
+        document=endpoints.discovery_document, place="well-known"),
+    Row("/jwks", ("GET",), endpoints.jwks, cors="public", document=endpoints.jwks_document),
+    # The authorization endpoint and its pages (RFC 6749 §3.1, OIDC Core §3.1.2).
+    Row("/authorize", ("GET", "POST"), authorize.authorize, errors="page"),
+    Row("/login", ("POST",), authorize.login, errors="page"),
+    Row("/consent", ("POST",), authorize.consent, errors="page"),
+    # RP-Initiated Logout 1.0.
+    Row("/logout", ("GET", "POST"), logout.logout, errors="page"),
+    Row("/logout/confirm", ("POST",), logout.confirm, errors="page"),
+    # Token (RFC 6749 §3.2), UserInfo (OIDC Core §5.3), revocation (RFC 7009),
+    # introspection (RFC 7662).
+    Row("/token", ("POST",), endpoints.token, cors="client",
+        direct=Direct(endpoints.token_direct)),
+    Row("/userinfo", ("GET", "POST"), endpoints.userinfo, cors="client"),
+    Row("/revoke", ("POST",), endpoints.revoke, cors="client"),
+    Row("/introspect", ("POST",), endpoints.introspect,
+        direct=Direct(endpoints.introspect_direct, declines=endpoints.wants_jwt)),
+    # Dynamic registration (RFC 7591) and management (RFC 7592).
+    Row("/register", ("POST",), registration.register),
+    Row("/register/{client_id}", ("GET", "PUT", "DELETE"), registration.manage),
+    # keystead's own documentation of each error (the error_uri).
+    Row("/errors", ("GET",), errors_pages.error_index, errors="page"),
+    Row("/errors/{catalog_id}", ("GET",), errors_pages.error_doc, errors="page"),
+    # Operations: liveness, readiness, Prometheus metrics.
+    Row("/healthz", ("GET",), ops.healthz, place="root"),
+    Row("/readyz", ("GET",), ops.readyz, place="root"),
+    Row("/metrics", ("GET",), ops.metrics, place="root"),
+    # Stylesheets and the like.
+    Row("/static/{path:path}", ("GET",), pages.static_file, errors="page"),
+)
+# fmt: on
