@@ -47,6 +47,15 @@ def test_kinds(uri: str, kind: str) -> None:
         ("javascript:alert(1)", "reverse-domain private-use scheme"),
         ("https://app.example.com:99999/cb", "invalid port"),
         ("https://[::1/cb", "not a valid URI"),
+        # RFC 3986 host syntax: a CSP injection through the authority (issue 18 #3).
+        ("https://a;frame-ancestors *;@evil.example/cb", "not allowed in a URI"),
+        ("https://a;frame-ancestors;@evil.example/cb", "user information"),
+        ("https://rp.example;x/cb", "invalid host"),
+        ("https://rp*.example/cb", "invalid host"),
+        ("https://rp.example/c b", "not allowed in a URI"),
+        ("https://rp.example/cb\n", "not allowed in a URI"),
+        ("http://[::1]x/cb", "invalid IPv6 host"),
+        ("https://[zz::1]/cb", "invalid IPv6 host|not a valid URI"),
     ],
 )
 @pytest.mark.parametrize("application_type", ["web", "native"])

@@ -9,11 +9,19 @@ OIDC Registration §2 application_type).
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 APPLICATION_TYPES = ("web", "native")
 LOOPBACK_HOSTS = ("localhost",)
+# RFC 3986 §3.2.2 host, narrowed to what a redirect target can be: a DNS name (letters,
+# digits, hyphens, dots; IDNs in their xn-- form) or an IP literal. The reg-name's
+# sub-delimiters (; * , = ...) have no place in a hostname and would be copied into the
+# pages' Content-Security-Policy, so they are refused.
+_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
+# Whitespace, controls and characters RFC 3986 §2 never allows unencoded in a URI.
+_NOT_IN_URI = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]")
 
 
 class RedirectUriError(ValueError):
@@ -66,6 +74,7 @@ def kind_of(uri: str) -> str:
         raise RedirectUriError(f"redirect_uri {uri} must be an absolute URI.")
     if parts.fragment or "#" in uri:
         raise RedirectUriError(f"redirect_uri {uri} must not contain a fragment (RFC 6749 §3.1.2).")
+    _check_syntax(uri, parts)
     _check_port(uri, parts)
     if parts.scheme == "https":
         if not parts.hostname:
@@ -100,6 +109,43 @@ def check_registration(uri: str, application_type: str) -> None:
         raise RedirectUriError("application_type must be web or native.")
     if application_type not in KINDS[kind_of(uri)].application_types:
         raise _scheme_error(uri, urlsplit(uri).scheme)
+
+
+def _check_syntax(uri: str, parts: SplitResult) -> None:
+    """RFC 3986: no character a URI may not hold, no user information (§3.2.1: a
+    user:password in a URI is deprecated, and a redirect target never needs one), and a
+    host that is a hostname or an IP literal (§3.2.2)."""
+    if _NOT_IN_URI.search(uri):
+        raise RedirectUriError(
+            f"redirect_uri {uri!r} contains a space, control or other character not allowed "
+            "in a URI (RFC 3986 §2); percent-encode it."
+        )
+    if not parts.netloc:
+        return
+    if "@" in parts.netloc:
+        raise RedirectUriError(
+            f"redirect_uri {uri} contains user information before the host; remove it."
+        )
+    netloc = parts.netloc
+    if netloc.startswith("["):  # an IP literal (§3.2.2): [IPv6], then perhaps :port
+        literal, _, rest = netloc[1:].partition("]")
+        if not _is_ipv6(literal) or (rest and not rest.startswith(":")):
+            raise RedirectUriError(f"redirect_uri {uri} has an invalid IPv6 host.")
+        return
+    host = netloc.partition(":")[0]
+    if not _HOSTNAME.match(host):
+        raise RedirectUriError(
+            f"redirect_uri {uri} has an invalid host {host[:60]!r}: use a DNS name or an IP "
+            "address (RFC 3986 §3.2.2)."
+        )
+
+
+def _is_ipv6(literal: str) -> bool:
+    try:
+        ipaddress.IPv6Address(literal)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_port(uri: str, parts: SplitResult) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,34 @@ async def static_file(request: Request) -> Response:
     return await _static_files[0].get_response(request.path_params["path"], request.scope)
 
 
+# CSP Level 3 §2.3.1 source expressions, rebuilt from a parsed URI's parts: a scheme, a
+# host (a DNS name or a bracketed IPv6 literal) and a port — nothing else of the URI (user
+# information, a ';' or a space) can reach the policy.
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
+_HOST = re.compile(r"(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])\Z")
+
+
 def origin_of(uri: str) -> str:
-    """The CSP source for a redirect target: its origin, or for a native app's private-use
-    scheme (RFC 8252 §7.1) a scheme-source such as ``com.example.app:``."""
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https"):
-        return f"{parts.scheme}:"
-    return f"{parts.scheme}://{parts.netloc}"
+    """The CSP source for a redirect target: its origin (scheme, host, port), or for a
+    native app's private-use scheme (RFC 8252 §7.1) a scheme-source such as
+    ``com.example.app:``; ``'none'`` (which adds nothing to a source list) for anything
+    that is not a plain URI."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return "'none'"
+    scheme = parts.scheme.lower()
+    if not _SCHEME.match(scheme):
+        return "'none'"
+    if scheme not in ("http", "https"):
+        return f"{scheme}:"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if not _HOST.match(host):
+        return "'none'"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def page_headers(
