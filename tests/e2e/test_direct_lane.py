@@ -1,4 +1,4 @@
-"""The direct lane (web/table.py, web/fastlane.py): server-to-server POSTs to /token and /introspect skip
+"""The direct lane (web/table.py): server-to-server POSTs to /token and /introspect skip
 the Request/Response objects. Whatever lane a request takes, the answer must be the same:
 these tests send each request once without Origin (direct) and once with the issuer's own
 Origin (same-origin: the fast lane, no CORS headers) and compare."""

@@ -95,6 +95,15 @@ async def test_credentials_in_url_are_refused() -> None:
         await SafeFetcher().get_json("https://user:pw@rp.example/j")
 
 
+@pytest.mark.parametrize(
+    "url", ["https://[x/jwks", "https://256.1.1.1/jwks", "https://0177.0.0.1/"]
+)
+async def test_a_url_that_does_not_parse_is_a_fetch_error(url: str) -> None:
+    fetcher = SafeFetcher(resolver=resolver_of("93.184.215.14"), transport=httpx.MockTransport(ok))
+    with pytest.raises(FetchError, match="not a valid URL|resolves to"):
+        await fetcher.get_json(url)
+
+
 async def test_private_network_allowed_for_development() -> None:
     fetcher = SafeFetcher(allow_private=True, transport=httpx.MockTransport(ok))
     assert await fetcher.get_json("http://127.0.0.1:9000/jwks") == {"keys": []}

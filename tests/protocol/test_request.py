@@ -81,6 +81,7 @@ def test_basic_scheme_is_case_insensitive() -> None:
         basic(":secret-without-id"),
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         "Basic ",
+        "Basic é",  # not ASCII: base64 refuses it with a ValueError (was a 500)
     ],
 )
 def test_malformed_basic_is_invalid_client(header) -> None:

@@ -86,8 +86,14 @@ class SafeFetcher:
 
     async def get_json(self, url: str) -> Any:
         """The JSON document at ``url``. Raises FetchError with a reason."""
-        parts = urlsplit(url)
-        host = parts.hostname
+        import httpx
+
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            request_url = httpx.URL(url)  # httpx's own parse, which the request will use
+        except (ValueError, httpx.InvalidURL):  # e.g. "https://[x", "https://256.1.1.1/"
+            raise FetchError(f"{url[:200]} is not a valid URL.") from None
         allowed_schemes = ("https", "http") if self.allow_private else ("https",)
         if parts.scheme not in allowed_schemes or not host:
             raise FetchError(f"{url} is not an https URL.")
@@ -97,9 +103,6 @@ class SafeFetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise FetchError(f"{url} has an invalid port.") from None
-        import httpx
-
-        request_url = httpx.URL(url)
         headers = {
             "Accept": "application/jwk-set+json, application/json",
             "Accept-Encoding": "identity",  # the size limit counts what we parse
