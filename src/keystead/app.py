@@ -77,6 +77,7 @@ async def _housekeeping(provider: Provider) -> None:
     ticks = 0
     while True:
         await asyncio.sleep(1)
+        provider.events.summarize_repeats()  # identical refusals, one event a second
         await provider.recorder.flush()
         if ticks % 10 == 0:
             # A rotated refresh token's successor is kept (encrypted) only for the grace window.

@@ -32,6 +32,17 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 NOT_RECORDED = frozenset(
     {"token.issued", "token.granted", "authorization.issued", "session.created"}
 )
+# What one event may hold: a refused request echoes the caller's input (a 60 KB grant_type),
+# so every text value is cut to VALUE_LIMIT characters and a list to LIST_LIMIT items before
+# any subscriber keeps or logs it (docs/security.md lists the limits).
+VALUE_LIMIT = 300
+LIST_LIMIT = 20
+# Identical refusals (same event, catalog id and source address) are kept and logged
+# REPEATS_KEPT times per REPEAT_WINDOW seconds; the rest are counted (metrics see every one)
+# and summed up in one "<name>.repeated" event per second while they go on.
+LIMITED = frozenset({"request.refused", "cors.origin_refused", "cors.preflight_refused"})
+REPEATS_KEPT = 5
+REPEAT_WINDOW = 60
 
 
 def new_correlation_id() -> str:
@@ -49,12 +60,64 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     correlation_id: str | None = None
     created_at: int = 0
+    repeated: bool = False  # one of many identical refusals: counted, not kept or logged
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str):
+        if len(value) <= VALUE_LIMIT:
+            return value
+        return f"{value[:VALUE_LIMIT]}… ({len(value) - VALUE_LIMIT} more characters)"
+    if isinstance(value, list | tuple):
+        return [_bounded(item) for item in value[:LIST_LIMIT]]
+    if isinstance(value, dict):
+        return {str(k)[:VALUE_LIMIT]: _bounded(v) for k, v in list(value.items())[:LIST_LIMIT]}
+    return value
+
+
+def bounded(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every text cut to VALUE_LIMIT characters and lists to LIST_LIMIT."""
+    return {key: _bounded(value) for key, value in data.items()}
+
+
+class Repeats:
+    """Counts identical refusals per source so storage and logs per refused request stay
+    bounded whatever the rate: the first REPEATS_KEPT of a window are kept, the others
+    marked repeated and summed up by ``summaries``."""
+
+    def __init__(self) -> None:
+        self.windows: dict[tuple[str, str, str], tuple[int, int]] = {}  # key -> (start, seen)
+        self.suppressed: dict[tuple[str, str, str], int] = {}
+
+    def repeated(self, name: str, data: dict[str, Any], now: int) -> bool:
+        key = (name, str(data.get("catalog_id") or data.get("reason") or ""), str(data.get("ip")))
+        start, seen = self.windows.get(key, (now, 0))
+        if now - start >= REPEAT_WINDOW:
+            start, seen = now, 0
+        if len(self.windows) > 10_000:  # many sources at once: forget the oldest windows
+            self.windows.clear()
+        self.windows[key] = (start, seen + 1)
+        if seen < REPEATS_KEPT:
+            return False
+        self.suppressed[key] = self.suppressed.get(key, 0) + 1
+        return True
+
+    def summaries(self) -> list[tuple[str, dict[str, Any]]]:
+        """One (event name, data) per kind of refusal repeated since the last call."""
+        found = [
+            (f"{name}.repeated", {"catalog_id": what, "ip": ip, "count": count})
+            for (name, what, ip), count in self.suppressed.items()
+        ]
+        self.suppressed.clear()
+        return found
 
 
 Subscriber = Callable[[Event], None]
 
 
 def log_event(event: Event) -> None:
+    if event.repeated:
+        return
     # High-volume events (a token issued) log at DEBUG: the hot path writes no log line.
     level = logging.DEBUG if event.name in NOT_RECORDED else logging.INFO
     if not log.isEnabledFor(level):
@@ -69,11 +132,22 @@ class Events:
         self.subscribers: list[Subscriber] = (
             list(subscribers) if subscribers is not None else [log_event]
         )
+        self.repeats = Repeats()
 
     def emit(self, name: str, **data: Any) -> None:
-        event = Event(name, data, correlation_id.get(), int(time.time()))
+        now = int(time.time())
+        repeated = False
+        if name not in NOT_RECORDED:  # kept or logged: bounded (the hot events are ours)
+            data = bounded(data)
+            repeated = name in LIMITED and self.repeats.repeated(name, data, now)
+        event = Event(name, data, correlation_id.get(), now, repeated)
         for subscriber in self.subscribers:
             subscriber(event)
+
+    def summarize_repeats(self) -> None:
+        """Emit the "<name>.repeated" summaries (called every second by the server)."""
+        for name, data in self.repeats.summaries():
+            self.emit(name, **data)
 
 
 class EventRecorder:
@@ -86,7 +160,7 @@ class EventRecorder:
         self.dropped = 0
 
     def __call__(self, event: Event) -> None:
-        if event.name in NOT_RECORDED:
+        if event.name in NOT_RECORDED or event.repeated:
             return
         if len(self.buffer) >= self.max_buffer:  # the database is down or slow: shed load
             self.dropped += 1

@@ -11,6 +11,7 @@ import sys
 import anyio
 import pytest
 
+from keystead import events
 from keystead.errors import CATALOG
 from tests.e2e.conftest import PASSWORD, REDIRECT_URI, Browser, Env, query_of
 from tests.e2e.test_authorize_errors import auth_url
@@ -167,3 +168,18 @@ async def test_inspect_cli_on_a_real_id_token(env: Env) -> None:
     )
     assert wrong.returncode == 1
     assert json.loads(wrong.stdout)["ok"] is False
+
+
+async def test_a_flood_of_refused_requests_stores_little(env: Env) -> None:
+    """300 requests, each with a 60 KB grant_type (issue 18 #2: 56 MB in under a second)."""
+    async with env.client() as http:
+        for _ in range(300):
+            r = await http.post("/token", data={"grant_type": "g" * 60_000})
+            assert r.status_code == 400
+    env.provider.events.summarize_repeats()
+    await env.provider.recorder.flush()
+    stored = await env.provider.store.events.recent(1000)
+    size = sum(len(json.dumps(e.data)) for e in stored)
+    assert len(stored) <= events.REPEATS_KEPT + 1 and size < 5_000
+    assert stored[0].name == "request.refused.repeated"
+    assert stored[0].data["count"] == 300 - events.REPEATS_KEPT
