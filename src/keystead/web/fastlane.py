@@ -185,7 +185,6 @@ class Keystead(Starlette):
         send: Send,
     ) -> None:
         lane, raw_headers = direct
-        fixed = self._direct_cors[(scope["method"], scope["path"])]
         provider = self.state.provider
 
         async def respond(send: Send) -> None:
@@ -204,7 +203,7 @@ class Keystead(Starlette):
                 cid = render.correlation_id()
                 context = render.request_context(Request(scope))
                 response = render.render_error(err, provider, kind="json", cid=cid, context=context)
-                response.raw_headers.extend(fixed)
+                response.raw_headers.extend(self._direct_cors[(scope["method"], scope["path"])])
                 await response(scope, receive, send)
                 return
             payload = render.json_body(result)
