@@ -8,7 +8,8 @@ from pathlib import Path
 import anyio
 import typer
 
-from keystead.cli import app, emit, fail, settings
+from keystead.cli.apps import app
+from keystead.cli.common import emit, fail, settings
 from keystead.provider import Provider
 
 

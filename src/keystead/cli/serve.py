@@ -1,4 +1,4 @@
-"""serve, init, migrate and key commands."""
+"""serve, init and migrate."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 import anyio
 import typer
 
-from keystead.cli import app, emit, fail, keys_app, settings, with_provider
+from keystead.cli.apps import app
+from keystead.cli.common import emit, fail, settings, with_provider
 from keystead.config import Settings
 from keystead.provider import Provider
-from keystead.services.keys import key_view, rotate_keys
 
 
 def _issuer_for(s: Settings, host: str, port: int) -> Settings:
@@ -140,46 +140,3 @@ def migrate() -> None:
 
     anyio.run(run_migrate, settings().sqlalchemy_url)
     typer.echo("database is up to date")
-
-
-@keys_app.command("list")
-def keys_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    """List signing keys and their status."""
-
-    async def work(provider: Provider) -> list[dict[str, object]]:
-        now = provider.now()
-        return [key_view(k, now) for k in await provider.store.keys.list()]
-
-    rows = with_provider(work)
-
-    def human() -> None:
-        for row in rows:
-            typer.echo(f"{row['kid']}  {row['alg']:6} {row['status']}")
-
-    emit(rows, as_json, human)
-
-
-@keys_app.command("rotate")
-def keys_rotate(
-    alg: list[str] = typer.Option([], "--alg", help="Rotate only these algs (default: all)."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Publish a new key now; it signs once JWKS caches have seen it; the old key stays
-    published until tokens signed with it expire."""
-
-    async def work(provider: Provider) -> list[dict[str, object]]:
-        now = provider.now()
-        try:
-            created = await rotate_keys(provider.store, provider.kek, s, now, alg or None)
-        except (KeyError, ValueError) as exc:
-            fail(str(exc))
-        return [key_view(k, now) for k in created]
-
-    s = settings()
-    rows = with_provider(work)
-
-    def human() -> None:
-        for row in rows:
-            typer.echo(f"new {row['alg']} key {row['kid']} signs from {row['activate_at']}")
-
-    emit(rows, as_json, human)
