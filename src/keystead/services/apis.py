@@ -100,7 +100,7 @@ async def create_api(store: Store, spec: ApiSpec, now: int) -> tuple[Api, str | 
         await store.apis.add(api)
     except DuplicateError:
         raise Conflict(
-            "identifier", f"An API with the identifier {spec.identifier} exists."
+            "identifier", f"An API with the identifier {spec.identifier} already exists."
         ) from None
     return api, secret
 

@@ -93,7 +93,9 @@ async def create_client(
     try:
         await store.clients.add(client)
     except DuplicateError:
-        raise Conflict("client_id", f"A client with client_id {client_id} exists.") from None
+        raise Conflict(
+            "client_id", f"A client with client_id {client_id} already exists."
+        ) from None
     return client, secret
 
 

@@ -104,7 +104,7 @@ async def create_user(
     try:
         await store.users.add(user)
     except DuplicateError:
-        raise Conflict("username", f"A user named {username} exists.") from None
+        raise Conflict("username", f"A user named {username} already exists.") from None
     return user
 
 
@@ -160,7 +160,7 @@ async def update_user(
     try:
         found = await store.users.update(updated)
     except DuplicateError:
-        raise Conflict("username", f"A user named {fields['username']} exists.") from None
+        raise Conflict("username", f"A user named {fields['username']} already exists.") from None
     if not found:
         raise NotFound("sub", f"No user {user.sub}.")
     return updated
