@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import typer
 
+from keystead.accounts.passwords import usable_cpus
 from keystead.cli.apps import app
 from keystead.cli.common import emit, fail, settings, with_provider
 from keystead.config import Settings
@@ -40,6 +41,8 @@ def serve(
     ),
 ) -> None:
     """Migrate the database, create signing keys if needed, and serve HTTP."""
+    # The serving stack (uvicorn, the app with its templates and routes) is loaded by this
+    # command only: every other command starts without it.
     import uvicorn
 
     from keystead.app import build_app
@@ -93,8 +96,6 @@ def serve(
     # derived issuer down, and give the metrics a directory shared by the workers.
     os.environ["KEYSTEAD_ISSUER"] = s.issuer
     if s.password_threads is None:  # the workers share the CPUs: so do their hashing threads
-        from keystead.accounts.passwords import usable_cpus
-
         threads = max(1, usable_cpus() // workers)
         os.environ["KEYSTEAD_PASSWORD_THREADS"] = str(threads)
     with _metrics_dir():
@@ -105,7 +106,7 @@ def serve(
 def _metrics_dir() -> Iterator[None]:
     """``PROMETHEUS_MULTIPROC_DIR`` for the workers: the configured one, emptied, or a
     temporary one removed on exit."""
-    from keystead.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+    from keystead.metrics import MULTIPROC_ENV, prepare_multiprocess_dir  # with `serve` only
 
     configured = os.environ.get(MULTIPROC_ENV)
     if configured:
@@ -136,7 +137,7 @@ def init(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (also done by serve on start)."""
-    from keystead.store.sql import migrate as run_migrate
+    from keystead.store.sql import migrate as run_migrate  # Alembic: loaded for this command only
 
     anyio.run(run_migrate, settings().sqlalchemy_url)
     typer.echo("database is up to date")
