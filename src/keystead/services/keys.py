@@ -71,10 +71,6 @@ def key_view(key: StoredKey, now: int) -> dict[str, Any]:
     }
 
 
-# The name older callers use for a refused key operation.
-KeySpecError = Conflict
-
-
 async def retire_key(store: Store, kid: str, now: int) -> StoredKey:
     """Stop publishing (and signing with) a key now — for a compromised key. Tokens it signed
     stop verifying. Refused for the only key that can sign its alg now."""
