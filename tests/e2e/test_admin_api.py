@@ -14,6 +14,7 @@ from joserfc.jwk import KeySet
 from keystead.jose.jwt import _registry
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, pkce_pair, query_of
 from tests.e2e.test_authorize_errors import auth_url
+from tests.e2e.test_server_process import Cli, server  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -375,3 +376,42 @@ async def test_key_create_and_bad_alg(env: Env, token: str) -> None:
         r = await http.post(f"{ADMIN}/keys", json={"alg": "HS256"})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "alg"
         assert (await http.get(f"{ADMIN}/keys/nope")).status_code == 404
+
+
+# --- a 422 is one complete response (issue 18 item 5) ---
+
+
+async def test_a_422_body_is_complete_json_with_its_content_length(env: Env, token: str) -> None:
+    async with admin(env, token) as http:
+        r = await http.post(f"{ADMIN}/clients", json={"client_name": "", "colour": "red"})
+    assert r.status_code == 422
+    assert r.headers.get_list("content-length") == [str(len(r.content))]
+    body = r.json()  # the whole body, the errors list inside
+    assert {e["field"] for e in body["errors"]} == {"client_name", "colour"}
+    assert body["error"] and body["error_description"].startswith("Invalid request")
+
+
+def test_a_422_reaches_a_real_client_whole(server: tuple[Cli, str, list[str]]) -> None:  # noqa: F811
+    """Over uvicorn: a Content-Length shorter than the body made it abort the connection."""
+    cli, issuer, _ = server
+    bot = cli.json(
+        "client",
+        "create",
+        *("--name", "Admin bot", "--grant-type", "client_credentials"),
+        *("--scope", "keystead:admin"),
+    )
+    cli.start()  # type: ignore[attr-defined]
+    token = httpx.post(
+        issuer + "/token",
+        data={"grant_type": "client_credentials", "scope": "keystead:admin"},
+        auth=(bot["client_id"], bot["client_secret"]),
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for body in (
+        {"client_name": "A", "redirect_uris": ["http://evil.example/cb"]},  # a service refusal
+        {"client_name": "", "colour": "red"},  # the body's schema
+    ):
+        r = httpx.post(issuer + ADMIN + "/clients", json=body, headers=headers)
+        assert r.status_code == 422
+        assert int(r.headers["content-length"]) == len(r.content)
+        assert r.json()["errors"]

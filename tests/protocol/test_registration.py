@@ -7,12 +7,7 @@ from typing import Any
 import pytest
 
 from keystead.errors import OAuthError
-from keystead.protocol.registration import (
-    mint_initial_access_token,
-    parse_metadata,
-    register,
-)
-from keystead.protocol.request import OAuthRequest
+from keystead.protocol.registration import mint_initial_access_token, parse_metadata
 
 pytestmark = pytest.mark.anyio
 
@@ -72,21 +67,6 @@ def test_redirect_uri_rules_come_from_the_one_table() -> None:
     assert refused({"redirect_uris": ["https://a.example/cb#x"]}).error == "invalid_redirect_uri"
     loop = {"redirect_uris": ["http://127.0.0.1:8080/cb"]}
     assert parse_metadata(loop).redirect_uris == ["http://127.0.0.1:8080/cb"]
-
-
-async def test_register_through_the_protocol(provider) -> None:
-    token, _ = await mint_initial_access_token(provider, expires_in=600, reusable=False)
-    req = OAuthRequest("POST", {}, authorization=f"Bearer {token}")
-    result = await register(
-        req, {**BASE, "token_endpoint_auth_method": "client_secret_jwt"}, provider
-    )
-    assert result.status == 201
-    stored = await provider.store.clients.get(result.body["client_id"])
-    assert stored is not None and stored.token_endpoint_auth_method == "client_secret_jwt"
-    assert stored.extra["client_secret_enc"].startswith("v1.")
-    with pytest.raises(OAuthError) as caught:
-        await register(req, BASE, provider)
-    assert caught.value.catalog_id == "registration-token-invalid"
 
 
 async def test_initial_access_token_lifetime_is_bounded(provider) -> None:

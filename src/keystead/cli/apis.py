@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from keystead.cli import api_app, emit, fail, with_provider
+from keystead.cli.apps import api_app
+from keystead.cli.common import emit, refuse, with_provider
 from keystead.provider import Provider
-from keystead.services.apis import (
-    ApiSpec,
-    ApiSpecError,
-    api_view,
-    create_api,
-    delete_api,
-    parse_scope_option,
-)
-from keystead.store.base import DuplicateError
+from keystead.services import apis as service
+from keystead.services.apis import ApiSpec, api_view, parse_scope_option
+from keystead.services.common import CLI, ServiceError
+
+# The flag of each API field: how this channel words a service's refusal.
+FLAGS = {
+    "identifier": "--identifier",
+    "name": "--name",
+    "scopes": "--scope",
+    "token_format": "--token-format",
+    "access_token_ttl": "--access-token-ttl",
+    "api_id": "API",
+}
 
 
 @api_app.command("create")
@@ -40,13 +47,11 @@ def create(
         with_secret=with_secret,
     )
 
-    async def work(provider: Provider) -> dict[str, object]:
+    async def work(provider: Provider) -> dict[str, Any]:
         try:
-            api, secret = await create_api(provider.store, spec, provider.now())
-        except ApiSpecError as exc:
-            fail(str(exc))
-        except DuplicateError:
-            fail(f"an API with identifier {identifier} already exists")
+            api, secret = await service.create(provider, spec, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
         view = api_view(api)
         if secret:
             view["api_secret"] = secret
@@ -60,8 +65,8 @@ def create(
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """List APIs."""
 
-    async def work(provider: Provider) -> list[dict[str, object]]:
-        return [api_view(a) for a in await provider.store.apis.list()]
+    async def work(provider: Provider) -> list[dict[str, Any]]:
+        return [api_view(a) for a in await service.list_all(provider)]
 
     rows = with_provider(work)
     emit(rows, as_json, lambda: [typer.echo(f"{r['api_id']}  {r['identifier']}") for r in rows])
@@ -71,13 +76,11 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
 def show(api_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Show an API (by api_id or identifier)."""
 
-    async def work(provider: Provider) -> dict[str, object]:
-        api = await provider.store.apis.get(api_id) or await provider.store.apis.get_by_identifier(
-            api_id
-        )
-        if api is None:
-            fail(f"no API {api_id}")
-        return api_view(api)
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            return api_view(await service.get(provider, api_id, or_identifier=True))
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
 
     data = with_provider(work)
     emit(data, as_json, lambda: [typer.echo(f"{k}: {v}") for k, v in data.items()])
@@ -87,16 +90,11 @@ def show(api_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
 def delete(api_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Delete an API."""
 
-    async def work(provider: Provider) -> bool:
-        api = await provider.store.apis.get(api_id)
-        if api is None:
-            return False
+    async def work(provider: Provider) -> None:
         try:
-            await delete_api(provider.store, api, issuer_url=provider.settings.issuer)
-        except ApiSpecError as exc:
-            fail(str(exc))
-        return True
+            await service.delete(provider, await service.get(provider, api_id), CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
 
-    if not with_provider(work):
-        fail(f"no API {api_id}")
+    with_provider(work)
     emit({"deleted": api_id}, as_json, lambda: typer.echo(f"deleted {api_id}"))

@@ -8,8 +8,13 @@ from pathlib import Path
 import anyio
 import typer
 
-from keystead.cli import app, emit, fail, settings
+from keystead.bootstrap import open_provider
+from keystead.cli.apps import app
+from keystead.cli.common import emit, fail, settings
 from keystead.provider import Provider
+from keystead.services.backup import BackupError
+from keystead.services.backup import backup as run_backup
+from keystead.services.backup import restore as run_restore
 
 
 @app.command()
@@ -18,9 +23,6 @@ def backup(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Back up the database (online) and secret.key. See docs/deployment.md."""
-    from keystead.services.backup import BackupError
-    from keystead.services.backup import backup as run_backup
-
     try:
         manifest = run_backup(settings(), directory)
     except BackupError as exc:
@@ -42,10 +44,6 @@ def restore(
 ) -> None:
     """Restore a backup into the configured, empty database and data dir, then check that
     the signing keys decrypt with the key-encryption key."""
-    from keystead.bootstrap import open_provider
-    from keystead.services.backup import BackupError
-    from keystead.services.backup import restore as run_restore
-
     s = settings()
     try:
         manifest = run_restore(s, directory)

@@ -1,4 +1,4 @@
-"""client create | list | show | delete | registration-token"""
+"""client create | list | show | update | rotate-secret | delete | registration-token"""
 
 from __future__ import annotations
 
@@ -8,10 +8,67 @@ from typing import Any
 
 import typer
 
-from keystead.cli import client_app, emit, fail, with_provider
+from keystead.cli.apps import client_app
+from keystead.cli.common import emit, fail, refuse, with_provider
 from keystead.provider import Provider
-from keystead.services.clients import ClientSpec, ClientSpecError, client_view, create_client
-from keystead.store.base import DuplicateError
+from keystead.services import clients as service
+from keystead.services import registration
+from keystead.services.clients import ClientSpec, client_view, spec_of
+from keystead.services.common import CLI, ServiceError
+
+# The flag of each client metadata name: how this channel words a service's refusal.
+FLAGS = {
+    "client_name": "--name",
+    "redirect_uris": "--redirect-uri",
+    "grant_types": "--grant-type",
+    "response_types": "--response-type",
+    "scope": "--scope",
+    "token_endpoint_auth_method": "--token-endpoint-auth-method",
+    "jwks": "--jwks",
+    "jwks_uri": "--jwks-uri",
+    "token_endpoint_auth_signing_alg": "--token-endpoint-auth-signing-alg",
+    "require_pkce": "--require-pkce",
+    "id_token_signed_response_alg": "--id-token-signed-response-alg",
+    "application_type": "--application-type",
+    "client_id": "--client-id",
+    "default_resource": "--default-resource",
+    "post_logout_redirect_uris": "--post-logout-redirect-uri",
+    "allowed_origins": "--allowed-origin",
+    "expires_in": "--expires-in",
+}
+AUTH_METHOD_HELP = (
+    "client_secret_basic | client_secret_post | client_secret_jwt | private_key_jwt "
+    "(with --jwks or --jwks-uri) | none (public client)."
+)
+SIGNING_ALG_HELP = (
+    "The one alg the client's assertions use (default: HS256 for client_secret_jwt; "
+    "RS256, PS256, ES256 or EdDSA for private_key_jwt)."
+)
+ORIGIN_HELP = (
+    "Repeatable. A browser origin (https://app.example.com) that may call the token, "
+    "UserInfo and revocation endpoints, besides the origins of the redirect URIs."
+)
+
+
+def _read_jwks(jwks_file: Path) -> dict[str, Any]:
+    try:
+        jwks: dict[str, Any] = json.loads(jwks_file.read_text())
+    except (OSError, ValueError) as exc:
+        fail(f"--jwks {jwks_file}: {exc}")
+    return jwks
+
+
+def _with_secret(view: dict[str, Any], secret: str | None) -> dict[str, Any]:
+    if secret is not None:
+        view["client_secret"] = secret
+        view["client_secret_expires_at"] = 0
+    return view
+
+
+def _show_secret(data: dict[str, Any]) -> None:
+    typer.echo(f"client_id:     {data['client_id']}")
+    if "client_secret" in data:
+        typer.echo(f"client_secret: {data['client_secret']}  (shown once; store it now)")
 
 
 @client_app.command("create")
@@ -24,10 +81,7 @@ def create(
     response_type: list[str] = typer.Option(["code"], "--response-type", help="Repeatable."),
     scope: str = typer.Option("openid profile email offline_access", "--scope"),
     auth_method: str = typer.Option(
-        "client_secret_basic",
-        "--token-endpoint-auth-method",
-        help="client_secret_basic | client_secret_post | client_secret_jwt | private_key_jwt "
-        "(with --jwks or --jwks-uri) | none (public client).",
+        "client_secret_basic", "--token-endpoint-auth-method", help=AUTH_METHOD_HELP
     ),
     jwks_file: Path | None = typer.Option(  # noqa: B008
         None, "--jwks", help="private_key_jwt: a file with the client's public JWK Set."
@@ -36,10 +90,7 @@ def create(
         None, "--jwks-uri", help="private_key_jwt: where the client publishes its JWK Set."
     ),
     auth_signing_alg: str | None = typer.Option(
-        None,
-        "--token-endpoint-auth-signing-alg",
-        help="The one alg the client's assertions use (default: HS256 for client_secret_jwt; "
-        "RS256, PS256, ES256 or EdDSA for private_key_jwt).",
+        None, "--token-endpoint-auth-signing-alg", help=SIGNING_ALG_HELP
     ),
     require_pkce: bool = typer.Option(
         True,
@@ -56,22 +107,11 @@ def create(
     post_logout_redirect_uri: list[str] = typer.Option(
         [], "--post-logout-redirect-uri", help="Repeatable. Where /logout may send the user."
     ),
-    allowed_origin: list[str] = typer.Option(
-        [],
-        "--allowed-origin",
-        help="Repeatable. A browser origin (https://app.example.com) that may call the token, "
-        "UserInfo and revocation endpoints, besides the origins of the redirect URIs.",
-    ),
+    allowed_origin: list[str] = typer.Option([], "--allowed-origin", help=ORIGIN_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
     (client_secret_jwt: encrypted with the key-encryption key, as it is the HMAC key)."""
-    jwks: dict[str, Any] | None = None
-    if jwks_file is not None:
-        try:
-            jwks = json.loads(jwks_file.read_text())
-        except (OSError, ValueError) as exc:
-            fail(f"--jwks {jwks_file}: {exc}")
     spec = ClientSpec(
         client_name=name,
         redirect_uris=redirect_uri,
@@ -87,42 +127,118 @@ def create(
         default_resource=default_resource,
         post_logout_redirect_uris=post_logout_redirect_uri,
         allowed_origins=allowed_origin,
-        jwks=jwks,
+        jwks=_read_jwks(jwks_file) if jwks_file is not None else None,
         jwks_uri=jwks_uri,
         token_endpoint_auth_signing_alg=auth_signing_alg,
     )
 
-    async def work(provider: Provider) -> dict[str, object]:
+    async def work(provider: Provider) -> dict[str, Any]:
         try:
-            client, secret = await create_client(
-                provider.store, spec, provider.now(), kek=provider.kek
-            )
-        except ClientSpecError as exc:
-            fail(str(exc))
-        except DuplicateError:
-            fail(f"a client with client_id {client_id} already exists")
-        view = client_view(client)
-        if secret is not None:
-            view["client_secret"] = secret
-            view["client_secret_expires_at"] = 0
-        return view
+            client, secret = await service.create(provider, spec, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
+        return _with_secret(client_view(client), secret)
+
+    data = with_provider(work)
+    emit(data, as_json, lambda: _show_secret(data))
+
+
+@client_app.command("update")
+def update(
+    client_id: str,
+    name: str | None = typer.Option(None, "--name"),
+    redirect_uri: list[str] | None = typer.Option(
+        None, "--redirect-uri", help="Repeatable; replaces the registered list."
+    ),
+    grant_type: list[str] | None = typer.Option(None, "--grant-type", help="Repeatable."),
+    response_type: list[str] | None = typer.Option(None, "--response-type", help="Repeatable."),
+    scope: str | None = typer.Option(None, "--scope"),
+    auth_method: str | None = typer.Option(
+        None, "--token-endpoint-auth-method", help=AUTH_METHOD_HELP
+    ),
+    jwks_file: Path | None = typer.Option(None, "--jwks"),  # noqa: B008
+    jwks_uri: str | None = typer.Option(None, "--jwks-uri"),
+    auth_signing_alg: str | None = typer.Option(
+        None, "--token-endpoint-auth-signing-alg", help=SIGNING_ALG_HELP
+    ),
+    require_pkce: bool | None = typer.Option(None, "--require-pkce/--no-require-pkce"),
+    skip_consent: bool | None = typer.Option(None, "--skip-consent/--no-skip-consent"),
+    alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
+    application_type: str | None = typer.Option(None, "--application-type"),
+    default_resource: str | None = typer.Option(None, "--default-resource"),
+    post_logout_redirect_uri: list[str] | None = typer.Option(
+        None, "--post-logout-redirect-uri", help="Repeatable; replaces the registered list."
+    ),
+    allowed_origin: list[str] | None = typer.Option(
+        None, "--allowed-origin", help="Repeatable; replaces the registered list."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Change a client: only the options given change (a repeatable option replaces the
+    whole list). Its client_id and secret stay; a new method that needs a secret the client
+    does not have gets one, printed once."""
+    changes: dict[str, Any] = {
+        "client_name": name,
+        "redirect_uris": redirect_uri,
+        "grant_types": grant_type,
+        "response_types": response_type,
+        "scope": scope,
+        "token_endpoint_auth_method": auth_method,
+        "jwks": _read_jwks(jwks_file) if jwks_file is not None else None,
+        "jwks_uri": jwks_uri,
+        "token_endpoint_auth_signing_alg": auth_signing_alg,
+        "require_pkce": require_pkce,
+        "skip_consent": skip_consent,
+        "id_token_signed_response_alg": alg,
+        "application_type": application_type,
+        "default_resource": default_resource,
+        "post_logout_redirect_uris": post_logout_redirect_uri,
+        "allowed_origins": allowed_origin,
+    }
+
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            client = await service.get(provider, client_id)
+            spec = spec_of(client)
+            for field, value in changes.items():
+                if value is not None:
+                    setattr(spec, field, value)
+            updated, secret = await service.update(provider, client, spec, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
+        return _with_secret(client_view(updated), secret)
 
     data = with_provider(work)
 
     def human() -> None:
-        typer.echo(f"client_id:     {data['client_id']}")
+        typer.echo(f"updated {client_id}")
         if "client_secret" in data:
-            typer.echo(f"client_secret: {data['client_secret']}  (shown once; store it now)")
+            _show_secret(data)
 
     emit(data, as_json, human)
+
+
+@client_app.command("rotate-secret")
+def rotate_secret(client_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Give a client a new client_secret, printed once; the old one stops working now."""
+
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            _, secret = await service.rotate_secret(provider, client_id, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
+        return {"client_id": client_id, "client_secret": secret, "client_secret_expires_at": 0}
+
+    data = with_provider(work)
+    emit(data, as_json, lambda: _show_secret(data))
 
 
 @client_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """List clients."""
 
-    async def work(provider: Provider) -> list[dict[str, object]]:
-        return [client_view(c) for c in await provider.store.clients.list()]
+    async def work(provider: Provider) -> list[dict[str, Any]]:
+        return [client_view(c) for c in await service.list_all(provider)]
 
     rows = with_provider(work)
     emit(rows, as_json, lambda: [typer.echo(f"{r['client_id']}  {r['client_name']}") for r in rows])
@@ -132,11 +248,11 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
 def show(client_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Show one client's metadata."""
 
-    async def work(provider: Provider) -> dict[str, object]:
-        client = await provider.store.clients.get(client_id)
-        if client is None:
-            fail(f"no client with client_id {client_id}")
-        return client_view(client)
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            return client_view(await service.get(provider, client_id))
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
 
     data = with_provider(work)
     emit(data, as_json, lambda: [typer.echo(f"{k}: {v}") for k, v in data.items()])
@@ -144,13 +260,15 @@ def show(client_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
 @client_app.command("delete")
 def delete(client_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Delete a client."""
+    """Delete a client with its grants and tokens."""
 
-    async def work(provider: Provider) -> bool:
-        return await provider.store.clients.delete(client_id)
+    async def work(provider: Provider) -> None:
+        try:
+            await service.delete(provider, client_id, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
 
-    if not with_provider(work):
-        fail(f"no client with client_id {client_id}")
+    with_provider(work)
     emit({"deleted": client_id}, as_json, lambda: typer.echo(f"deleted {client_id}"))
 
 
@@ -166,15 +284,14 @@ def registration_token(
 ) -> None:
     """Mint an initial access token for dynamic client registration (RFC 7591 §3): send it as
     Authorization: Bearer to /register. Printed once; only its hash is stored."""
-    from keystead.protocol.registration import InitialAccessTokenError, mint_initial_access_token
 
-    async def work(provider: Provider) -> dict[str, object]:
+    async def work(provider: Provider) -> dict[str, Any]:
         try:
-            token, expires_at = await mint_initial_access_token(
-                provider, expires_in=expires_in, reusable=reusable
+            token, expires_at = await registration.mint_initial_access_token(
+                provider, CLI, expires_in=expires_in, reusable=reusable
             )
-        except InitialAccessTokenError as exc:
-            fail(str(exc))
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
         return {
             "initial_access_token": token,
             "expires_at": expires_at,

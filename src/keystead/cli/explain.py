@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from keystead.cli import app, emit, fail, with_provider
+from keystead.cli.apps import app
+from keystead.cli.common import emit, fail, with_provider
 from keystead.errors import CATALOG
 from keystead.errors_doc import entry_text
 from keystead.provider import Provider

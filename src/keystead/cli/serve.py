@@ -1,4 +1,4 @@
-"""serve, init, migrate and key commands."""
+"""serve, init and migrate."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any
 import anyio
 import typer
 
-from keystead.cli import app, emit, fail, keys_app, settings, with_provider
+from keystead.accounts.passwords import usable_cpus
+from keystead.cli.apps import app
+from keystead.cli.common import emit, fail, settings, with_provider
 from keystead.config import Settings
 from keystead.provider import Provider
-from keystead.services.keys import key_view, rotate_keys
 
 
 def _issuer_for(s: Settings, host: str, port: int) -> Settings:
@@ -40,6 +41,8 @@ def serve(
     ),
 ) -> None:
     """Migrate the database, create signing keys if needed, and serve HTTP."""
+    # The serving stack (uvicorn, the app with its templates and routes) is loaded by this
+    # command only: every other command starts without it.
     import uvicorn
 
     from keystead.app import build_app
@@ -93,8 +96,6 @@ def serve(
     # derived issuer down, and give the metrics a directory shared by the workers.
     os.environ["KEYSTEAD_ISSUER"] = s.issuer
     if s.password_threads is None:  # the workers share the CPUs: so do their hashing threads
-        from keystead.accounts.passwords import usable_cpus
-
         threads = max(1, usable_cpus() // workers)
         os.environ["KEYSTEAD_PASSWORD_THREADS"] = str(threads)
     with _metrics_dir():
@@ -105,7 +106,7 @@ def serve(
 def _metrics_dir() -> Iterator[None]:
     """``PROMETHEUS_MULTIPROC_DIR`` for the workers: the configured one, emptied, or a
     temporary one removed on exit."""
-    from keystead.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+    from keystead.metrics import MULTIPROC_ENV, prepare_multiprocess_dir  # with `serve` only
 
     configured = os.environ.get(MULTIPROC_ENV)
     if configured:
@@ -136,50 +137,7 @@ def init(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (also done by serve on start)."""
-    from keystead.store.sql import migrate as run_migrate
+    from keystead.store.sql import migrate as run_migrate  # Alembic: loaded for this command only
 
     anyio.run(run_migrate, settings().sqlalchemy_url)
     typer.echo("database is up to date")
-
-
-@keys_app.command("list")
-def keys_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    """List signing keys and their status."""
-
-    async def work(provider: Provider) -> list[dict[str, object]]:
-        now = provider.now()
-        return [key_view(k, now) for k in await provider.store.keys.list()]
-
-    rows = with_provider(work)
-
-    def human() -> None:
-        for row in rows:
-            typer.echo(f"{row['kid']}  {row['alg']:6} {row['status']}")
-
-    emit(rows, as_json, human)
-
-
-@keys_app.command("rotate")
-def keys_rotate(
-    alg: list[str] = typer.Option([], "--alg", help="Rotate only these algs (default: all)."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Publish a new key now; it signs once JWKS caches have seen it; the old key stays
-    published until tokens signed with it expire."""
-
-    async def work(provider: Provider) -> list[dict[str, object]]:
-        now = provider.now()
-        try:
-            created = await rotate_keys(provider.store, provider.kek, s, now, alg or None)
-        except (KeyError, ValueError) as exc:
-            fail(str(exc))
-        return [key_view(k, now) for k in created]
-
-    s = settings()
-    rows = with_provider(work)
-
-    def human() -> None:
-        for row in rows:
-            typer.echo(f"new {row['alg']} key {row['kid']} signs from {row['activate_at']}")
-
-    emit(rows, as_json, human)

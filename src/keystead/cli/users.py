@@ -6,10 +6,15 @@ import json
 
 import typer
 
-from keystead.cli import emit, fail, read_password, user_app, with_provider
+from keystead.cli.apps import user_app
+from keystead.cli.common import emit, fail, read_password, refuse, with_provider
 from keystead.provider import Provider
-from keystead.services.users import UserSpecError, create_user, set_password, user_view
-from keystead.store.base import DuplicateError
+from keystead.services import users as service
+from keystead.services.common import CLI, ServiceError
+from keystead.services.users import user_view
+
+# The flag of each user field: how this channel words a service's refusal.
+FLAGS = {"username": "USERNAME", "password": "password", "profile": "--claim"}
 
 
 @user_app.command("create")
@@ -36,12 +41,11 @@ def create(
 
     async def work(provider: Provider) -> dict[str, object]:
         try:
-            user = await create_user(
-                provider.store,
-                provider.hasher,
+            user = await service.create(
+                provider,
                 username,
                 password,
-                now=provider.now(),
+                CLI,
                 email=email,
                 email_verified=email_verified,
                 name=name,
@@ -49,10 +53,8 @@ def create(
                 family_name=family_name,
                 profile=parse_claims(claim),
             )
-        except UserSpecError as exc:
-            fail(str(exc))
-        except DuplicateError:
-            fail(f"a user named {username} already exists")
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
         return user_view(user)
 
     data = with_provider(work)
@@ -77,7 +79,7 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """List users."""
 
     async def work(provider: Provider) -> list[dict[str, object]]:
-        return [user_view(u) for u in await provider.store.users.list()]
+        return [user_view(u) for u in await service.list_all(provider)]
 
     rows = with_provider(work)
     emit(rows, as_json, lambda: [typer.echo(f"{r['username']}  {r['sub']}") for r in rows])
@@ -94,11 +96,9 @@ def set_password_cmd(
 
     async def work(provider: Provider) -> dict[str, object]:
         try:
-            user = await set_password(
-                provider.store, provider.hasher, username, password, now=provider.now()
-            )
-        except UserSpecError as exc:
-            fail(str(exc))
+            user = await service.set_password_of(provider, username, password, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
         return user_view(user)
 
     data = with_provider(work)

@@ -4,9 +4,14 @@
 configured; it returns the client's metadata with ``registration_access_token`` and
 ``registration_client_uri`` (§3.2.1). With that token the client reads (GET), replaces (PUT,
 RFC 7592 §2.2) or deletes (DELETE) its registration at ``/register/{client_id}``. Tokens are
-stored as SHA-256 hashes only. Metadata goes through the same rules as `keystead client
-create` (services/clients.py), redirect URIs through the one rule table
-(protocol/redirect_uris.py).
+stored as SHA-256 hashes only.
+
+This module is the RFC 7591/7592 side: the initial and registration access tokens, the
+translation of registration metadata into a client spec (checked by the same rules as every
+other client, protocol/client_metadata.py, redirect URIs by the one rule table in
+protocol/redirect_uris.py) and the wording of refusals as RFC 7591 §3.2.2 errors. Storing,
+changing and deleting the client are services/clients.py's operations, which
+services/registration.py calls.
 """
 
 from __future__ import annotations
@@ -17,19 +22,17 @@ from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError
 from keystead.protocol import redirect_uris, scopes
+from keystead.protocol.client_metadata import (
+    DESCRIPTIVE_METADATA,
+    ClientSpec,
+    MetadataError,
+    client_view,
+    spec_of,
+    validate,
+)
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.response_types import normalize_response_type
 from keystead.secrets_util import matches_hash, random_token, sha256_hex
-from keystead.services.clients import (
-    DESCRIPTIVE_METADATA,
-    ClientSpec,
-    ClientSpecError,
-    client_view,
-    create_client,
-    spec_of,
-    update_client,
-    validate_spec,
-)
 from keystead.store.base import Client
 
 if TYPE_CHECKING:
@@ -55,7 +58,7 @@ async def mint_initial_access_token(
 ) -> tuple[str, int]:
     """(token in clear, expires_at); only its hash is stored."""
     if not 60 <= expires_in <= MAX_INITIAL_TTL:
-        raise InitialAccessTokenError("--expires-in must be between 60 s and one year.")
+        raise InitialAccessTokenError("expires_in must be between 60 s and one year.")
     token = random_token(32)
     now = provider.now()
     prefix = _REUSABLE if reusable else _ONCE
@@ -69,6 +72,17 @@ def _invalid(description: str) -> OAuthError:
 
 def _bad_redirect(description: str) -> OAuthError:
     return OAuthError("registration-redirect-uri-invalid", description)
+
+
+_REDIRECT_FIELDS = ("redirect_uris", "post_logout_redirect_uris")
+
+
+def refused(field: str, message: str) -> OAuthError:
+    """A refusal of the metadata member ``field``, as RFC 7591 §3.2.2 words it:
+    invalid_redirect_uri for redirection URIs, invalid_client_metadata for any other."""
+    if field in _REDIRECT_FIELDS:
+        return _bad_redirect(message)
+    return _invalid(message if field in message else f"{field}: {message}")
 
 
 # --- RFC 7591 §2: metadata ---
@@ -124,7 +138,7 @@ def _check_scope(scope: str) -> None:
 
 
 def parse_metadata(body: Any) -> ClientSpec:
-    """RFC 7591 §2 metadata -> the spec services/clients.py validates and stores.
+    """RFC 7591 §2 metadata -> a client spec that passes protocol/client_metadata.py's rules.
 
     Unknown members are ignored (§2: the server MUST ignore metadata it does not understand).
     """
@@ -171,7 +185,7 @@ def parse_metadata(body: Any) -> ClientSpec:
         if value is not None:
             metadata[name] = value
     fallback_name = (urlsplit(uris[0]).hostname if uris else None) or "Registered client"
-    return ClientSpec(
+    spec = ClientSpec(
         client_name=_string(body, "client_name") or fallback_name,
         redirect_uris=uris,
         grant_types=grant_types,
@@ -191,6 +205,11 @@ def parse_metadata(body: Any) -> ClientSpec:
         token_endpoint_auth_signing_alg=_string(body, "token_endpoint_auth_signing_alg"),
         metadata=metadata,
     )
+    try:
+        validate(spec)
+    except MetadataError as exc:
+        raise refused(exc.field, exc.message) from None
+    return spec
 
 
 # --- responses ---
@@ -212,14 +231,10 @@ class Registered:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _spec_error(exc: ClientSpecError) -> OAuthError:
-    return _invalid(str(exc).replace("--redirect-uri", "redirect_uris"))
-
-
 # --- RFC 7591 §3: register ---
 
 
-async def _check_initial_access_token(req: OAuthRequest, provider: Provider) -> str | None:
+async def check_initial_access_token(req: OAuthRequest, provider: Provider) -> str | None:
     """The marker key to consume after validation (single-use tokens), or None."""
     token = req.bearer_token()
     if token is None:
@@ -245,39 +260,27 @@ async def _check_initial_access_token(req: OAuthRequest, provider: Provider) -> 
     )
 
 
-async def register(req: OAuthRequest, body: Any, provider: Provider) -> Registered:
-    single_use = await _check_initial_access_token(req, provider)
-    spec = parse_metadata(body)
-    try:
-        validate_spec(spec)
-    except ClientSpecError as exc:
-        raise _spec_error(exc) from None
+async def take_initial_access_token(single_use: str | None, provider: Provider) -> None:
+    """Use up a single-use initial access token, once the metadata is known to be valid (a
+    refused registration leaves it usable)."""
     if single_use is not None and not await provider.store.markers.take(single_use, provider.now()):
         raise OAuthError(
             "registration-token-invalid",
             "The initial access token was used by a concurrent registration.",
             headers=_BEARER,
         )
-    access_token = random_token(32)
-    client, secret = await create_client(
-        provider.store,
-        spec,
-        provider.now(),
-        kek=provider.kek,
-        extra={TOKEN_HASH: sha256_hex(access_token)},
-    )
-    provider.events.emit("client.registered", client_id=client.client_id)
-    response = registration_view(client, provider)
-    if secret is not None:
-        response["client_secret"] = secret
-    response["registration_access_token"] = access_token
-    return Registered(response)
+
+
+def new_registration_access_token() -> tuple[str, dict[str, Any]]:
+    """(token in clear, the Client.extra entry that keeps its hash)."""
+    token = random_token(32)
+    return token, {TOKEN_HASH: sha256_hex(token)}
 
 
 # --- RFC 7592: read, replace, delete ---
 
 
-async def _managed_client(req: OAuthRequest, client_id: str, provider: Provider) -> Client:
+async def managed_client(req: OAuthRequest, client_id: str, provider: Provider) -> Client:
     """RFC 7592 §2: the client, if the registration access token is its own. An unknown
     client and a wrong token get the same 401, so client_ids cannot be probed."""
     token = req.bearer_token()
@@ -300,16 +303,12 @@ async def _managed_client(req: OAuthRequest, client_id: str, provider: Provider)
     return client
 
 
-async def read(req: OAuthRequest, client_id: str, provider: Provider) -> Registered:
-    client = await _managed_client(req, client_id, provider)
-    return Registered(registration_view(client, provider), status=200)
-
-
-async def replace(req: OAuthRequest, client_id: str, body: Any, provider: Provider) -> Registered:
-    """RFC 7592 §2.2: the body replaces the registration; omitted fields are removed (set to
-    their defaults). A client_secret in the body must be the current one and keeps it; without
-    one, a new secret is issued (rotation) and returned once."""
-    client = await _managed_client(req, client_id, provider)
+def replacement(client: Client, body: Any) -> tuple[ClientSpec, bool]:
+    """RFC 7592 §2.2: the spec a client update request replaces the registration with, and
+    whether a new secret is to be issued. Omitted fields are removed (set to their defaults).
+    A client_secret in the body must be the current one and keeps it; without one, a new
+    secret is issued (rotation) and returned once."""
+    client_id = client.client_id
     if not isinstance(body, dict):
         raise _invalid("The update request must be a JSON object (RFC 7592 §2.2).")
     if body.get("client_id") != client_id:
@@ -324,30 +323,12 @@ async def replace(req: OAuthRequest, client_id: str, body: Any, provider: Provid
             "client_secret must be the current secret; a client cannot choose its own "
             "(RFC 7592 §2.2). Omit it to have a new one issued."
         )
-    for name in ("registration_access_token", "registration_client_uri", "client_id_issued_at"):
-        body.pop(name, None)  # §2.2: read-only values, not metadata
-    spec = parse_metadata({k: v for k, v in body.items() if k != "client_secret"})
+    read_only = ("registration_access_token", "registration_client_uri", "client_id_issued_at")
+    metadata = {  # §2.2: read-only values are not metadata
+        k: v for k, v in body.items() if k != "client_secret" and k not in read_only
+    }
+    spec = parse_metadata(metadata)
     keep = spec_of(client)  # what a registration cannot change stays as it was
     spec.skip_consent, spec.require_pkce = keep.skip_consent, keep.require_pkce
     spec.default_resource, spec.allowed_origins = keep.default_resource, keep.allowed_origins
-    try:
-        updated, secret = await update_client(
-            provider.store, client, spec, kek=provider.kek, rotate_secret=presented is None
-        )
-    except ClientSpecError as exc:
-        raise _spec_error(exc) from None
-    provider.forget_client(client_id)
-    provider.events.emit("client.updated", client_id=client_id, via="registration")
-    response = registration_view(updated, provider)
-    if secret is not None:
-        response["client_secret"] = secret
-    return Registered(response, status=200)
-
-
-async def delete(req: OAuthRequest, client_id: str, provider: Provider) -> None:
-    """RFC 7592 §2.3: the client and its grants and tokens are gone; the registration access
-    token stops working with it."""
-    await _managed_client(req, client_id, provider)
-    await provider.store.clients.delete(client_id)
-    provider.forget_client(client_id)
-    provider.events.emit("client.deleted", client_id=client_id, via="registration")
+    return spec, presented is None

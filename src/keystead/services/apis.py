@@ -1,21 +1,30 @@
-"""Register APIs (resource servers): identifier, owned scopes, token format, credentials."""
+"""API (resource server) operations: identifier, owned scopes, token format, credentials.
+
+``create``, ``update`` and ``delete`` own their side effects: the provider's API index is
+dropped and one audit event is emitted, whichever channel (CLI, admin API) asked.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from keystead.protocol import scopes
+from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
 from keystead.secrets_util import random_token, sha256_hex
+from keystead.services.common import Actor, Conflict, NotFound, ServiceError, audit
 from keystead.store.base import Api, DuplicateError, Store
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
 
 TOKEN_FORMATS = ("jwt", "opaque")
 
 
-class ApiSpecError(ValueError):
-    """Invalid API data; the message says what to change."""
+class ApiSpecError(ServiceError):
+    """Invalid API data: ``field`` names it, the message says what to change."""
 
 
 @dataclass
@@ -40,13 +49,16 @@ async def validate_spec(store: Store, spec: ApiSpec, *, api_id: str | None = Non
     # RFC 8707 §2: an absolute URI without a fragment.
     if not parts.scheme or "#" in spec.identifier:
         raise ApiSpecError(
-            f"identifier {spec.identifier} must be an absolute URI without a fragment, "
-            "e.g. https://api.example.com"
+            "identifier",
+            f"The identifier {spec.identifier} must be an absolute URI without a fragment, "
+            "e.g. https://api.example.com",
         )
     if spec.token_format not in TOKEN_FORMATS:
-        raise ApiSpecError("token format must be jwt or opaque.")
+        raise ApiSpecError("token_format", "The token format must be jwt or opaque.")
     if not 30 <= spec.access_token_ttl <= 86400:
-        raise ApiSpecError("access token lifetime must be between 30 s and 24 h.")
+        raise ApiSpecError(
+            "access_token_ttl", "The access token lifetime must be between 30 s and 24 h."
+        )
     owned: dict[str, str] = {}
     for other in await store.apis.list():
         if other.api_id == api_id:
@@ -55,17 +67,23 @@ async def validate_spec(store: Store, spec: ApiSpec, *, api_id: str | None = Non
             owned[name] = other.identifier
     for name, _ in spec.scopes:
         if not name or not scopes.is_valid_token(name):
-            raise ApiSpecError(f"scope {name!r} is not a valid scope name (RFC 6749 §3.3).")
+            raise ApiSpecError(
+                "scopes", f"scope {name!r} is not a valid scope name (RFC 6749 §3.3)."
+            )
         if name in scopes.SCOPES_SUPPORTED:
-            raise ApiSpecError(f"scope {name} is an OpenID Connect scope; choose another name.")
+            raise ApiSpecError(
+                "scopes", f"scope {name} is an OpenID Connect scope; choose another name."
+            )
         if name in owned:
             raise ApiSpecError(
+                "scopes",
                 f"scope {name} already belongs to the API {owned[name]}; a scope name belongs "
-                "to one API, so prefix it (e.g. notes:read)."
+                "to one API, so prefix it (e.g. notes:read).",
             )
 
 
 async def create_api(store: Store, spec: ApiSpec, now: int) -> tuple[Api, str | None]:
+    """The store step of ``create`` (also seeds a store no server reads yet)."""
     await validate_spec(store, spec)
     secret = random_token(32) if spec.with_secret else None
     api = Api(
@@ -78,7 +96,12 @@ async def create_api(store: Store, spec: ApiSpec, now: int) -> tuple[Api, str | 
         created_at=now,
         secret_hash=sha256_hex(secret) if secret else None,
     )
-    await store.apis.add(api)
+    try:
+        await store.apis.add(api)
+    except DuplicateError:
+        raise Conflict(
+            "identifier", f"An API with the identifier {spec.identifier} already exists."
+        ) from None
     return api, secret
 
 
@@ -102,16 +125,12 @@ ADMIN_API_TOKEN_TTL = 600
 
 def is_reserved(api: Api, issuer_url: str) -> bool:
     """The admin API keystead created for itself: it cannot be changed or deleted."""
-    from keystead.protocol.admin_auth import ADMIN_API_PATH
-
     return api.identifier == issuer_url + ADMIN_API_PATH
 
 
 async def ensure_admin_api(store: Store, issuer_url: str, now: int) -> Api:
     """Create the reserved admin API on first start (idempotent; run under the start-up lock):
     JWT access tokens with the audience ``<issuer>/admin/api`` and the scope keystead:admin."""
-    from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
-
     identifier = issuer_url + ADMIN_API_PATH
     existing = await store.apis.get_by_identifier(identifier)
     if existing is not None:
@@ -146,7 +165,7 @@ async def update_api(
 ) -> tuple[Api, str | None]:
     """Change an API; its identifier stays (issued tokens carry it as their audience)."""
     if is_reserved(api, issuer_url):
-        raise ApiSpecError("the keystead admin API is reserved; it cannot be changed.")
+        raise Conflict("api_id", "The keystead admin API is reserved; it cannot be changed.")
     spec = ApiSpec(
         identifier=api.identifier,
         name=api.name if name is None else name,
@@ -165,11 +184,71 @@ async def update_api(
         secret_hash=sha256_hex(secret) if secret else api.secret_hash,
     )
     if not await store.apis.update(updated):
-        raise LookupError(f"no API {api.api_id}")
+        raise NotFound("api_id", f"No API {api.api_id}.")
     return updated, secret
 
 
 async def delete_api(store: Store, api: Api, *, issuer_url: str) -> None:
     if is_reserved(api, issuer_url):
-        raise ApiSpecError("the keystead admin API is reserved; it cannot be deleted.")
-    await store.apis.delete(api.api_id)
+        raise Conflict("api_id", "The keystead admin API is reserved; it cannot be deleted.")
+    if not await store.apis.delete(api.api_id):
+        raise NotFound("api_id", f"No API {api.api_id}.")
+
+
+# --- the operations ---
+
+
+async def get(provider: Provider, api_id: str, *, or_identifier: bool = False) -> Api:
+    """An API by api_id (or, with ``or_identifier``, by its identifier too)."""
+    store = provider.store
+    api = await store.apis.get(api_id)
+    if api is None and or_identifier:
+        api = await store.apis.get_by_identifier(api_id)
+    if api is None:
+        raise NotFound("api_id", f"No API {api_id}.")
+    return api
+
+
+async def list_all(provider: Provider) -> list[Api]:
+    return await provider.store.apis.list()
+
+
+async def create(provider: Provider, spec: ApiSpec, actor: Actor) -> tuple[Api, str | None]:
+    """A new API and, with ``spec.with_secret``, its secret in clear (once)."""
+    api, secret = await create_api(provider.store, spec, provider.now())
+    provider.forget_apis()
+    audit(provider, actor, "api.created", api_id=api.api_id)
+    return api, secret
+
+
+async def update(
+    provider: Provider,
+    api: Api,
+    actor: Actor,
+    *,
+    name: str | None = None,
+    scopes: list[tuple[str, str]] | None = None,
+    token_format: str | None = None,
+    access_token_ttl: int | None = None,
+    rotate_secret: bool = False,
+) -> tuple[Api, str | None]:
+    """Change what is given; a new secret in clear (once) with ``rotate_secret``."""
+    updated, secret = await update_api(
+        provider.store,
+        api,
+        issuer_url=provider.settings.issuer,
+        name=name,
+        scopes=scopes,
+        token_format=token_format,
+        access_token_ttl=access_token_ttl,
+        rotate_secret=rotate_secret,
+    )
+    provider.forget_apis()
+    audit(provider, actor, "api.updated", api_id=api.api_id, new_secret=bool(secret))
+    return updated, secret
+
+
+async def delete(provider: Provider, api: Api, actor: Actor) -> None:
+    await delete_api(provider.store, api, issuer_url=provider.settings.issuer)
+    provider.forget_apis()
+    audit(provider, actor, "api.deleted", api_id=api.api_id)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from keystead.provider import Provider
 from keystead.secrets_util import random_token
-from keystead.services.clients import ClientSpec, create_client
-from keystead.services.users import create_user, set_password
+from keystead.services import clients, users
+from keystead.services.clients import ClientSpec
+from keystead.services.common import DEMO, NotFound
 
 DEMO_CLIENT_ID = "demo-app"
 DEMO_USERNAME = "demo"
@@ -28,12 +29,13 @@ class DemoData:
 
 
 async def ensure_demo(provider: Provider) -> DemoData:
-    store = provider.store
-    now = provider.now()
     redirect_uri = provider.settings.url(DEMO_CALLBACK)
-    await store.clients.delete(DEMO_CLIENT_ID)
-    _, secret = await create_client(
-        store,
+    try:  # a fresh client each start: its secret is printed, and only its hash is kept
+        await clients.delete(provider, DEMO_CLIENT_ID, DEMO)
+    except NotFound:
+        pass
+    _, secret = await clients.create(
+        provider,
         ClientSpec(
             client_id=DEMO_CLIENT_ID,
             client_name="keystead demo app",
@@ -43,18 +45,16 @@ async def ensure_demo(provider: Provider) -> DemoData:
             scope="openid profile email offline_access",
             token_endpoint_auth_method="client_secret_basic",
         ),
-        now,
+        DEMO,
     )
     assert secret is not None
-    provider.forget_client(DEMO_CLIENT_ID)
     password = random_token(9)
-    if await store.users.get_by_username(DEMO_USERNAME) is None:
-        await create_user(
-            store,
-            provider.hasher,
+    if await provider.store.users.get_by_username(DEMO_USERNAME) is None:
+        await users.create(
+            provider,
             DEMO_USERNAME,
             password,
-            now=now,
+            DEMO,
             email="demo@example.com",
             email_verified=True,
             name="Demo User",
@@ -62,5 +62,5 @@ async def ensure_demo(provider: Provider) -> DemoData:
             family_name="User",
         )
     else:
-        await set_password(store, provider.hasher, DEMO_USERNAME, password, now=now)
+        await users.set_password_of(provider, DEMO_USERNAME, password, DEMO)
     return DemoData(DEMO_CLIENT_ID, secret, redirect_uri, DEMO_USERNAME, password)

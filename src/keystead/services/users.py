@@ -1,28 +1,41 @@
-"""Create and manage end-user accounts."""
+"""End-user account operations: create, update, set the password, delete.
+
+``create``, ``update``, ``set_password_of`` and ``delete`` emit one audit event each, whichever
+channel (CLI, admin API, demo) asked; ``create_user`` is the store step beneath ``create`` (and
+seeds a store no server reads yet: tests, the benchmark).
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keystead.accounts.passwords import PasswordHasher
 from keystead.protocol.claims import STANDARD_CLAIMS
 from keystead.secrets_util import random_id
-from keystead.store.base import Store, User
+from keystead.services.common import Actor, Conflict, NotFound, ServiceError, audit
+from keystead.store.base import DuplicateError, Store, User
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
 
 MIN_PASSWORD = 8  # NIST SP 800-63B §5.1.1.2
 MAX_PASSWORD = 1024
 
 
-class UserSpecError(ValueError):
-    """Invalid user data; the message says what to change."""
+class UserSpecError(ServiceError):
+    """Invalid user data: ``field`` names it, the message says what to change."""
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise UserSpecError(f"The password must have at least {MIN_PASSWORD} characters.")
+        raise UserSpecError(
+            "password", f"The password must have at least {MIN_PASSWORD} characters."
+        )
     if len(password) > MAX_PASSWORD:
-        raise UserSpecError(f"The password must have at most {MAX_PASSWORD} characters.")
+        raise UserSpecError(
+            "password", f"The password must have at most {MAX_PASSWORD} characters."
+        )
 
 
 PROFILE_CLAIMS = frozenset(STANDARD_CLAIMS) - {
@@ -42,19 +55,20 @@ def check_profile(profile: dict[str, Any]) -> dict[str, Any]:
     for name, value in profile.items():
         if name not in PROFILE_CLAIMS:
             raise UserSpecError(
+                "profile",
                 f"{name} is not a standard claim keystead stores; use one of "
-                f"{', '.join(sorted(PROFILE_CLAIMS))}."
+                f"{', '.join(sorted(PROFILE_CLAIMS))}.",
             )
         if name == "address" and not isinstance(value, dict):
-            raise UserSpecError('address must be a JSON object, e.g. {"country": "DE"}.')
+            raise UserSpecError("profile", 'address must be a JSON object, e.g. {"country": "DE"}.')
         if name == "phone_number_verified" and not isinstance(value, bool):
-            raise UserSpecError("phone_number_verified must be true or false.")
+            raise UserSpecError("profile", "phone_number_verified must be true or false.")
     return dict(profile)
 
 
 def check_username(username: str) -> None:
     if not username or len(username) > 128 or any(c.isspace() for c in username):
-        raise UserSpecError("The username must be 1 to 128 characters without spaces.")
+        raise UserSpecError("username", "The username must be 1 to 128 characters without spaces.")
 
 
 async def create_user(
@@ -87,7 +101,10 @@ async def create_user(
         updated_at=now,
         profile=profile,
     )
-    await store.users.add(user)
+    try:
+        await store.users.add(user)
+    except DuplicateError:
+        raise Conflict("username", f"A user named {username} already exists.") from None
     return user
 
 
@@ -97,7 +114,7 @@ async def set_password(
     check_password(password)
     user = await store.users.get_by_username(username)
     if user is None:
-        raise UserSpecError(f"No user named {username}.")
+        raise NotFound("username", f"No user named {username}.")
     password_hash = await hasher.hash(password)
     await store.users.set_password(user.sub, password_hash, now)
     return replace(user, password_hash=password_hash, updated_at=now)
@@ -126,10 +143,11 @@ async def update_user(
     now: int,
 ) -> User:
     """Apply ``changes`` (fields of UPDATABLE, and ``password``) in one write; the sub stays.
-    DuplicateError if the new username is taken."""
+    Conflict if the new username is taken."""
     unknown = set(changes) - {*UPDATABLE, "password"}
     if unknown:
-        raise UserSpecError(f"{', '.join(sorted(unknown))} cannot be changed.")
+        name = sorted(unknown)[0]
+        raise UserSpecError(name, f"{', '.join(sorted(unknown))} cannot be changed.")
     fields = {k: v for k, v in changes.items() if k in UPDATABLE}
     if "username" in fields:
         check_username(fields["username"])
@@ -139,8 +157,12 @@ async def update_user(
         check_password(changes["password"])
         fields["password_hash"] = await hasher.hash(changes["password"])
     updated = replace(user, **fields, updated_at=now)
-    if not await store.users.update(updated):
-        raise LookupError(f"no user {user.sub}")
+    try:
+        found = await store.users.update(updated)
+    except DuplicateError:
+        raise Conflict("username", f"A user named {fields['username']} already exists.") from None
+    if not found:
+        raise NotFound("sub", f"No user {user.sub}.")
     return updated
 
 
@@ -148,3 +170,48 @@ async def delete_user(store: Store, sub: str, *, now: int) -> bool:
     """The user goes with their sessions and consents; their grants (and so their codes and
     tokens) are revoked."""
     return await store.users.delete(sub, now)
+
+
+# --- the operations ---
+
+
+async def get(provider: Provider, sub: str) -> User:
+    user = await provider.store.users.get(sub)
+    if user is None:
+        raise NotFound("sub", f"No user {sub}.")
+    return user
+
+
+async def list_all(provider: Provider) -> list[User]:
+    return await provider.store.users.list()
+
+
+async def create(
+    provider: Provider, username: str, password: str, actor: Actor, **fields: Any
+) -> User:
+    """A new user; ``fields`` are create_user's keyword arguments (email, name, profile ...)."""
+    user = await create_user(
+        provider.store, provider.hasher, username, password, now=provider.now(), **fields
+    )
+    audit(provider, actor, "user.created", sub=user.sub)
+    return user
+
+
+async def update(provider: Provider, user: User, changes: dict[str, Any], actor: Actor) -> User:
+    updated = await update_user(provider.store, provider.hasher, user, changes, now=provider.now())
+    audit(provider, actor, "user.updated", sub=user.sub, fields=sorted(changes))
+    return updated
+
+
+async def set_password_of(provider: Provider, username: str, password: str, actor: Actor) -> User:
+    user = await set_password(
+        provider.store, provider.hasher, username, password, now=provider.now()
+    )
+    audit(provider, actor, "user.password_set", sub=user.sub)
+    return user
+
+
+async def delete(provider: Provider, sub: str, actor: Actor) -> None:
+    if not await delete_user(provider.store, sub, now=provider.now()):
+        raise NotFound("sub", f"No user {sub}.")
+    audit(provider, actor, "user.deleted", sub=sub)

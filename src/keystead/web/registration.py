@@ -1,4 +1,7 @@
-"""/register (RFC 7591) and /register/{client_id} (RFC 7592): parse -> protocol -> render."""
+"""/register (RFC 7591) and /register/{client_id} (RFC 7592): parse -> service -> render.
+
+services/registration.py runs each operation: protocol/registration.py's RFC rules around the
+same client operations the CLI and the admin API call."""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.errors import OAuthError
-from keystead.protocol import registration
+from keystead.protocol.registration import Registered
 from keystead.protocol.request import OAuthRequest, from_pairs
+from keystead.services import registration
 from keystead.web import render
 
 if TYPE_CHECKING:
@@ -55,7 +59,7 @@ def bearer_request(request: Request) -> OAuthRequest:
 
 
 async def _respond(
-    request: Request, work: Callable[[Provider], Awaitable[registration.Registered | None]]
+    request: Request, work: Callable[[Provider], Awaitable[Registered | None]]
 ) -> Response:
     async def respond() -> Response:
         result = await work(request.app.state.provider)
@@ -68,7 +72,7 @@ async def _respond(
 
 
 async def register(request: Request) -> Response:
-    async def work(provider: Provider) -> registration.Registered:
+    async def work(provider: Provider) -> Registered:
         req = bearer_request(request)
         return await registration.register(req, await _metadata(request), provider)
 
@@ -78,7 +82,7 @@ async def register(request: Request) -> Response:
 async def manage(request: Request) -> Response:
     client_id = request.path_params["client_id"]
 
-    async def work(provider: Provider) -> registration.Registered | None:
+    async def work(provider: Provider) -> Registered | None:
         req = bearer_request(request)
         if request.method == "GET":
             return await registration.read(req, client_id, provider)

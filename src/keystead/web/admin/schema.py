@@ -1,7 +1,7 @@
 """Request bodies of the admin API (pydantic, ``extra="forbid"``) and its OpenAPI document.
 
 The OpenAPI document is built from these models and one table of operations, so what it
-describes is what the handlers in web/admin.py parse.
+describes is what the handlers in web/admin/ parse.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keystead.config import Settings
 from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
+from keystead.protocol.client_metadata import AUTH_METHODS
 
 
 class _Body(BaseModel):
@@ -25,8 +26,7 @@ class _ClientFields(_Body):
     scope: str | None = None
     token_endpoint_auth_method: str | None = Field(
         None,
-        description="client_secret_basic | client_secret_post | client_secret_jwt | "
-        "private_key_jwt | none",
+        description=" | ".join(AUTH_METHODS),
     )
     require_pkce: bool | None = None
     skip_consent: bool | None = None

@@ -1,0 +1,80 @@
+"""/admin/api/users: list, create, show, change, delete end-user accounts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from keystead.protocol.admin_auth import ADMIN_API_PATH
+from keystead.protocol.tokens import ActiveToken
+from keystead.services import users as service
+from keystead.store.base import User
+from keystead.web.admin import schema
+from keystead.web.admin.common import (
+    FieldErrors,
+    actor,
+    admin_endpoint,
+    json_body,
+    listing,
+    no_content,
+    parse_body,
+)
+
+if TYPE_CHECKING:
+    from keystead.provider import Provider
+
+
+def _user_view(user: User) -> dict[str, Any]:
+    return {
+        **service.user_view(user),
+        "given_name": user.given_name,
+        "family_name": user.family_name,
+        "profile": dict(user.profile),
+        "updated_at": user.updated_at,
+    }
+
+
+@admin_endpoint
+async def users(request: Request, provider: Provider, caller: ActiveToken) -> Response:
+    if request.method == "GET":
+        items = await service.list_all(provider)
+        return listing(request, items, lambda u: (u.created_at, u.sub), _user_view)
+    body = await parse_body(request, schema.UserCreate)
+    user = await service.create(
+        provider,
+        body.username,
+        body.password,
+        actor(caller),
+        email=body.email,
+        email_verified=body.email_verified,
+        name=body.name,
+        given_name=body.given_name,
+        family_name=body.family_name,
+        profile=body.profile,
+    )
+    location = provider.settings.url(f"{ADMIN_API_PATH}/users/{user.sub}")
+    return json_body(_user_view(user), 201, location)
+
+
+@admin_endpoint
+async def user_item(request: Request, provider: Provider, caller: ActiveToken) -> Response:
+    sub = request.path_params["sub"]
+    if request.method == "DELETE":
+        await service.delete(provider, sub, actor(caller))
+        return no_content()
+    user = await service.get(provider, sub)
+    if request.method == "GET":
+        return json_body(_user_view(user))
+    body = await parse_body(request, schema.UserUpdate)
+    changes = body.model_dump(exclude_unset=True)
+    nulls = [
+        n for n in ("username", "password", "email_verified") if n in changes and changes[n] is None
+    ]
+    if nulls:
+        raise FieldErrors([{"field": n, "message": "must not be null"} for n in nulls])
+    if "profile" in changes and changes["profile"] is None:
+        changes["profile"] = {}
+    updated = await service.update(provider, user, changes, actor(caller))
+    return json_body(_user_view(updated))
