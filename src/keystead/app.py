@@ -21,8 +21,6 @@ from keystead.protocol.discovery import metadata
 from keystead.provider import Provider
 from keystead.services.demo import DemoData
 from keystead.web import endpoints
-from keystead.web.admin import admin_routes
-from keystead.web.demo import demo_routes
 from keystead.web.fastlane import Keystead
 from keystead.web.interaction import InteractionSigner
 from keystead.web.observe import ObserveRequests
@@ -54,19 +52,16 @@ def build_app(
                 await current.close()
 
     metrics = Metrics()
-    rows = [row for row in ENDPOINTS if demo is not None or not row.demo]
-    extra = admin_routes()  # /admin/api: keystead's own client_credentials tokens
-    if demo is not None:
-        extra += demo_routes(settings, demo)
     app = Keystead(
-        rows,  # web/table.py: every endpoint, and how it is served
+        # web/table.py: every endpoint, and how it is served
+        [row for row in ENDPOINTS if demo is not None or not row.demo],
         issuer_path=settings.issuer_path,
-        extra=extra,
         lifespan=lifespan,
         exception_handlers={405: endpoints.method_not_allowed},
         middleware=[Middleware(ObserveRequests, metrics=metrics)],  # request metrics and log
     )
     app.state.metrics = metrics
+    app.state.demo, app.state.demo_pending = demo, {}
     if provider is not None:
         _attach(app, provider)
     return app

@@ -6,6 +6,7 @@ channel is "registration", the actor the client managing itself)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from keystead.protocol import registration as rfc7591
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 CHANNEL = "registration"
+# The request's metadata, read when asked: only after the caller's token was checked, so an
+# unauthenticated caller's body is never parsed (issue 18 #6).
+Metadata = Callable[[], Awaitable[Any]]
 
 
 async def mint_initial_access_token(
@@ -34,10 +38,10 @@ async def mint_initial_access_token(
     return token, expires_at
 
 
-async def register(req: OAuthRequest, body: Any, provider: Provider) -> Registered:
+async def register(req: OAuthRequest, metadata: Metadata, provider: Provider) -> Registered:
     """RFC 7591 §3.1: check the initial access token, the metadata, then store the client."""
     single_use = await rfc7591.check_initial_access_token(req, provider)
-    spec = rfc7591.parse_metadata(body)
+    spec = rfc7591.parse_metadata(await metadata())
     await rfc7591.take_initial_access_token(single_use, provider)
     access_token, extra = rfc7591.new_registration_access_token()
     try:
@@ -57,10 +61,12 @@ async def read(req: OAuthRequest, client_id: str, provider: Provider) -> Registe
     return Registered(registration_view(client, provider), status=200)
 
 
-async def replace(req: OAuthRequest, client_id: str, body: Any, provider: Provider) -> Registered:
+async def replace(
+    req: OAuthRequest, client_id: str, metadata: Metadata, provider: Provider
+) -> Registered:
     """RFC 7592 §2.2: the body replaces the registration."""
     client = await rfc7591.managed_client(req, client_id, provider)
-    spec, new_secret = rfc7591.replacement(client, body)
+    spec, new_secret = rfc7591.replacement(client, await metadata())
     try:
         updated, secret = await clients.update(
             provider, client, spec, Actor(CHANNEL, client_id), rotate_secret=new_secret

@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from keystead.errors import OAuthError
@@ -115,7 +115,6 @@ class Keystead(Starlette):
         rows: Sequence[Row] = (),
         *,
         issuer_path: str = "",
-        extra: Sequence[BaseRoute] = (),
         **kwargs: Any,
     ) -> None:
         for middleware in kwargs.get("middleware") or ():
@@ -124,9 +123,7 @@ class Keystead(Starlette):
         routes = [route for _, route, prefix in placed if not prefix or prefix == "/"]
         mounted = [route for _, route, prefix in placed if prefix and prefix != "/"]
         if issuer_path:
-            routes.append(Mount(issuer_path, routes=[*mounted, *extra]))
-        else:
-            routes.extend(extra)
+            routes.append(Mount(issuer_path, routes=mounted))
         super().__init__(routes=routes, **kwargs)
         self.state = _State()
         # (method, full path) -> (metrics label, endpoint, how a 500 travels: json | page)

@@ -4,11 +4,13 @@ for endpoints that take a Starlette ``Request`` alike."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 from starlette.types import Receive
 
+from keystead import jsonlimits
 from keystead.errors import OAuthError
 from keystead.protocol.request import OAuthRequest, from_pairs
 
@@ -47,6 +49,24 @@ async def body_of(request: Request, limit: int = MAX_BODY) -> bytes:
 async def read_form(request: Request) -> list[tuple[str, str]]:
     check_form_type(request.headers.get("content-type", ""))
     return parse_form(await body_of(request))
+
+
+class BodyError(ValueError):
+    """A request body that is not the JSON asked for; the message says why."""
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body of a request (the admin API, registration), or BodyError."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BodyError("Send the body as JSON with Content-Type: application/json.")
+    body = await body_of(request)
+    try:
+        return jsonlimits.loads(body)
+    except jsonlimits.JsonTooDeep as exc:
+        raise BodyError(f"The body is not accepted: {exc}") from None
+    except ValueError:  # also bytes that are not UTF-8
+        raise BodyError("The body is not valid JSON.") from None
 
 
 def check_form_type(content_type: str) -> None:

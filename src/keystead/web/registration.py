@@ -5,7 +5,6 @@ same client operations the CLI and the admin API call."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -14,32 +13,13 @@ from starlette.responses import Response
 
 from keystead.errors import OAuthError
 from keystead.protocol.registration import Registered
-from keystead.protocol.request import OAuthRequest, from_pairs
+from keystead.protocol.request import OAuthRequest
 from keystead.services import registration
 from keystead.web import render
+from keystead.web.parse import BodyError, build_request, read_json
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
-
-MAX_BODY = 64 * 1024
-
-
-class BodyError(ValueError):
-    """A request body that is not JSON; the message says why."""
-
-
-async def read_json(request: Request) -> Any:
-    """The JSON body of a request, or BodyError."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise BodyError("Send the body as JSON with Content-Type: application/json.")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise BodyError(f"The body is larger than {MAX_BODY} bytes.")
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise BodyError("The body is not valid JSON.") from None
 
 
 async def _metadata(request: Request) -> Any:
@@ -50,11 +30,13 @@ async def _metadata(request: Request) -> Any:
 
 
 def bearer_request(request: Request) -> OAuthRequest:
-    return from_pairs(
+    """The request as protocol/registration.py reads it: the bearer token, no parameters."""
+    return build_request(
         request.method,
         [],
         authorization=request.headers.get("authorization"),
-        remote_addr=request.client.host if request.client else None,
+        client=request.scope.get("client"),
+        origin=request.headers.get("origin", ""),
     )
 
 
@@ -74,7 +56,7 @@ async def _respond(
 async def register(request: Request) -> Response:
     async def work(provider: Provider) -> Registered:
         req = bearer_request(request)
-        return await registration.register(req, await _metadata(request), provider)
+        return await registration.register(req, lambda: _metadata(request), provider)
 
     return await _respond(request, work)
 
@@ -87,7 +69,7 @@ async def manage(request: Request) -> Response:
         if request.method == "GET":
             return await registration.read(req, client_id, provider)
         if request.method == "PUT":
-            return await registration.replace(req, client_id, await _metadata(request), provider)
+            return await registration.replace(req, client_id, lambda: _metadata(request), provider)
         await registration.delete(req, client_id, provider)
         return None
 

@@ -24,7 +24,19 @@ Adding an endpoint is adding a row; ``tests/web/test_table.py`` checks the table
 
 from __future__ import annotations
 
-from keystead.web import authorize, endpoints, errors_pages, logout, ops, pages, registration
+from keystead.protocol.admin_auth import ADMIN_API_PATH as ADMIN
+from keystead.web import (
+    admin,
+    authorize,
+    demo,
+    endpoints,
+    errors_pages,
+    logout,
+    ops,
+    pages,
+    registration,
+)
+from keystead.web.admin import apis, clients, keys, users
 from keystead.web.fastlane import Direct, Row
 
 OIDC_CONFIG = "/.well-known/openid-configuration"
@@ -56,6 +68,18 @@ ENDPOINTS: tuple[Row, ...] = (
     # Dynamic registration (RFC 7591) and management (RFC 7592).
     Row("/register", ("POST",), registration.register),
     Row("/register/{client_id}", ("GET", "PUT", "DELETE"), registration.manage),
+    # The admin API (web/admin/): keystead's own tokens, scope keystead:admin.
+    Row(ADMIN + "/openapi.json", ("GET",), admin.openapi_document),
+    Row(ADMIN + "/clients", ("GET", "POST"), clients.clients),
+    Row(ADMIN + "/clients/{client_id}", ("GET", "PATCH", "DELETE"), clients.client_item),
+    Row(ADMIN + "/clients/{client_id}/secret", ("POST",), clients.client_secret),
+    Row(ADMIN + "/apis", ("GET", "POST"), apis.apis),
+    Row(ADMIN + "/apis/{api_id}", ("GET", "PATCH", "DELETE"), apis.api_item),
+    Row(ADMIN + "/users", ("GET", "POST"), users.users),
+    Row(ADMIN + "/users/{sub}", ("GET", "PATCH", "DELETE"), users.user_item),
+    Row(ADMIN + "/keys", ("GET", "POST"), keys.keys),
+    Row(ADMIN + "/keys/rotate", ("POST",), keys.rotate),
+    Row(ADMIN + "/keys/{kid}", ("GET", "DELETE"), keys.key_item),
     # keystead's own documentation of each error (the error_uri).
     Row("/errors", ("GET",), errors_pages.error_index, errors="page"),
     Row("/errors/{catalog_id}", ("GET",), errors_pages.error_doc, errors="page"),
@@ -63,6 +87,9 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/healthz", ("GET",), ops.healthz, place="root"),
     Row("/readyz", ("GET",), ops.readyz, place="root"),
     Row("/metrics", ("GET",), ops.metrics, place="root"),
+    # The development quickstart's relying party (`keystead serve --demo` only).
+    Row("/demo", ("GET",), demo.start, errors="page", demo=True),
+    Row("/demo/callback", ("GET",), demo.callback, errors="page", demo=True),
     # Stylesheets and the like.
     Row("/static/{path:path}", ("GET",), pages.static_file, errors="page"),
 )

@@ -22,7 +22,8 @@ from keystead.protocol.tokens import ActiveToken
 from keystead.services.common import Actor, Conflict, NotFound, ServiceError
 from keystead.services.pagination import DEFAULT_LIMIT, CursorError, paginate
 from keystead.web import render
-from keystead.web.registration import BodyError, bearer_request, read_json
+from keystead.web.parse import BodyError, read_json
+from keystead.web.registration import bearer_request
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
