@@ -53,6 +53,10 @@ def method_of(assertion: str) -> tuple[str, str | None]:
         header, claims = peek(assertion)
     except JoseError as exc:
         raise OAuthError("client-assertion-malformed", f"client_assertion: {exc}.") from None
+    except RecursionError:  # JSON nested past the interpreter's stack (peek's json.loads)
+        raise OAuthError(
+            "client-assertion-malformed", "client_assertion: the JSON nests too deeply."
+        ) from None
     alg = header.get("alg")
     method = (
         "client_secret_jwt"

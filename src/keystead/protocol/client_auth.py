@@ -23,7 +23,7 @@ from keystead.store.base import Client
 if TYPE_CHECKING:
     from keystead.provider import Provider
 
-_BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="keystead"'}
+_BASIC_CHALLENGE = 'Basic realm="keystead"'
 PARAMETERS = ("client_id", "client_secret", "client_assertion", "client_assertion_type")
 
 
@@ -47,7 +47,6 @@ def _assertion(req: OAuthRequest) -> Credentials | None:
             "client-assertion-type-unsupported",
             f"Send client_assertion_type={ASSERTION_TYPE} together with client_assertion "
             "(RFC 7523 §2.2).",
-            headers=_BASIC_CHALLENGE,
         )
     if req.basic_credentials() is not None or req.get("client_secret") is not None:
         raise OAuthError(
@@ -63,7 +62,6 @@ def _assertion(req: OAuthRequest) -> Credentials | None:
         raise OAuthError(
             "client-assertion-malformed",
             "The client_assertion names no client: set its sub and iss to the client_id.",
-            headers=_BASIC_CHALLENGE,
         )
     return Credentials(method, client_id, assertion=assertion)
 
@@ -96,7 +94,6 @@ def presented(req: OAuthRequest) -> Credentials:
             "Client authentication is required: send HTTP Basic credentials, a "
             "client_assertion, or client_id (and client_secret if the client has one) in the "
             "body.",
-            headers=_BASIC_CHALLENGE,
         )
     if body_secret is not None:
         return Credentials("client_secret_post", client_id, secret=body_secret)
@@ -106,13 +103,12 @@ def presented(req: OAuthRequest) -> Credentials:
 async def _check_secret(client: Client, creds: Credentials, ctx: AssertionContext) -> None:
     if creds.secret is None or client.client_secret_hash is None:
         raise OAuthError(
-            "client-secret-invalid", "Client authentication failed.", headers=_BASIC_CHALLENGE
+            "client-secret-invalid", "Client authentication failed."
         )
     if not matches_hash(creds.secret, client.client_secret_hash):
         raise OAuthError(
             "client-secret-invalid",
             "Client authentication failed: the client_secret is wrong.",
-            headers=_BASIC_CHALLENGE,
         )
 
 
@@ -153,18 +149,45 @@ def signing_algs() -> list[str]:
     return list(dict.fromkeys(a for m in CLIENT_AUTH_METHODS.values() for a in m.signing_algs))
 
 
+def tried_basic(req: OAuthRequest) -> bool:
+    return (req.authorization or "")[:6].lower() == "basic "
+
+
+def _with_challenge(req: OAuthRequest, err: OAuthError) -> None:
+    """RFC 6749 §5.2: a client that tried the Authorization header gets a 401 with
+    ``WWW-Authenticate`` for its scheme; one that sent a client_assertion or credentials in
+    the body gets the error without a Basic challenge (it did not use Basic, and a challenge
+    makes clients report it instead of the error). A request with no credentials at all is
+    told the scheme it may use."""
+    sent_any = req.authorization is not None or any(
+        req.get(name) is not None for name in PARAMETERS
+    )
+    headers = {k: v for k, v in err.headers.items() if k.lower() != "www-authenticate"}
+    if tried_basic(req) or not sent_any:
+        headers["WWW-Authenticate"] = _BASIC_CHALLENGE
+    err.headers = headers  # a new dict: the raiser's may be a shared constant
+
+
 async def authenticate_client(
     req: OAuthRequest, provider: Provider, *, endpoint: str = "/token"
 ) -> Client:
     """The authenticated client. ``endpoint`` is the path being called: an assertion's aud
     may be the issuer, the token endpoint or that endpoint's URL."""
+    try:
+        return await _authenticate(req, provider, endpoint)
+    except OAuthError as err:
+        if err.status == 401:
+            _with_challenge(req, err)
+        raise
+
+
+async def _authenticate(req: OAuthRequest, provider: Provider, endpoint: str) -> Client:
     creds = presented(req)
     client = await provider.get_client(creds.client_id)
     if client is None:
         raise OAuthError(
             "client-unknown",
             "Client authentication failed: unknown client_id.",
-            headers=_BASIC_CHALLENGE,
         )
     registered = client.token_endpoint_auth_method
     if creds.method != registered:
@@ -172,7 +195,6 @@ async def authenticate_client(
             "client-auth-method-mismatch",
             f"This client is registered for token_endpoint_auth_method={registered} but "
             f"authenticated with {creds.method}.",
-            headers=_BASIC_CHALLENGE,
         )
     method = CLIENT_AUTH_METHODS.get(registered)
     if method is None:
@@ -187,10 +209,5 @@ async def authenticate_client(
         if method.signing_algs
         else frozenset()
     )
-    try:
-        await method.check(client, creds, AssertionContext(provider, audiences))
-    except OAuthError as err:
-        if err.status == 401:  # RFC 6749 §5.2: a 401 carries a challenge
-            err.headers.setdefault("WWW-Authenticate", _BASIC_CHALLENGE["WWW-Authenticate"])
-        raise
+    await method.check(client, creds, AssertionContext(provider, audiences))
     return client

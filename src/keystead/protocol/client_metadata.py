@@ -13,7 +13,8 @@ A refusal is a ``MetadataError(field, message)``: ``field`` the metadata name
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +46,11 @@ DESCRIPTIVE_METADATA = (
 )
 # Client authentication metadata (RFC 7591 §2, RFC 7523 §2.2), kept in Client.extra.
 AUTH_METADATA = ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg")
+
+
+# Text no store can keep: lone UTF-16 surrogates (JSON's "\\ud800" decodes to one; it has no
+# UTF-8 form, RFC 8259 §8.2, RFC 7493 §2.1) and NUL (PostgreSQL text refuses it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class MetadataError(ValueError):
@@ -96,6 +102,12 @@ def check_allowed_origins(values: list[str]) -> list[str]:
 
 def validate(spec: ClientSpec) -> None:
     """MetadataError for the first rule ``spec`` breaks."""
+    for spec_field in fields(spec):
+        if _has_unstorable(getattr(spec, spec_field.name)):
+            raise MetadataError(
+                spec_field.name,
+                f"{spec_field.name} holds a NUL or a lone surrogate, which is not valid text.",
+            )
     if not spec.client_name.strip():
         raise MetadataError("client_name", "The client name must not be empty.")
     if spec.application_type not in redirect_uris.APPLICATION_TYPES:
@@ -148,6 +160,28 @@ def validate(spec: ClientSpec) -> None:
     check_auth_metadata(spec)
 
 
+def _has_unstorable(value: Any) -> bool:
+    """Does ``value`` (JSON-shaped, its depth bounded by jsonlimits) hold unstorable text?"""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_unstorable(v) for v in value)
+    return False
+
+
+def is_http_url(value: str) -> bool:
+    """An http(s) URL with a host and no fragment; False for what urlsplit cannot parse
+    (``https://[x``: an unbalanced IPv6 bracket is a ValueError)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("https", "http") and bool(parts.hostname) and not parts.fragment
+
+
 def check_auth_metadata(spec: ClientSpec) -> None:
     method = spec.token_endpoint_auth_method
     if spec.jwks is not None and spec.jwks_uri is not None:
@@ -158,11 +192,9 @@ def check_auth_metadata(spec: ClientSpec) -> None:
             parse_jwks(spec.jwks, strict=True)
         except InvalidJwks as exc:
             raise MetadataError("jwks", str(exc)) from None
-    if spec.jwks_uri is not None:
-        parts = urlsplit(spec.jwks_uri)
-        # https in production: the fetcher allows http only with private network fetches.
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
-            raise MetadataError("jwks_uri", "jwks_uri must be an https URL without a fragment.")
+    # https in production: the fetcher allows http only with private network fetches.
+    if spec.jwks_uri is not None and not is_http_url(spec.jwks_uri):
+        raise MetadataError("jwks_uri", "jwks_uri must be an https URL without a fragment.")
     if method == "private_key_jwt" and spec.jwks is None and spec.jwks_uri is None:
         raise MetadataError(
             "jwks",

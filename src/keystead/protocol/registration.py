@@ -27,6 +27,7 @@ from keystead.protocol.client_metadata import (
     ClientSpec,
     MetadataError,
     client_view,
+    is_http_url,
     spec_of,
     validate,
 )
@@ -108,10 +109,8 @@ def _strings(body: dict[str, Any], name: str) -> list[str] | None:
 
 def _url(body: dict[str, Any], name: str) -> str | None:
     value = _string(body, name)
-    if value is not None:
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
-            raise _invalid(f"{name} must be an https URL without a fragment.")
+    if value is not None and not is_http_url(value):
+        raise _invalid(f"{name} must be an https URL without a fragment.")
     return value
 
 
