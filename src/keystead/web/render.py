@@ -138,7 +138,7 @@ def error_json(err: OAuthError, settings: Settings, cid: str) -> Response:
 def request_context(request: Request) -> dict[str, Any]:
     """What an event may say about the request: no secrets, no bodies."""
     context: dict[str, Any] = {
-        "endpoint": request.url.path,
+        "endpoint": request.scope["path"],  # request.url decodes the query as UTF-8
         "method": request.method,
         "ip": request.client.host if request.client else None,
     }
