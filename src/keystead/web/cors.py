@@ -115,7 +115,7 @@ async def _allow(
     provider.events.emit(
         refusal,
         origin=origin[:200],
-        endpoint=request.url.path,
+        endpoint=request.scope["path"],
         reason="No registered client has this origin among its redirect URIs or allowed_origins.",
     )
     return {}
@@ -134,7 +134,7 @@ async def _preflight(request: Request, origin: str | None, methods: list[str]) -
         provider.events.emit(
             "cors.preflight_refused",
             origin=origin[:200],
-            endpoint=request.url.path,
+            endpoint=request.scope["path"],
             reason=f"Method {method[:20]} is not allowed here; use {allow}.",
         )
         return Response(status_code=403, headers={**headers, "X-Correlation-Id": cid})

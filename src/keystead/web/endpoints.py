@@ -134,7 +134,7 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     allow = getattr(exc, "headers", None) or {}
     err = OAuthError(
         "method-not-allowed",
-        f"{request.method} is not allowed on {request.url.path}; use "
+        f"{request.method} is not allowed on {request.scope['path']}; use "
         f"{allow.get('Allow', 'another method')}.",
         headers=dict(allow),
     )
