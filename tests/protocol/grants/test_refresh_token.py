@@ -9,45 +9,17 @@ from typing import Any
 import pytest
 
 from keystead.errors import OAuthError
+from keystead.jose import jwt
 from keystead.protocol.token import token_endpoint
 from keystead.protocol.tokens import resolve_access_token
 from keystead.secrets_util import sha256_hex
-from keystead.store.base import Client
+from keystead.store.base import Api, Client
 
 pytestmark = pytest.mark.anyio
 
-GRANT_WRITES = (
-    "add_grant",
-    "revoke_grant",
-    "add_code",
-    "consume_code",
-    "add_access_token",
-    "revoke_access_token",
-    "add_refresh_token",
-    "rotate_refresh_token",
-    "clear_successors",
-    "purge_expired",
-)
+NOW = 1_700_000_000
 
-
-@pytest.fixture
-def writes(provider, monkeypatch) -> list[str]:
-    """The names of the grant store's write calls, in order."""
-    calls: list[str] = []
-    grants = provider.store.grants
-
-    def counted(name: str) -> Callable[..., Awaitable[Any]]:
-        method = getattr(grants, name)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            calls.append(name)
-            return await method(*args, **kwargs)
-
-        return call
-
-    for name in GRANT_WRITES:
-        monkeypatch.setattr(grants, name, counted(name))
-    return calls
+NOTES = "https://notes.example.com"
 
 
 @pytest.fixture
@@ -100,14 +72,6 @@ async def active(provider, access_token: str) -> bool:
 # --- rotation --------------------------------------------------------------------------------
 
 
-async def test_code_exchange_is_one_write(oauth, provider, rp, session, writes) -> None:
-    code = await oauth.code(rp, session, scope="openid offline_access", prompt="consent")
-    writes.clear()  # the authorization request's own writes
-    body = await token_endpoint(oauth.token_request(rp, code), provider)
-    assert body["refresh_token"] and body["access_token"]
-    assert writes == ["consume_code"]  # the code, the access token and the refresh token
-
-
 async def test_rotation_is_one_write(provider, rp, first, writes, events, refresh) -> None:
     events.clear()
     second = await refresh(rp, first["refresh_token"])
@@ -135,6 +99,37 @@ async def test_narrower_scope_applies_to_the_access_token_only(
     assert second["scope"] == "openid"
     third = await refresh(rp, second["refresh_token"])
     assert third["scope"] == "openid profile offline_access"  # RFC 6749 §6: it keeps its scope
+
+
+async def test_jwt_access_tokens_are_recorded_with_the_rotation(
+    oauth, provider, clock, make_client, session, writes, refresh, refused
+) -> None:
+    # RFC 9068 access tokens of a user grant are recorded (by jti) so that revoking the grant
+    # deactivates them: on the rotation, on the grace path, and revoked with the family.
+    await provider.store.apis.add(
+        Api("api-notes", NOTES, "Notes", (("notes:read", "Read"),), "jwt", 600, NOW)
+    )
+    rp = await make_client(
+        grant_types=("authorization_code", "refresh_token"),
+        scope="openid notes:read offline_access",
+    )
+    scope = "openid notes:read offline_access"
+    code = await oauth.code(rp, session, scope=scope, prompt="consent", resource=NOTES)
+    first = await token_endpoint(oauth.token_request(rp, code), provider)
+    writes.clear()
+    second = await refresh(rp, first["refresh_token"])
+    again = await refresh(rp, first["refresh_token"])
+    assert writes == ["rotate_refresh_token", "add_access_token"]
+    _, claims = jwt.verify(second["access_token"], await provider.keyring())
+    assert claims["aud"] == [NOTES, provider.settings.issuer]
+    for body in (first, second, again):
+        assert body["access_token"].count(".") == 2
+        token = await resolve_access_token(provider, body["access_token"])
+        assert token is not None and token.grant_id is not None  # recorded
+    clock.advance(provider.settings.refresh_grace + 1)
+    assert (await refused(rp, first["refresh_token"])).catalog_id == "refresh-reused"
+    for body in (first, second, again):
+        assert not await active(provider, body["access_token"])
 
 
 # --- the grace window ------------------------------------------------------------------------
