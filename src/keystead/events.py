@@ -48,7 +48,7 @@ REPEAT_WINDOW = 60
 def new_correlation_id() -> str:
     # 64 random bits to tell requests apart in logs, not a secret: the process's Mersenne
     # Twister (seeded from the OS at start and again in a forked child) is enough, and the
-    # OS random source (a system call) cost ~10% of a request's CPU here.
+    # OS random source is a system call per request (docs/performance.md).
     cid = f"{random.getrandbits(64):016x}"
     correlation_id.set(cid)
     return cid

@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import json
 import warnings
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from keystead.jose import fast_jws
 from keystead.jose.jwt import JoseError, hash_claim, sign, verify
 from keystead.jose.kek import KeyEncryptor
 from keystead.jose.keys import SUPPORTED_ALGS, KeyRing, generate_key
@@ -142,6 +144,24 @@ def test_header_without_typ(ring: KeyRing) -> None:
 def test_sign_does_not_mutate_claims(ring: KeyRing) -> None:
     claims = dict(CLAIMS)
     sign(claims, ring, "EdDSA", now=NOW)
+    assert claims == CLAIMS
+
+
+@pytest.mark.parametrize("alg", SUPPORTED_ALGS)
+def test_sign_picks_the_signer(ring: KeyRing, alg: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The choice of signer lives in sign: ES256 takes the direct signer, the rest joserfc."""
+    fast: list[str] = []
+    direct = fast_jws.sign_es256
+
+    def counting(*args: Any, **kwargs: Any) -> str:
+        fast.append(alg)
+        return direct(*args, **kwargs)
+
+    monkeypatch.setattr(fast_jws, "sign_es256", counting)
+    token = sign(MappingProxyType(CLAIMS), ring, alg, now=NOW, typ="at+jwt")  # any Mapping
+    assert fast == (["ES256"] if alg == "ES256" else [])
+    header, claims = verify(token, ring, algs=[alg])
+    assert header == {"alg": alg, "kid": ring.signing_key(alg, NOW)[0], "typ": "at+jwt"}
     assert claims == CLAIMS
 
 

@@ -1,4 +1,5 @@
-"""A compact-JWS ES256 signer for access tokens, built directly on `cryptography`.
+"""A compact-JWS ES256 signer built directly on `cryptography`; ``jwt.sign`` calls it for
+every ES256 token (do not call it from elsewhere: the choice of signer lives in ``jwt.sign``).
 
 The one measured exception to "no hand-written JOSE" (issue 8): joserfc's generic pipeline
 costs more per token than the ECDSA signature itself on the client_credentials hot path.

@@ -1,5 +1,7 @@
-"""Sign and verify compact JWS/JWTs with the key ring (on joserfc), and the OIDC hash claims.
+"""Sign and verify compact JWS/JWTs with the key ring, and the OIDC hash claims.
 
+``sign`` is the one way keystead signs a JWT (access tokens, ID tokens, introspection
+responses): it picks the signer, ``fast_jws`` for ES256 and joserfc for every other alg.
 ``verify`` checks the signature only — which key (by ``kid``), which ``alg`` — and leaves
 claim validation (iss, aud, exp ...) to the caller, which knows what the token is for.
 """
@@ -13,11 +15,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt as _jwt
 from joserfc.errors import JoseError as _JoserfcError
 from joserfc.jwa import EdDSAAlgorithm
 from joserfc.jws import JWSRegistry, extract_compact, validate_compact
 
+from keystead.jose import fast_jws
 from keystead.jose.keys import SUPPORTED_ALGS, KeyRing
 
 __all__ = ["JoseError", "sign", "verify", "hash_claim"]
@@ -57,6 +61,11 @@ def sign(
     """A compact JWS of ``claims`` with header ``{"alg", "kid"[, "typ"]}``, signed with the
     key that is active for ``alg`` at ``now`` (KeyError if there is none)."""
     kid, key = keyring.signing_key(alg, now)
+    if alg == "ES256":  # the hot path of JWT access tokens: a direct ECDSA signer (fast_jws.py)
+        private = key.private_key
+        if isinstance(private, ec.EllipticCurvePrivateKey):
+            payload = claims if isinstance(claims, dict) else dict(claims)
+            return fast_jws.sign_es256(payload, private, kid, typ)
     header: dict[str, Any] = {"alg": alg, "kid": kid}
     if typ is not None:
         header["typ"] = typ

@@ -5,6 +5,12 @@
 - ``jwt``: RFC 9068 JWT access tokens for APIs that ask for them. Tokens of a user grant are
   recorded by the hash of their ``jti`` so revoking the grant deactivates them at
   introspection and UserInfo; client_credentials JWTs are not stored (they simply expire).
+
+``new_access_token`` stores nothing: it returns the token with the records to store, and the
+grant writes them with its one store call (the code's consumption, the refresh token's
+rotation), so a token response is one write. ``issue_access_token`` also stores them, for
+callers with no write of their own (client_credentials, tokens from the authorization
+endpoint).
 """
 
 from __future__ import annotations
@@ -13,9 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from keystead.jose import fast_jws, jwt
+from keystead.jose import jwt
 from keystead.protocol import scopes as scopes_mod
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import AccessToken, Api, Client, Grant
@@ -28,9 +32,13 @@ AT_JWT_TYP = "at+jwt"  # RFC 9068 §2.1
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
+    """An access token and what the caller stores for it (nothing is stored yet)."""
+
     value: str
     expires_in: int
     scope: str
+    record: AccessToken | None  # None: nothing to store (a client_credentials JWT)
+    new_grant: Grant | None = None  # the grant row a client_credentials opaque token hangs on
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +51,6 @@ class TokenRequest:
     api: Api | None
     grant: Grant | None  # None for client_credentials
     auth_time: int | None = None
-    # Where the record of a user grant's token goes when the caller writes it in a
-    # transaction of its own (the refresh rotation); None: stored at once.
-    deferred: list[AccessToken] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +81,16 @@ def _lifetime(provider: Provider, api: Api | None) -> int:
     return api.access_token_ttl if api else provider.settings.access_token_ttl
 
 
-async def _record(
-    provider: Provider,
+def _record(
     treq: TokenRequest,
+    grant: Grant,
     token_hash: str,
     aud: tuple[str, ...],
     now: int,
     ttl: int,
     jti: str | None,
-) -> None:
-    grant = treq.grant
-    if grant is None:  # a client_credentials opaque token still needs a grant row to hang on
-        grant = Grant(random_token(16), treq.client.client_id, treq.sub, treq.scope, now)
-        await provider.store.grants.add_grant(grant)
-    record = AccessToken(
+) -> AccessToken:
+    return AccessToken(
         token_hash=token_hash,
         grant_id=grant.grant_id,
         client_id=treq.client.client_id,
@@ -100,18 +101,19 @@ async def _record(
         aud=aud,
         jti=jti,
     )
-    if treq.deferred is not None and treq.grant is not None:
-        treq.deferred.append(record)
-    else:
-        await provider.store.grants.add_access_token(record)
 
 
 async def _issue_opaque(provider: Provider, treq: TokenRequest) -> IssuedToken:
     value = random_token()
     now, ttl = provider.now(), _lifetime(provider, treq.api)
     aud = audience(provider, treq.api, treq.scope)
-    await _record(provider, treq, sha256_hex(value), aud, now, ttl, None)
-    return IssuedToken(value, ttl, treq.scope)
+    grant, new_grant = treq.grant, None
+    if grant is None:  # a client_credentials opaque token still needs a grant row to hang on
+        grant = new_grant = Grant(
+            random_token(16), treq.client.client_id, treq.sub, treq.scope, now
+        )
+    record = _record(treq, grant, sha256_hex(value), aud, now, ttl, None)
+    return IssuedToken(value, ttl, treq.scope, record, new_grant)
 
 
 async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
@@ -132,24 +134,19 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
     if treq.auth_time is not None:
         claims["auth_time"] = treq.auth_time
     ring = await provider.keyring()
-    alg = provider.settings.access_token_alg
-    if alg == "ES256":  # the hot path: a direct ECDSA signer (jose/fast_jws.py, measured)
-        kid, key = ring.signing_key(alg, now)
-        private = key.private_key
-        assert isinstance(private, ec.EllipticCurvePrivateKey)
-        value = fast_jws.sign_es256(claims, private, kid, AT_JWT_TYP)
-    else:
-        value = jwt.sign(claims, ring, alg, now=now, typ=AT_JWT_TYP)
-    if treq.grant is not None:
-        await _record(provider, treq, sha256_hex(jti), aud, now, ttl, jti)
-    return IssuedToken(value, ttl, treq.scope)
+    value = jwt.sign(claims, ring, provider.settings.access_token_alg, now=now, typ=AT_JWT_TYP)
+    grant = treq.grant
+    record = None if grant is None else _record(treq, grant, sha256_hex(jti), aud, now, ttl, jti)
+    return IssuedToken(value, ttl, treq.scope, record)
 
 
 Strategy = Callable[["Provider", TokenRequest], Awaitable[IssuedToken]]
 TOKEN_FORMATS: dict[str, Strategy] = {"opaque": _issue_opaque, "jwt": _issue_jwt}
 
 
-async def issue_access_token(provider: Provider, treq: TokenRequest) -> IssuedToken:
+async def new_access_token(provider: Provider, treq: TokenRequest) -> IssuedToken:
+    """A new access token in the format its API asks for, not stored: the caller stores
+    ``new_grant`` and ``record`` (or calls ``issue_access_token``)."""
     token_format = treq.api.token_format if treq.api else "opaque"
     token = await TOKEN_FORMATS[token_format](provider, treq)
     provider.events.emit(
@@ -159,6 +156,17 @@ async def issue_access_token(provider: Provider, treq: TokenRequest) -> IssuedTo
         aud=treq.api.identifier if treq.api else None,
         format=token_format,
     )
+    return token
+
+
+async def issue_access_token(provider: Provider, treq: TokenRequest) -> IssuedToken:
+    """A new access token, stored at once (a client_credentials opaque token with a grant row
+    of its own: two writes, as the store has no call that adds both)."""
+    token = await new_access_token(provider, treq)
+    if token.new_grant is not None:
+        await provider.store.grants.add_grant(token.new_grant)
+    if token.record is not None:
+        await provider.store.grants.add_access_token(token.record)
     return token
 
 

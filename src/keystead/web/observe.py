@@ -62,7 +62,7 @@ def _log(scope: Scope, path: str, endpoint: str, status: int, elapsed: float) ->
     cid = correlation_id.get()
     method = scope["method"]
     sink = quick_text_sink(access_log)
-    if sink is not None:  # the default text log: the same line, no LogRecord (~14 µs less)
+    if sink is not None:  # the default text log: the same line without a LogRecord
         handler, formatter = sink
         message = f"{method} {path} {status} {elapsed * 1000:.2f}ms cid={cid}"
         handler.write_line(formatter.line(time.time(), "INFO", access_log.name, message))

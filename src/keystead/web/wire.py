@@ -8,9 +8,8 @@ uvicorn writes a response's status line and headers when the app sends
 wrapped so that writes made while a response is being produced are joined and written once,
 when the response completes (``on_response_complete``), at the latest on the event loop's
 next turn (a streamed response, a ``100 Continue``), or as soon as they pass ``FLUSH_AT``
-bytes (a large body: flow control still sees the data). Measured on a plain ASGI app on
-this 2-core VM: 13.8k → 17.1k requests/s; about 12 µs less per request
-(docs/performance.md).
+bytes (a large body: flow control still sees the data). What it saves is measured in
+docs/performance.md.
 
 Everything else — parsing, keep-alive, pipelining, flow control, timeouts — is uvicorn's own;
 ``keystead serve`` selects this class with uvicorn's ``http`` option.

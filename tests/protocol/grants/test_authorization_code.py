@@ -131,6 +131,15 @@ async def test_token_issued_event(oauth, provider, client, session, events) -> N
     assert code not in repr(issued[0].data)
 
 
+async def test_code_exchange_is_one_write(oauth, provider, make_client, session, writes) -> None:
+    client = await make_client(grant_types=("authorization_code", "refresh_token"))
+    code = await oauth.code(client, session, scope="openid offline_access", prompt="consent")
+    writes.clear()  # the authorization request's own
+    body = await token_endpoint(oauth.token_request(client, code), provider)
+    assert body["refresh_token"] and body["access_token"]
+    assert writes == ["consume_code"]  # the code, the access token and the refresh token
+
+
 # --- single use (RFC 6749 §4.1.2) ------------------------------------------------------------
 
 

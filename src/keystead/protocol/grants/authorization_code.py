@@ -9,7 +9,7 @@ from keystead.protocol import pkce, refresh, scopes
 from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import sha256_hex
-from keystead.store.base import AccessToken, AuthorizationCode, Client, Grant, RefreshToken
+from keystead.store.base import AuthorizationCode, Client, Grant, RefreshToken
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -75,22 +75,22 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         resources=code.resources,
         claims=code.claims,
     )
-    issued: list[AccessToken] = []
-    body = await token_response(
+    issued = await token_response(
         provider,
         client,
         grant,
         scopes.parse(code.scope),
         resource=req.get("resource"),
         nonce=code.nonce,
-        deferred=issued,
     )
-    families: list[RefreshToken] = []
+    families: tuple[RefreshToken, ...] = ()
     if refresh.should_issue(client, code.scope):
-        body["refresh_token"], first = refresh.new_token(provider, grant, code.scope, now)
-        families.append(first)
+        issued.body["refresh_token"], first = refresh.new_token(provider, grant, code.scope, now)
+        families = (first,)
     # RFC 6749 §4.1.2: single use — one atomic consume, even across processes; the loser of
     # a race (or a replay between the read and here) finds it consumed and stores nothing.
-    if await grants.consume_code(code_hash, now, access_tokens=issued, refresh_tokens=families):
-        return body
+    if await grants.consume_code(
+        code_hash, now, access_tokens=issued.access_tokens, refresh_tokens=families
+    ):
+        return issued.body
     raise await _replayed(provider, code, now)

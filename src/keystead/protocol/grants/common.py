@@ -1,19 +1,29 @@
 """What the user-grant token responses share: pick the API, issue the access token, and the
-ID token when openid was granted."""
+ID token when openid was granted. Nothing is stored here: the response carries the records,
+which the grant writes with its one store call."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from keystead.protocol import scopes
 from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.id_token import ACR_PASSWORD, make_id_token
 from keystead.protocol.resources import select_api, token_scopes
-from keystead.protocol.tokens import TokenRequest, issue_access_token
+from keystead.protocol.tokens import TokenRequest, new_access_token
 from keystead.store.base import AccessToken, Client, Grant
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResponse:
+    """A token response body and the access-token records it issued, not yet stored."""
+
+    body: dict[str, Any]
+    access_tokens: tuple[AccessToken, ...]
 
 
 async def token_response(
@@ -24,10 +34,8 @@ async def token_response(
     *,
     resource: str | None,
     nonce: str | None,
-    deferred: list[AccessToken] | None = None,
-) -> dict[str, Any]:
-    """The token response body. With ``deferred``, the access token's record is appended
-    there for the caller to store (tokens.TokenRequest) instead of being stored at once."""
+) -> TokenResponse:
+    """The token response for ``grant``: the body, and the records the caller must store."""
     index = await provider.apis()
     api = select_api(
         index,
@@ -37,11 +45,9 @@ async def token_response(
         scopes=requested,
     )
     scope = scopes.join(token_scopes(requested, api, index))
-    access = await issue_access_token(
+    access = await new_access_token(
         provider,
-        TokenRequest(
-            client, grant.sub, scope, api, grant, auth_time=grant.auth_time, deferred=deferred
-        ),
+        TokenRequest(client, grant.sub, scope, api, grant, auth_time=grant.auth_time),
     )
     body: dict[str, Any] = {
         "access_token": access.value,
@@ -66,4 +72,4 @@ async def token_response(
             acr=ACR_PASSWORD if "acr" in names else None,
             extra=extra,
         )
-    return body
+    return TokenResponse(body, () if access.record is None else (access.record,))

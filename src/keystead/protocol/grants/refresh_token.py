@@ -3,10 +3,17 @@
 Every use rotates the token. A rotated token presented again within the grace window (lost
 response, two tabs) gets the same successor back with a fresh access token; after the window
 it is a reuse, and the whole grant family is revoked.
+
+One order on every path: read and check the token (a reuse is refused here, before anything
+is issued), issue the response, then one write that stores its access tokens — with the
+rotation, or on their own when the response hands back the successor of the grace window.
+Losing a race for the rotation means re-reading the winner's and deciding again: within the
+window it is the grace path, after it a reuse.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
@@ -30,45 +37,7 @@ async def _load(provider: Provider, token_hash: str) -> tuple[RefreshToken, Gran
     return found
 
 
-async def _rotate(
-    provider: Provider,
-    token_hash: str,
-    now: int,
-    token: RefreshToken,
-    grant: Grant,
-    issued: list[AccessToken],
-) -> str:
-    """The successor's value: a new one, or within the grace window the same one again.
-    ``issued``: the records of the access tokens of this response, stored with the rotation
-    (one transaction) or, on the grace path, on their own."""
-    if token.rotated_at is None:
-        value, successor = refresh.new_token(
-            provider, grant, token.scope, now, expires_at=token.expires_at
-        )
-        sealed = provider.kek.encrypt(value.encode(), token_hash.encode())
-        grants = provider.store.grants
-        if await grants.rotate_refresh_token(token_hash, successor, sealed, now, issued):
-            return value
-        token, grant = await _load(provider, token_hash)  # lost a race: read the winner's
-    assert token.rotated_at is not None
-    if now - token.rotated_at <= provider.settings.refresh_grace and token.successor_enc:
-        for record in issued:
-            await provider.store.grants.add_access_token(record)
-        return provider.kek.decrypt(token.successor_enc, token_hash.encode()).decode()
-    await provider.store.grants.revoke_grant(grant.grant_id, now)
-    provider.events.emit("refresh.reused", client_id=token.client_id, grant_id=grant.grant_id)
-    raise OAuthError(
-        "refresh-reused",
-        "The refresh token was already used; the grant has been revoked (RFC 9700 §4.14). "
-        "Always keep the newest refresh token from each response.",
-    )
-
-
-async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[str, Any]:
-    value = req.require("refresh_token")
-    token_hash = sha256_hex(value)
-    now = provider.now()
-    token, grant = await _load(provider, token_hash)
+def _check(token: RefreshToken, grant: Grant, client: Client, now: int) -> None:
     if token.client_id != client.client_id:
         raise OAuthError(
             "refresh-client-mismatch", "The refresh token was issued to another client."
@@ -80,6 +49,61 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
             "refresh-expired",
             "The refresh token expired (idle or absolute lifetime); authorize again.",
         )
+
+
+def _in_grace(provider: Provider, token: RefreshToken, now: int) -> bool:
+    """A rotated token whose successor may be handed out again (lost response, two tabs)."""
+    return (
+        token.rotated_at is not None
+        and now - token.rotated_at <= provider.settings.refresh_grace
+        and bool(token.successor_enc)  # cleared once the window is over
+    )
+
+
+async def _reused(provider: Provider, token: RefreshToken, grant: Grant, now: int) -> OAuthError:
+    # RFC 9700 §4.14.2: a rotated refresh token used again revokes the whole grant family.
+    await provider.store.grants.revoke_grant(grant.grant_id, now)
+    provider.events.emit("refresh.reused", client_id=token.client_id, grant_id=grant.grant_id)
+    return OAuthError(
+        "refresh-reused",
+        "The refresh token was already used; the grant has been revoked (RFC 9700 §4.14). "
+        "Always keep the newest refresh token from each response.",
+    )
+
+
+async def _store(
+    provider: Provider,
+    token_hash: str,
+    token: RefreshToken,
+    grant: Grant,
+    now: int,
+    access_tokens: Sequence[AccessToken],
+) -> str:
+    """Store the response's access tokens in one write and return the refresh token to send:
+    a new successor (written with the rotation), or the grace window's one again."""
+    grants = provider.store.grants
+    if token.rotated_at is None:
+        value, successor = refresh.new_token(
+            provider, grant, token.scope, now, expires_at=token.expires_at
+        )
+        sealed = provider.kek.encrypt(value.encode(), token_hash.encode())
+        if await grants.rotate_refresh_token(token_hash, successor, sealed, now, access_tokens):
+            return value
+        token, grant = await _load(provider, token_hash)  # lost a race: read the winner's
+        if not _in_grace(provider, token, now):
+            raise await _reused(provider, token, grant, now)
+    assert token.successor_enc  # _in_grace held
+    for record in access_tokens:
+        await grants.add_access_token(record)
+    return provider.kek.decrypt(token.successor_enc, token_hash.encode()).decode()
+
+
+async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[str, Any]:
+    value = req.require("refresh_token")
+    token_hash = sha256_hex(value)
+    now = provider.now()
+    token, grant = await _load(provider, token_hash)
+    _check(token, grant, client, now)
     # RFC 6749 §6: a narrower scope applies to the new access token; wider is refused.
     granted = scopes.parse(token.scope)
     requested = scopes.parse(req.get("scope")) or granted
@@ -89,17 +113,13 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
             "scope-wider",
             f"scope {' '.join(wider)} was not granted; request a subset of: {token.scope}.",
         )
-    resource = req.get("resource")
-    if token.rotated_at is not None:  # the grace window, or a reuse: decided before issuing
-        successor = await _rotate(provider, token_hash, now, token, grant, [])
-        body = await token_response(
-            provider, client, grant, requested, resource=resource, nonce=None
-        )
-    else:  # the usual case: the new tokens' records are written with the rotation
-        issued: list[AccessToken] = []
-        body = await token_response(
-            provider, client, grant, requested, resource=resource, nonce=None, deferred=issued
-        )
-        successor = await _rotate(provider, token_hash, now, token, grant, issued)
-    body["refresh_token"] = successor  # the refresh token keeps its full scope
-    return body
+    if token.rotated_at is not None and not _in_grace(provider, token, now):
+        raise await _reused(provider, token, grant, now)
+    issued = await token_response(
+        provider, client, grant, requested, resource=req.get("resource"), nonce=None
+    )
+    # The refresh token keeps its full scope.
+    issued.body["refresh_token"] = await _store(
+        provider, token_hash, token, grant, now, issued.access_tokens
+    )
+    return issued.body
