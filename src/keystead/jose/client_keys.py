@@ -9,7 +9,6 @@ validates the claims.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from joserfc.errors import JoseError as _JoserfcError
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey, import_key
 from joserfc.jws import extract_compact, validate_compact
 
+from keystead import jsonlimits
 from keystead.jose.jwt import JoseError, _registry
 
 __all__ = [
@@ -126,7 +126,7 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise JoseError("malformed JWT: expected three base64url parts")
     try:
         obj = extract_compact(token.encode("ascii"))
-        claims = json.loads(obj.payload)
+        claims = jsonlimits.loads(obj.payload)  # a client's JSON: its nesting bounded
     except (_JoserfcError, ValueError, TypeError, AttributeError, UnicodeError) as exc:
         raise JoseError(f"malformed JWT: {exc}") from None
     header = obj.headers()
@@ -144,7 +144,7 @@ def _verify(token: str, key: ClientKey | OctKey, alg: str) -> dict[str, Any]:
         raise JoseError(f"invalid JWS: {exc}") from None
     if not valid:
         raise JoseError(f"bad signature (alg {alg})")
-    claims = json.loads(obj.payload)
+    claims = jsonlimits.loads(obj.payload)  # peek() parsed it already: within the bound
     if not isinstance(claims, dict):
         raise JoseError("malformed JWT: the payload is not a JSON object")
     return claims

@@ -52,7 +52,9 @@ def method_of(assertion: str) -> tuple[str, str | None]:
     try:
         header, claims = peek(assertion)
     except JoseError as exc:
-        raise OAuthError("client-assertion-malformed", f"client_assertion: {exc}.") from None
+        raise OAuthError(
+            "client-assertion-malformed", f"client_assertion: {str(exc).rstrip('.')}."
+        ) from None
     except RecursionError:  # JSON nested past the interpreter's stack (peek's json.loads)
         raise OAuthError(
             "client-assertion-malformed", "client_assertion: the JSON nests too deeply."

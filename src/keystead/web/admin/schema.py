@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from keystead.config import Settings
 from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
 from keystead.protocol.client_metadata import AUTH_METHODS
+from keystead.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class _Body(BaseModel):
@@ -179,7 +180,16 @@ def _operation(
     ]
     if kind == "Page":
         params += [
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50}},
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {
+                    "type": "integer",
+                    "default": DEFAULT_LIMIT,
+                    "minimum": 1,
+                    "maximum": MAX_LIMIT,
+                },
+            },
             {"name": "cursor", "in": "query", "schema": {"type": "string"}},
         ]
     if params:
