@@ -183,7 +183,8 @@ def encoded_pairs(
     for name, value in pairs:
         style = draw(st.sampled_from(["quoted"] * 7 + ["raw", "raw", "bytes"]))
         if style == "quoted":
-            out.append(quote_plus(_encode(name)).encode() + b"=" + quote_plus(_encode(value)).encode())
+            quoted = quote_plus(_encode(name)), quote_plus(_encode(value))
+            out.append("=".join(quoted).encode())
         elif style == "raw":
             out.append(_encode(name) + b"=" + _encode(value))
         else:

@@ -109,9 +109,7 @@ OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
 
 
 def test_every_operation_is_fuzzed(admin: Admin) -> None:
-    documented = {
-        (r.ok().method.upper(), r.ok().path) for r in admin.schema.get_all_operations()
-    }
+    documented = {(r.ok().method.upper(), r.ok().path) for r in admin.schema.get_all_operations()}
     assert documented == set(OPERATIONS)
 
 

@@ -15,7 +15,6 @@ import asyncio
 import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from hypothesis import assume, given
@@ -119,8 +118,9 @@ async def _context(env: Env) -> dict[str, str]:
         fields = form_fields(page.text)
         cookies = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
         token = await http.post(
-            "/token", data={"grant_type": "client_credentials", "scope": "keystead:admin"},
-            auth=(client_id, secret or "")
+            "/token",
+            data={"grant_type": "client_credentials", "scope": "keystead:admin"},
+            auth=(client_id, secret or ""),
         )
         registered = await http.post("/register", json={"redirect_uris": [REDIRECT_URI]})
     assert token.status_code == 200, token.text

@@ -102,9 +102,7 @@ def presented(req: OAuthRequest) -> Credentials:
 
 async def _check_secret(client: Client, creds: Credentials, ctx: AssertionContext) -> None:
     if creds.secret is None or client.client_secret_hash is None:
-        raise OAuthError(
-            "client-secret-invalid", "Client authentication failed."
-        )
+        raise OAuthError("client-secret-invalid", "Client authentication failed.")
     if not matches_hash(creds.secret, client.client_secret_hash):
         raise OAuthError(
             "client-secret-invalid",
