@@ -70,6 +70,7 @@ def bounded(examples: int) -> settings:
         phases=(Phase.explicit, Phase.generate, Phase.target, Phase.shrink),
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
+        print_blob=True,
     )
 
 
