@@ -41,7 +41,7 @@ def integrity_error(exc: IntegrityError, what: str) -> Exception:
     return DuplicateError(f"{what} already exists")
 
 
-def insert_dialect(dialect_name: str) -> Any:
+def _insert_dialect(dialect_name: str) -> Any:
     """``insert`` with ``on_conflict_do_update`` (same API on SQLite and PostgreSQL)."""
     upsert_inserts = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
     if dialect_name not in upsert_inserts:
@@ -54,7 +54,7 @@ class Concern:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._insert = insert_dialect(db.dialect_name)
+        self._insert = _insert_dialect(db.dialect_name)
 
     async def _add(self, table: Table, obj: Any, what: str) -> None:
         """Insert one row: DuplicateError on a taken key, LookupError on a missing parent."""
