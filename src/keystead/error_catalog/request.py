@@ -31,6 +31,20 @@ ROWS: tuple[Row, ...] = (
         ("Correct the parameter named in error_description.",),
     ),
     (
+        "request-too-large",
+        "invalid_request",
+        413,
+        "The request is too large",
+        (
+            "The body is larger than keystead accepts (KEYSTEAD_MAX_BODY_BYTES, 64 KiB by "
+            "default), or it nests JSON deeper than 32 levels.",
+        ),
+        (
+            "OAuth requests and client metadata are small: send only the parameters the "
+            "endpoint takes; put large JWK Sets behind a jwks_uri instead of inline jwks.",
+        ),
+    ),
+    (
         "request-content-type",
         "invalid_request",
         400,
