@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,19 @@ def test_docs_errors_md_is_generated_and_current() -> None:
     )
     for entry_id in CATALOG:
         assert f"## `{entry_id}`" in DOCS.read_text()
+
+
+def test_every_row_of_every_area_is_one_entry() -> None:
+    # The rows live in error_catalog/, one module per area: an id repeated in two areas would
+    # silently keep only the later row.
+    import keystead.error_catalog as package
+
+    areas = [
+        importlib.import_module(f"keystead.error_catalog.{module.name}")
+        for module in pkgutil.iter_modules(package.__path__)
+    ]
+    ids = [row[0] for area in areas for row in area.ROWS]
+    assert len(ids) == len(set(ids)) == len(CATALOG)
 
 
 def test_unknown_catalog_id_is_a_bug() -> None:

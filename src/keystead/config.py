@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For gives the client IP (login throttling per IP),
     # e.g. "10.0.0.5" or "10.0.0.5,10.0.0.6"; unset: the TCP peer is the client.
     forwarded_allow_ips: str | None = None
+    # Largest request body read (forms, JSON); a larger one is refused while it is read (413).
+    max_body_bytes: int = Field(64 * 1024, ge=4096, le=16 * 1024 * 1024)
 
     code_ttl: int = Field(60, ge=5, le=600)  # RFC 6749 §4.1.2 recommends at most 10 minutes
     access_token_ttl: int = Field(3600, ge=30)

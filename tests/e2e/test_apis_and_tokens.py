@@ -13,7 +13,9 @@ import pytest
 from examples.notes_api.app import build_app as build_notes_api
 from keystead.jose import jwt
 from keystead.rs import Verifier
+from keystead.services import clients
 from keystead.services.apis import ApiSpec, create_api
+from keystead.services.common import CLI
 from tests.e2e.conftest import REDIRECT_URI, Browser, Env, pkce_pair, query_of
 from tests.e2e.test_authorize_errors import auth_url
 
@@ -400,3 +402,34 @@ async def test_code_replay_also_kills_the_refresh_token(env: Env) -> None:
         env, s, 400, grant_type="refresh_token", refresh_token=first["refresh_token"]
     )
     assert dead["error"] == "invalid_grant"
+
+
+async def test_a_deleted_clients_jwt_access_tokens_are_inactive(env: Env) -> None:
+    """Issue 18 #10: a client_credentials JWT is not recorded, so nothing revoked it when its
+    client was deleted; introspection (and UserInfo, the same resolver) must say inactive."""
+    api, api_secret = await create_api(
+        env.provider.store,
+        ApiSpec(
+            "https://ledger.example.com",
+            "Ledger",
+            [("ledger:read", "Read")],
+            token_format="jwt",
+            with_secret=True,
+        ),
+        env.clock(),
+    )
+    env.provider.forget_apis()
+    client_id, client_secret = await env.add_client(
+        scope="ledger:read", grant_types=["client_credentials"]
+    )
+    async with env.client() as http:
+        issued = await http.post(
+            "/token",
+            data={"grant_type": "client_credentials", "scope": "ledger:read"},
+            auth=(client_id, client_secret),
+        )
+    access = issued.json()["access_token"]
+    caller = (api.api_id, api_secret)
+    assert (await introspect(env, access, caller)).json()["active"] is True
+    await clients.delete(env.provider, client_id, CLI)
+    assert (await introspect(env, access, caller)).json() == {"active": False}

@@ -101,7 +101,8 @@ async def test_bad_bodies_are_refused_with_the_catalog_errors(env: Env) -> None:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
     for response in (wrong_type, too_large, not_utf8):
-        assert response.status_code == 400, response.text
+        # RFC 9110 §15.5.14: a body larger than keystead reads is a 413 (issue 18 #1)
+        assert response.status_code == (413 if response is too_large else 400), response.text
         assert response.json()["error"] == "invalid_request"
         assert response.headers["x-correlation-id"]
     assert "Content-Type" in wrong_type.json()["error_description"]
@@ -161,3 +162,45 @@ async def test_an_issuer_with_a_path_serves_its_documents_on_the_static_lane(
         assert discovery["issuer"] == "https://id.example.com/tenant"
     finally:
         await env.provider.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content_type"),
+    [
+        ("POST", "/token", "application/x-www-form-urlencoded"),
+        ("POST", "/introspect", "application/x-www-form-urlencoded"),
+        ("POST", "/revoke", "application/x-www-form-urlencoded"),
+        ("POST", "/userinfo", "application/x-www-form-urlencoded"),
+        ("POST", "/authorize", "application/x-www-form-urlencoded"),
+        ("POST", "/login", "application/x-www-form-urlencoded"),
+        ("POST", "/consent", "application/x-www-form-urlencoded"),
+        ("POST", "/logout", "application/x-www-form-urlencoded"),
+        ("POST", "/register", "application/json"),
+        ("POST", "/admin/api/clients", "application/json"),
+    ],
+)
+async def test_every_body_is_refused_while_it_is_read(
+    env: Env, method: str, path: str, content_type: str
+) -> None:
+    """Issue 18 #1: 50 × 20 MB bodies took the server to 1 GB. The reader stops at the limit:
+    a body that never ends is refused after the first chunk past it."""
+    pulled = 0
+
+    async def endless() -> Any:
+        nonlocal pulled
+        while pulled < 2_000:  # 32 MB if nothing stopped reading
+            pulled += 1
+            yield b"a" * 16_384
+
+    headers = {"Content-Type": content_type, "Origin": "https://spa.example"}
+    if path == "/introspect":
+        headers["Accept"] = "application/token-introspection+jwt"  # not the direct lane
+    async with env.client() as http:
+        response = await http.request(method, path, content=endless(), headers=headers)
+    if path in ("/register", "/admin/api/clients"):  # the token first: the body is not read
+        assert response.status_code == 401 and pulled <= 1, response.text
+    else:
+        assert response.status_code == 413, response.text
+        assert pulled <= env.settings.max_body_bytes // 16_384 + 2
+    if response.headers["content-type"].startswith("application/json"):
+        assert response.json()["error"] == "invalid_request"

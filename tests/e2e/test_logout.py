@@ -3,10 +3,13 @@ session's, exact post_logout_redirect_uri matching, never an open redirect."""
 
 from __future__ import annotations
 
+import base64
+import json
 from urllib.parse import urlencode
 
 import pytest
 
+from keystead.jose import jwt
 from tests.e2e.conftest import Env, form_action, form_fields, fragment_of
 from tests.e2e.test_response_types import front_channel, hybrid_client, url_for
 
@@ -90,3 +93,24 @@ async def test_logout_without_session_just_says_so(env: Env) -> None:
     async with env.client() as http:
         r = await http.get("/logout")
     assert r.status_code == 200 and "signed out" in r.text
+
+
+async def test_a_token_of_another_kind_is_not_an_id_token_hint(env: Env) -> None:
+    """Issue 18 #7: an access token (RFC 9068, typ at+jwt) signed by the same keys, even one
+    whose audience is the client, must not log the user out without confirmation."""
+    await env.add_user()
+    client_id, _ = await hybrid_client(env, post_logout_redirect_uris=[AFTER])
+    async with env.client() as http:
+        hint = await signed_in(env, http, client_id)
+        claims = json.loads(base64.urlsafe_b64decode(hint.split(".")[1] + "=="))
+        ring = await env.provider.keyring()
+        for typ in ("at+jwt", "token-introspection+jwt", "logout+jwt"):
+            forged = jwt.sign(
+                {**claims, "client_id": client_id}, ring, "ES256", now=env.clock(), typ=typ
+            )
+            r = await http.get("/logout?" + urlencode({"id_token_hint": forged}))
+            assert r.status_code == 400, r.text
+            assert "ks_session=" not in r.headers.get("set-cookie", "")
+        # still signed in: prompt=none succeeds
+        silent = await http.get(url_for(client_id, "id_token", prompt="none"))
+        assert "id_token" in fragment_of(silent.headers["location"])

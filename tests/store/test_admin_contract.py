@@ -140,9 +140,9 @@ async def test_purges_run_in_batches_until_nothing_is_left(
 ) -> None:
     # SQL stores delete PURGE_BATCH rows per transaction; more expired rows than one batch
     # (and a count that is a multiple of it) must all go, and the live row must stay.
-    from keystead.store.sql import store as sql_store
+    from keystead.store.sql import concern
 
-    monkeypatch.setattr(sql_store, "PURGE_BATCH", 2)
+    monkeypatch.setattr(concern, "PURGE_BATCH", 2)
     for i in range(4):
         await store.markers.add(f"old-{i}", 100, 10)
     await store.markers.add("live", 500, 10)

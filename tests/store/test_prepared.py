@@ -124,8 +124,7 @@ def test_a_statement_needing_column_defaults_goes_through_core(connection: Conne
 async def test_the_sqlite_store_runs_its_hot_statements_prepared(sqlite_url: str) -> None:
     """A hot statement that silently fell back to ``execute`` would still pass every other
     test; this one sees the compiled plans of the token read and the inserts."""
-    from keystead.store.sql import migrate, open_store
-    from keystead.store.sql import store as sql_store
+    from keystead.store.sql import grants, migrate, open_store, tables
     from tests.store.test_contract import make_client, make_grant, make_token
 
     await migrate(sqlite_url)
@@ -142,10 +141,10 @@ async def test_the_sqlite_store_runs_its_hot_statements_prepared(sqlite_url: str
     finally:
         await store.close()
     for prepared in (
-        sql_store._WITH_GRANT[sql_store.ACCESS_TOKENS],
-        sql_store._TOKEN_STATUS,
-        sql_store._INSERT[sql_store.ACCESS_TOKENS],
-        sql_store._INSERT[sql_store.GRANTS],
+        grants._WITH_GRANT[tables.ACCESS_TOKENS],
+        grants._TOKEN_STATUS,
+        tables.INSERT[tables.ACCESS_TOKENS],
+        tables.INSERT[tables.GRANTS],
     ):
         plans = list(prepared._plans.values())
         assert plans and all(plan is not None for plan in plans)

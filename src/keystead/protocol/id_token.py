@@ -63,12 +63,25 @@ async def make_id_token(
 async def hint_claims(provider: Provider, hint: str) -> dict[str, Any]:
     ring = await provider.keyring()
     try:
-        _, claims = jwt.verify(hint, ring)
+        header, claims = jwt.verify(hint, ring)
     except jwt.JoseError as exc:
         raise OAuthError(
             "id-token-hint-invalid",
             f"id_token_hint is not an ID token issued by this server: {exc}",
         ) from exc
+    # RFC 8725 §3.11 / RFC 9068 §2.1: keystead's other JWTs (access tokens, introspection
+    # answers) carry an explicit typ; an ID token carries none. A token of another kind,
+    # signed by the same keys, is never taken for an ID token (RP-Initiated Logout §2).
+    typ = header.get("typ")
+    if typ is not None and str(typ).lower() not in ("jwt", "application/jwt"):
+        raise OAuthError(
+            "id-token-hint-invalid",
+            f"id_token_hint is a {str(typ)[:40]} token, not an ID token; send the ID token "
+            "the client received.",
+        )
+    aud = claims.get("aud")
+    if not (isinstance(aud, str) or (isinstance(aud, list) and aud)):
+        raise OAuthError("id-token-hint-invalid", "id_token_hint has no audience (aud).")
     if claims.get("iss") != provider.settings.issuer:
         raise OAuthError("id-token-hint-invalid", "id_token_hint was issued by another issuer.")
     return claims

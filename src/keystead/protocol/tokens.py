@@ -200,7 +200,11 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
             grant_id = status.grant_id
             claims_request = status.claims
         else:
-            token_hash = None  # not recorded (client_credentials): valid until it expires
+            token_hash = None  # not recorded (client_credentials): valid until it expires,
+            # while its client exists (a deleted client's tokens end with it; the client
+            # comes from the provider's cache, as at the token endpoint)
+            if await provider.get_client(str(claims.get("client_id"))) is None:
+                return None
     aud = claims.get("aud")
     return ActiveToken(
         client_id=str(claims.get("client_id")),

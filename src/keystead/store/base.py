@@ -1,6 +1,6 @@
 """Storage interfaces, one small Protocol per concern, and the plain dataclasses they return.
 
-Protocol code depends only on this module. Implementations: ``store/memory.py`` (unit tests)
+Protocol code depends only on this module. Implementations: ``store/memory/`` (unit tests)
 and ``store/sql/`` (SQLAlchemy 2: SQLite by default, PostgreSQL). Every secret-bearing value
 (codes, tokens, session cookies, client secrets) is stored only as a SHA-256 hash: the
 ``*_hash`` fields below never hold the clear value. All timestamps are integer UNIX seconds.

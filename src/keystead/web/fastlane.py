@@ -190,7 +190,7 @@ class Keystead(Starlette):
                 basic = headers.get(b"authorization")
                 req = build_request(
                     scope["method"],
-                    parse_form(await read_body(receive)),
+                    parse_form(await read_body(receive, provider.settings.max_body_bytes)),
                     authorization=None if basic is None else basic.decode("latin-1"),
                     client=scope.get("client"),
                     origin="",

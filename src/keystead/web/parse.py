@@ -14,12 +14,20 @@ from keystead import jsonlimits
 from keystead.errors import OAuthError
 from keystead.protocol.request import OAuthRequest, from_pairs
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # the default of Settings.max_body_bytes
+
+
+def _too_large(limit: int) -> OAuthError:
+    return OAuthError(
+        "request-too-large",
+        f"The request body is too large: more than {limit} bytes; send only the parameters "
+        "this endpoint takes.",
+    )
 
 
 async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
-    """The whole body from ASGI ``receive``, refused as soon as it passes ``limit`` bytes
-    (nothing larger is ever held in memory)."""
+    """The whole body from ASGI ``receive``, refused (413) as soon as it passes ``limit``
+    bytes: nothing larger is ever held in memory. Every body keystead reads comes here."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -30,17 +38,19 @@ async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
         if chunk:
             size += len(chunk)
             if size > limit:
-                raise OAuthError("request-invalid-parameter", "The request body is too large.")
+                raise _too_large(limit)
             chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def body_of(request: Request, limit: int = MAX_BODY) -> bytes:
-    """A Starlette request's body through ``read_body``; kept on the request as Starlette's
-    own ``request.body()`` keeps it, so a second read returns the same bytes."""
+async def body_of(request: Request) -> bytes:
+    """A Starlette request's body through ``read_body`` with the configured limit; kept on
+    the request as Starlette's own ``request.body()`` keeps it, so a second read returns the
+    same bytes."""
     cached: bytes | None = getattr(request, "_body", None)
     if cached is None:
+        limit = request.app.state.provider.settings.max_body_bytes
         cached = await read_body(request.receive, limit)
         request._body = cached  # what Request.body() caches: later reads see these bytes
     return cached
@@ -64,7 +74,7 @@ async def read_json(request: Request) -> Any:
     try:
         return jsonlimits.loads(body)
     except jsonlimits.JsonTooDeep as exc:
-        raise BodyError(f"The body is not accepted: {exc}") from None
+        raise OAuthError("request-too-large", f"The request body is refused: {exc}") from None
     except ValueError:  # also bytes that are not UTF-8
         raise BodyError("The body is not valid JSON.") from None
 
@@ -78,8 +88,6 @@ def check_form_type(content_type: str) -> None:
 
 
 def parse_form(body: bytes) -> list[tuple[str, str]]:
-    if len(body) > MAX_BODY:
-        raise OAuthError("request-invalid-parameter", "The request body is too large.")
     try:
         return _pairs(body.decode("utf-8"), errors="strict")
     except (UnicodeDecodeError, ValueError) as exc:

@@ -1,7 +1,8 @@
-"""Conversions between the ORM rows of ``models.py`` and the dataclasses of ``store/base.py``.
+"""Conversions between rows of the tables of ``models.py`` (as Core reads and writes them) and
+the dataclasses of ``store/base.py``.
 
 Column names equal field names, so the conversion is by name: a dataclass field without a
-column fails loudly (``TypeError`` from the row constructor) instead of being dropped.
+column fails loudly (no such key or column) instead of being dropped.
 JSON arrays are tuples on the dataclass side, at every depth (``Api.scopes`` is a tuple of
 ``(name, description)`` tuples). JSON objects (``Client.extra``, ``StoredKey.public_jwk``,
 ``EventRecord.data``) are kept verbatim: a list inside a dict stays a list.
@@ -14,10 +15,7 @@ import dataclasses
 import functools
 from typing import Any, TypeVar
 
-from keystead.store.sql.models import Base
-
 T = TypeVar("T")
-R = TypeVar("R", bound=Base)
 
 
 def _to_json(value: Any) -> Any:
@@ -34,11 +32,6 @@ def _from_json(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_from_json(item) for item in value)
     return value
-
-
-def to_row(obj: Any, row_type: type[R]) -> R:
-    values = {f.name: _to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    return row_type(**values)
 
 
 @functools.cache
@@ -64,11 +57,6 @@ def from_values(values: Any, cls: type[T], columns: tuple[str, ...], offset: int
         if type(value) is list:  # JSON arrays only; everything else is taken as it is
             row[i] = _from_json(value)
     return cls(*row)
-
-
-def from_row(row: Base, cls: type[T]) -> T:
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    return cls(**{f.name: _from_json(getattr(row, f.name)) for f in fields})
 
 
 def to_values(obj: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -2,15 +2,16 @@
 function of a SQLAlchemy Core ``Connection``, and a ``Database`` runs it as one transaction.
 
 - SQLite (``SqliteDatabase``): the standard ``sqlite3`` driver, run **inline on the event
-  loop**. A one-row read through SQLAlchemy Core costs ~30 µs here, less than handing it to a
-  thread and back (~120 µs, plus waits for the GIL to change hands); through aiosqlite every
-  cursor call (execute, fetch, commit) was such a hop, and through the ORM a one-row read
-  cost ~300 µs more. The inline connection never waits for a lock (``busy_timeout = 0``): when
-  another process (a second worker, the CLI) holds SQLite's write lock, the transaction is
-  rolled back and run again on a dedicated thread whose connection does wait, so the event
-  loop never sleeps on a lock. Long operations (purges, listings) go to that thread directly.
-  The WAL is checkpointed on that thread too, and the few frames written meanwhile inline
-  right after a commit, so that the WAL is rewound (``_finish_checkpoint``).
+  loop**. A one-row read through SQLAlchemy Core costs less than handing it to a thread and
+  back (plus waits for the GIL to change hands); through aiosqlite every cursor call
+  (execute, fetch, commit) was such a hop, and the ORM cost several times the read itself
+  (figures: docs/performance.md, "Figures behind the store's comments"). The inline
+  connection never waits for a lock (``busy_timeout = 0``): when another process (a second
+  worker, the CLI) holds SQLite's write lock, the transaction is rolled back and run again on
+  a dedicated thread whose connection does wait, so the event loop never sleeps on a lock.
+  Long operations (purges, listings) go to that thread directly. The WAL is checkpointed on
+  that thread too, and the few frames written meanwhile inline right after a commit, so that
+  the WAL is rewound (``_finish_checkpoint``).
 - PostgreSQL (``AsyncDatabase``): asyncpg through SQLAlchemy's async engine; the same function
   runs inside ``AsyncConnection.run_sync`` (SQLAlchemy's greenlet bridge), so transactions of
   several requests proceed concurrently on the pool.
@@ -36,8 +37,8 @@ Work = Callable[[Connection], T]
 # Rows written inline (total_changes) between two WAL checkpoints (run on the database thread).
 CHECKPOINT_EVERY = 1000
 # A WAL this long (~48 MB) is rewound by the loop (``_finish_checkpoint``): that checkpoint's
-# fsync holds the loop (~15 ms with a small database, 45-70 ms with a million grants on this
-# VM's disk), so not after every checkpoint.
+# fsync holds the loop for milliseconds, more the larger the database (docs/performance.md),
+# so not after every checkpoint.
 FINISH_FRAMES = 12_000
 # A WAL this long (~80 MB) gets a RESTART checkpoint: writers wait for it, and it is rewound.
 # One process rewinds it itself past FINISH_FRAMES (_finish_checkpoint); two or more workers
@@ -124,7 +125,7 @@ class SqliteDatabase:
     @staticmethod
     def _statement(connection: Connection, work: Work[T]) -> T:
         """One read statement outside a transaction: in autocommit a SELECT reads one
-        snapshot, and the BEGIN/COMMIT around it cost more than the read (~15 µs)."""
+        snapshot, and the BEGIN/COMMIT around it cost more than the read."""
         try:
             return work(connection)
         finally:
@@ -192,13 +193,13 @@ class SqliteDatabase:
         The thread's checkpoint alone never completed under a steady stream of writes: the
         frames written while it ran were still to copy when the next write began, and SQLite
         rewinds the WAL only for a write that begins with every frame copied. The WAL grew
-        by every write for the life of the process (264 MB after 20,000 small writes; a read
-        of a page outside it probes every one of its index segments). A RESTART checkpoint on
-        the thread would rewind it too, but writes wait while it runs (the server idled ~7 %
-        of a refresh run); here the loop copies a few hundred frames (2.5–6 ms of CPU) and
-        nobody waits for a lock — but the checkpoint's fsync holds the loop too (~15 ms with a
-        small database, 45–70 ms with a million stored grants on this VM's disk), so it runs
-        only once the WAL passes ``FINISH_FRAMES``.
+        by every write for the life of the process (and a read of a page outside it probes
+        every one of its index segments). A RESTART checkpoint on the thread would rewind it
+        too, but writes wait while it runs (the server idled part of a refresh run); here the
+        loop copies a few hundred frames and nobody waits for a lock — but the checkpoint's
+        fsync holds the loop too, longer the larger the database, so it runs only once the
+        WAL passes ``FINISH_FRAMES`` (figures: docs/performance.md, "Figures behind the
+        store's comments").
         A checkpoint that cannot complete (the thread is busy with a long operation, another
         process writes) is harmless: the next one tries again."""
         raw = connection.connection.dbapi_connection

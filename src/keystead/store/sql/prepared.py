@@ -1,16 +1,16 @@
 """Hot statements on SQLite without SQLAlchemy's per-execution work.
 
 ``connection.execute(statement, params)`` sets up an execution context, a cursor result and
-its metadata on every call: about 22 µs per one-row statement here, against 6 µs for the
-same SQL on the ``sqlite3`` connection itself (measured: docs/performance.md). A token
-refresh runs four statements and a code flow more, so that overhead was a third of their
-database time. ``Prepared`` keeps SQLAlchemy for everything it is for — it builds the
-statement, compiles it for the dialect (once per set of parameter names), supplies the type
-conversions (JSON, Boolean) through the types' own bind and result processors, owns the
-connection, the pool and the transaction (``Connection.begin()`` around the work; the
-pysqlite dialect's BEGIN is the driver's own, so statements run here belong to the same
-transaction) — and runs the compiled SQL on the DBAPI connection, converting a driver
-error into the same ``sqlalchemy.exc`` exception ``execute`` raises (parameters hidden).
+its metadata on every call: several times what the same SQL costs on the ``sqlite3``
+connection itself (measured: docs/performance.md). A token refresh runs four statements and
+a code flow more, so that overhead was a third of their database time. ``Prepared`` keeps
+SQLAlchemy for everything it is for — it builds the statement, compiles it for the dialect
+(once per set of parameter names), supplies the type conversions (JSON, Boolean) through the
+types' own bind and result processors, owns the connection, the pool and the transaction
+(``Connection.begin()`` around the work; the pysqlite dialect's BEGIN is the driver's own, so
+statements run here belong to the same transaction) — and runs the compiled SQL on the DBAPI
+connection, converting a driver error into the same ``sqlalchemy.exc`` exception ``execute``
+raises (parameters hidden).
 
 On any other dialect (PostgreSQL) it is plain ``connection.execute``. Rows come back as
 sequences in the statement's column order either way.

@@ -1,0 +1,25 @@
+"""``ConsentStore`` in memory."""
+
+from __future__ import annotations
+
+from keystead.store.base import Client, Consent
+
+
+class MemoryConsentStore:
+    def __init__(self, clients: dict[str, Client]) -> None:
+        self._clients = clients  # read only, for the foreign key check
+        self._consents: dict[tuple[str, str], Consent] = {}
+
+    async def get(self, sub: str, client_id: str) -> Consent | None:
+        return self._consents.get((sub, client_id))
+
+    async def put(self, consent: Consent) -> None:
+        if consent.client_id not in self._clients:
+            raise LookupError(f"client_id {consent.client_id!r} does not exist")
+        self._consents[(consent.sub, consent.client_id)] = consent
+
+    def delete_client(self, client_id: str) -> None:
+        self._consents = {k: c for k, c in self._consents.items() if c.client_id != client_id}
+
+    def delete_sub(self, sub: str, now: int) -> None:
+        self._consents = {k: c for k, c in self._consents.items() if c.sub != sub}

@@ -1,0 +1,57 @@
+"""The ``Store`` in memory: its concerns wired together, with what goes along with a deleted
+client or user (as SQL's ON DELETE CASCADE and the user deletion's transaction)."""
+
+from __future__ import annotations
+
+from keystead.store.base import (
+    ApiStore,
+    Client,
+    ClientStore,
+    ConsentStore,
+    EventStore,
+    GrantStore,
+    KeyStore,
+    MarkerStore,
+    SessionStore,
+    ThrottleStore,
+    UserStore,
+)
+from keystead.store.memory.apis import MemoryApiStore
+from keystead.store.memory.clients import MemoryClientStore
+from keystead.store.memory.consents import MemoryConsentStore
+from keystead.store.memory.events import MemoryEventStore
+from keystead.store.memory.grants import MemoryGrantStore
+from keystead.store.memory.keys import MemoryKeyStore
+from keystead.store.memory.markers import MemoryMarkerStore
+from keystead.store.memory.sessions import MemorySessionStore
+from keystead.store.memory.throttle import MemoryThrottleStore
+from keystead.store.memory.users import MemoryUserStore
+
+
+class MemoryStore:
+    """The ``Store`` in plain dicts. State lives as long as the object."""
+
+    def __init__(self) -> None:
+        clients: dict[str, Client] = {}
+        grants = MemoryGrantStore(clients)
+        consents = MemoryConsentStore(clients)
+        on_delete = (grants.delete_client, consents.delete_client)
+        self.clients: ClientStore = MemoryClientStore(clients, on_delete)
+        sessions = MemorySessionStore()
+        users = MemoryUserStore()
+        users.on_delete = (sessions.delete_sub, consents.delete_sub, grants.revoke_sub)
+        self.users: UserStore = users
+        self.grants: GrantStore = grants
+        self.sessions: SessionStore = sessions
+        self.consents: ConsentStore = consents
+        self.keys: KeyStore = MemoryKeyStore()
+        self.throttle: ThrottleStore = MemoryThrottleStore()
+        self.events: EventStore = MemoryEventStore()
+        self.apis: ApiStore = MemoryApiStore()
+        self.markers: MarkerStore = MemoryMarkerStore()
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

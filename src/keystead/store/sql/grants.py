@@ -1,0 +1,278 @@
+"""``GrantStore`` on SQL: grants, authorization codes, access and refresh tokens.
+
+Single-use operations are one atomic statement (``UPDATE ... WHERE consumed_at IS NULL
+RETURNING``) or begin with one (refresh token rotation: ``UPDATE ... WHERE rotated_at IS
+NULL``, then the successor's INSERT in the same transaction), so they cannot succeed twice
+even when several processes share the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from keystead.store.base import (
+    AccessToken,
+    AccessTokenStatus,
+    AuthorizationCode,
+    Grant,
+    RefreshToken,
+)
+from keystead.store.sql.concern import Concern, integrity_error
+from keystead.store.sql.convert import from_values, to_values
+from keystead.store.sql.models import (
+    AccessTokenRow,
+    AuthorizationCodeRow,
+    GrantRow,
+    RefreshTokenRow,
+)
+from keystead.store.sql.prepared import Prepared
+from keystead.store.sql.tables import (
+    ACCESS_TOKENS,
+    BY_KEY,
+    CODES,
+    COLUMNS,
+    GRANTS,
+    INSERT,
+    REFRESH_TOKENS,
+)
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+# Statements built once, as in tables.py. Tokens read with their grant (one round trip):
+_WITH_GRANT = {
+    table: Prepared(
+        select(table, GRANTS)
+        .join(GRANTS, table.c.grant_id == GRANTS.c.grant_id)
+        .where(table.c.token_hash == bindparam("key"))
+    )
+    for table in (ACCESS_TOKENS, REFRESH_TOKENS)
+}
+# A presented access token: its own state and its grant's, nothing else (column names are
+# AccessTokenStatus's field names).
+_TOKEN_STATUS = Prepared(
+    select(
+        ACCESS_TOKENS.c.client_id,
+        ACCESS_TOKENS.c.sub,
+        ACCESS_TOKENS.c.scope,
+        ACCESS_TOKENS.c.aud,
+        ACCESS_TOKENS.c.expires_at,
+        ACCESS_TOKENS.c.created_at,
+        ACCESS_TOKENS.c.revoked_at,
+        GRANTS.c.grant_id,
+        GRANTS.c.revoked_at.label("grant_revoked_at"),
+        GRANTS.c.claims,
+    )
+    .join(GRANTS, ACCESS_TOKENS.c.grant_id == GRANTS.c.grant_id)
+    .where(ACCESS_TOKENS.c.token_hash == bindparam("key"))
+)
+# RFC 6749 §4.1.2 and RFC 9700 §4.14.2: the single-use statements (see their methods).
+_CONSUME_CODE = Prepared(
+    update(CODES)
+    .where(CODES.c.code_hash == bindparam("key"), CODES.c.consumed_at.is_(None))
+    .values(consumed_at=bindparam("now"))
+    .returning(*CODES.columns)
+)
+_ROTATE = Prepared(
+    update(REFRESH_TOKENS)
+    .where(REFRESH_TOKENS.c.token_hash == bindparam("key"), REFRESH_TOKENS.c.rotated_at.is_(None))
+    .values(
+        rotated_at=bindparam("now"),
+        successor_hash=bindparam("hash"),
+        successor_enc=bindparam("enc"),
+    )
+)
+
+
+def _issued_rows(
+    access_tokens: Sequence[AccessToken], refresh_tokens: Sequence[RefreshToken]
+) -> list[tuple[Table, dict[str, Any]]]:
+    """The rows of the tokens a code redemption or a rotation stores in its transaction."""
+    rows = [(ACCESS_TOKENS, to_values(token)) for token in access_tokens]
+    return rows + [(REFRESH_TOKENS, to_values(token)) for token in refresh_tokens]
+
+
+def _insert_rows(connection: Connection, rows: list[tuple[Table, dict[str, Any]]]) -> None:
+    for table, values in rows:
+        INSERT[table].rowcount(connection, values)
+
+
+def _pair(
+    row: Any, first: Table, first_cls: type[T], second: Table, second_cls: type[U]
+) -> tuple[T, U]:
+    """Split a row of ``select(first, second)`` into its two records, by column position."""
+    return (
+        from_values(row, first_cls, COLUMNS[first]),
+        from_values(row, second_cls, COLUMNS[second], len(first.columns)),
+    )
+
+
+class SqlGrantStore(Concern):
+    async def add_grant(self, grant: Grant, code: AuthorizationCode | None = None) -> None:
+        if code is None:
+            await self._add(GRANTS, grant, f"grant {grant.grant_id!r}")
+            return
+        rows = to_values(grant), to_values(code)
+
+        def work(connection: Connection) -> None:  # one transaction: both rows or neither
+            INSERT[GRANTS].rowcount(connection, rows[0])
+            INSERT[CODES].rowcount(connection, rows[1])  # after its grant (foreign key)
+
+        try:
+            await self._db.run(work)
+        except IntegrityError as exc:
+            raise integrity_error(exc, f"grant {grant.grant_id!r} or its code") from exc
+
+    async def revoke_grant(self, grant_id: str, now: int) -> None:
+        # The first revocation time is kept.
+        query = (
+            update(GrantRow)
+            .where(GrantRow.grant_id == grant_id, GrantRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        await self._rowcount(query)
+
+    async def add_code(self, code: AuthorizationCode) -> None:
+        await self._add(CODES, code, "authorization code")
+
+    async def consume_code(
+        self,
+        code_hash: str,
+        now: int,
+        *,
+        access_tokens: Sequence[AccessToken] = (),
+        refresh_tokens: Sequence[RefreshToken] = (),
+    ) -> AuthorizationCode | None:
+        # RFC 6749 §4.1.2: the code is single use. One conditional UPDATE: of any number of
+        # concurrent callers (in any process), exactly one sees the row come back; the tokens
+        # issued for it are inserted in that transaction (one commit per token response).
+        params = {"key": code_hash, "now": now}
+        rows = _issued_rows(access_tokens, refresh_tokens)
+
+        def work(connection: Connection) -> AuthorizationCode | None:
+            row = _CONSUME_CODE.first(connection, params)
+            if row is None:
+                return None
+            _insert_rows(connection, rows)
+            return from_values(row, AuthorizationCode, COLUMNS[CODES])
+
+        try:
+            return await self._db.run(work)
+        except IntegrityError as exc:
+            raise integrity_error(exc, "token") from exc
+
+    async def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        return await self._first(BY_KEY[CODES], AuthorizationCode, {"key": code_hash})
+
+    async def add_access_token(self, token: AccessToken) -> None:
+        await self._add(ACCESS_TOKENS, token, "access token")
+
+    async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
+        def work(connection: Connection) -> tuple[AccessToken, Grant] | None:
+            result = _WITH_GRANT[ACCESS_TOKENS].first(connection, {"key": token_hash})
+            if result is None:
+                return None
+            return _pair(result, ACCESS_TOKENS, AccessToken, GRANTS, Grant)
+
+        return await self._db.read(work)
+
+    async def get_access_token_status(self, token_hash: str) -> AccessTokenStatus | None:
+        def work(connection: Connection) -> AccessTokenStatus | None:
+            row = _TOKEN_STATUS.first(connection, {"key": token_hash})
+            if row is None:
+                return None
+            return from_values(row, AccessTokenStatus, _TOKEN_STATUS.columns)
+
+        return await self._db.read(work)
+
+    async def revoke_access_token(self, token_hash: str, now: int) -> None:
+        # The first revocation time is kept.
+        query = (
+            update(AccessTokenRow)
+            .where(AccessTokenRow.token_hash == token_hash, AccessTokenRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        await self._rowcount(query)
+
+    async def add_refresh_token(self, token: RefreshToken) -> None:
+        await self._add(REFRESH_TOKENS, token, "refresh token")
+
+    async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Grant] | None:
+        def work(connection: Connection) -> tuple[RefreshToken, Grant] | None:
+            result = _WITH_GRANT[REFRESH_TOKENS].first(connection, {"key": token_hash})
+            if result is None:
+                return None
+            return _pair(result, REFRESH_TOKENS, RefreshToken, GRANTS, Grant)
+
+        return await self._db.read(work)
+
+    async def rotate_refresh_token(
+        self,
+        token_hash: str,
+        successor: RefreshToken,
+        successor_enc: str,
+        now: int,
+        access_tokens: Sequence[AccessToken] = (),
+    ) -> bool:
+        # RFC 9700 §4.14.2: a refresh token is rotated once. The conditional UPDATE lets exactly
+        # one caller (in any process) through; its successor (and the access tokens issued
+        # with it) are inserted in the same transaction, so a failed INSERT rolls the rotation
+        # back too — and one commit serves the whole refresh.
+        params = {"key": token_hash, "now": now, "hash": successor.token_hash, "enc": successor_enc}
+        rows = _issued_rows(access_tokens, [successor])
+
+        def work(connection: Connection) -> bool:
+            if _ROTATE.rowcount(connection, params) != 1:
+                return False
+            _insert_rows(connection, rows)
+            return True
+
+        try:
+            return await self._db.run(work)
+        except IntegrityError as exc:
+            raise integrity_error(exc, "refresh token") from exc
+
+    async def clear_successors(self, rotated_before: int) -> int:
+        query = (
+            update(RefreshTokenRow)
+            .where(
+                RefreshTokenRow.rotated_at < rotated_before,
+                RefreshTokenRow.successor_enc.is_not(None),
+            )
+            .values(successor_enc=None)
+        )
+        return await self._rowcount(query, long=True)
+
+    async def purge_expired(self, before: int) -> int:
+        # Short batches (``_purge``): SQLite writers wait only briefly.
+        code, token, refresh = AuthorizationCodeRow, AccessTokenRow, RefreshTokenRow
+        idle_head = and_(refresh.rotated_at.is_(None), refresh.idle_expires_at < before)
+        purges = [
+            (CODES, code.expires_at < before),
+            (ACCESS_TOKENS, token.expires_at < before),
+            (REFRESH_TOKENS, or_(refresh.expires_at < before, idle_head)),
+            # Dead or empty grants; what is left under them goes by ON DELETE CASCADE.
+            (
+                GRANTS,
+                or_(
+                    GrantRow.revoked_at < before,
+                    GrantRow.expires_at < before,
+                    and_(
+                        GrantRow.created_at < before,
+                        *(
+                            ~exists().where(row.grant_id == GrantRow.grant_id)
+                            for row in (code, token, refresh)
+                        ),
+                    ),
+                ),
+            ),
+        ]
+        removed = 0
+        for table, where in purges:
+            removed += await self._purge(table, where)
+        return removed
