@@ -160,6 +160,20 @@ ROWS: tuple[Row, ...] = (
         ("Fix the field named in error_description (RFC 7591 §2, §3.2.2).",),
     ),
     (
+        "registration-rate-limited",
+        "temporarily_unavailable",
+        429,
+        "Too many registrations from this address",
+        (
+            "More dynamic registrations came from this source address within a minute than "
+            "keystead accepts (every attempt counts, refused ones too).",
+        ),
+        (
+            "Wait the number of seconds in the Retry-After header; register a client once "
+            "and keep its credentials instead of registering at every start.",
+        ),
+    ),
+    (
         "registration-software-statement",
         "invalid_software_statement",
         400,

@@ -50,6 +50,12 @@ _BEARER = {"WWW-Authenticate": 'Bearer realm="keystead-registration"'}
 _HIDDEN = ("skip_consent", "require_pkce", "default_resource", "allowed_origins")
 
 
+# Registrations per source address and minute (issue 18 #10). Every attempt counts, kept in
+# the store's throttle counters (the login throttle's), so all instances share one count.
+RATE_LIMIT = 20
+RATE_WINDOW = 60
+
+
 class InitialAccessTokenError(ValueError):
     """An initial access token that cannot be minted as asked."""
 
@@ -231,6 +237,22 @@ class Registered:
 
 
 # --- RFC 7591 §3: register ---
+
+
+async def check_rate(req: OAuthRequest, provider: Provider) -> None:
+    """At most RATE_LIMIT registration attempts per source address in a RATE_WINDOW; past
+    it a 429 with Retry-After (RFC 9110 §10.2.3) until the window ends."""
+    now = provider.now()
+    window = now // RATE_WINDOW
+    key = f"register:{req.remote_addr or 'unknown'}:{window}"
+    state = await provider.store.throttle.record_failure(key, now)
+    if state.failures > RATE_LIMIT:
+        retry_after = (window + 1) * RATE_WINDOW - now
+        raise OAuthError(
+            "registration-rate-limited",
+            f"Too many registrations from this address; retry in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 async def check_initial_access_token(req: OAuthRequest, provider: Provider) -> str | None:

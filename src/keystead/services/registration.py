@@ -40,6 +40,7 @@ async def mint_initial_access_token(
 
 async def register(req: OAuthRequest, metadata: Metadata, provider: Provider) -> Registered:
     """RFC 7591 §3.1: check the initial access token, the metadata, then store the client."""
+    await rfc7591.check_rate(req, provider)
     single_use = await rfc7591.check_initial_access_token(req, provider)
     spec = rfc7591.parse_metadata(await metadata())
     await rfc7591.take_initial_access_token(single_use, provider)
