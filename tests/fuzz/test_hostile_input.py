@@ -307,6 +307,14 @@ async def test_no_basic_challenge_for_body_credentials(env: Env, path: str) -> N
     assert "www-authenticate" not in r.headers
 
 
+async def test_no_basic_challenge_for_a_public_client_at_introspection(env: Env) -> None:
+    client_id, _ = await env.add_client(token_endpoint_auth_method="none")
+    async with env.client() as http:
+        r = await http.post("/introspect", data={"token": "x", "client_id": client_id})
+    assert "Public clients" in assert_refused(r, 401, "invalid_client")["error_description"]
+    assert "www-authenticate" not in r.headers
+
+
 async def test_malformed_basic_header_is_challenged(env: Env) -> None:
     async with env.client() as http:
         r = await http.post(

@@ -52,7 +52,11 @@ async def authenticate_caller(req: OAuthRequest, provider: Provider) -> Caller:
         )
     client = await authenticate_client(req, provider, endpoint="/introspect")
     if client.is_public:
-        raise _unauthenticated("Public clients cannot introspect tokens (RFC 7662 §2.1).")
+        # Identified by client_id in the body, not by HTTP Basic: no Basic challenge
+        # (RFC 6749 §5.2, as client_auth.authenticate_client answers).
+        raise OAuthError(
+            "caller-unauthenticated", "Public clients cannot introspect tokens (RFC 7662 §2.1)."
+        )
     return Caller(client_id=client.client_id, name=client.client_id)
 
 
