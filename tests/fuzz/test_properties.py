@@ -4,6 +4,7 @@ and matching, form and query decoding, PKCE, and the verification of keystead's 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import ipaddress
 import json
@@ -22,7 +23,7 @@ from keystead.jose.keys import SUPPORTED_ALGS, KeyRing, generate_key
 from keystead.protocol import pkce, redirect_uris
 from keystead.protocol.redirect_uris import RedirectUriError
 from keystead.web.parse import parse_form, parse_query
-from tests.fuzz.conftest import bounded
+from tests.fuzz.conftest import bounded, run_seeded
 from tests.fuzz.strategies import MALFORMED_URLS
 
 # --- redirect URIs (RFC 3986 §3.2.2, RFC 6749 §3.1.2, RFC 9700 §2.1, RFC 8252 §7.3) ---
@@ -83,7 +84,7 @@ def _host_is_rfc3986(uri: str) -> bool:
 @given(uri=uris(), application_type=st.sampled_from(["web", "native", "other"]))
 @example(uri="https://a;frame-ancestors *;@evil.example/cb", application_type="web")
 @example(uri="https://[x", application_type="web")
-def test_redirect_uri_validation(uri: str, application_type: str) -> None:
+def _redirect_uri_validation(uri: str, application_type: str) -> None:
     try:
         redirect_uris.kind_of(uri)
         redirect_uris.check_registration(uri, application_type)
@@ -91,6 +92,7 @@ def test_redirect_uri_validation(uri: str, application_type: str) -> None:
         return
     assert _host_is_rfc3986(uri), uri
     assert not re.search(r"[\s;*,<>\"\\{}|^`]", urlsplit(uri).netloc), uri
+    assert "@" not in urlsplit(uri).netloc, uri  # no user information (RFC 3986 §3.2.1)
 
 
 def _with_port(uri: str, port: int | None) -> str:
@@ -121,9 +123,7 @@ def _with_port(uri: str, port: int | None) -> str:
     ),
     application_type=st.sampled_from(["web", "native"]),
 )
-def test_redirect_uri_matching(
-    registered: str, change: tuple[str, Any], application_type: str
-) -> None:
+def _redirect_uri_matching(registered: str, change: tuple[str, Any], application_type: str) -> None:
     """RFC 9700 §2.1: exact string comparison; the one exception is RFC 8252 §7.3's port of a
     native app's loopback IP literal."""
     how, value = change
@@ -151,7 +151,7 @@ pairs = st.lists(st.tuples(st.text(), st.text()), max_size=8)
 
 @bounded(300)
 @given(items=pairs)
-def test_parse_form_is_parse_qsl(items: list[tuple[str, str]]) -> None:
+def _parse_form_is_parse_qsl(items: list[tuple[str, str]]) -> None:
     items = [
         (k.encode("utf-8", "replace").decode(), v.encode("utf-8", "replace").decode())
         for k, v in items
@@ -169,7 +169,7 @@ def test_parse_form_is_parse_qsl(items: list[tuple[str, str]]) -> None:
     )
 )
 @example(raw=b"a=%ZZ&b=%FF&c=%ED%A0%80")
-def test_parse_raises_only_oauth_errors(raw: bytes) -> None:
+def _parse_raises_only_oauth_errors(raw: bytes) -> None:
     try:
         parse_form(raw)
     except OAuthError:
@@ -199,7 +199,7 @@ verifiers = st.one_of(
 
 @bounded(300)
 @given(verifier=verifiers, other=verifiers)
-def test_pkce_only_a_valid_verifier_matches_its_challenge(verifier: str, other: str) -> None:
+def _pkce_only_a_valid_verifier_matches_its_challenge(verifier: str, other: str) -> None:
     valid = 43 <= len(verifier) <= 128 and all(c in _UNRESERVED for c in verifier)
     challenge = _s256(verifier)
     try:
@@ -219,7 +219,7 @@ def test_pkce_only_a_valid_verifier_matches_its_challenge(verifier: str, other: 
     method=st.one_of(st.none(), st.text(max_size=8)),
     required=st.booleans(),
 )
-def test_pkce_challenge_check_raises_only_oauth_errors(
+def _pkce_challenge_check_raises_only_oauth_errors(
     challenge: str | None, method: str | None, required: bool
 ) -> None:
     try:
@@ -234,7 +234,7 @@ def test_pkce_challenge_check_raises_only_oauth_errors(
 NOW = 1_700_000_000
 
 
-@pytest.fixture(scope="module")
+@functools.cache
 def ring() -> KeyRing:
     kek = KeyEncryptor(b"f" * 32)
     return KeyRing.load([generate_key(alg, kek, now=NOW) for alg in SUPPORTED_ALGS], kek)
@@ -281,9 +281,10 @@ tampering = st.one_of(
 
 @bounded(300)
 @given(alg=st.sampled_from(SUPPORTED_ALGS), change=tampering)
-def test_tampered_jwts_are_refused(ring: KeyRing, alg: str, change: tuple[str, Any]) -> None:
-    token = sign({"sub": "alice", "aud": "rp", "exp": NOW + 60}, ring, alg, now=NOW, typ="at+jwt")
-    assert verify(token, ring)[1]["sub"] == "alice"
+def _tampered_jwts_are_refused(alg: str, change: tuple[str, Any]) -> None:
+    keys = ring()
+    token = sign({"sub": "alice", "aud": "rp", "exp": NOW + 60}, keys, alg, now=NOW, typ="at+jwt")
+    assert verify(token, keys)[1]["sub"] == "alice"
     head, body, sig = token.split(".")
     how, value = change
     if how == "signature-bit":
@@ -307,4 +308,22 @@ def test_tampered_jwts_are_refused(ring: KeyRing, alg: str, change: tuple[str, A
     if tampered == token:
         return
     with pytest.raises(JoseError):
-        verify(tampered, ring)
+        verify(tampered, keys)
+
+
+# Each property runs with the fixed seed and with a random one (tests/fuzz/conftest.py).
+@pytest.mark.parametrize(
+    "prop",
+    [
+        _redirect_uri_validation,
+        _redirect_uri_matching,
+        _parse_form_is_parse_qsl,
+        _parse_raises_only_oauth_errors,
+        _pkce_only_a_valid_verifier_matches_its_challenge,
+        _pkce_challenge_check_raises_only_oauth_errors,
+        _tampered_jwts_are_refused,
+    ],
+    ids=lambda prop: prop.__name__.lstrip("_"),
+)
+def test_property(prop: Any, fuzz_seed: int) -> None:
+    run_seeded(prop, fuzz_seed)
