@@ -46,6 +46,7 @@ hosts = st.one_of(
             "*",
             "a b",
             "user@host",
+            "u:p@rp.example.com",
             "[::1]x",
             "xn--bcher-kva.example",
             "127.1",
