@@ -85,6 +85,7 @@ def _host_is_rfc3986(uri: str) -> bool:
 @given(uri=uris(), application_type=st.sampled_from(["web", "native", "other"]))
 @example(uri="https://a;frame-ancestors *;@evil.example/cb", application_type="web")
 @example(uri="https://[x", application_type="web")
+@example(uri="https://u:p@rp.example.com/cb", application_type="web")
 def _redirect_uri_validation(uri: str, application_type: str) -> None:
     try:
         redirect_uris.kind_of(uri)
