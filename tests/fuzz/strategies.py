@@ -66,6 +66,30 @@ def jwt_like(header: Any, payload: Any) -> str:
     return f"{part(header)}.{part(payload)}.{_b64(b'sig')}"
 
 
+def tamper(token: str, how: str, at: int) -> str:
+    head, body, sig = (token.split(".") + ["", "", ""])[:3]
+    if how == "signature":
+        i = at % max(1, len(sig))
+        sig = sig[:i] + ("A" if sig[i : i + 1] != "A" else "B") + sig[i + 1 :]
+    elif how == "alg-none":
+        head, sig = _b64(b'{"alg":"none"}'), ""
+    elif how == "alg-hs256":
+        head = _b64(b'{"alg":"HS256","kid":"x"}')
+    elif how == "payload":
+        body = _b64(b'{"sub":"admin","scope":"keystead:admin","exp":9999999999}')
+    elif how == "deep-header":
+        head = _b64(nested_json(2000).encode())
+    else:
+        return f"{head}.{body}"
+    return f"{head}.{body}.{sig}"
+
+
+def tampered_jwts(token: str) -> st.SearchStrategy[str]:
+    """A keystead-issued JWT with its signature, header or payload changed."""
+    hows = st.sampled_from(["signature", "alg-none", "alg-hs256", "payload", "deep-header", "cut"])
+    return st.builds(tamper, st.just(token), hows, st.integers(0, 500))
+
+
 MALFORMED_URLS = (
     "https://[x",
     "https://[::1",
@@ -134,6 +158,7 @@ def adversarial_values(context: dict[str, str]) -> st.SearchStrategy[str]:
     )
     huge = st.sampled_from([300, 5000, 70000]).map(lambda n: "A" * n)
     return st.one_of(
+        tampered_jwts(context.get("access_token", "a.b.c")),
         st.sampled_from(sorted(context.values())),
         st.sampled_from(ODD),
         st.sampled_from(MALFORMED_URLS),
@@ -223,6 +248,7 @@ def authorization(context: dict[str, str]) -> st.SearchStrategy[bytes | None]:
             ]
         ),
         st.builds(lambda t: b"Bearer " + _encode(t), st.text(max_size=60)),
+        tampered_jwts(context.get("access_token", "a.b.c")).map(lambda t: b"Bearer " + t.encode()),
     )
 
 

@@ -20,10 +20,11 @@ from joserfc.jwk import ECKey
 
 from keystead.protocol.registration import RATE_LIMIT, RATE_WINDOW
 from tests.e2e.conftest import REDIRECT_URI, Env, make_env, pkce_pair
+from tests.e2e.test_admin_api import admin_token
 from tests.e2e.test_client_auth_methods import public_jwks, rp, setup_api
 from tests.fuzz.asgi import Raw, call
 from tests.fuzz.conftest import check_answer
-from tests.fuzz.strategies import nested_json
+from tests.fuzz.strategies import nested_json, tamper
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_traceback_logged")]
 
@@ -324,3 +325,25 @@ async def test_malformed_basic_header_is_challenged(env: Env) -> None:
         )
     assert_refused(r, 401, "invalid_client")
     assert r.headers["www-authenticate"].startswith("Basic")
+
+
+# --- keystead's own JWTs, tampered (RFC 9068 access tokens) ---
+
+
+@pytest.mark.parametrize(
+    "how", ["signature", "alg-none", "alg-hs256", "payload", "deep-header", "cut"]
+)
+async def test_tampered_access_tokens_are_refused(env: Env, how: str) -> None:
+    token = await admin_token(env)
+    forged = tamper(token, how, 17)
+    assert forged != token
+    async with env.client() as http:
+        userinfo = await http.get("/userinfo", headers={"Authorization": f"Bearer {forged}"})
+        admin = await http.get("/admin/api/clients", headers={"Authorization": f"Bearer {forged}"})
+        client_id, secret = await env.add_client(grant_types=["client_credentials"])
+        introspected = await http.post(
+            "/introspect", data={"token": forged}, auth=(client_id, secret or "")
+        )
+    assert_refused(userinfo, 401, "invalid_token")
+    assert_refused(admin, 401, "invalid_token")
+    assert introspected.status_code == 200 and introspected.json() == {"active": False}
