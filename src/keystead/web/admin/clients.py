@@ -25,14 +25,8 @@ from keystead.web.admin.common import (
 if TYPE_CHECKING:
     from keystead.provider import Provider
 
-_NULLABLE = {"default_resource", "jwks", "jwks_uri", "token_endpoint_auth_signing_alg"}
-_LISTS = {
-    "redirect_uris",
-    "grant_types",
-    "response_types",
-    "allowed_origins",
-    "post_logout_redirect_uris",
-}
+_NULLABLE = schema.CLIENT_NULLABLE
+_LISTS = schema.CLIENT_LISTS
 
 
 def _apply(spec: ClientSpec, changes: dict[str, Any]) -> ClientSpec:

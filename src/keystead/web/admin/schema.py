@@ -6,18 +6,36 @@ describes is what the handlers in web/admin/ parse.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from keystead.config import Settings
 from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
-from keystead.protocol.client_metadata import AUTH_METHODS
+from keystead.protocol.client_metadata import AUTH_METHODS, DESCRIPTIVE_METADATA
 from keystead.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Client fields that null resets (a list to empty, an optional member to absent); every
+# other client field must not be null (web/admin/clients.py refuses it, the document says so).
+CLIENT_NULLABLE = frozenset(
+    {"default_resource", "jwks", "jwks_uri", "token_endpoint_auth_signing_alg"}
+)
+CLIENT_LISTS = frozenset(
+    {
+        "redirect_uris",
+        "grant_types",
+        "response_types",
+        "allowed_origins",
+        "post_logout_redirect_uris",
+    }
+)
+USER_NOT_NULL = ("username", "password", "email_verified")
 
 
 class _ClientFields(_Body):
@@ -216,6 +234,20 @@ def _operation(
     return op
 
 
+def _not_null(properties: dict[str, Any], names: Iterable[str]) -> None:
+    """Drop the ``null`` alternative pydantic documents for an optional field that may be
+    left out but not sent as null."""
+    for name in names:
+        prop = properties[name]
+        kept = [alt for alt in prop.pop("anyOf", []) if alt != {"type": "null"}]
+        if len(kept) == 1:
+            prop.update(kept[0])
+        elif kept:
+            prop["anyOf"] = kept
+        if prop.get("default", 0) is None:
+            del prop["default"]
+
+
 def openapi(settings: Settings) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, path, summary, model, status, kind in OPERATIONS:
@@ -223,6 +255,11 @@ def openapi(settings: Settings) -> dict[str, Any]:
     schemas: dict[str, Any] = {
         m.__name__: m.model_json_schema(ref_template="#/components/schemas/{model}") for m in MODELS
     }
+    for name in ("ClientCreate", "ClientUpdate"):
+        props = schemas[name]["properties"]
+        may_be_null = CLIENT_NULLABLE | CLIENT_LISTS | set(DESCRIPTIVE_METADATA)
+        _not_null(props, [p for p in props if p not in may_be_null])
+    _not_null(schemas["UserUpdate"]["properties"], USER_NOT_NULL)
     schemas["Error"] = _ERROR
     return {
         "openapi": "3.1.0",
