@@ -1,9 +1,6 @@
 """Regression tests for what the attack run (issue 18 #6, #10) and the fuzz found: each a
 refusal in the error catalog's shape where there was a 500 with a traceback, the
 WWW-Authenticate challenge only for the scheme the client used, and /register's rate limit.
-
-An ``xfail(strict=True)`` here names a 500 whose fix lies in a file another change owns;
-tests/fuzz/test_protocol_endpoints.py ``known_open`` keeps the fuzz off the same input.
 """
 
 from __future__ import annotations
@@ -210,14 +207,9 @@ async def test_deeply_nested_claims_parameter(env: Env, depth: int) -> None:
 # --- the raw edge ---
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fix in app.py/web/fastlane.py: Starlette's router (redirect_slashes) builds "
-    "URL(scope) for /authorize/, which decodes a non-UTF-8 query string as UTF-8 and raises",
-)
 async def test_non_utf8_query_on_a_trailing_slash(env: Env) -> None:
     answer = await call(env.app, Raw("GET", "/authorize/", query=b"client_id=\xff"))
-    assert answer.status < 500
+    assert answer.status == 404  # exact paths: no slash redirect (which decoded the query)
 
 
 async def test_non_utf8_query_is_refused_not_a_500(env: Env) -> None:

@@ -125,6 +125,9 @@ class Keystead(Starlette):
         if issuer_path:
             routes.append(Mount(issuer_path, routes=mounted))
         super().__init__(routes=routes, **kwargs)
+        # Every path is exact (OAuth endpoints are registered URLs): no redirect from
+        # /token/ to /token, whose URL Starlette would build by decoding the query as UTF-8.
+        self.router.redirect_slashes = False
         self.state = _State()
         # (method, full path) -> (metrics label, endpoint, how a 500 travels: json | page)
         self.lanes: dict[tuple[str, str], tuple[str, Endpoint, str]] = {}
