@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError, RedirectTarget
 from keystead.protocol import pkce, redirect_uris, scopes
+from keystead.protocol.authorization_request import AuthorizationRequest
 from keystead.protocol.claims import parse_claims_request
 from keystead.protocol.id_token import hint_subject
 from keystead.protocol.request import OAuthRequest
@@ -30,34 +31,6 @@ if TYPE_CHECKING:
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
 DISPLAY_VALUES = ("page", "popup", "touch", "wap")  # OIDC Core §3.1.2.1
 _MAX_AGE = re.compile(r"[0-9]{1,10}")
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    client: Client
-    redirect_uri: str
-    response_type: str
-    response_mode: str
-    scope: tuple[str, ...]  # requested scopes the client may have (RFC 6749 §3.3)
-    state: str | None
-    nonce: str | None
-    code_challenge: str | None
-    code_challenge_method: str | None
-    prompt: frozenset[str]
-    max_age: int | None
-    login_hint: str | None
-    params: dict[str, str]
-    pairs: tuple[tuple[str, str], ...]  # the original parameters, carried through the pages
-    resources: tuple[str, ...] = ()  # RFC 8707 resource indicators
-    claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
-    hint_sub: str | None = None  # sub of a valid id_token_hint
-    acr_values: tuple[str, ...] = ()
-    ui_locales: tuple[str, ...] = ()  # recorded; pages are English for now
-    display: str | None = None
-
-    @property
-    def target(self) -> RedirectTarget:
-        return RedirectTarget(self.redirect_uri, self.response_mode, self.state)
 
 
 @dataclass

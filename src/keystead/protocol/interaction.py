@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 
 from keystead.errors import OAuthError
-from keystead.protocol.authorize import AuthorizationRequest
+from keystead.protocol.authorization_request import AuthorizationRequest
 from keystead.store.base import Consent, Session
 
 

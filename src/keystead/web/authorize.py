@@ -18,7 +18,8 @@ from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
 from keystead.protocol import scopes
-from keystead.protocol.authorize import AuthorizationRequest, validate
+from keystead.protocol.authorization_request import AuthorizationRequest
+from keystead.protocol.authorize import validate
 from keystead.protocol.interaction import Step, next_step
 from keystead.protocol.issue import issue
 from keystead.protocol.request import from_pairs
