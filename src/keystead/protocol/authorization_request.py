@@ -8,10 +8,14 @@ imported by authorize.py (which response types exist), so it must not import aut
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from keystead.errors import RedirectTarget
+from keystead.protocol.request import OAuthRequest
+from keystead.secrets_util import sha256_hex
 from keystead.store.base import Client
 
 
@@ -41,3 +45,106 @@ class AuthorizationRequest:
     @property
     def target(self) -> RedirectTarget:
         return RedirectTarget(self.redirect_uri, self.response_mode, self.state)
+
+
+def build(
+    req: OAuthRequest,
+    client: Client,
+    *,
+    redirect_uri: str,
+    response_type: str,
+    response_mode: str,
+    scope: tuple[str, ...],
+    prompt: frozenset[str],
+    max_age: int | None,
+    resources: tuple[str, ...],
+    claims: dict[str, Any],
+    hint_sub: str | None,
+) -> AuthorizationRequest:
+    """The request from its parameters and what the checks derived from them (the keywords)."""
+    return AuthorizationRequest(
+        client=client,
+        redirect_uri=redirect_uri,
+        response_type=response_type,
+        response_mode=response_mode,
+        scope=scope,
+        state=req.get("state"),
+        nonce=req.get("nonce"),
+        code_challenge=req.get("code_challenge"),
+        code_challenge_method=req.get("code_challenge_method"),
+        prompt=prompt,
+        max_age=max_age,
+        login_hint=req.get("login_hint"),
+        params=dict(req.params),
+        pairs=req.pairs or tuple(req.params.items()),
+        resources=resources,
+        claims=claims,
+        hint_sub=hint_sub,
+        acr_values=tuple((req.get("acr_values") or "").split()),
+        ui_locales=tuple((req.get("ui_locales") or "").split()),
+        display=req.get("display"),
+    )
+
+
+# --- carried through the login and consent pages ---------------------------------------------
+# The interaction state (signed by web/interaction.py, so it cannot be altered) holds the
+# request's parameters and what the checks derived from them; a later step rebuilds the
+# request from both without running the checks again (docs/architecture.md, "The browser flow:
+# validated once").
+
+
+def registration_digest(client: Client) -> str:
+    """A digest of what the authorization checks read from the client's registration: a later
+    step compares it with the client as registered now (it may have changed since)."""
+    read = (
+        client.client_id,
+        client.redirect_uris,
+        client.application_type,
+        client.response_types,
+        client.scope,
+        client.require_pkce,
+        client.token_endpoint_auth_method,
+    )
+    return sha256_hex(json.dumps(read, separators=(",", ":")))[:32]
+
+
+def carried(areq: AuthorizationRequest) -> dict[str, Any]:
+    """What the checks derived, as JSON, with the registration they were checked against."""
+    return {
+        "registration": registration_digest(areq.client),
+        "redirect_uri": areq.redirect_uri,
+        "response_type": areq.response_type,
+        "response_mode": areq.response_mode,
+        "scope": list(areq.scope),
+        "prompt": sorted(areq.prompt),
+        "max_age": areq.max_age,
+        "resources": list(areq.resources),
+        "claims": areq.claims,
+        "hint_sub": areq.hint_sub,
+    }
+
+
+def rebuild(
+    req: OAuthRequest, state: Mapping[str, Any] | None, client: Client
+) -> AuthorizationRequest | None:
+    """The request validated earlier, for ``client`` as registered now; None when the state
+    carries no validated request or the registration it was validated against has changed."""
+    if not state or state.get("registration") != registration_digest(client):
+        return None
+    try:
+        max_age = state["max_age"]
+        return build(
+            req,
+            client,
+            redirect_uri=str(state["redirect_uri"]),
+            response_type=str(state["response_type"]),
+            response_mode=str(state["response_mode"]),
+            scope=tuple(str(s) for s in state["scope"]),
+            prompt=frozenset(str(p) for p in state["prompt"]),
+            max_age=None if max_age is None else int(max_age),
+            resources=tuple(str(r) for r in state["resources"]),
+            claims=dict(state["claims"]),
+            hint_sub=None if state["hint_sub"] is None else str(state["hint_sub"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None  # a state of another shape (another version): validate again

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError, RedirectTarget
 from keystead.protocol import pkce, redirect_uris, scopes
-from keystead.protocol.authorization_request import AuthorizationRequest
+from keystead.protocol.authorization_request import AuthorizationRequest, build
 from keystead.protocol.claims import parse_claims_request
 from keystead.protocol.id_token import hint_subject
 from keystead.protocol.request import OAuthRequest
@@ -331,25 +331,16 @@ async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationReques
                 err.redirect = RedirectTarget(ctx.redirect_uri, mode, req.get("state"))
             raise
     assert ctx.client and ctx.redirect_uri and ctx.response_type
-    return AuthorizationRequest(
-        client=ctx.client,
+    return build(
+        req,
+        ctx.client,
         redirect_uri=ctx.redirect_uri,
         response_type=ctx.response_type,
         response_mode=ctx.response_mode or default_response_mode(ctx.response_type),
         scope=ctx.scope,
-        state=req.get("state"),
-        nonce=req.get("nonce"),
-        code_challenge=req.get("code_challenge"),
-        code_challenge_method=req.get("code_challenge_method"),
         prompt=ctx.prompt,
         max_age=ctx.max_age,
-        login_hint=req.get("login_hint"),
-        params=dict(req.params),
-        pairs=req.pairs or tuple(req.params.items()),
         resources=ctx.resources,
         claims=ctx.claims,
         hint_sub=ctx.hint_sub,
-        acr_values=tuple((req.get("acr_values") or "").split()),
-        ui_locales=tuple((req.get("ui_locales") or "").split()),
-        display=req.get("display"),
     )
