@@ -40,17 +40,22 @@ def _login_needed(
 ) -> bool:
     if session is None:
         return True
-    # A login that happened during this interaction (after its start) satisfies prompt=login
-    # and a mismatched id_token_hint; ``started_at`` None: the interaction begins now, so any
-    # session login is from before it (even within the same second).
+    # A login that happened during this interaction (after its start) satisfies prompt=login,
+    # max_age and a mismatched id_token_hint; ``started_at`` None: the interaction begins now,
+    # so any session login is from before it (even within the same second).
     fresh = started_at is not None and session.auth_time >= started_at
+    if fresh:
+        return False
     # OIDC Core §3.1.2.1 id_token_hint: the session must be the hinted user's.
-    if areq.hint_sub is not None and areq.hint_sub != session.sub and not fresh:
+    if areq.hint_sub is not None and areq.hint_sub != session.sub:
         return True
-    if areq.prompt & {"login", "select_account"} and not fresh:
+    if areq.prompt & {"login", "select_account"}:
         return True
-    # OIDC Core §3.1.2.1 max_age: re-authenticate when the last login is older.
-    return areq.max_age is not None and now - session.auth_time > areq.max_age
+    # OIDC Core §3.1.2.1 max_age: re-authenticate when the last login is older; "max_age=0
+    # is equivalent to prompt=login", so a login of this very second does not satisfy it.
+    if areq.max_age is not None:
+        return areq.max_age == 0 or now - session.auth_time > areq.max_age
+    return False
 
 
 def consent_needed(areq: AuthorizationRequest, consent: Consent | None) -> bool:
