@@ -48,12 +48,15 @@ class InteractionSigner:
         try:
             obj = jws.deserialize_compact(token, self._key, algorithms=["HS256"])
             payload = json.loads(obj.payload)
+            validated = payload.get("v")
+            if validated is not None and not isinstance(validated, dict):
+                raise TypeError("v is not an object")
             interaction = Interaction(
                 pairs=tuple((str(k), str(v)) for k, v in payload["p"]),
                 started_at=int(payload["iat"]),
                 csrf=str(payload["csrf"]),
                 sid=payload.get("sid"),
-                validated=payload.get("v"),
+                validated=validated,
             )
         except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise OAuthError(
