@@ -62,27 +62,31 @@ def build(
     hint_sub: str | None,
 ) -> AuthorizationRequest:
     """The request from its parameters and what the checks derived from them (the keywords)."""
+    params = req.params
+    # RFC 6749 §3.1: parameters sent without a value are treated as omitted (as req.get does;
+    # read once from the mapping here, as this runs on every authorization).
+    get = params.get
     return AuthorizationRequest(
         client=client,
         redirect_uri=redirect_uri,
         response_type=response_type,
         response_mode=response_mode,
         scope=scope,
-        state=req.get("state"),
-        nonce=req.get("nonce"),
-        code_challenge=req.get("code_challenge"),
-        code_challenge_method=req.get("code_challenge_method"),
+        state=get("state") or None,
+        nonce=get("nonce") or None,
+        code_challenge=get("code_challenge") or None,
+        code_challenge_method=get("code_challenge_method") or None,
         prompt=prompt,
         max_age=max_age,
-        login_hint=req.get("login_hint"),
-        params=dict(req.params),
-        pairs=req.pairs or tuple(req.params.items()),
+        login_hint=get("login_hint") or None,
+        params=dict(params),
+        pairs=req.pairs or tuple(params.items()),
         resources=resources,
         claims=claims,
         hint_sub=hint_sub,
-        acr_values=tuple((req.get("acr_values") or "").split()),
-        ui_locales=tuple((req.get("ui_locales") or "").split()),
-        display=req.get("display"),
+        acr_values=tuple((get("acr_values") or "").split()),
+        ui_locales=tuple((get("ui_locales") or "").split()),
+        display=get("display") or None,
     )
 
 

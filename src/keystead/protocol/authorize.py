@@ -125,19 +125,26 @@ async def check_duplicates(ctx: _Ctx) -> None:
     ctx.req.refuse_duplicates(ctx.req.duplicated)
 
 
+def _registered(client: Client, response_type: str) -> bool:
+    """Whether the client registered ``response_type`` (normalized), in any order of its
+    parts (RFC 6749 §3.1.1); a value registered as sent is found without normalizing."""
+    values = client.response_types
+    return response_type in values or response_type in {normalize_response_type(r) for r in values}
+
+
 async def check_response_type(ctx: _Ctx) -> None:
     assert ctx.client is not None
     raw = ctx.req.require("response_type")
     response_type = normalize_response_type(raw)
-    registered = {normalize_response_type(r) for r in ctx.client.response_types}
+    registered = _registered(ctx.client, response_type)
     if response_type not in RESPONSE_TYPES:
         supported = ", ".join(sorted(RESPONSE_TYPES))
-        what = "registered for this client but " if response_type in registered else ""
+        what = "registered for this client but " if registered else ""
         raise OAuthError(
             "response-type-unsupported",
             f"response_type {raw} is {what}not supported by this server; supported: {supported}.",
         )
-    if response_type not in registered:
+    if not registered:
         raise OAuthError(
             "response-type-not-allowed",
             f"This client is not registered for response_type {raw}; its response types are: "
