@@ -70,6 +70,22 @@ async def test_max_age_requires_a_fresh_login(env: Env) -> None:
         assert 'name="password"' in page.text
 
 
+async def test_max_age_zero_forces_a_fresh_login(env: Env) -> None:
+    """OIDC Core §3.1.2.1: max_age=0 is equivalent to prompt=login, even for a session signed
+    in this very second (the fake clock does not move here)."""
+    await env.add_user()
+    client_id, _ = await env.add_client()
+    async with env.client() as http:
+        browser = Browser(http)
+        await sign_in(env, browser, client_id)
+        page = await browser.open(auth_url(client_id, max_age="0"))
+        assert 'name="password"' in page.text
+        done = await browser.login(page)  # consent remembered: straight back, no second form
+        assert done.status_code == 303 and "code" in query_of(done.headers["location"])
+        silent = await browser.open(auth_url(client_id, max_age="0", prompt="none"))
+        assert query_of(silent.headers["location"])["error"] == "login_required"
+
+
 async def test_session_idle_timeout(env: Env) -> None:
     await env.add_user()
     client_id, _ = await env.add_client()

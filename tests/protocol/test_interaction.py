@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from keystead.errors import OAuthError
-from keystead.protocol.interaction import Step, consent_needed, next_step
+from keystead.protocol.interaction import Step, consent_needed, decide, next_step
 from keystead.store.base import Consent
 
 pytestmark = pytest.mark.anyio
@@ -95,6 +95,36 @@ async def test_max_age_zero_needs_a_login_this_very_second(areq, session) -> Non
     assert step(with_(areq, max_age=0), session) is Step.LOGIN
     just_now = dataclasses.replace(session, auth_time=NOW)
     assert step(with_(areq, max_age=0), just_now) is Step.ISSUE
+
+
+async def test_max_age_zero_is_prompt_login_even_for_a_login_of_this_second(areq, session) -> None:
+    # OIDC Core §3.1.2.1: "max_age=0 is equivalent to prompt=login"; the session's login was
+    # before this interaction, however recent.
+    this_second = dataclasses.replace(session, auth_time=NOW)
+    assert step(with_(areq, max_age=0), this_second, started_at=None) is Step.LOGIN
+    assert step(with_(areq, max_age=0), this_second, started_at=NOW + 1) is Step.LOGIN
+    err = refused(with_(areq, "none", max_age=0), this_second, started_at=None)
+    assert err.catalog_id == "login-required"
+
+
+async def test_max_age_zero_is_satisfied_by_the_login_of_this_interaction(areq, session) -> None:
+    logged_in = dataclasses.replace(session, auth_time=STARTED)
+    for later in (0, 1, 2):  # the clock may tick between the login and the decision
+        assert step(with_(areq, max_age=0), logged_in, now=STARTED + later) is Step.ISSUE
+
+
+async def test_max_age_boundaries_with_the_clock(oauth, client, session, clock) -> None:
+    """Exactly max_age seconds since the login is still fine; one more is not."""
+    assert session.auth_time == NOW - 30
+    for max_age, expected in ((30, Step.CONSENT), (29, Step.LOGIN), (1, Step.LOGIN)):
+        areq = await oauth.validate(client, max_age=str(max_age))
+        assert await decide(areq, session, oauth.provider, started_at=None) is expected
+    areq = await oauth.validate(client, max_age="31")
+    assert await decide(areq, session, oauth.provider, started_at=None) is Step.CONSENT
+    clock.advance(1)  # now 31 s since the login
+    assert await decide(areq, session, oauth.provider, started_at=None) is Step.CONSENT
+    clock.advance(1)
+    assert await decide(areq, session, oauth.provider, started_at=None) is Step.LOGIN
 
 
 async def test_max_age_exceeded_with_prompt_none_is_login_required(areq, session) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError, RedirectTarget
 from keystead.protocol import pkce, redirect_uris, scopes
+from keystead.protocol.authorization_request import AuthorizationRequest, build
 from keystead.protocol.claims import parse_claims_request
 from keystead.protocol.id_token import hint_subject
 from keystead.protocol.request import OAuthRequest
@@ -30,34 +31,6 @@ if TYPE_CHECKING:
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
 DISPLAY_VALUES = ("page", "popup", "touch", "wap")  # OIDC Core §3.1.2.1
 _MAX_AGE = re.compile(r"[0-9]{1,10}")
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    client: Client
-    redirect_uri: str
-    response_type: str
-    response_mode: str
-    scope: tuple[str, ...]  # requested scopes the client may have (RFC 6749 §3.3)
-    state: str | None
-    nonce: str | None
-    code_challenge: str | None
-    code_challenge_method: str | None
-    prompt: frozenset[str]
-    max_age: int | None
-    login_hint: str | None
-    params: dict[str, str]
-    pairs: tuple[tuple[str, str], ...]  # the original parameters, carried through the pages
-    resources: tuple[str, ...] = ()  # RFC 8707 resource indicators
-    claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
-    hint_sub: str | None = None  # sub of a valid id_token_hint
-    acr_values: tuple[str, ...] = ()
-    ui_locales: tuple[str, ...] = ()  # recorded; pages are English for now
-    display: str | None = None
-
-    @property
-    def target(self) -> RedirectTarget:
-        return RedirectTarget(self.redirect_uri, self.response_mode, self.state)
 
 
 @dataclass
@@ -152,19 +125,26 @@ async def check_duplicates(ctx: _Ctx) -> None:
     ctx.req.refuse_duplicates(ctx.req.duplicated)
 
 
+def _registered(client: Client, response_type: str) -> bool:
+    """Whether the client registered ``response_type`` (normalized), in any order of its
+    parts (RFC 6749 §3.1.1); a value registered as sent is found without normalizing."""
+    values = client.response_types
+    return response_type in values or response_type in {normalize_response_type(r) for r in values}
+
+
 async def check_response_type(ctx: _Ctx) -> None:
     assert ctx.client is not None
     raw = ctx.req.require("response_type")
     response_type = normalize_response_type(raw)
-    registered = {normalize_response_type(r) for r in ctx.client.response_types}
+    registered = _registered(ctx.client, response_type)
     if response_type not in RESPONSE_TYPES:
         supported = ", ".join(sorted(RESPONSE_TYPES))
-        what = "registered for this client but " if response_type in registered else ""
+        what = "registered for this client but " if registered else ""
         raise OAuthError(
             "response-type-unsupported",
             f"response_type {raw} is {what}not supported by this server; supported: {supported}.",
         )
-    if response_type not in registered:
+    if not registered:
         raise OAuthError(
             "response-type-not-allowed",
             f"This client is not registered for response_type {raw}; its response types are: "
@@ -358,25 +338,16 @@ async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationReques
                 err.redirect = RedirectTarget(ctx.redirect_uri, mode, req.get("state"))
             raise
     assert ctx.client and ctx.redirect_uri and ctx.response_type
-    return AuthorizationRequest(
-        client=ctx.client,
+    return build(
+        req,
+        ctx.client,
         redirect_uri=ctx.redirect_uri,
         response_type=ctx.response_type,
         response_mode=ctx.response_mode or default_response_mode(ctx.response_type),
         scope=ctx.scope,
-        state=req.get("state"),
-        nonce=req.get("nonce"),
-        code_challenge=req.get("code_challenge"),
-        code_challenge_method=req.get("code_challenge_method"),
         prompt=ctx.prompt,
         max_age=ctx.max_age,
-        login_hint=req.get("login_hint"),
-        params=dict(req.params),
-        pairs=req.pairs or tuple(req.params.items()),
         resources=ctx.resources,
         claims=ctx.claims,
         hint_sub=ctx.hint_sub,
-        acr_values=tuple((req.get("acr_values") or "").split()),
-        ui_locales=tuple((req.get("ui_locales") or "").split()),
-        display=req.get("display"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keystead.protocol import response, scopes
-from keystead.protocol.authorize import AuthorizationRequest
+from keystead.protocol.authorization_request import AuthorizationRequest
 from keystead.protocol.response import AuthorizationResponse
 from keystead.protocol.response_types import RESPONSE_TYPES, IssueContext
 from keystead.secrets_util import random_token

@@ -10,16 +10,27 @@ not burn the code (OAuth 2.0 for Browser-Based Applications §6.3.2, RFC 9700 §
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn, Protocol
 from urllib.parse import urlsplit
 
+from keystead.config import Settings
 from keystead.errors import OAuthError
+from keystead.events import Events
 from keystead.protocol.redirect_uris import is_loopback
 from keystead.protocol.request import OAuthRequest
 from keystead.store.base import Client
 
-if TYPE_CHECKING:
-    from keystead.provider import Provider
+
+class OriginContext(Protocol):
+    """What the checks below need of the Provider, which satisfies it. provider.py caches
+    ``union_of`` and so imports this module: naming only these three members keeps the
+    import one way (no provider.py <-> protocol/origins.py cycle, even for type checking)."""
+
+    settings: Settings
+    events: Events
+
+    async def get_client(self, client_id: str) -> Client | None: ...
+
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -70,7 +81,7 @@ def union_of(clients: Iterable[Client]) -> frozenset[str]:
     return frozenset(o for client in clients for o in client_origins(client))
 
 
-def _cross_origin(req: OAuthRequest, provider: Provider) -> str | None:
+def _cross_origin(req: OAuthRequest, provider: OriginContext) -> str | None:
     """The request's Origin, unless it is not a CORS request (no browser, or same origin)."""
     origin = req.headers.get("origin")
     if not origin or origin == origin_of(provider.settings.issuer):
@@ -78,14 +89,14 @@ def _cross_origin(req: OAuthRequest, provider: Provider) -> str | None:
     return origin
 
 
-def check_origin(req: OAuthRequest, client: Client, provider: Provider) -> None:
+def check_origin(req: OAuthRequest, client: Client, provider: OriginContext) -> None:
     """Refuse a browser request from an origin that is not one of this client's."""
     origin = _cross_origin(req, provider)
     if origin is not None and origin not in client_origins(client):
         _refuse(origin, client.client_id, provider)
 
 
-async def check_origin_of(req: OAuthRequest, client_id: str, provider: Provider) -> None:
+async def check_origin_of(req: OAuthRequest, client_id: str, provider: OriginContext) -> None:
     """The same, for a client known only by id (UserInfo: the access token's client)."""
     origin = _cross_origin(req, provider)
     if origin is None:
@@ -95,7 +106,7 @@ async def check_origin_of(req: OAuthRequest, client_id: str, provider: Provider)
         _refuse(origin, client_id, provider)
 
 
-def _refuse(origin: str, client_id: str, provider: Provider) -> NoReturn:
+def _refuse(origin: str, client_id: str, provider: OriginContext) -> NoReturn:
     reason = (
         f"Origin {origin[:200]} is not the origin of any of client {client_id}'s "
         "redirect URIs, nor one of its allowed_origins."

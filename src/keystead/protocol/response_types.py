@@ -19,7 +19,7 @@ from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import AuthorizationCode, Grant, Session
 
 if TYPE_CHECKING:
-    from keystead.protocol.authorize import AuthorizationRequest
+    from keystead.protocol.authorization_request import AuthorizationRequest
     from keystead.provider import Provider
 
 # Every response type OIDC Core / Multiple Response Types define; stored in client metadata

@@ -18,10 +18,10 @@ from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
 from keystead.protocol import scopes
-from keystead.protocol.authorize import AuthorizationRequest, validate
-from keystead.protocol.interaction import Step, next_step
+from keystead.protocol.authorization_request import AuthorizationRequest, carried
+from keystead.protocol.authorize import validate
+from keystead.protocol.interaction import Step, consenting_session, decide, deny, resume
 from keystead.protocol.issue import issue
-from keystead.protocol.request import from_pairs
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import Session
 from keystead.web import pages, render
@@ -103,6 +103,13 @@ class _Flow:
             template, {**base, **context}, status=status, form_action=action, headers=headers
         )
 
+    def _state(self, areq: AuthorizationRequest, started_at: int, sid: str | None = None) -> str:
+        """The signed page state: the request as validated, for the next step to resume."""
+        interaction = Interaction(
+            areq.pairs, started_at, self._csrf_token(), sid=sid, validated=carried(areq)
+        )
+        return _signer(self.request).dump(interaction)
+
     def login_page(
         self,
         areq: AuthorizationRequest,
@@ -113,7 +120,7 @@ class _Flow:
         status: int = 200,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        token = _signer(self.request).dump(Interaction(areq.pairs, started_at, self._csrf_token()))
+        token = self._state(areq, started_at)
         return self._page(
             "login.html",
             areq,
@@ -131,9 +138,7 @@ class _Flow:
         self, areq: AuthorizationRequest, session: Session, started_at: int
     ) -> Response:
         user = await self.provider.store.users.get(session.sub)
-        token = _signer(self.request).dump(
-            Interaction(areq.pairs, started_at, self._csrf_token(), sid=session.sid)
-        )
+        token = self._state(areq, started_at, sid=session.sid)
         index = await self.provider.apis()
         items = [
             {"name": s, "description": index.describe(s) or scopes.describe(s)} for s in areq.scope
@@ -160,19 +165,9 @@ class _Flow:
     ) -> Response:
         """``started_at`` None: a new interaction (GET /authorize), no login in it yet."""
         provider = self.provider
-        if consent_given_now:
-            step = Step.ISSUE
-        else:
-            consent = (
-                await provider.store.consents.get(session.sub, areq.client.client_id)
-                if session is not None and not areq.client.skip_consent
-                else None
-            )
-            try:
-                step = next_step(areq, session, consent, started_at=started_at, now=provider.now())
-            except OAuthError as err:
-                err.redirect = areq.target
-                raise
+        step = await decide(
+            areq, session, provider, started_at=started_at, consent_given_now=consent_given_now
+        )
         begun = started_at if started_at is not None else provider.now()
         if step is Step.LOGIN:
             return self.login_page(areq, begun)
@@ -222,7 +217,7 @@ async def authorize(request: Request) -> Response:
 async def _resume(flow: _Flow, form: dict[str, str]) -> tuple[Interaction, AuthorizationRequest]:
     interaction = _signer(flow.request).load(form.get("interaction", ""), flow.provider.now())
     flow.check_csrf(form, interaction)
-    areq = await validate(from_pairs("GET", interaction.pairs), flow.provider)
+    areq = await resume(interaction.pairs, interaction.validated, flow.provider)
     return interaction, areq
 
 
@@ -282,22 +277,12 @@ async def consent(request: Request) -> Response:
         form = dict(await read_form(request))
         interaction, areq = await _resume(flow, form)
         provider = flow.provider
-        session = await load_session(provider, request.cookies.get(session_cookie_name(provider)))
-        if (
-            session is None
-            or interaction.sid is None
-            or not hmac.compare_digest(session.sid, interaction.sid)
-        ):
-            raise OAuthError(
-                "interaction-invalid",
-                "The consent form belongs to another or an expired session.",
-            )
-        decision = form.get("decision")
-        if decision != "approve":
-            provider.events.emit("consent.denied", client_id=areq.client.client_id, sub=session.sub)
-            err = OAuthError("access-denied", "The user denied the authorization request.")
-            err.redirect = areq.target
-            raise err
+        session = consenting_session(
+            await load_session(provider, request.cookies.get(session_cookie_name(provider))),
+            interaction.sid,
+        )
+        if form.get("decision") != "approve":
+            raise deny(areq, session.sub, provider)
         await consents.remember(provider, session.sub, areq.client.client_id, areq.scope)
         return flow.finish(
             await flow.proceed(areq, session, interaction.started_at, consent_given_now=True)

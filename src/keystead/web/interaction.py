@@ -1,12 +1,15 @@
 """The state of one login/consent interaction, carried in the page as a signed (HS256 JWS)
-value: the original authorization parameters, when the interaction started, the CSRF token it
-is bound to, and (for consent) the session that saw the page. Nothing is stored server-side.
+value: the original authorization parameters, what their validation derived from them (so a
+later step need not validate them again; protocol/authorization_request.py), when the
+interaction started, the CSRF token it is bound to, and (for consent) the session that saw the
+page. Nothing is stored server-side; the signature makes all of it tamper-proof.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -21,6 +24,7 @@ class Interaction:
     started_at: int
     csrf: str
     sid: str | None = None
+    validated: dict[str, Any] | None = None  # protocol.authorization_request.carried()
 
 
 class InteractionSigner:
@@ -35,6 +39,8 @@ class InteractionSigner:
             "csrf": interaction.csrf,
             "sid": interaction.sid,
         }
+        if interaction.validated is not None:
+            payload["v"] = interaction.validated
         data = json.dumps(payload, separators=(",", ":")).encode()
         return jws.serialize_compact({"alg": "HS256"}, data, self._key)
 
@@ -42,11 +48,15 @@ class InteractionSigner:
         try:
             obj = jws.deserialize_compact(token, self._key, algorithms=["HS256"])
             payload = json.loads(obj.payload)
+            validated = payload.get("v")
+            if validated is not None and not isinstance(validated, dict):
+                raise TypeError("v is not an object")
             interaction = Interaction(
                 pairs=tuple((str(k), str(v)) for k, v in payload["p"]),
                 started_at=int(payload["iat"]),
                 csrf=str(payload["csrf"]),
                 sid=payload.get("sid"),
+                validated=validated,
             )
         except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise OAuthError(
