@@ -164,11 +164,6 @@ def authorize_params(client_id: str, **extra: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fix in protocol/resources.py check_resource: urlsplit('https://[x') raises "
-    "ValueError; refuse it as invalid_target",
-)
 async def test_unparseable_resource_at_authorize(env: Env) -> None:
     client_id, _ = await env.add_client()
     async with env.client() as http:
@@ -178,11 +173,6 @@ async def test_unparseable_resource_at_authorize(env: Env) -> None:
         assert "error=invalid_target" in r.headers["location"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fix in protocol/resources.py check_resource: urlsplit('https://[x') raises "
-    "ValueError; refuse it as invalid_target",
-)
 async def test_unparseable_resource_at_token(env: Env) -> None:
     client_id, secret = await env.add_client(grant_types=["client_credentials"])
     async with env.client() as http:

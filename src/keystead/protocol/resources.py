@@ -40,11 +40,14 @@ class ApiIndex:
 
 def check_resource(value: str, index: ApiIndex) -> Api:
     """RFC 8707 §2: an absolute URI without a fragment, naming an API we know."""
-    parts = urlsplit(value)
-    if not parts.scheme or "#" in value:
+    try:
+        scheme = urlsplit(value).scheme
+    except ValueError:  # e.g. "https://[x": not a URI at all
+        scheme = ""
+    if not scheme or "#" in value:
         raise OAuthError(
             "resource-invalid",
-            f"resource {value} must be an absolute URI without a fragment (RFC 8707 §2).",
+            f"resource {value[:200]} must be an absolute URI without a fragment (RFC 8707 §2).",
         )
     api = index.by_identifier.get(value)
     if api is None:
