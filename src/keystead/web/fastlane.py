@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from keystead.errors import OAuthError
@@ -120,10 +120,9 @@ class Keystead(Starlette):
         for middleware in kwargs.get("middleware") or ():
             _refuse_middleware(middleware.cls)
         placed = _placed(rows, issuer_path)
-        routes = [route for _, route, prefix in placed if not prefix or prefix == "/"]
-        mounted = [route for _, route, prefix in placed if prefix and prefix != "/"]
-        if issuer_path:
-            routes.append(Mount(issuer_path, routes=mounted))
+        routes: list[BaseRoute] = [route for _, route, prefix in placed if not prefix]
+        if issuer_path:  # the rest under the issuer's path
+            routes.append(Mount(issuer_path, routes=[r for _, r, prefix in placed if prefix]))
         super().__init__(routes=routes, **kwargs)
         # Every path is exact (OAuth endpoints are registered URLs): no redirect from
         # /token/ to /token, whose URL Starlette would build by decoding the query as UTF-8.
@@ -140,7 +139,7 @@ class Keystead(Starlette):
         self._static_heads: dict[tuple[str, str], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
         for row, route, prefix in placed:
             if "{" not in row.path:
-                self._add_lanes(row, route, prefix.rstrip("/"))
+                self._add_lanes(row, route, prefix)
 
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
         _refuse_middleware(middleware_class)
@@ -287,11 +286,11 @@ def _placed(rows: Sequence[Row], issuer_path: str) -> list[tuple[Row, Route, str
     for row in rows:
         methods = list(row.methods)
         route = cors.route(row.cors, row.path, row.endpoint, methods)
-        placed.append((row, route, "/" if row.place == "root" else issuer_path))
+        placed.append((row, route, "" if row.place == "root" else issuer_path))
         if row.place == "well-known" and issuer_path:
             # RFC 8414 §3.1: /.well-known/oauth-authorization-server/{issuer path}
             inserted = cors.route(row.cors, row.path + issuer_path, row.endpoint, methods)
-            placed.append((row, inserted, "/"))
+            placed.append((row, inserted, ""))
     return placed
 
 
