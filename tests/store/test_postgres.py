@@ -142,3 +142,22 @@ async def test_single_use_operations_across_two_engines(postgres_url: str) -> No
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_first_request_after_the_database_dropped_connections_succeeds(
+    fresh_url: str,
+) -> None:
+    """Issue 18 #10: after a restart (here: every connection of the database terminated) the
+    pool held dead connections and the first request on each failed; they are checked."""
+    await migrate(fresh_url)
+    store = await open_store(fresh_url)
+    try:
+        await store.clients.add(Client("c", "n", (), (), (), "openid", "none"))
+        name = fresh_url.rsplit("/", 1)[1]
+        where = f"datname = '{name}' AND pid <> pg_backend_pid()"  # our own database's name
+        kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE " + where  # noqa: S608
+        killed = await _scalars(postgres.ADMIN_URL, kill)
+        assert killed and all(killed)
+        assert await store.clients.get("c") is not None
+    finally:
+        await store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -196,3 +197,35 @@ async def test_a_long_wal_gets_a_restart_checkpoint(
         assert 0 < frames < 10, frames
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite+aiosqlite:////var/lib/ks/ks.db", "/var/lib/ks/ks.db"),
+        ("sqlite+aiosqlite:///file:/var/lib/ks/ks.db?uri=true", "/var/lib/ks/ks.db"),
+        ("sqlite+aiosqlite:///file:///var/lib/ks/ks.db?uri=true", "/var/lib/ks/ks.db"),
+        ("sqlite+aiosqlite:///file:my%20data.db?uri=true", "my data.db"),
+        ("sqlite+aiosqlite:///file::memory:?uri=true", None),
+        ("sqlite+aiosqlite:///file:mem1?mode=memory&cache=shared&uri=true", None),
+        ("sqlite+aiosqlite://", None),
+    ],
+)
+def test_sqlite_file_uris_name_their_file(url: str, path: str | None) -> None:
+    """Issue 18 #10: a ``file:`` URI naming a file was taken for an in-memory database."""
+    found = sqlite_file(make_url(url))
+    assert (str(found) if found else None) == path
+
+
+async def test_a_file_uri_database_persists(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///file:{tmp_path}/ks.db?uri=true"
+    await migrate(url)
+    store = await open_store(url)
+    await store.clients.add(make_client("c"))
+    await store.close()
+    store = await open_store(url)
+    try:
+        assert await store.clients.get("c") is not None
+    finally:
+        await store.close()
+    assert (tmp_path / "ks.db").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -25,11 +26,22 @@ def is_sqlite(url: URL) -> bool:
 
 
 def sqlite_file(url: URL) -> pathlib.Path | None:
-    """The database file of a SQLite URL; None for in-memory and ``file:`` URI databases."""
+    """The database file of a SQLite URL; None for an in-memory database (``:memory:``, or a
+    ``file:`` URI naming ``:memory:`` or ``mode=memory``). A ``file:`` URI naming a file
+    (``sqlite:///file:/var/lib/keystead/ks.db?uri=true``) is that file (SQLite's URI
+    filenames: the path after ``file:``, without ``//authority``, percent-decoded)."""
     database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if not database or database == ":memory:":
         return None
-    return pathlib.Path(database)
+    if not database.startswith("file:"):
+        return pathlib.Path(database)
+    path = database[len("file:") :].partition("?")[0]
+    if path.startswith("//"):  # file://host/path: only an empty host or localhost
+        path = "/" + path[2:].partition("/")[2]
+    query_mode = url.query.get("mode")
+    if not path or path == ":memory:" or query_mode == "memory" or "mode=memory" in database:
+        return None
+    return pathlib.Path(unquote(path))
 
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
@@ -83,7 +95,10 @@ async def open_store(database_url: str) -> SqlStore:
     """
     url = make_url(database_url)
     if not is_sqlite(url):
-        return SqlStore(AsyncDatabase(make_engine(database_url)))
+        # Connections are checked before use: after a database restart (or a failover) the
+        # pooled connections are dead, and without the check the first request on each
+        # fails. The check is one round trip per checkout (docs/deployment.md).
+        return SqlStore(AsyncDatabase(make_engine(database_url, pool_pre_ping=True)))
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
