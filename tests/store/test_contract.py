@@ -148,6 +148,17 @@ async def test_client_list_ordered_by_created_at_then_client_id(store: Store) ->
     assert [c.client_id for c in await store.clients.list()] == ["c", "a", "b"]
 
 
+async def test_client_list_pages_by_position(store: Store) -> None:
+    """Keyset pages read by the database (admin listings): after a (created_at, client_id)."""
+    for client_id, created_at in [("b", 200), ("c", 100), ("a", 200), ("d", 300)]:
+        await store.clients.add(make_client(client_id, created_at))
+    ids = [c.client_id for c in await store.clients.list(None, 2)]
+    assert ids == ["c", "a"]
+    assert [c.client_id for c in await store.clients.list((200, "a"), 2)] == ["b", "d"]
+    assert [c.client_id for c in await store.clients.list((200, "b"), 5)] == ["d"]
+    assert await store.clients.list((300, "d"), 5) == []
+
+
 async def test_client_returned_objects_are_copies(store: Store) -> None:
     await store.clients.add(make_client())
     fetched = await store.clients.get("client-1")
@@ -210,6 +221,8 @@ async def test_user_list_ordered_by_created_at_then_sub(store: Store) -> None:
     for sub, username, created_at in [("s2", "u1", 200), ("s3", "u2", 100), ("s1", "u3", 200)]:
         await store.users.add(make_user(sub, username, created_at))
     assert [u.sub for u in await store.users.list()] == ["s3", "s1", "s2"]
+    assert [u.sub for u in await store.users.list((100, "s3"), 1)] == ["s1"]
+    assert [u.sub for u in await store.users.list((200, "s1"), 10)] == ["s2"]
 
 
 async def test_user_set_password(store: Store) -> None:

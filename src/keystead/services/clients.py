@@ -26,7 +26,7 @@ from keystead.protocol.client_metadata import (
 from keystead.protocol.client_metadata import validate as validate_metadata
 from keystead.secrets_util import random_id, random_token, sha256_hex
 from keystead.services.common import Actor, Conflict, NotFound, ServiceError, audit
-from keystead.store.base import Client, DuplicateError, Store
+from keystead.store.base import Client, DuplicateError, Position, Store
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -208,8 +208,11 @@ async def get(provider: Provider, client_id: str) -> Client:
     return client
 
 
-async def list_all(provider: Provider) -> list[Client]:
-    return await provider.store.clients.list()
+async def list_all(
+    provider: Provider, after: Position | None = None, limit: int | None = None
+) -> list[Client]:
+    """Clients in (created_at, client_id) order; a page of them with ``after``/``limit``."""
+    return await provider.store.clients.list(after, limit)
 
 
 async def create(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -47,12 +47,34 @@ def decode_cursor(cursor: str) -> Position:
     return created_at, ident
 
 
+# Reads the items after a position (None: from the start), at most ``limit`` of them, in
+# position order: a store's ``list(after, limit)`` (the database pages, not the service).
+Fetch = Callable[[Position | None, int], Awaitable[Sequence[T]]]
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise CursorError(f"limit must be between 1 and {MAX_LIMIT}.")
+
+
+async def page_of(
+    fetch: Fetch[T], position: Callable[[T], Position], limit: int, cursor: str | None
+) -> Page[T]:
+    """The page after ``cursor``, read by ``fetch``: one more item than the page tells
+    whether another page follows."""
+    _check_limit(limit)
+    after = None if cursor is None else decode_cursor(cursor)
+    found = list(await fetch(after, limit + 1))
+    page = found[:limit]
+    return Page(page, encode_cursor(position(page[-1])) if len(found) > limit and page else None)
+
+
 def paginate(
     items: Sequence[T], position: Callable[[T], Position], limit: int, cursor: str | None
 ) -> Page[T]:
-    """``items`` sorted by ``position``; the page after ``cursor``."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise CursorError(f"limit must be between 1 and {MAX_LIMIT}.")
+    """``items`` sorted by ``position``; the page after ``cursor`` (small listings read
+    whole: keys, APIs)."""
+    _check_limit(limit)
     ordered = sorted(items, key=position)
     if cursor is not None:
         after = decode_cursor(cursor)

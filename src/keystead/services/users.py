@@ -14,7 +14,7 @@ from keystead.accounts.passwords import PasswordHasher
 from keystead.protocol.claims import STANDARD_CLAIMS
 from keystead.secrets_util import random_id
 from keystead.services.common import Actor, Conflict, NotFound, ServiceError, audit
-from keystead.store.base import DuplicateError, Store, User
+from keystead.store.base import DuplicateError, Position, Store, User
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -182,8 +182,11 @@ async def get(provider: Provider, sub: str) -> User:
     return user
 
 
-async def list_all(provider: Provider) -> list[User]:
-    return await provider.store.users.list()
+async def list_all(
+    provider: Provider, after: Position | None = None, limit: int | None = None
+) -> list[User]:
+    """Users in (created_at, sub) order; a page of them with ``after``/``limit``."""
+    return await provider.store.users.list(after, limit)
 
 
 async def create(

@@ -221,10 +221,17 @@ class DuplicateError(ValueError):
     """Raised by ``add`` when the unique key (client_id, username, kid ...) already exists."""
 
 
+# (created_at, id): the order of admin listings; a page starts after such a position.
+Position = tuple[int, str]
+
+
 class ClientStore(Protocol):
     async def add(self, client: Client) -> None: ...  # DuplicateError if the client_id exists
     async def get(self, client_id: str) -> Client | None: ...
-    async def list(self) -> list[Client]: ...
+    async def list(self, after: Position | None = None, limit: int | None = None) -> list[Client]:
+        """In (created_at, client_id) order; with ``after``/``limit``, one page (keyset)."""
+        ...
+
     async def delete(self, client_id: str) -> bool: ...
     async def update(self, client: Client) -> bool:
         """Replace the stored client with the same client_id (created_at is kept); False if
@@ -236,7 +243,10 @@ class UserStore(Protocol):
     async def add(self, user: User) -> None: ...  # DuplicateError if the username is taken
     async def get(self, sub: str) -> User | None: ...
     async def get_by_username(self, username: str) -> User | None: ...
-    async def list(self) -> list[User]: ...
+    async def list(self, after: Position | None = None, limit: int | None = None) -> list[User]:
+        """In (created_at, sub) order; with ``after``/``limit``, one page (keyset)."""
+        ...
+
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool: ...
     async def replace_password_hash(self, sub: str, old_hash: str, new_hash: str) -> bool:
         """Swap the stored hash for one of the same password made with newer parameters, only

@@ -6,7 +6,7 @@ import copy
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from keystead.store.base import Client, DuplicateError
+from keystead.store.base import Client, DuplicateError, Position
 
 
 def _copy_client(client: Client) -> Client:
@@ -29,9 +29,11 @@ class MemoryClientStore:
         client = self._clients.get(client_id)
         return None if client is None else _copy_client(client)
 
-    async def list(self) -> list[Client]:
+    async def list(self, after: Position | None = None, limit: int | None = None) -> list[Client]:
         ordered = sorted(self._clients.values(), key=lambda c: (c.created_at, c.client_id))
-        return [_copy_client(c) for c in ordered]
+        if after is not None:
+            ordered = [c for c in ordered if (c.created_at, c.client_id) > after]
+        return [_copy_client(c) for c in ordered[:limit]]
 
     async def delete(self, client_id: str) -> bool:
         if self._clients.pop(client_id, None) is None:

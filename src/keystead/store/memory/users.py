@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from keystead.store.base import DuplicateError, User
+from keystead.store.base import DuplicateError, Position, User
 
 
 class MemoryUserStore:
@@ -30,8 +30,11 @@ class MemoryUserStore:
         sub = self._by_username.get(username)
         return None if sub is None else self._users[sub]
 
-    async def list(self) -> list[User]:
-        return sorted(self._users.values(), key=lambda u: (u.created_at, u.sub))
+    async def list(self, after: Position | None = None, limit: int | None = None) -> list[User]:
+        ordered = sorted(self._users.values(), key=lambda u: (u.created_at, u.sub))
+        if after is not None:
+            ordered = [u for u in ordered if (u.created_at, u.sub) > after]
+        return ordered[:limit]
 
     async def replace_password_hash(self, sub: str, old_hash: str, new_hash: str) -> bool:
         user = self._users.get(sub)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 
-from keystead.store.base import Client
+from keystead.store.base import Client, Position
 from keystead.store.sql.concern import Concern
 from keystead.store.sql.convert import to_values
 from keystead.store.sql.models import ClientRow
@@ -18,9 +18,11 @@ class SqlClientStore(Concern):
     async def get(self, client_id: str) -> Client | None:
         return await self._first(BY_KEY[CLIENTS], Client, {"key": client_id})
 
-    async def list(self) -> list[Client]:
+    async def list(self, after: Position | None = None, limit: int | None = None) -> list[Client]:
         query = select(CLIENTS).order_by(ClientRow.created_at, ClientRow.client_id)
-        return await self._all(query, Client)
+        if after is not None:
+            query = query.where(tuple_(ClientRow.created_at, ClientRow.client_id) > after)
+        return await self._all(query if limit is None else query.limit(limit), Client)
 
     async def delete(self, client_id: str) -> bool:
         # Grants (and through them codes, access and refresh tokens) and consents go with it:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from keystead.store.base import User
+from keystead.store.base import Position, User
 from keystead.store.sql.concern import Concern, integrity_error
 from keystead.store.sql.convert import to_values
 from keystead.store.sql.models import ConsentRow, GrantRow, SessionRow, UserRow
@@ -23,8 +23,11 @@ class SqlUserStore(Concern):
     async def get_by_username(self, username: str) -> User | None:
         return await self._first(select(USERS).where(UserRow.username == username), User)
 
-    async def list(self) -> list[User]:
-        return await self._all(select(USERS).order_by(UserRow.created_at, UserRow.sub), User)
+    async def list(self, after: Position | None = None, limit: int | None = None) -> list[User]:
+        query = select(USERS).order_by(UserRow.created_at, UserRow.sub)
+        if after is not None:
+            query = query.where(tuple_(UserRow.created_at, UserRow.sub) > after)
+        return await self._all(query if limit is None else query.limit(limit), User)
 
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool:
         query = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -17,8 +18,8 @@ from keystead.web.admin.common import (
     actor,
     admin_endpoint,
     json_body,
-    listing,
     no_content,
+    page_listing,
     parse_body,
 )
 
@@ -56,8 +57,12 @@ def _location(provider: Provider, client_id: str) -> str:
 @admin_endpoint
 async def clients(request: Request, provider: Provider, caller: ActiveToken) -> Response:
     if request.method == "GET":
-        items = await service.list_all(provider)
-        return listing(request, items, lambda c: (c.created_at, c.client_id), client_view)
+        return await page_listing(
+            request,
+            partial(service.list_all, provider),
+            lambda c: (c.created_at, c.client_id),
+            client_view,
+        )
     body = await parse_body(request, schema.ClientCreate)
     changes = body.model_dump(exclude_unset=True)
     spec = _apply(ClientSpec(client_name=changes.pop("client_name"), redirect_uris=[]), changes)

@@ -20,7 +20,7 @@ from keystead.errors import OAuthError
 from keystead.protocol.admin_auth import authorize_admin
 from keystead.protocol.tokens import ActiveToken
 from keystead.services.common import Actor, Conflict, NotFound, ServiceError
-from keystead.services.pagination import DEFAULT_LIMIT, CursorError, paginate
+from keystead.services.pagination import DEFAULT_LIMIT, CursorError, Fetch, Page, page_of, paginate
 from keystead.web import render
 from keystead.web.parse import BodyError, read_json
 from keystead.web.registration import bearer_request
@@ -103,7 +103,29 @@ def listing(
     try:
         page = paginate(items, key, *_page_params(request))
     except CursorError as exc:
-        raise field_error("limit" if str(exc).startswith("limit") else "cursor", str(exc)) from None
+        raise _cursor_error(exc) from None
+    return _page(page, view)
+
+
+async def page_listing(
+    request: Request,
+    fetch: Fetch[T],
+    key: Callable[[T], tuple[int, str]],
+    view: Callable[[T], dict[str, Any]],
+) -> Response:
+    """``listing`` for a store that pages itself (``fetch``: its ``list(after, limit)``)."""
+    try:
+        page = await page_of(fetch, key, *_page_params(request))
+    except CursorError as exc:
+        raise _cursor_error(exc) from None
+    return _page(page, view)
+
+
+def _cursor_error(exc: CursorError) -> FieldErrors:
+    return field_error("limit" if str(exc).startswith("limit") else "cursor", str(exc))
+
+
+def _page(page: Page[T], view: Callable[[T], dict[str, Any]]) -> Response:
     return json_body(
         {"items": [view(item) for item in page.items], "next_cursor": page.next_cursor}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -17,8 +18,8 @@ from keystead.web.admin.common import (
     actor,
     admin_endpoint,
     json_body,
-    listing,
     no_content,
+    page_listing,
     parse_body,
 )
 
@@ -39,8 +40,12 @@ def _user_view(user: User) -> dict[str, Any]:
 @admin_endpoint
 async def users(request: Request, provider: Provider, caller: ActiveToken) -> Response:
     if request.method == "GET":
-        items = await service.list_all(provider)
-        return listing(request, items, lambda u: (u.created_at, u.sub), _user_view)
+        return await page_listing(
+            request,
+            partial(service.list_all, provider),
+            lambda u: (u.created_at, u.sub),
+            _user_view,
+        )
     body = await parse_body(request, schema.UserCreate)
     user = await service.create(
         provider,
