@@ -58,10 +58,29 @@ CATALOG: dict[str, CatalogEntry] = {
 _NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
 
+# What an error may echo of the caller's input: a run of non-blank characters (a value, a
+# URI) is cut past ECHO_LIMIT, the whole description past DESCRIPTION_LIMIT, so a refused
+# request carrying a 60 KB parameter answers, logs and stores a few hundred bytes.
+ECHO_LIMIT = 100
+DESCRIPTION_LIMIT = 1000
+_LONG_RUN = re.compile(rf"\S{{{ECHO_LIMIT + 1},}}")
+
+
+def _cut(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return f"{run[:ECHO_LIMIT]}...({len(run) - ECHO_LIMIT} more characters)"
+
+
 def safe_description(text: str) -> str:
-    """RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E only."""
+    """RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E only; echoed values
+    are cut (ECHO_LIMIT, DESCRIPTION_LIMIT)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NOT_ALLOWED.sub("'", ascii_text.replace("\n", " ").replace("\\", "/"))
+    cleaned = _NOT_ALLOWED.sub("'", ascii_text.replace("\n", " ").replace("\\", "/"))
+    if len(cleaned) > ECHO_LIMIT:
+        cleaned = _LONG_RUN.sub(_cut, cleaned)
+        if len(cleaned) > DESCRIPTION_LIMIT:
+            cleaned = cleaned[:DESCRIPTION_LIMIT] + "..."
+    return cleaned
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,3 +117,17 @@ def test_invalid_client_is_401_and_invalid_grant_is_400() -> None:
     statuses = {(e.error, e.status) for e in CATALOG.values()}
     assert ("invalid_client", 400) not in statuses
     assert {s for err, s in statuses if err == "invalid_grant"} == {400}
+
+
+def test_echoed_values_are_cut() -> None:
+    """Issue 18 #2: a 60 KB grant_type was echoed whole into the answer, the log and the
+    events table; a long value is cut, the words around it kept."""
+    from keystead.errors import DESCRIPTION_LIMIT, ECHO_LIMIT
+
+    err = OAuthError("grant-type-unsupported", f"grant_type {'g' * 60_000} is not supported.")
+    assert err.description.startswith("grant_type " + "g" * ECHO_LIMIT + "...(59900 more")
+    assert err.description.endswith("is not supported.")
+    uri = "https://rp.example.com/a/reasonably/long/callback/path?with=query"
+    assert OAuthError("request-invalid-parameter", f"{uri} x").description == f"{uri} x"
+    many = OAuthError("request-invalid-parameter", "word " * 5_000).description
+    assert len(many) <= DESCRIPTION_LIMIT + 3
