@@ -433,3 +433,27 @@ async def test_a_deleted_clients_jwt_access_tokens_are_inactive(env: Env) -> Non
     assert (await introspect(env, access, caller)).json()["active"] is True
     await clients.delete(env.provider, client_id, CLI)
     assert (await introspect(env, access, caller)).json() == {"active": False}
+
+
+async def test_a_token_of_another_kind_is_not_an_access_token(env: Env) -> None:
+    """Issue 18 #7: a refresh token, an ID token or an introspection answer presented as a
+    bearer access token is refused (RFC 9068 §4: the typ tells JWT kinds apart; refresh
+    tokens live in their own table); the real access token works."""
+    s = await setup_apis(env)
+    body = await authorize(env, s, "openid email offline_access")
+    auth = (s["client_id"], s["client_secret"])
+    answer = await introspect(
+        env, body["access_token"], auth, accept="application/token-introspection+jwt"
+    )
+    async with env.client() as http:
+
+        async def userinfo(token: str) -> int:
+            r = await http.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
+            return r.status_code
+
+        assert await userinfo(body["access_token"]) == 200
+        for other in (body["refresh_token"], body["id_token"], answer.text):
+            assert await userinfo(other) == 401
+    for other in (body["refresh_token"], body["id_token"], answer.text):
+        introspected = (await introspect(env, other, auth)).json()
+        assert introspected.get("token_type") != "Bearer" or not introspected["active"]

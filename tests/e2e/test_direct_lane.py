@@ -204,3 +204,40 @@ async def test_every_body_is_refused_while_it_is_read(
         assert pulled <= env.settings.max_body_bytes // 16_384 + 2
     if response.headers["content-type"].startswith("application/json"):
         assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("path", ["/token", "/login", "/revoke"])
+async def test_a_client_that_leaves_mid_body_is_not_a_server_error(
+    env: Env, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18 #6: a disconnect while the body was read was logged as an ERROR 500."""
+    messages = [
+        {"type": "http.request", "body": b"grant_type=client_", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+        "client": ("203.0.113.9", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+    with caplog.at_level("INFO"):
+        await env.app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
