@@ -9,8 +9,8 @@ counted. Counters live in the shared ThrottleStore, so they hold across instance
   one address locks only that address out of that account.
 * per source address (all accounts): the same, past ``login_ip_threshold`` (password spraying).
 * per account (all untrusted sources): past ``login_attack_threshold`` the account is under
-  attack — one ``login.account_under_attack`` event per window and a marker the account page
-  reads (:func:`under_attack_since`) — and attempts only slow down: the delay is capped at
+  attack — one ``login.account_under_attack`` event per attack and a marker the account page
+  reads (:func:`last_attack_at`) — and attempts only slow down: the delay is capped at
   ``login_account_max_delay`` seconds, so the owner is never locked out by it.
 * a browser holding a valid device cookie for the account (accounts/device.py) skips the three
   above and is throttled by its own counter: after ``login_device_threshold`` failures that
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("keystead.accounts")
 
-# One login.account_under_attack event per account per this many seconds while it lasts.
+# One login.account_under_attack event per attack: a new one only after this many quiet seconds.
 ATTACK_EVENT_WINDOW = 3600
 
 
@@ -155,20 +155,19 @@ def _attack_key(sub: str) -> str:
 
 
 async def _under_attack(provider: Provider, user: User, failures: int, now: int) -> None:
-    """Emit the event once per window and mark the account (the marker's last_failure_at is
-    when the attack was last reported; its failures, how many windows it was seen in)."""
+    """Mark the account (the marker's last_failure_at: the last untrusted failure past the
+    threshold) and emit the event once per attack: again only after a quiet window."""
     key = _attack_key(user.sub)
     marker = await provider.store.throttle.get(key)
-    if marker is not None and marker.last_failure_at + ATTACK_EVENT_WINDOW > now:
-        return
     await provider.store.throttle.record_failure(key, now)
-    provider.events.emit("login.account_under_attack", sub=user.sub, failures=failures)
+    if marker is None or marker.last_failure_at + ATTACK_EVENT_WINDOW <= now:
+        provider.events.emit("login.account_under_attack", sub=user.sub, failures=failures)
 
 
-async def under_attack_since(provider: Provider, sub: str) -> int | None:
-    """When failed logins from untrusted sources last put the account over
-    ``login_attack_threshold`` (for the account page's notice); None if never, or forgotten
-    after a quiet day (housekeeping purges the marker with the other counters)."""
+async def last_attack_at(provider: Provider, sub: str) -> int | None:
+    """When the account last failed a login from an untrusted source past
+    ``login_attack_threshold`` (what the account page's notice will read); None if never, or
+    forgotten after a quiet day (housekeeping purges the marker with the other counters)."""
     marker = await provider.store.throttle.get(_attack_key(sub))
     return None if marker is None else marker.last_failure_at
 
