@@ -59,9 +59,14 @@ class Settings(BaseSettings):
     allow_private_network_fetch: bool = False
     open_registration: bool = False  # /register without an initial access token
 
-    login_account_threshold: int = 5  # failures per account before delays start
-    login_ip_threshold: int = 20  # failures per client IP before delays start
-    login_max_delay: int = 15 * 60
+    # Login throttling (accounts/login.py): delays double per failure past a threshold.
+    login_account_threshold: int = 5  # failures on an account from one address
+    login_ip_threshold: int = 20  # failures from one address, all accounts
+    login_max_delay: int = 15 * 60  # cap of those two delays; a device cookie's lockout
+    login_attack_threshold: int = 20  # failures on an account, all untrusted sources
+    login_account_max_delay: int = Field(4, ge=0, le=60)  # that one only slows: small cap
+    login_device_threshold: int = Field(10, ge=1)  # failures one device cookie may make
+    login_device_cookie_ttl: int = Field(180 * 86400, ge=60)
 
     @field_validator("issuer")
     @classmethod

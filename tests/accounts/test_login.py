@@ -1,4 +1,5 @@
-"""Password login with per-account and per-IP throttling (accounts/login.py).
+"""Password login with throttling per (account, address), per address, per account (slows
+only) and per device cookie (accounts/login.py, accounts/device.py).
 
 Every attempt that is not throttled costs one argon2 verification (~40 ms), so most
 throttling states are seeded directly in the throttle store.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from keystead.accounts.login import authenticate
+from keystead.accounts.login import _keys, authenticate
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +20,19 @@ IP = "203.0.113.7"
 
 @pytest.fixture
 def provider(make_provider):
-    return make_provider(login_account_threshold=2, login_ip_threshold=3, login_max_delay=8)
+    return make_provider(
+        login_account_threshold=2,
+        login_ip_threshold=3,
+        login_max_delay=8,
+        login_attack_threshold=4,
+        login_account_max_delay=2,
+        login_device_threshold=2,
+    )
+
+
+def src(account: str = "alice", ip: str | None = IP) -> str:
+    """The counter of one account's failures from one address."""
+    return _keys(account, ip, None).source
 
 
 async def seed(provider, key: str, failures: int, at: int = NOW) -> None:
@@ -46,10 +59,14 @@ async def test_success_returns_the_user(provider, add_user, events) -> None:
 
 async def test_success_resets_the_account_counter_only(provider, add_user) -> None:
     await add_user(provider)
+    await seed(provider, src(), 1)
     await seed(provider, "user:alice", 1)
     await seed(provider, f"ip:{IP}", 1)
     assert (await authenticate(provider, "alice", PASSWORD, IP)).user is not None
-    assert await failures(provider, "user:alice") == 0
+    assert await failures(provider, src()) == 0
+    # The account-wide count of untrusted failures is the attack signal: the owner's success
+    # from one address does not erase what was tried from others.
+    assert await failures(provider, "user:alice") == 1
     # Logging in to one's own account must not clear the failures an IP made elsewhere.
     assert await failures(provider, f"ip:{IP}") == 1
 
@@ -59,6 +76,7 @@ async def test_wrong_password_counts_against_account_and_ip(provider, add_user, 
     result = await authenticate(provider, "alice", "wrong password", IP)
     assert result.user is None
     assert result.retry_after == 0
+    assert await failures(provider, src()) == 1
     assert await failures(provider, "user:alice") == 1
     assert await failures(provider, f"ip:{IP}") == 1
     assert events[-1].name == "login.failed"
@@ -70,6 +88,7 @@ async def test_unknown_user_also_records_failures(provider, events) -> None:
     result = await authenticate(provider, "mallory", PASSWORD, IP)
     assert result.user is None
     assert result.retry_after == 0
+    assert await failures(provider, src("mallory")) == 1
     assert await failures(provider, "user:mallory") == 1
     assert await failures(provider, f"ip:{IP}") == 1
     assert events[-1].name == "login.failed"
@@ -84,26 +103,26 @@ async def test_throttling_starts_at_the_threshold(provider, clock, add_user, eve
     assert result.user is None  # even the right password waits
     assert result.retry_after == 1
     assert events[-1].name == "login.throttled"
-    assert await failures(provider, "user:alice") == 2  # a throttled attempt is not counted
+    assert await failures(provider, src()) == 2  # a throttled attempt is not counted
 
 
 @pytest.mark.parametrize(("count", "delay"), [(2, 1), (3, 2), (4, 4), (5, 8), (9, 8)])
 async def test_delay_doubles_with_each_failure_up_to_the_cap(provider, count, delay) -> None:
-    await seed(provider, "user:alice", count)
+    await seed(provider, src(), count)
     result = await authenticate(provider, "alice", PASSWORD, IP)
     assert result.retry_after == delay
 
 
 async def test_below_the_threshold_there_is_no_delay(provider, add_user) -> None:
     await add_user(provider)
-    await seed(provider, "user:alice", 1)
+    await seed(provider, src(), 1)
     result = await authenticate(provider, "alice", PASSWORD, IP)
     assert result.user is not None
 
 
 async def test_retry_after_counts_down_then_login_works(provider, clock, add_user) -> None:
     await add_user(provider)
-    await seed(provider, "user:alice", 4)  # delay 4 s from NOW
+    await seed(provider, src(), 4)  # delay 4 s from NOW
     clock.advance(3)
     assert (await authenticate(provider, "alice", PASSWORD, IP)).retry_after == 1
     clock.advance(1)
@@ -114,20 +133,29 @@ async def test_retry_after_counts_down_then_login_works(provider, clock, add_use
 
 async def test_a_failure_after_the_wait_doubles_the_delay(provider, clock, add_user) -> None:
     await add_user(provider)
-    await seed(provider, "user:alice", 2)  # delay 1 s
+    await seed(provider, src(), 2)  # delay 1 s
     clock.advance(1)
     assert (await authenticate(provider, "alice", "wrong", IP)).retry_after == 0
     assert (await authenticate(provider, "alice", PASSWORD, IP)).retry_after == 2
 
 
 async def test_account_key_ignores_username_case(provider) -> None:
-    await seed(provider, "user:alice", 2)
+    await seed(provider, src(), 2)
     assert (await authenticate(provider, "ALICE", PASSWORD, IP)).retry_after == 1
 
 
-async def test_account_throttle_applies_from_every_ip(provider) -> None:
-    await seed(provider, "user:alice", 3)
-    assert (await authenticate(provider, "alice", PASSWORD, "198.51.100.1")).retry_after == 2
+async def test_one_address_locks_only_itself_out_of_an_account(provider, add_user) -> None:
+    # issue 18 #8: failures from one address used to throttle the account from every address.
+    await add_user(provider)
+    await seed(provider, src(), 5)
+    assert (await authenticate(provider, "alice", PASSWORD, IP)).retry_after == 8
+    assert (await authenticate(provider, "alice", PASSWORD, "198.51.100.1")).user is not None
+
+
+@pytest.mark.parametrize(("count", "delay"), [(3, 0), (4, 1), (5, 2), (40, 2)])
+async def test_the_account_wide_counter_only_slows(provider, count, delay) -> None:
+    await seed(provider, "user:alice", count)  # login_attack_threshold 4, capped at 2 s
+    assert (await authenticate(provider, "alice", PASSWORD, "198.51.100.1")).retry_after == delay
 
 
 async def test_ip_threshold_works_across_usernames(provider, add_user) -> None:

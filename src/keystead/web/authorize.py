@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.accounts import consent as consents
+from keystead.accounts import device
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
@@ -50,10 +51,13 @@ def csrf_cookie_name(provider: Provider) -> str:
     return "__Host-ks_csrf" if provider.settings.secure_cookies else "ks_csrf"
 
 
-def _set_cookie(response: Response, provider: Provider, name: str, value: str) -> None:
+def _set_cookie(
+    response: Response, provider: Provider, name: str, value: str, *, max_age: int | None = None
+) -> None:
     response.set_cookie(
         name,
         value,
+        max_age=max_age,
         path="/",
         httponly=True,
         samesite="lax",
@@ -240,7 +244,8 @@ async def login(request: Request) -> Response:
                 )
             )
         client_ip = request.client.host if request.client else None
-        result = await authenticate(provider, username, password, client_ip)
+        device_cookie = request.cookies.get(device.cookie_name(provider))
+        result = await authenticate(provider, username, password, client_ip, device_cookie)
         if result.retry_after:
             return flow.finish(
                 flow.login_page(
@@ -266,7 +271,16 @@ async def login(request: Request) -> Response:
             await provider.store.sessions.delete(sha256_hex(old))
         cookie, session = await create_session(provider, result.user)
         flow.cookies[session_cookie_name(provider)] = cookie
-        return flow.finish(await flow.proceed(areq, session, interaction.started_at))
+        response = flow.finish(await flow.proceed(areq, session, interaction.started_at))
+        if result.device_cookie:  # this browser is now trusted for the account (OWASP)
+            _set_cookie(
+                response,
+                provider,
+                device.cookie_name(provider),
+                result.device_cookie,
+                max_age=provider.settings.login_device_cookie_ttl,
+            )
+        return response
 
     return await _guard(request, run, after_post=True)
 
