@@ -540,3 +540,32 @@ async def test_api_delete(store: Store) -> None:
     assert await store.apis.list() == []
     await store.apis.add(make_api(api_id="api-2"))  # the identifier is free again
     assert await store.apis.get_by_identifier("https://api.example/") == make_api("api-2")
+
+
+async def test_api_self_registration_scopes_round_trip(store: Store) -> None:
+    """Issue 18 #4: the operator's self-registration policy is kept with the API, as a tuple;
+    none by default."""
+    assert make_api().self_registration_scopes == ()
+    await store.apis.add(make_api())
+    fetched = await store.apis.get("api-1")
+    assert fetched is not None and fetched.self_registration_scopes == ()
+
+    allowed = dataclasses.replace(
+        make_api("api-2", "urn:api:2"), self_registration_scopes=("api:read",)
+    )
+    await store.apis.add(allowed)
+    assert await store.apis.get("api-2") == allowed
+    assert await store.apis.get_by_identifier("urn:api:2") == allowed
+    fetched = (await store.apis.list())[1]
+    assert isinstance(fetched.self_registration_scopes, tuple)
+    assert fetched.self_registration_scopes == ("api:read",)
+
+
+async def test_api_update_changes_self_registration_scopes(store: Store) -> None:
+    await store.apis.add(make_api())
+    both = dataclasses.replace(make_api(), self_registration_scopes=("api:read", "api:write"))
+    assert await store.apis.update(both) is True
+    assert await store.apis.get("api-1") == both
+    assert await store.apis.update(make_api()) is True  # back to none
+    fetched = await store.apis.get("api-1")
+    assert fetched is not None and fetched.self_registration_scopes == ()

@@ -1,4 +1,4 @@
-"""api create | list | show | delete"""
+"""api create | update | list | show | delete"""
 
 from __future__ import annotations
 
@@ -20,8 +20,15 @@ FLAGS = {
     "scopes": "--scope",
     "token_format": "--token-format",
     "access_token_ttl": "--access-token-ttl",
+    "self_registration_scopes": "--self-registration-scope",
     "api_id": "API",
 }
+
+
+SELF_HELP = (
+    "One of the API's scopes that clients registering themselves (POST /register) may ask "
+    "for; repeatable. None unless given."
+)
 
 
 @api_app.command("create")
@@ -34,6 +41,9 @@ def create(
     with_secret: bool = typer.Option(
         False, "--with-secret", help="Give the API credentials of its own for introspection."
     ),
+    self_registration_scope: list[str] = typer.Option(
+        [], "--self-registration-scope", help=SELF_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register an API. With --with-secret, api_id and api_secret authenticate it at the
@@ -45,6 +55,7 @@ def create(
         token_format=token_format,
         access_token_ttl=ttl,
         with_secret=with_secret,
+        self_registration_scopes=self_registration_scope,
     )
 
     async def work(provider: Provider) -> dict[str, Any]:
@@ -59,6 +70,56 @@ def create(
 
     data = with_provider(work)
     emit(data, as_json, lambda: typer.echo(f"api_id: {data['api_id']}  ({identifier})"))
+
+
+@api_app.command("update")
+def update(
+    api_id: str,
+    name: str | None = typer.Option(None, "--name"),
+    scope: list[str] = typer.Option(
+        [], "--scope", help="NAME[=description], repeatable; replaces all the API's scopes."
+    ),
+    token_format: str | None = typer.Option(None, "--token-format", help="jwt | opaque"),
+    ttl: int | None = typer.Option(None, "--access-token-ttl", help="Seconds."),
+    self_registration_scope: list[str] = typer.Option(
+        [], "--self-registration-scope", help=SELF_HELP + " Replaces the list."
+    ),
+    no_self_registration: bool = typer.Option(
+        False, "--no-self-registration-scopes", help="Self-registration may ask for none."
+    ),
+    rotate_secret: bool = typer.Option(False, "--rotate-secret", help="Printed once."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Change an API (by api_id or identifier); what is not given stays."""
+    open_scopes: list[str] | None = None
+    if no_self_registration:
+        open_scopes = []
+    elif self_registration_scope:
+        open_scopes = self_registration_scope
+
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            api = await service.get(provider, api_id, or_identifier=True)
+            updated, secret = await service.update(
+                provider,
+                api,
+                CLI,
+                name=name,
+                scopes=[parse_scope_option(s) for s in scope] if scope else None,
+                token_format=token_format,
+                access_token_ttl=ttl,
+                rotate_secret=rotate_secret,
+                self_registration_scopes=open_scopes,
+            )
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
+        view = api_view(updated)
+        if secret:
+            view["api_secret"] = secret
+        return view
+
+    data = with_provider(work)
+    emit(data, as_json, lambda: [typer.echo(f"{k}: {v}") for k, v in data.items()])
 
 
 @api_app.command("list")

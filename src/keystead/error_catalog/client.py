@@ -160,6 +160,23 @@ ROWS: tuple[Row, ...] = (
         ("Fix the field named in error_description (RFC 7591 §2, §3.2.2).",),
     ),
     (
+        "registration-scope-not-allowed",
+        "invalid_client_metadata",
+        400,
+        "Scope not open to self-registration",
+        (
+            "The scope asks for an API scope that its API does not open to clients "
+            "registering themselves (its self_registration_scopes: none by default), or for "
+            "a scope that neither OpenID Connect nor any API defines.",
+        ),
+        (
+            "Register without the scopes named in error_description, or have the operator "
+            "allow them: `keystead api update API --self-registration-scope SCOPE`, or "
+            "self_registration_scopes in the admin API's PATCH /apis/{api_id}; or have the "
+            "operator create the client (`keystead client create`).",
+        ),
+    ),
+    (
         "registration-rate-limited",
         "temporarily_unavailable",
         429,

@@ -32,6 +32,7 @@ from keystead.protocol.client_metadata import (
     validate,
 )
 from keystead.protocol.request import OAuthRequest
+from keystead.protocol.resources import ApiIndex
 from keystead.protocol.response_types import normalize_response_type
 from keystead.secrets_util import matches_hash, random_token, sha256_hex
 from keystead.store.base import Client
@@ -140,6 +141,37 @@ def _check_scope(scope: str) -> None:
     for name in scopes.parse(scope):
         if scopes.is_reserved(name):
             raise _invalid(f"scope {name} is reserved; it cannot be registered dynamically.")
+
+
+def check_api_scopes(scope: str, index: ApiIndex) -> None:
+    """Issue 18 #4: a client registering (or updating) itself may ask for the OpenID Connect
+    scopes, and for an API's scope only if that API's operator opened it to self-registration
+    (``Api.self_registration_scopes``, none by default). A scope no API owns is refused too,
+    so an API created later with that name is not granted to the client in advance. Every
+    refused scope is named (RFC 7591 §3.2.2 invalid_client_metadata). The policy is read at
+    registration time: clients registered earlier keep their scope until they update it."""
+    closed: list[str] = []
+    unknown: list[str] = []
+    for name in scopes.parse(scope):
+        if name in scopes.SCOPES_SUPPORTED:
+            continue
+        api = index.by_scope.get(name)
+        if api is None:
+            unknown.append(name)
+        elif name not in api.self_registration_scopes:
+            closed.append(name)
+    if not closed and not unknown:
+        return
+    parts = []
+    if closed:
+        parts.append(
+            f"scope {', '.join(closed)}: not open to self-registration; the operator of the "
+            "API can allow it (keystead api update API --self-registration-scope SCOPE, or "
+            "self_registration_scopes in the admin API) or create the client"
+        )
+    if unknown:
+        parts.append(f"scope {', '.join(unknown)}: no API defines it")
+    raise OAuthError("registration-scope-not-allowed", "; ".join(parts) + ".")
 
 
 def parse_metadata(body: Any) -> ClientSpec:

@@ -35,6 +35,8 @@ class ApiSpec:
     token_format: str = "jwt"
     access_token_ttl: int = 3600
     with_secret: bool = False
+    # The API scopes a client registering itself (RFC 7591/7592) may ask for; none by default.
+    self_registration_scopes: list[str] = field(default_factory=list)
 
 
 def parse_scope_option(value: str) -> tuple[str, str]:
@@ -80,6 +82,14 @@ async def validate_spec(store: Store, spec: ApiSpec, *, api_id: str | None = Non
                 f"scope {name} already belongs to the API {owned[name]}; a scope name belongs "
                 "to one API, so prefix it (e.g. notes:read).",
             )
+    names = {name for name, _ in spec.scopes}
+    for name in spec.self_registration_scopes:
+        if name not in names:
+            raise ApiSpecError(
+                "self_registration_scopes",
+                f"scope {name!r} cannot be open to self-registration: it is not one of this "
+                f"API's scopes ({', '.join(sorted(names)) or 'none'}).",
+            )
 
 
 async def create_api(store: Store, spec: ApiSpec, now: int) -> tuple[Api, str | None]:
@@ -95,6 +105,7 @@ async def create_api(store: Store, spec: ApiSpec, now: int) -> tuple[Api, str | 
         access_token_ttl=spec.access_token_ttl,
         created_at=now,
         secret_hash=sha256_hex(secret) if secret else None,
+        self_registration_scopes=tuple(dict.fromkeys(spec.self_registration_scopes)),
     )
     try:
         await store.apis.add(api)
@@ -113,6 +124,7 @@ def api_view(api: Api) -> dict[str, Any]:
         "scopes": {name: description for name, description in api.scopes},
         "token_format": api.token_format,
         "access_token_ttl": api.access_token_ttl,
+        "self_registration_scopes": list(api.self_registration_scopes),
         "has_secret": api.secret_hash is not None,
         "created_at": api.created_at,
     }
@@ -162,8 +174,12 @@ async def update_api(
     token_format: str | None = None,
     access_token_ttl: int | None = None,
     rotate_secret: bool = False,
+    self_registration_scopes: list[str] | None = None,
 ) -> tuple[Api, str | None]:
-    """Change an API; its identifier stays (issued tokens carry it as their audience)."""
+    """Change an API; its identifier stays (issued tokens carry it as their audience).
+
+    ``scopes`` without ``self_registration_scopes`` keeps the policy for the scopes that stay
+    (a scope removed from the API leaves the policy with it)."""
     if is_reserved(api, issuer_url):
         raise Conflict("api_id", "The keystead admin API is reserved; it cannot be changed.")
     spec = ApiSpec(
@@ -173,6 +189,10 @@ async def update_api(
         token_format=api.token_format if token_format is None else token_format,
         access_token_ttl=api.access_token_ttl if access_token_ttl is None else access_token_ttl,
     )
+    if self_registration_scopes is None:
+        kept = {name for name, _ in spec.scopes}
+        self_registration_scopes = [s for s in api.self_registration_scopes if s in kept]
+    spec.self_registration_scopes = self_registration_scopes
     await validate_spec(store, spec, api_id=api.api_id)
     secret = random_token(32) if rotate_secret else None
     updated = dataclasses.replace(
@@ -182,6 +202,7 @@ async def update_api(
         token_format=spec.token_format,
         access_token_ttl=spec.access_token_ttl,
         secret_hash=sha256_hex(secret) if secret else api.secret_hash,
+        self_registration_scopes=tuple(dict.fromkeys(spec.self_registration_scopes)),
     )
     if not await store.apis.update(updated):
         raise NotFound("api_id", f"No API {api.api_id}.")
@@ -231,8 +252,11 @@ async def update(
     token_format: str | None = None,
     access_token_ttl: int | None = None,
     rotate_secret: bool = False,
+    self_registration_scopes: list[str] | None = None,
 ) -> tuple[Api, str | None]:
-    """Change what is given; a new secret in clear (once) with ``rotate_secret``."""
+    """Change what is given; a new secret in clear (once) with ``rotate_secret``.
+    ``self_registration_scopes``: the API scopes clients registering themselves may ask for
+    (RFC 7591/7592; issue 18 #4), ``[]`` for none."""
     updated, secret = await update_api(
         provider.store,
         api,
@@ -242,6 +266,7 @@ async def update(
         token_format=token_format,
         access_token_ttl=access_token_ttl,
         rotate_secret=rotate_secret,
+        self_registration_scopes=self_registration_scopes,
     )
     provider.forget_apis()
     audit(provider, actor, "api.updated", api_id=api.api_id, new_secret=bool(secret))

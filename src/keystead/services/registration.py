@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from keystead.protocol import registration as rfc7591
 from keystead.protocol.registration import Registered, registration_view
+from keystead.protocol.resources import ApiIndex
 from keystead.services import clients
 from keystead.services.common import Actor, NotFound, ServiceError, audit
 
@@ -38,11 +39,19 @@ async def mint_initial_access_token(
     return token, expires_at
 
 
+async def check_scope(scope: str, provider: Provider) -> None:
+    """The operator's self-registration policy (issue 18 #4), read from the store rather than
+    the provider's cached API index: a scope the operator just closed is closed at once, on
+    every instance. Clients the operator creates (CLI, admin API) do not pass here."""
+    rfc7591.check_api_scopes(scope, ApiIndex.build(await provider.store.apis.list()))
+
+
 async def register(req: OAuthRequest, metadata: Metadata, provider: Provider) -> Registered:
     """RFC 7591 §3.1: check the initial access token, the metadata, then store the client."""
     await rfc7591.check_rate(req, provider)
     single_use = await rfc7591.check_initial_access_token(req, provider)
     spec = rfc7591.parse_metadata(await metadata())
+    await check_scope(spec.scope, provider)
     await rfc7591.take_initial_access_token(single_use, provider)
     access_token, extra = rfc7591.new_registration_access_token()
     try:
@@ -68,6 +77,7 @@ async def replace(
     """RFC 7592 §2.2: the body replaces the registration."""
     client = await rfc7591.managed_client(req, client_id, provider)
     spec, new_secret = rfc7591.replacement(client, await metadata())
+    await check_scope(spec.scope, provider)
     try:
         updated, secret = await clients.update(
             provider, client, spec, Actor(CHANNEL, client_id), rotate_secret=new_secret

@@ -158,6 +158,9 @@ class Api:
     access_token_ttl: int
     created_at: int
     secret_hash: str | None = None  # its own credentials for introspection
+    # Of ``scopes``, those a client registering itself (RFC 7591/7592) may ask for; the
+    # operator's policy (issue 18 #4), none by default.
+    self_registration_scopes: tuple[str, ...] = ()
 
     @property
     def scope_names(self) -> tuple[str, ...]:

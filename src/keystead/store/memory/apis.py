@@ -8,7 +8,11 @@ from keystead.store.base import Api, DuplicateError
 
 
 def _normalize_api(api: Api) -> Api:
-    return dataclasses.replace(api, scopes=tuple((name, desc) for name, desc in api.scopes))
+    return dataclasses.replace(
+        api,
+        scopes=tuple((name, desc) for name, desc in api.scopes),
+        self_registration_scopes=tuple(api.self_registration_scopes),
+    )
 
 
 class MemoryApiStore:

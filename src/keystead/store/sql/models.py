@@ -231,6 +231,9 @@ class ApiRow(Base):
     access_token_ttl: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
     secret_hash: Mapped[str | None] = mapped_column(HASH)
+    self_registration_scopes: Mapped[list[str]] = mapped_column(
+        JSON, server_default=EMPTY_JSON_ARRAY
+    )
 
 
 class MarkerRow(Base):

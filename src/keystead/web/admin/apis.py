@@ -38,6 +38,7 @@ async def apis(request: Request, provider: Provider, caller: ActiveToken) -> Res
         token_format=body.token_format,
         access_token_ttl=body.access_token_ttl,
         with_secret=body.with_secret,
+        self_registration_scopes=body.self_registration_scopes,
     )
     api, secret = await service.create(provider, spec, actor(caller))
     view = api_view(api)
@@ -65,6 +66,7 @@ async def api_item(request: Request, provider: Provider, caller: ActiveToken) ->
         token_format=body.token_format,
         access_token_ttl=body.access_token_ttl,
         rotate_secret=body.rotate_secret,
+        self_registration_scopes=body.self_registration_scopes,
     )
     view = api_view(updated)
     if secret is not None:

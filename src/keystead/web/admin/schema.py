@@ -75,6 +75,12 @@ class ClientUpdate(_ClientFields):
     client_name: str | None = Field(None, min_length=1, max_length=200)
 
 
+SELF_SCOPES = (
+    "Of the API's scopes, those a client registering itself (RFC 7591 /register, RFC 7592) "
+    "may ask for; none by default."
+)
+
+
 class ApiCreate(_Body):
     identifier: str = Field(description="Audience URI (RFC 8707 resource)")
     name: str = ""
@@ -82,6 +88,7 @@ class ApiCreate(_Body):
     token_format: Literal["jwt", "opaque"] = "jwt"
     access_token_ttl: int = 3600
     with_secret: bool = Field(False, description="credentials of its own for introspection")
+    self_registration_scopes: list[str] = Field(default_factory=list, description=SELF_SCOPES)
 
 
 class ApiUpdate(_Body):
@@ -90,6 +97,9 @@ class ApiUpdate(_Body):
     token_format: Literal["jwt", "opaque"] | None = None
     access_token_ttl: int | None = None
     rotate_secret: bool = False
+    self_registration_scopes: list[str] | None = Field(
+        None, description=SELF_SCOPES + " Replaces the list; [] for none; absent keeps it."
+    )
 
 
 class UserCreate(_Body):
