@@ -329,3 +329,17 @@ async def test_tampered_access_tokens_are_refused(env: Env, how: str) -> None:
     assert_refused(userinfo, 401, "invalid_token")
     assert_refused(admin, 401, "invalid_token")
     assert introspected.status_code == 200 and introspected.json() == {"active": False}
+
+
+@pytest.mark.parametrize("client_id", ["\U000c1455", "a b", "a/b", "é", "x" * 201, "a:b"])
+async def test_a_client_id_that_a_path_or_header_cannot_carry_is_refused(
+    client_id: str,
+) -> None:
+    """Found by the fuzz (seed 308308666): a client_id of non-Latin-1 characters was stored,
+    then its 201's Location header could not be encoded (a 500)."""
+    from keystead.protocol.client_metadata import ClientSpec, MetadataError, validate
+
+    spec = ClientSpec(client_name="X", redirect_uris=["https://rp.example/cb"], client_id=client_id)
+    with pytest.raises(MetadataError) as refused:
+        validate(spec)
+    assert refused.value.field == "client_id"

@@ -62,7 +62,8 @@ def keys_rotate(
 @keys_app.command("retire")
 def keys_retire(kid: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Stop publishing and signing with a key now (a compromised key): tokens it signed stop
-    verifying. Refused for the only active key of its alg: rotate first."""
+    verifying. Refused for the only active key of its alg: rotate first. A kid (an RFC 7638
+    thumbprint) may start with '-': put '--' before it (keys retire -- -Pq3...)."""
 
     async def work(provider: Provider) -> dict[str, Any]:
         try:

@@ -100,6 +100,10 @@ def check_allowed_origins(values: list[str]) -> list[str]:
         raise MetadataError("allowed_origins", str(exc)) from None
 
 
+_CLIENT_ID = re.compile(r"[!-~]{1,200}\Z")
+_CLIENT_ID_FORBIDDEN = "/?#%:"
+
+
 def validate(spec: ClientSpec) -> None:
     """MetadataError for the first rule ``spec`` breaks."""
     for spec_field in fields(spec):
@@ -108,6 +112,17 @@ def validate(spec: ClientSpec) -> None:
                 spec_field.name,
                 f"{spec_field.name} holds a NUL or a lone surrogate, which is not valid text.",
             )
+    client_id = spec.client_id
+    if client_id is not None and (
+        not _CLIENT_ID.match(client_id) or any(c in client_id for c in _CLIENT_ID_FORBIDDEN)
+    ):
+        # RFC 6749 §A.1: client-id = *VSCHAR; narrowed to what a URL path, an HTTP header
+        # (Location) and HTTP Basic carry unescaped: no space, '/', '?', '#', '%' or ':'.
+        raise MetadataError(
+            "client_id",
+            "client_id must be 1-200 printable ASCII characters without spaces or / ? # % : "
+            "(e.g. letters, digits, '-', '_', '.').",
+        )
     if not spec.client_name.strip():
         raise MetadataError("client_name", "The client name must not be empty.")
     if spec.application_type not in redirect_uris.APPLICATION_TYPES:
