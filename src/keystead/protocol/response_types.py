@@ -22,18 +22,6 @@ if TYPE_CHECKING:
     from keystead.protocol.authorization_request import AuthorizationRequest
     from keystead.provider import Provider
 
-# Every response type OIDC Core / Multiple Response Types define; stored in client metadata
-# even where this server does not implement it yet.
-KNOWN_RESPONSE_TYPES = (
-    "code",
-    "id_token",
-    "id_token token",
-    "code id_token",
-    "code token",
-    "code id_token token",
-    "none",
-)
-
 
 def normalize_response_type(raw: str) -> str:
     """response_type values are unordered space-separated lists (RFC 6749 §3.1.1)."""
