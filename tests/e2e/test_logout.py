@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 import pytest
 
 from keystead.jose import jwt
-from tests.e2e.conftest import Env, form_action, form_fields, fragment_of
+from tests.e2e.conftest import Browser, Env, form_action, form_fields, fragment_of
+from tests.e2e.test_authorize_errors import auth_url
 from tests.e2e.test_response_types import front_channel, hybrid_client, url_for
 
 pytestmark = pytest.mark.anyio
@@ -114,3 +115,20 @@ async def test_a_token_of_another_kind_is_not_an_id_token_hint(env: Env) -> None
         # still signed in: prompt=none succeeds
         silent = await http.get(url_for(client_id, "id_token", prompt="none"))
         assert "id_token" in fragment_of(silent.headers["location"])
+
+
+async def test_a_consent_pages_state_cannot_confirm_a_logout(env: Env) -> None:
+    """The consent page's signed state names the session (sid) like a logout confirmation's
+    does; posted to /logout/confirm it is refused, and the user stays signed in."""
+    await env.add_user()
+    client_id, _ = await env.add_client()
+    async with env.client() as http:
+        browser = Browser(http)
+        consent = await browser.login(await browser.open(auth_url(client_id)))
+        assert 'name="decision"' in consent.text
+        fields = form_fields(consent.text)
+        r = await http.post("/logout/confirm", data={**fields, "decision": "logout"})
+        assert r.status_code == 400, r.text
+        assert "Max-Age=0" not in r.headers.get("set-cookie", "")
+        approved = await browser.consent(consent)  # the consent page still works
+        assert approved.status_code in (302, 303) and "code=" in approved.headers["location"]

@@ -64,3 +64,26 @@ def test_a_validated_request_that_is_not_an_object_is_refused() -> None:
 def test_an_expired_state_is_refused() -> None:
     signer = InteractionSigner(KEY, ttl=600)
     assert "expired" in refused(signer, signer.dump(STATE), NOW + 601).description
+
+
+def test_a_state_is_refused_by_the_other_kind_of_step() -> None:
+    """A consent page's state (it carries a sid) is not a logout confirmation's, and the
+    reverse: each step loads only the states made for it."""
+    signer = InteractionSigner(KEY, ttl=600)
+    logout = Interaction(STATE.pairs, NOW, "csrf-1", sid="sid-1", purpose="logout")
+    assert signer.load(signer.dump(logout), NOW, purpose="logout") == logout
+    assert "altered" in refused(signer, signer.dump(logout)).description  # at /login, /consent
+    with pytest.raises(OAuthError) as caught:
+        signer.load(signer.dump(STATE), NOW, purpose="logout")
+    assert caught.value.catalog_id == "interaction-invalid"
+
+
+def test_a_state_signed_before_purposes_is_an_authorizations() -> None:
+    signer = InteractionSigner(KEY, ttl=600)
+    payload = {"p": [["client_id", "rp"]], "iat": NOW, "csrf": "c", "sid": None}
+    old = jws.serialize_compact(
+        {"alg": "HS256"}, json.dumps(payload).encode(), OctKey.import_key(KEY)
+    )
+    assert signer.load(old, NOW).purpose == "authorize"
+    with pytest.raises(OAuthError):
+        signer.load(old, NOW, purpose="logout")

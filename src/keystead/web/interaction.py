@@ -25,6 +25,9 @@ class Interaction:
     csrf: str
     sid: str | None = None
     validated: dict[str, Any] | None = None  # protocol.authorization_request.carried()
+    # What the state is for: "authorize" (the login and consent pages) or "logout" (the
+    # logout confirmation). A state is refused by the other kind of step.
+    purpose: str = "authorize"
 
 
 class InteractionSigner:
@@ -38,13 +41,16 @@ class InteractionSigner:
             "iat": interaction.started_at,
             "csrf": interaction.csrf,
             "sid": interaction.sid,
+            "u": interaction.purpose,
         }
         if interaction.validated is not None:
             payload["v"] = interaction.validated
         data = json.dumps(payload, separators=(",", ":")).encode()
         return jws.serialize_compact({"alg": "HS256"}, data, self._key)
 
-    def load(self, token: str, now: int) -> Interaction:
+    def load(self, token: str, now: int, purpose: str = "authorize") -> Interaction:
+        """The interaction of a state signed here, unexpired and made for ``purpose``. A state
+        without a purpose (signed before purposes existed) is an authorization's."""
         try:
             obj = jws.deserialize_compact(token, self._key, algorithms=["HS256"])
             payload = json.loads(obj.payload)
@@ -57,7 +63,10 @@ class InteractionSigner:
                 csrf=str(payload["csrf"]),
                 sid=payload.get("sid"),
                 validated=validated,
+                purpose=str(payload.get("u", "authorize")),
             )
+            if interaction.purpose != purpose:
+                raise ValueError(f"a {interaction.purpose} state sent to a {purpose} step")
         except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise OAuthError(
                 "interaction-invalid",

@@ -63,7 +63,9 @@ async def _end_session(request: Request, lreq: LogoutRequest) -> Response:
 def _confirm_page(request: Request, lreq: LogoutRequest, sid: str) -> Response:
     provider = _provider(request)
     csrf = request.cookies.get(csrf_cookie_name(provider)) or random_token(24)
-    token = _signer(request).dump(Interaction(lreq.pairs, provider.now(), csrf, sid=sid))
+    token = _signer(request).dump(
+        Interaction(lreq.pairs, provider.now(), csrf, sid=sid, purpose="logout")
+    )
     action = ["'self'"]
     if lreq.post_logout_redirect_uri:
         action.append(pages.origin_of(lreq.post_logout_redirect_uri))
@@ -101,7 +103,9 @@ async def confirm(request: Request) -> Response:
     async def run() -> Response:
         provider = _provider(request)
         form = dict(await read_form(request))
-        interaction = _signer(request).load(form.get("interaction", ""), provider.now())
+        interaction = _signer(request).load(
+            form.get("interaction", ""), provider.now(), purpose="logout"
+        )
         check_csrf(request.cookies.get(csrf_cookie_name(provider)) or "", form, interaction)
         lreq = await validate_logout(from_pairs("GET", interaction.pairs), provider)
         if form.get("decision") != "logout":
