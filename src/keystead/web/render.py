@@ -129,9 +129,12 @@ def errors_base_url(settings: Settings) -> str:
     return settings.url("/errors/")
 
 
-def error_json(err: OAuthError, settings: Settings, cid: str) -> Response:
+def error_json(
+    err: OAuthError, settings: Settings, cid: str, extra: dict[str, Any] | None = None
+) -> Response:
+    """The JSON error body; ``extra`` adds members (the admin API's ``errors`` list)."""
     headers = {**NO_STORE, **err.headers, "X-Correlation-Id": cid}
-    body = err.to_dict(errors_base_url(settings))
+    body = {**err.to_dict(errors_base_url(settings)), **(extra or {})}
     return json_response(body, status=err.status, headers=headers)
 
 
@@ -156,6 +159,7 @@ def render_error(
     cid: str,
     after_post: bool = False,
     context: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     settings = provider.settings
     # Every refused request is an event: `keystead explain <correlation id>` reads it back.
@@ -173,7 +177,7 @@ def render_error(
         return authorization_response(resp, settings, after_post=after_post)
     if kind == "page":
         return error_page(err, settings, cid)
-    return error_json(err, settings, cid)
+    return error_json(err, settings, cid, extra)
 
 
 def internal_error(exc: BaseException, provider: Provider, *, kind: str, cid: str) -> Response:

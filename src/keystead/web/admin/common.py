@@ -134,22 +134,18 @@ def _page(page: Page[T], view: Callable[[T], dict[str, Any]]) -> Response:
 def _unprocessable(
     request: Request, provider: Provider, cid: str, fields: list[dict[str, str]]
 ) -> Response:
-    """The 422, its body built once (the ``errors`` list inside, the Content-Length of the
-    body sent)."""
+    """The 422 through the one renderer, its body built once (the ``errors`` list inside, the
+    Content-Length of the body sent)."""
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     err = OAuthError("admin-body-invalid", f"Invalid request: {summary}")
-    # The same event render.render_error emits for every refused request.
-    provider.events.emit(
-        "request.refused",
-        catalog_id=err.catalog_id,
-        error=err.error,
-        description=err.description,
-        debug=err.debug,
-        **render.request_context(request),
+    return render.render_error(
+        err,
+        provider,
+        kind="json",
+        cid=cid,
+        context=render.request_context(request),
+        extra={"errors": fields},
     )
-    body = {**err.to_dict(render.errors_base_url(provider.settings)), "errors": fields}
-    headers = {**render.NO_STORE, **err.headers, "X-Correlation-Id": cid}
-    return render.json_response(body, status=err.status, headers=headers)
 
 
 Handler = Callable[[Request, "Provider", ActiveToken], Awaitable[Response]]
