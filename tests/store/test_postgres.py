@@ -159,5 +159,12 @@ async def test_the_first_request_after_the_database_dropped_connections_succeeds
         killed = await _scalars(postgres.ADMIN_URL, kill)
         assert killed and all(killed)
         assert await store.clients.get("c") is not None
+        # A write too (no ping, and a write is never run twice): the connection the server
+        # closed is known closed locally and replaced when taken from the pool.
+        killed = await _scalars(postgres.ADMIN_URL, kill)
+        assert killed and all(killed)
+        await asyncio.sleep(0.05)  # the loop reads the server's goodbye (as any idle pool does)
+        await store.clients.add(Client("d", "n", (), (), (), "openid", "none"))
+        assert await store.clients.get("d") is not None
     finally:
         await store.close()

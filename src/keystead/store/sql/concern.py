@@ -60,7 +60,7 @@ class Concern:
         """Insert one row: DuplicateError on a taken key, LookupError on a missing parent."""
         values = to_values(obj)
         try:
-            await self._db.run(lambda connection: INSERT[table].rowcount(connection, values))
+            await self._db.statement(lambda connection: INSERT[table].rowcount(connection, values))
         except IntegrityError as exc:
             raise integrity_error(exc, what) from exc
 
@@ -107,7 +107,8 @@ class Concern:
         self, statement: Executable, params: dict[str, Any] | None = None, *, long: bool = False
     ) -> int:
         """Run one UPDATE or DELETE; the number of rows it touched."""
-        return await self._db.run(
-            lambda connection: int(connection.execute(statement, params).rowcount),
-            long=long,
-        )
+
+        def work(connection: Connection) -> int:
+            return int(connection.execute(statement, params).rowcount)
+
+        return await (self._db.run(work, long=True) if long else self._db.statement(work))

@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
@@ -58,6 +58,12 @@ class Database(Protocol):
     async def read(self, work: Work[T]) -> T:
         """Run ``work(connection)``, which only reads, with a single statement: the statement
         is its own snapshot, so it needs no transaction around it (SQLite)."""
+        ...
+
+    async def statement(self, work: Work[T]) -> T:
+        """Run ``work(connection)``, which runs exactly one statement (a read, or one INSERT,
+        UPDATE, DELETE or upsert: atomic on its own), committed when it returns. PostgreSQL
+        runs it in autocommit: no BEGIN and COMMIT round trips."""
         ...
 
     async def ping(self) -> None: ...
@@ -164,6 +170,9 @@ class SqliteDatabase:
                 raise
             return await self._to_thread(work)  # a lock (WAL recovery, not WAL mode): wait there
 
+    async def statement(self, work: Work[T]) -> T:
+        return await self.run(work)
+
     def _after_write(self, connection: Connection) -> None:
         changes: int = connection.connection.dbapi_connection.total_changes  # type: ignore[union-attr]
         if self._copied:  # the thread copied the bulk of a long WAL: finish it here
@@ -227,18 +236,37 @@ class SqliteDatabase:
 
 
 class AsyncDatabase:
-    """An ``AsyncEngine`` (asyncpg); the work runs through ``AsyncConnection.run_sync``."""
+    """An ``AsyncEngine`` (asyncpg); the work runs through ``AsyncConnection.run_sync``.
+
+    Round trips are what this path costs (docs/performance.md, "Round trips"): a transaction
+    is BEGIN, its statements and COMMIT; ``read`` and ``statement`` run their one statement
+    in autocommit (one round trip). Connections are not pinged when taken from the pool (a
+    ping was three round trips: BEGIN, ``;`` and ROLLBACK): one whose socket the server
+    closed (a restart, a terminated backend) is known closed locally and replaced at checkout
+    (``engine._discard_closed``); a read that still meets a dead connection is run again once
+    on a fresh one.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect_name = engine.dialect.name
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def run(self, work: Work[T], *, long: bool = False) -> T:
         async with self.engine.begin() as connection:
             return await connection.run_sync(work)
 
+    async def statement(self, work: Work[T]) -> T:
+        async with self._autocommit.connect() as connection:
+            return await connection.run_sync(work)
+
     async def read(self, work: Work[T]) -> T:
-        return await self.run(work)
+        try:
+            return await self.statement(work)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return await self.statement(work)  # a read is safe to run again
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

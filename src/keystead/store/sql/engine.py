@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from keystead.store.sql.database import AsyncDatabase, SqliteDatabase
@@ -87,6 +88,15 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection whose socket the server closed (a restart, a failover, a
+    terminated backend: asyncpg saw the close while it sat in the pool) is replaced before
+    use, with no round trip; ``pool_pre_ping`` cost three (BEGIN, ``;``, ROLLBACK) per
+    checkout (docs/deployment.md)."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
 async def open_store(database_url: str) -> SqlStore:
     """Open the SQL store. The schema must already exist: call ``migrate()`` first.
 
@@ -95,10 +105,9 @@ async def open_store(database_url: str) -> SqlStore:
     """
     url = make_url(database_url)
     if not is_sqlite(url):
-        # Connections are checked before use: after a database restart (or a failover) the
-        # pooled connections are dead, and without the check the first request on each
-        # fails. The check is one round trip per checkout (docs/deployment.md).
-        return SqlStore(AsyncDatabase(make_engine(database_url, pool_pre_ping=True)))
+        engine = make_engine(database_url)
+        event.listen(engine.sync_engine, "checkout", _discard_closed)
+        return SqlStore(AsyncDatabase(engine))
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,11 +23,11 @@ class SqlMarkerStore(Concern):
             )
             .returning(MarkerRow.key)
         )
-        return await self._db.run(lambda connection: connection.execute(query).first() is not None)
+        return await self._db.statement(lambda connection: connection.execute(query).first() is not None)
 
     async def get(self, key: str, now: int) -> int | None:
         query = select(MarkerRow.expires_at).where(MarkerRow.key == key, MarkerRow.expires_at > now)
-        value = await self._db.run(lambda connection: connection.scalar(query))
+        value = await self._db.read(lambda connection: connection.scalar(query))
         return None if value is None else int(value)
 
     async def take(self, key: str, now: int) -> bool:

@@ -26,7 +26,7 @@ class SqlThrottleStore(Concern):
             )
             .returning(ThrottleRow.key, ThrottleRow.failures, ThrottleRow.last_failure_at)
         )
-        return await self._db.run(
+        return await self._db.statement(
             lambda connection: from_mapping(
                 connection.execute(query).mappings().one(), ThrottleState
             )
