@@ -23,7 +23,8 @@ class SqlMarkerStore(Concern):
             )
             .returning(MarkerRow.key)
         )
-        return await self._db.statement(lambda connection: connection.execute(query).first() is not None)
+        put = await self._db.statement(lambda connection: connection.execute(query).first())
+        return put is not None
 
     async def get(self, key: str, now: int) -> int | None:
         query = select(MarkerRow.expires_at).where(MarkerRow.key == key, MarkerRow.expires_at > now)
