@@ -24,8 +24,8 @@ pytestmark = pytest.mark.anyio
 ROUND_TRIPS = {
     "client_credentials": 0,  # a JWT access token: nothing stored
     "introspection": 1,  # the token with its grant's state, one SELECT in autocommit
-    "refresh_token": 6,
-    "code_flow": 10,
+    "refresh_token": 2,  # the token with its grant; the rotation and what it issues, one statement
+    "code_flow": 4,  # session; grant + code, one statement; the code; its consumption + tokens
 }
 
 

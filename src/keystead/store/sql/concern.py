@@ -60,7 +60,7 @@ class Concern:
         """Insert one row: DuplicateError on a taken key, LookupError on a missing parent."""
         values = to_values(obj)
         try:
-            await self._db.statement(lambda connection: INSERT[table].rowcount(connection, values))
+            await self._db.rowcount(INSERT[table], values)
         except IntegrityError as exc:
             raise integrity_error(exc, what) from exc
 
@@ -69,13 +69,8 @@ class Concern:
     ) -> T | None:
         """The first row of ``query`` (with ``params``) as a ``cls``, or None."""
         if isinstance(query, Prepared):
-            prepared = query
-
-            def hot(connection: Connection) -> T | None:
-                row = prepared.first(connection, params or {})
-                return None if row is None else from_values(row, cls, prepared.columns)
-
-            return await self._db.read(hot)
+            row = await self._db.first(query, params or {})
+            return None if row is None else from_values(row, cls, query.columns)
 
         def work(connection: Connection) -> T | None:
             row = connection.execute(query, params).mappings().first()

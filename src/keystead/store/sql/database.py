@@ -22,14 +22,17 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.util import greenlet_spawn
+
+from keystead.store.sql.prepared import Prepared
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]
@@ -64,6 +67,17 @@ class Database(Protocol):
         """Run ``work(connection)``, which runs exactly one statement (a read, or one INSERT,
         UPDATE, DELETE or upsert: atomic on its own), committed when it returns. PostgreSQL
         runs it in autocommit: no BEGIN and COMMIT round trips."""
+        ...
+
+    async def first(
+        self, prepared: Prepared, params: Mapping[str, Any], *, write: bool = False
+    ) -> Sequence[Any] | None:
+        """The first row of one hot statement (a SELECT, or with ``write`` an INSERT, UPDATE
+        or upsert ... RETURNING, committed), or None."""
+        ...
+
+    async def rowcount(self, prepared: Prepared, params: Mapping[str, Any]) -> int:
+        """Run one hot INSERT, UPDATE or DELETE, committed; the number of rows it touched."""
         ...
 
     async def ping(self) -> None: ...
@@ -173,6 +187,16 @@ class SqliteDatabase:
     async def statement(self, work: Work[T]) -> T:
         return await self.run(work)
 
+    async def first(
+        self, prepared: Prepared, params: Mapping[str, Any], *, write: bool = False
+    ) -> Sequence[Any] | None:
+        if write:
+            return await self.run(lambda connection: prepared.first(connection, params))
+        return await self.read(lambda connection: prepared.first(connection, params))
+
+    async def rowcount(self, prepared: Prepared, params: Mapping[str, Any]) -> int:
+        return await self.run(lambda connection: prepared.rowcount(connection, params))
+
     def _after_write(self, connection: Connection) -> None:
         changes: int = connection.connection.dbapi_connection.total_changes  # type: ignore[union-attr]
         if self._copied:  # the thread copied the bulk of a long WAL: finish it here
@@ -236,20 +260,34 @@ class SqliteDatabase:
 
 
 class AsyncDatabase:
-    """An ``AsyncEngine`` (asyncpg); the work runs through ``AsyncConnection.run_sync``.
+    """An ``AsyncEngine`` (asyncpg). Round trips are what this path costs (docs/performance.md,
+    "Round trips"), and on a token operation each one also cost more CPU in SQLAlchemy's
+    execution layer and its greenlet hops than in the driver:
 
-    Round trips are what this path costs (docs/performance.md, "Round trips"): a transaction
-    is BEGIN, its statements and COMMIT; ``read`` and ``statement`` run their one statement
-    in autocommit (one round trip). Connections are not pinged when taken from the pool (a
-    ping was three round trips: BEGIN, ``;`` and ROLLBACK): one whose socket the server
-    closed (a restart, a terminated backend) is known closed locally and replaced at checkout
-    (``engine._discard_closed``); a read that still meets a dead connection is run again once
-    on a fresh one.
+    - The hot statements (``first``, ``rowcount``: ``Prepared``, compiled once for asyncpg)
+      run on the asyncpg connection itself, taken from SQLAlchemy's pool: one round trip,
+      in autocommit. Where a hot operation needs several statements in one transaction
+      (a refresh token's rotation and its successor), the store makes them one statement
+      (data-modifying CTEs: pg_statements.py).
+    - Everything else runs as ``work(connection)`` through ``AsyncConnection.run_sync`` (the
+      greenlet bridge): a transaction is BEGIN, its statements and COMMIT; ``read`` and
+      ``statement`` run their one statement in autocommit.
+
+    Connections are not pinged when taken from the pool (a ping was three round trips:
+    BEGIN, ``;`` and ROLLBACK): one whose socket the server closed (a restart, a terminated
+    backend) is known closed locally and replaced at checkout (``engine._discard_closed``);
+    a read that still meets a dead connection is run again once on a fresh one. A write is
+    never sent twice.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
+        import asyncpg  # here: SQLite deployments (and the CLI on them) never load it
+
+        self._driver = asyncpg
         self.engine = engine
         self.dialect_name = engine.dialect.name
+        self._dialect = engine.dialect
+        self._pool = engine.sync_engine.pool
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def run(self, work: Work[T], *, long: bool = False) -> T:
@@ -268,9 +306,80 @@ class AsyncDatabase:
                 raise
             return await self.statement(work)  # a read is safe to run again
 
+    def _plan(self, prepared: Prepared, params: Mapping[str, Any]) -> Any:
+        plan = prepared.plan(self._dialect, params)
+        if plan is None:
+            raise ValueError("this statement needs SQLAlchemy's execution context")
+        return plan
+
+    async def _raw(self, plan: Any, params: Mapping[str, Any], fetch: bool, retry: bool) -> Any:
+        """One statement on a pooled asyncpg connection: its first row (``fetch``) or its
+        status ("UPDATE 1"). Driver errors become SQLAlchemy's (``IntegrityError`` ...); a
+        read (``retry``) that lost its connection runs once more on another."""
+        for again in (retry, False):
+            try:
+                return await self._once(plan.sql, plan.args(params), fetch)
+            except _LostConnection as lost:
+                if not again:
+                    error = lost.error
+                    raise DBAPIError(plan.sql, None, error, hide_parameters=True) from error
+        raise AssertionError("unreachable")
+
+    async def _once(self, sql: str, args: list[Any], fetch: bool) -> Any:
+        # The pool's checkout (and a new connection's set-up) may await: in a greenlet.
+        fairy = await greenlet_spawn(self._pool.connect)
+        usable = False  # a connection is returned to the pool only after a clean answer
+        try:
+            raw = fairy.dbapi_connection.driver_connection
+            answer = await (raw.fetchrow(sql, *args) if fetch else raw.execute(sql, *args))
+            usable = True
+            return answer
+        except self._driver.PostgresError as exc:
+            if _lost(exc) or raw.is_closed():
+                raise _LostConnection(exc) from exc
+            usable = True  # a statement's error (a taken key): the connection is fine
+            raise _sqlalchemy_error(sql, exc) from exc
+        except (self._driver.InterfaceError, OSError) as exc:  # the connection went away
+            raise _LostConnection(exc) from exc
+        finally:  # also on cancellation: a connection mid-statement is never reused
+            await greenlet_spawn(fairy.close if usable else fairy.invalidate)
+
+    async def first(
+        self, prepared: Prepared, params: Mapping[str, Any], *, write: bool = False
+    ) -> Sequence[Any] | None:
+        plan = self._plan(prepared, params)
+        raw = await self._raw(plan, params, fetch=True, retry=not write)
+        return None if raw is None else plan.row(raw)
+
+    async def rowcount(self, prepared: Prepared, params: Mapping[str, Any]) -> int:
+        status = await self._raw(self._plan(prepared, params), params, fetch=False, retry=False)
+        return int(status.rsplit(" ", 1)[-1])  # "INSERT 0 1", "UPDATE 1", "DELETE 0"
+
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+class _LostConnection(Exception):
+    """The connection broke (closed, the server shut it down) before an answer came."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _lost(exc: Exception) -> bool:
+    """SQLSTATE class 08 (connection exception) or 57P (the server shutting down)."""
+    state = str(getattr(exc, "sqlstate", ""))
+    return state.startswith(("08", "57P"))
+
+
+def _sqlalchemy_error(sql: str, exc: Exception) -> DBAPIError:
+    """The SQLAlchemy exception ``execute`` would have raised (the store maps IntegrityError:
+    a taken key, a missing parent row), parameters hidden."""
+    if str(getattr(exc, "sqlstate", "")).startswith("23"):  # class 23: integrity violation
+        return IntegrityError(sql, None, exc, hide_parameters=True)
+    return DBAPIError(sql, None, exc, hide_parameters=True)

@@ -22,6 +22,7 @@ from keystead.store.base import (
     Grant,
     RefreshToken,
 )
+from keystead.store.sql import pg_statements
 from keystead.store.sql.concern import Concern, integrity_error
 from keystead.store.sql.convert import from_values, to_values
 from keystead.store.sql.models import (
@@ -97,6 +98,22 @@ def _issued_rows(
     return rows + [(REFRESH_TOKENS, to_values(token)) for token in refresh_tokens]
 
 
+def _shape(
+    rows: list[tuple[Table, dict[str, Any]]],
+) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """The column names of the access tokens' and the refresh tokens' rows (pg_statements)."""
+    access = tuple(tuple(values) for table, values in rows if table is ACCESS_TOKENS)
+    return access, tuple(tuple(values) for table, values in rows if table is REFRESH_TOKENS)
+
+
+def _pg_params(rows: list[tuple[Table, dict[str, Any]]], extra: dict[str, Any]) -> dict[str, Any]:
+    """Parameters named as pg_statements names them: ``a0_``... access, ``r0_``... refresh."""
+    access = [values for table, values in rows if table is ACCESS_TOKENS]
+    refresh = [values for table, values in rows if table is REFRESH_TOKENS]
+    prefixed = [(f"a{i}_", v) for i, v in enumerate(access)]
+    return pg_statements.params(prefixed + [(f"r{i}_", v) for i, v in enumerate(refresh)], extra)
+
+
 def _insert_rows(connection: Connection, rows: list[tuple[Table, dict[str, Any]]]) -> None:
     for table, values in rows:
         INSERT[table].rowcount(connection, values)
@@ -118,6 +135,14 @@ class SqlGrantStore(Concern):
             await self._add(GRANTS, grant, f"grant {grant.grant_id!r}")
             return
         rows = to_values(grant), to_values(code)
+        if self._db.dialect_name == "postgresql":  # one statement: one round trip
+            names = tuple(rows[0]), tuple(rows[1])
+            both = pg_statements.params([("g_", rows[0]), ("c_", rows[1])])
+            try:
+                await self._db.first(pg_statements.grant_and_code(*names), both, write=True)
+            except IntegrityError as exc:
+                raise integrity_error(exc, f"grant {grant.grant_id!r} or its code") from exc
+            return
 
         def work(connection: Connection) -> None:  # one transaction: both rows or neither
             INSERT[GRANTS].rowcount(connection, rows[0])
@@ -153,6 +178,13 @@ class SqlGrantStore(Concern):
         # issued for it are inserted in that transaction (one commit per token response).
         params = {"key": code_hash, "now": now}
         rows = _issued_rows(access_tokens, refresh_tokens)
+        if self._db.dialect_name == "postgresql":  # one statement: one round trip
+            statement = pg_statements.consume_code(*_shape(rows))
+            try:
+                row = await self._db.first(statement, _pg_params(rows, params), write=True)
+            except IntegrityError as exc:
+                raise integrity_error(exc, "token") from exc
+            return None if row is None else from_values(row, AuthorizationCode, COLUMNS[CODES])
 
         def work(connection: Connection) -> AuthorizationCode | None:
             row = _CONSUME_CODE.first(connection, params)
@@ -173,22 +205,12 @@ class SqlGrantStore(Concern):
         await self._add(ACCESS_TOKENS, token, "access token")
 
     async def get_access_token(self, token_hash: str) -> tuple[AccessToken, Grant] | None:
-        def work(connection: Connection) -> tuple[AccessToken, Grant] | None:
-            result = _WITH_GRANT[ACCESS_TOKENS].first(connection, {"key": token_hash})
-            if result is None:
-                return None
-            return _pair(result, ACCESS_TOKENS, AccessToken, GRANTS, Grant)
-
-        return await self._db.read(work)
+        row = await self._db.first(_WITH_GRANT[ACCESS_TOKENS], {"key": token_hash})
+        return None if row is None else _pair(row, ACCESS_TOKENS, AccessToken, GRANTS, Grant)
 
     async def get_access_token_status(self, token_hash: str) -> AccessTokenStatus | None:
-        def work(connection: Connection) -> AccessTokenStatus | None:
-            row = _TOKEN_STATUS.first(connection, {"key": token_hash})
-            if row is None:
-                return None
-            return from_values(row, AccessTokenStatus, _TOKEN_STATUS.columns)
-
-        return await self._db.read(work)
+        row = await self._db.first(_TOKEN_STATUS, {"key": token_hash})
+        return None if row is None else from_values(row, AccessTokenStatus, _TOKEN_STATUS.columns)
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None:
         # The first revocation time is kept.
@@ -203,13 +225,8 @@ class SqlGrantStore(Concern):
         await self._add(REFRESH_TOKENS, token, "refresh token")
 
     async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Grant] | None:
-        def work(connection: Connection) -> tuple[RefreshToken, Grant] | None:
-            result = _WITH_GRANT[REFRESH_TOKENS].first(connection, {"key": token_hash})
-            if result is None:
-                return None
-            return _pair(result, REFRESH_TOKENS, RefreshToken, GRANTS, Grant)
-
-        return await self._db.read(work)
+        row = await self._db.first(_WITH_GRANT[REFRESH_TOKENS], {"key": token_hash})
+        return None if row is None else _pair(row, REFRESH_TOKENS, RefreshToken, GRANTS, Grant)
 
     async def rotate_refresh_token(
         self,
@@ -225,6 +242,14 @@ class SqlGrantStore(Concern):
         # back too — and one commit serves the whole refresh.
         params = {"key": token_hash, "now": now, "hash": successor.token_hash, "enc": successor_enc}
         rows = _issued_rows(access_tokens, [successor])
+        if self._db.dialect_name == "postgresql":  # one statement: one round trip
+            access, refresh = _shape(rows)
+            statement = pg_statements.rotate(access, refresh[0])
+            try:
+                row = await self._db.first(statement, _pg_params(rows, params), write=True)
+            except IntegrityError as exc:
+                raise integrity_error(exc, "refresh token") from exc
+            return row is not None
 
         def work(connection: Connection) -> bool:
             if _ROTATE.rowcount(connection, params) != 1:

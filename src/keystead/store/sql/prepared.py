@@ -12,8 +12,10 @@ statements run here belong to the same transaction) — and runs the compiled SQ
 connection, converting a driver error into the same ``sqlalchemy.exc`` exception ``execute``
 raises (parameters hidden).
 
-On any other dialect (PostgreSQL) it is plain ``connection.execute``. Rows come back as
-sequences in the statement's column order either way.
+Inside a ``Connection`` on any other dialect it is plain ``connection.execute``; on
+PostgreSQL the hot statements do not go through a ``Connection`` at all:
+``AsyncDatabase.first`` and ``.rowcount`` run the plan compiled for asyncpg on the asyncpg
+connection (database.py). Rows come back as sequences in the statement's column order.
 """
 
 from __future__ import annotations
@@ -83,21 +85,27 @@ class Prepared:
         self.columns: tuple[str, ...] = tuple(
             column.key for column in getattr(statement, "exported_columns", ())
         )
-        self._plans: dict[tuple[str, ...], _Plan | None] = {}
+        self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
 
     def _plan(self, connection: Connection, params: Mapping[str, Any]) -> _Plan | None:
         if connection.dialect.name != "sqlite":
             return None
+        return self.plan(connection.dialect, params)
+
+    def plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan | None:
+        """The statement compiled for ``dialect`` with these parameter names (cached), or
+        None if it needs SQLAlchemy's execution context. PostgreSQL (``AsyncDatabase``) runs
+        it on the asyncpg connection itself: ``$n`` placeholders in ``names`` order."""
         keys = tuple(params)
         try:
-            return self._plans[keys]
+            return self._plans[dialect.name, keys]
         except KeyError:
             pass
         try:
-            plan: _Plan | None = _Plan(self.statement, keys, connection.dialect)
+            plan: _Plan | None = _Plan(self.statement, keys, dialect)
         except ValueError:  # this one needs the execution context: always through execute
             plan = None
-        self._plans[keys] = plan
+        self._plans[dialect.name, keys] = plan
         return plan
 
     def _cursor(self, connection: Connection, plan: _Plan, params: Mapping[str, Any]) -> Any:

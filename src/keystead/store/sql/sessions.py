@@ -26,7 +26,7 @@ class SqlSessionStore(Concern):
 
     async def touch(self, session_hash: str, now: int) -> None:
         params = {"key": session_hash, "now": now}
-        await self._db.statement(lambda connection: _TOUCH_SESSION.rowcount(connection, params))
+        await self._db.rowcount(_TOUCH_SESSION, params)
 
     async def delete(self, session_hash: str) -> None:
         await self._rowcount(delete(SessionRow).where(SessionRow.session_hash == session_hash))
