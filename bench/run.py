@@ -5,410 +5,78 @@
     python -m bench.run --pg                 # also keystead on a throw-away PostgreSQL database
     python -m bench.run --smoke              # CI: keystead client_credentials + JWKS, ~1 s each
 
-Both servers run on loopback, pinned to core 0 (``taskset -c 0``); wrk and the Python drivers
-run on core 1. Single-request endpoints are measured with ``wrk -t1 -c16 --latency``
-(bench/lua/bench.lua), multi-step flows with an httpx driver (bench/flows.py), the same way
-against both servers. Measurements alternate between the servers metric by metric, so a
-change in the machine's load hits both alike. The table goes to stdout and, as JSON, to
-bench/results/latest.json.
+The servers run on loopback, pinned to core 0 (``taskset -c 0``); wrk and the Python drivers
+run on core 1; the bench's own redis-server (NOP+Redis's store, and keystead-on-PostgreSQL's
+invalidation channel) and PostgreSQL are not pinned. Up to four servers per endpoint metric:
+keystead on SQLite, keystead on PostgreSQL (``--pg``), node-oidc-provider with its in-memory
+adapter and with a Redis adapter (bench/nop/redis_adapter.js). Single-request endpoints are
+measured with ``wrk -t1 -c16 --latency`` (bench/lua/bench.lua), multi-step flows the same way
+against every server. Measurements alternate between the servers metric by metric, so a change
+in the machine's load hits them alike. The tables go to stdout and, as JSON with every raw
+figure, to bench/results/latest.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-from bench import flows, wrk
+from bench import argon2_limit, phases, wrk
+from bench import measure as measure_module
+
+# CC_BODY, OPAQUE_BODY, Target and measure are bench/instructions.py's and bench/profile.py's.
+from bench.measure import CC_BODY as CC_BODY
+from bench.measure import OPAQUE_BODY as OPAQUE_BODY
+from bench.measure import Target as Target
+from bench.measure import compare, flows_driver_notes, raw_results
+from bench.measure import measure as measure
+from bench.report import (
+    LABELS,
+    RSS_LIMIT_MB,
+    Row,
+    environment,
+    lat,
+    print_columns,
+    print_table,
+    ratio_row,
+    write,
+)
 from bench.servers import (
-    API,
-    API_SCOPE,
     LOAD_CPUS,
-    NOP_DIR,
-    OPAQUE_API,
-    OPAQUE_SCOPE,
     ROOT,
-    Credentials,
     Keystead,
     Nop,
+    RedisServer,
     Server,
     can_pin,
     pg_create,
     pg_drop,
+    redis_binary,
 )
-from bench.wrk import Measurement
 
 RESULTS = ROOT / "bench" / "results"
-CC_BODY = urlencode({"grant_type": "client_credentials", "scope": API_SCOPE, "resource": API})
-OPAQUE_BODY = urlencode(
-    {"grant_type": "client_credentials", "scope": OPAQUE_SCOPE, "resource": OPAQUE_API}
-)
-# Code flows: wrk (bench.lua's authorization-code mode) by default; "httpx" drives them
-# from Python instead (bench/flows.py), which costs ~1.5 ms of CPU per request: it
-# saturates its core below node-oidc-provider's rate.
-FLOW_DRIVER = "wrk"  # --flow-driver
-REPEAT = 1  # --repeat: rounds per metric; each server's median run is reported
-POOL = 2 * wrk.CONNECTIONS  # live refresh tokens per wrk run (more than connections)
 
-# Throughput metrics, measured on every server of a phase.
+# Throughput metrics, measured on every server of the main phase.
 ENDPOINT_METRICS = ("client_credentials", "refresh_token", "introspection", "jwks", "code_flow")
 # Names for --only: the endpoint metrics and the comparisons.
 ALL = (*ENDPOINT_METRICS, "password_login", "logging", "workers", "grants_1m")
 ALIASES = {"cc": "client_credentials", "refresh": "refresh_token", "login": "password_login"}
 
-TARGETS: dict[str, float] = {  # keystead / NOP
-    "client_credentials": 1.5,
+SQLITE_TARGETS: dict[str, float] = {  # keystead on SQLite / NOP in-memory
+    "client_credentials": 1.8,
     "introspection": 1.5,
-    "refresh_token": 1.2,
-    "code_flow": 1.2,
+    "refresh_token": 1.3,
+    "code_flow": 1.3,
 }
-LABELS = {
-    "client_credentials": "client_credentials tokens/s",
-    "refresh_token": "refresh_token/s",
-    "introspection": "introspection/s",
-    "jwks": "JWKS/s",
-    "code_flow": "code flows/s (SSO session)",
-    "password_login": "password logins/s",
-}
-LOGINS_PER_CORE = 40.0
-RSS_LIMIT_MB = 120.0
+PG_TARGET = 1.2  # keystead on PostgreSQL / NOP+Redis, every endpoint metric
+LOGIN_SHARE = 0.8  # password logins / the argon2id limit measured in the same run
 GRANTS = 1_000_000
-
-
-# --- preparing a server and measuring one metric ---
-
-
-@dataclass
-class Target:
-    """A running server, its credentials and what its measurements need."""
-
-    server: Server
-    creds: Credentials
-    label: str  # "keystead", "nop", "keystead (1M grants)" ...
-    workdir: Path
-    session: dict[str, str] = field(default_factory=dict)  # the SSO session's cookies
-    results: dict[str, Measurement] = field(default_factory=dict)
-
-    @property
-    def basic(self) -> str:
-        return flows.basic(self.creds)
-
-
-def mint_opaque_token(t: Target) -> str:
-    """An opaque access token to introspect, checked active. Minted just before each run, as
-    NOP's in-memory adapter is an LRU of 1000 entries: the writes of the runs before (refresh
-    tokens, code flows) evict a token minted earlier. Introspection itself writes nothing."""
-    token: str = _post(t, "/token", OPAQUE_BODY)["access_token"]
-    check = _post(t, "/introspect", urlencode({"token": token}))
-    if check.get("active") is not True:
-        raise RuntimeError(f"{t.label}: the opaque token does not introspect: {check}")
-    return token
-
-
-def _post(t: Target, path: str, body: str) -> dict[str, Any]:
-    import httpx
-
-    r = httpx.post(
-        t.server.issuer + path,
-        content=body.encode(),
-        headers={"Authorization": t.basic, "Content-Type": "application/x-www-form-urlencoded"},
-        timeout=30,
-    )
-    if r.status_code != 200:
-        raise RuntimeError(f"{t.label} {path}: {r.status_code} {r.text[:300]}")
-    data: dict[str, Any] = r.json()
-    return data
-
-
-def measure(
-    t: Target, metric: str, seconds: float, before_run: Callable[[], None] = lambda: None
-) -> Measurement:
-    """One run of a metric against one server. ``before_run`` is called right before the
-    load starts (after any tokens were minted): bench/profile.py starts py-spy there."""
-    issuer = t.server.issuer
-    if metric == "client_credentials":
-        before_run()
-        return wrk.run(
-            issuer + "/token",
-            seconds,
-            method="POST",
-            body=CC_BODY,
-            authorization=t.basic,
-            expect='"access_token"',
-        )
-    if metric == "introspection":
-        body = urlencode({"token": mint_opaque_token(t)})
-        before_run()
-        return wrk.run(
-            issuer + "/introspect",
-            seconds,
-            method="POST",
-            body=body,
-            authorization=t.basic,
-            expect='"active":true',
-        )
-    if metric == "jwks":
-        before_run()
-        return wrk.run(issuer + "/jwks", seconds, expect='"keys"')
-    if metric == "refresh_token":
-        # Minted just before the run, as NOP's in-memory adapter is an LRU of 1000 entries:
-        # tokens (and sessions) minted long before are gone by the time they are used.
-        t.session = flows.run(flows.start_session(t.server, t.creds))
-        tokens = flows.run(flows.mint_refresh_tokens(t.server, t.creds, t.session, POOL))
-        pool = t.workdir / f"refresh-{t.label.replace(' ', '_')}.txt"
-        pool.write_text("\n".join(tokens) + "\n")
-        before_run()
-        return wrk.run(
-            issuer + "/token", seconds, method="POST", authorization=t.basic, refresh_tokens=pool
-        )
-    if metric == "code_flow":
-        t.session = flows.run(flows.start_session(t.server, t.creds))  # as above: just before
-        if FLOW_DRIVER == "httpx":
-            before_run()
-            coro = flows.code_flows(t.server, t.creds, t.session, seconds, wrk.CONNECTIONS)
-            m: Measurement = flows.run(coro)
-            return m
-        url = flows.authorize_url(t.server, t.creds, flows.FLOW_SCOPE)
-        flow = wrk.CodeFlow(
-            authorize_path=url.removeprefix(issuer),
-            cookie=flows.cookie_header(t.session),
-            redirect_uri=flows.REDIRECT_URI,
-            verifier=flows.VERIFIER,
-        )
-        before_run()
-        return wrk.run(issuer + "/token", seconds, authorization=t.basic, code_flow=flow)
-    if metric == "password_login":
-        before_run()
-        m = flows.run(flows.password_logins(t.server, t.creds, seconds, 8))
-        return m
-    raise ValueError(metric)
-
-
-def compare(targets: list[Target], metrics: list[str], duration: float, warmup: float) -> None:
-    """Each metric on each server in turn (warm-up run first, not recorded), ``REPEAT``
-    rounds; each server's run with the median rate is the one reported (the others' rates
-    are kept in its ``rates_of_runs``): on a machine whose speed drifts, one round can land
-    on a slow minute for one server only."""
-    for metric in metrics:
-        runs: dict[str, list[Measurement]] = {t.label: [] for t in targets}
-        for round_ in range(REPEAT):
-            for t in targets:
-                runs[t.label].append(_measured(t, metric, duration, warmup if round_ == 0 else 0))
-        for t in targets:
-            by_rate = sorted(runs[t.label], key=lambda m: m.rate)
-            median = by_rate[len(by_rate) // 2]
-            if REPEAT > 1:
-                median.detail["rates_of_runs"] = [m.rate for m in runs[t.label]]
-                # A failed request in any round fails the metric, whichever run is shown.
-                median.failures = max(m.failures for m in runs[t.label])
-            t.results[metric] = median
-
-
-def _measured(t: Target, metric: str, duration: float, warmup: float) -> Measurement:
-    """One measured run, with the server's CPU time per operation."""
-    if warmup > 0:
-        measure(t, metric, warmup)
-    before: list[float] = []
-
-    def mark(t: Target = t, before: list[float] = before) -> None:
-        before[:] = [t.server.cpu_seconds(), time.perf_counter()]
-
-    m = measure(t, metric, duration, before_run=mark)
-    used = t.server.cpu_seconds() - before[0]
-    # The server's CPU during the run: in cores (~1.0 per worker when CPU-bound, less
-    # when it waits or is starved of CPU by other load), and per successful operation
-    # (what a full core would give: 1e6 / cpu_us_per_op per second).
-    m.detail["server_cores"] = round(used / (time.perf_counter() - before[1]), 2)
-    m.detail["cpu_us_per_op"] = round(1e6 * used / m.ok, 1) if m.ok else None
-    flag = f"  FAILURES: {m.failures}" if m.failures else ""
-    print(
-        f"  {t.label:28} {metric:20} {m.rate:10.1f}/s  p50 {m.p50_ms:7.2f} ms  "
-        f"p99 {m.p99_ms:7.2f} ms  server {m.detail['server_cores']:.2f} cores, "
-        f"{m.detail['cpu_us_per_op'] or 0:.0f} µs CPU/op{flag}",
-        flush=True,
-    )
-    return m
-
-
-# --- the table ---
-
-
-@dataclass
-class Row:
-    metric: str
-    keystead: float | None
-    reference: float | None  # NOP, or the keystead baseline the metric names
-    target: str
-    passed: bool | None  # None: no target
-    unit: str = "/s"
-    keystead_latency: tuple[float, float] | None = None  # p50, p99 ms
-    reference_latency: tuple[float, float] | None = None
-    note: str = ""
-    per_core_ratio: float | None = None  # reference CPU per op / keystead CPU per op
-
-    @property
-    def ratio(self) -> float | None:
-        if self.keystead is None or not self.reference:
-            return None
-        return self.keystead / self.reference
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "unit": self.unit,
-            "keystead": _round(self.keystead),
-            "reference": _round(self.reference),
-            "ratio": _round(self.ratio, 3),
-            "target": self.target,
-            "pass": self.passed,
-            "keystead_p50_p99_ms": self.keystead_latency,
-            "reference_p50_p99_ms": self.reference_latency,
-            "per_core_ratio": _round(self.per_core_ratio, 3),
-            "note": self.note,
-        }
-
-
-def count(n: int) -> str:
-    """1000000 -> "1M", 100000 -> "100k"."""
-    if n % 1_000_000 == 0:
-        return f"{n // 1_000_000}M"
-    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
-
-
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def _lat(m: Measurement | None) -> tuple[float, float] | None:
-    return None if m is None else (round(m.p50_ms, 2), round(m.p99_ms, 2))
-
-
-def ratio_row(
-    metric: str,
-    ks: Measurement | None,
-    ref: Measurement | None,
-    minimum: float | None,
-    note: str = "",
-) -> Row:
-    row = Row(
-        metric,
-        ks.rate if ks else None,
-        ref.rate if ref else None,
-        f"≥ {minimum:g}×" if minimum is not None else "—",
-        None,
-        keystead_latency=_lat(ks),
-        reference_latency=_lat(ref),
-        note=note,
-    )
-    ks_cpu = ks.detail.get("cpu_us_per_op") if ks else None
-    ref_cpu = ref.detail.get("cpu_us_per_op") if ref else None
-    if ks_cpu and ref_cpu:
-        row.per_core_ratio = ref_cpu / ks_cpu
-    failures = (ks.failures if ks else 0) + (ref.failures if ref else 0)
-    if failures:
-        row.passed = False
-        row.note = (row.note + f"; {failures} failed requests").lstrip("; ")
-    elif minimum is not None and row.ratio is not None:
-        row.passed = row.ratio >= minimum
-    return row
-
-
-def print_table(rows: list[Row]) -> None:
-    head = (
-        "metric",
-        "keystead",
-        "NOP / ref",
-        "ratio",
-        "target",
-        "result",
-        "per core",
-        "ks p50/p99 ms",
-        "ref p50/p99 ms",
-    )
-
-    def num(v: float | None) -> str:
-        return "—" if v is None else f"{v:,.1f}"
-
-    def lat(v: tuple[float, float] | None) -> str:
-        return "—" if v is None else f"{v[0]:.2f} / {v[1]:.2f}"
-
-    lines = [head]
-    for r in rows:
-        result = "—" if r.passed is None else ("pass" if r.passed else "FAIL")
-        ratio = "—" if r.ratio is None else f"{r.ratio:.2f}×"
-        lines.append(
-            (
-                r.metric + ("" if r.unit == "/s" else f" ({r.unit})"),
-                num(r.keystead),
-                num(r.reference),
-                ratio,
-                r.target,
-                result,
-                "—" if r.per_core_ratio is None else f"{r.per_core_ratio:.2f}×",
-                lat(r.keystead_latency),
-                lat(r.reference_latency),
-            )
-        )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    for n, line in enumerate(lines):
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-    print(
-        "ratio: keystead ÷ NOP (or ÷ the baseline the metric names); per core: the same ratio "
-        "of CPU time per operation (what one full core would give each; less sensitive to "
-        "other load)"
-    )
-    for r in rows:
-        if r.note:
-            print(f"  note: {r.metric}: {r.note}")
-
-
-# --- environment ---
-
-
-def environment(args: argparse.Namespace) -> dict[str, Any]:
-    def out(argv: list[str]) -> str:
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)  # noqa: S603
-        except OSError:
-            return ""
-        return (
-            (proc.stdout or proc.stderr).strip().splitlines()[0]
-            if (proc.stdout or proc.stderr)
-            else ""
-        )
-
-    nop_version = ""
-    package = NOP_DIR / "node_modules" / "oidc-provider" / "package.json"
-    if package.exists():
-        nop_version = json.loads(package.read_text())["version"]
-    return {
-        "command": "python -m bench.run " + " ".join(sys.argv[1:]),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "git": out(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
-        "git_dirty": bool(out(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])),
-        "cpus": os.cpu_count(),
-        "pinned": can_pin(),
-        "loadavg_start": os.getloadavg(),
-        "python": platform.python_version(),
-        "node": out(["node", "--version"]),
-        "oidc_provider": nop_version,
-        "wrk": out(["wrk", "--version"]),
-        "duration_s": args.duration,
-        "connections": wrk.CONNECTIONS,
-    }
 
 
 # --- the runs ---
@@ -442,7 +110,7 @@ def smoke(args: argparse.Namespace) -> int:
         for metric in ("client_credentials", "jwks"):
             m = t.results[metric]
             row = Row(LABELS[metric], m.rate, None, "> 0, all 200", m.rate > 0 and m.failures == 0)
-            row.keystead_latency = _lat(m)
+            row.keystead_latency = lat(m)
             if m.failures:
                 row.note = f"{m.failures} requests failed or were not 200"
             rows.append(row)
@@ -455,227 +123,44 @@ def smoke(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     print_table(rows)
     output = args.output or Path(tempfile.gettempdir()) / "keystead-bench-smoke.json"
-    write(output, args, env, rows, {"keystead": _raw(t)})
+    write(output, args, env, rows, {"keystead": raw_results(t)})
     return 0 if all(r.passed for r in rows) else 1
-
-
-def _raw(t: Target) -> dict[str, Any]:
-    return {metric: m.as_json() for metric, m in t.results.items()}
-
-
-def write(
-    path: Path, args: argparse.Namespace, env: dict[str, Any], rows: list[Row], raw: dict[str, Any]
-) -> None:
-    env = {**env, "loadavg_end": os.getloadavg(), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    data = {
-        "environment": env,
-        "rows": [r.as_json() for r in rows],
-        "raw": raw,
-        "caveat": args.caveat,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"\nwritten: {path}")
 
 
 def full(args: argparse.Namespace) -> int:
     chosen = selected(args)
     wrk.wrk_binary()
+    redis_binary()
     if can_pin():
         os.sched_setaffinity(0, {int(c) for c in LOAD_CPUS.split(",")})  # the drivers' core
     workdir = Path(tempfile.mkdtemp(prefix="keystead-bench-"))
     env = environment(args)
     print(f"keystead vs node-oidc-provider {env['oidc_provider']}; work dir {workdir}")
     print(f"load average at start: {env['loadavg_start']}", flush=True)
-    duration, warmup = args.duration, args.warmup
-    endpoint = [m for m in ENDPOINT_METRICS if m in chosen]
     rows: list[Row] = []
     raw: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     started: list[Server] = []
+    databases: list[str] = []
 
     def start(server: Server, launch: Callable[[], None]) -> None:
         started.append(server)
         launch()
 
     try:
+        redis = RedisServer(workdir)
+        start(redis, redis.start)
         ks = Keystead(workdir)
         creds = ks.provision()
         start(ks, ks.start)
-        main = Target(ks, creds, "keystead", workdir)
-        nop = Nop(workdir)
-        start(nop, lambda: nop.start(creds))
-        other = Target(nop, creds, "nop", workdir)
-
-        # 1. keystead vs NOP, endpoint by endpoint.
-        if endpoint or "password_login" in chosen:
-            print("\n== keystead vs node-oidc-provider (SQLite) ==", flush=True)
-            compare([main, other], endpoint, duration, warmup)
-            ks_rss, nop_rss = ks.rss_per_worker(), nop.rss_per_worker()
-            if "password_login" in chosen:
-                compare([main], ["password_login"], duration, min(warmup, 2))
-            for metric in endpoint:
-                rows.append(
-                    ratio_row(
-                        LABELS[metric],
-                        main.results[metric],
-                        other.results[metric],
-                        TARGETS.get(metric),
-                    )
-                )
-            if "password_login" in chosen:
-                m = main.results["password_login"]
-                row = Row(
-                    LABELS["password_login"],
-                    m.rate,
-                    None,
-                    f"≥ {LOGINS_PER_CORE:g}/s",
-                    m.rate >= LOGINS_PER_CORE and not m.failures,
-                    keystead_latency=_lat(m),
-                    note="keystead only: NOP's dev interactions verify no password; "
-                    "the server has one core (argon2id on one hasher thread)",
-                )
-                rows.append(row)
-            rows.append(
-                Row(
-                    "RSS per worker",
-                    max(ks_rss),
-                    max(nop_rss),
-                    f"< {RSS_LIMIT_MB:g} MB",
-                    max(ks_rss) < RSS_LIMIT_MB,
-                    unit="MB",
-                    note="VmRSS after the endpoint runs above",
-                )
-            )
-            extra["rss_mb"] = {"keystead": ks_rss, "nop": nop_rss}
-            if "password_login" in chosen:
-                after = ks.rss_per_worker()
-                rows.append(
-                    Row(
-                        "RSS per worker, after password logins",
-                        max(after),
-                        None,
-                        f"< {RSS_LIMIT_MB:g} MB",
-                        max(after) < RSS_LIMIT_MB,
-                        unit="MB",
-                        note="argon2id (9 MiB each) on the hasher's fixed threads",
-                    )
-                )
-                extra["rss_mb_after_logins"] = after
-            for m in flows_driver_notes(main, other):
-                print(f"  note: {m}")
-                extra.setdefault("driver_notes", []).append(m)
-
-        # 2. access log on (the default, level info) vs off (level warning).
+        ctx = phases.Context(args, workdir, ks, creds, rows, raw, extra, start)
+        main_phase(ctx, chosen, redis, databases)
         if "logging" in chosen:
-            print("\n== keystead access log on (info) vs off (warning) ==", flush=True)
-            quiet = Keystead(workdir, label="-quiet", data_dir=ks.data_dir)
-            start(quiet, lambda: quiet.start(log_level="warning"))
-            q = Target(quiet, creds, "keystead (log off)", workdir)
-            on = Target(ks, creds, "keystead (log on)", workdir)
-            compare([on, q], ["client_credentials"], duration, warmup)
-            quiet.stop()
-            rows.append(
-                ratio_row(
-                    "client_credentials: access log on vs off",
-                    on.results["client_credentials"],
-                    q.results["client_credentials"],
-                    None,
-                    "ratio < 1 is what the log line costs",
-                )
-            )
-
-        # 3. one worker vs two (the second may use the load generator's core).
+            phases.logging(ctx)
         if "workers" in chosen:
-            print("\n== keystead 1 worker (core 0) vs 2 workers (cores 0-1) ==", flush=True)
-            two = Keystead(workdir, label="-2workers", data_dir=ks.data_dir)
-            start(two, lambda: two.start(workers=2, cpus="0,1"))
-            t2 = Target(two, creds, "keystead (2 workers)", workdir)
-            t1 = Target(ks, creds, "keystead (1 worker)", workdir)
-            compare([t1, t2], ["client_credentials", "jwks"], duration, warmup)
-            rss2 = two.rss_per_worker()
-            two.stop()
-            for metric in ("client_credentials", "jwks"):
-                rows.append(
-                    ratio_row(
-                        f"{LABELS[metric]}: 2 workers vs 1",
-                        t2.results[metric],
-                        t1.results[metric],
-                        1.0,
-                        "wrk shares core 1 with the second worker",
-                    )
-                )
-            rows.append(
-                Row(
-                    "RSS per worker, 2 workers",
-                    max(rss2),
-                    None,
-                    f"< {RSS_LIMIT_MB:g} MB",
-                    max(rss2) < RSS_LIMIT_MB,
-                    unit="MB",
-                )
-            )
-            extra["rss_mb_2_workers"] = rss2
-            raw["keystead_1_worker"], raw["keystead_2_workers"] = _raw(t1), _raw(t2)
-
-        # 4. 1,000,000 stored grants vs the (nearly) empty store of phase 1.
+            phases.workers(ctx)
         if "grants_1m" in chosen:
-            print(f"\n== keystead with {args.grants:,} stored grants vs empty ==", flush=True)
-            big = Keystead(workdir, label="-1m")
-            big_creds = big.provision(user=True)
-            t0 = time.perf_counter()
-            seed = subprocess.run(  # noqa: S603
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.seed",
-                    "--data-dir",
-                    str(big.data_dir),
-                    "--grants",
-                    str(args.grants),
-                ],
-                cwd=ROOT,
-                env=big.env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if seed.returncode != 0:
-                raise RuntimeError(f"bench.seed failed:\n{seed.stderr}")
-            seed_s = time.perf_counter() - t0
-            print(f"  {seed.stdout.strip()} (wall {seed_s:.1f} s)", flush=True)
-            extra["seed_seconds"] = round(seed_s, 1)
-            # The seed writes ~0.5 GB without syncing: until the kernel has written it back,
-            # every write() of both servers may be throttled and every fsync waits behind it
-            # (p99 ~1 s measured). That is the set-up's cost, not the store's.
-            t0 = time.perf_counter()
-            os.sync()
-            extra["sync_seconds"] = round(time.perf_counter() - t0, 1)
-            start(big, big.start)
-            time.sleep(3)  # the purge on start scans the seeded tables once
-            metrics = ["client_credentials", "introspection", "refresh_token", "code_flow"]
-            tb = Target(big, big_creds, f"keystead ({count(args.grants)} grants)", workdir)
-            te = Target(ks, creds, "keystead (empty)", workdir)
-            compare([te, tb], metrics, duration, warmup)
-            big_rss = big.rss_per_worker()
-            big.stop()
-            for metric in metrics:
-                rows.append(
-                    ratio_row(
-                        f"{LABELS[metric]}: {count(args.grants)} grants vs empty",
-                        tb.results[metric],
-                        te.results[metric],
-                        0.9,
-                    )
-                )
-            extra["rss_mb_1m"] = big_rss
-            raw["keystead_empty"], raw["keystead_1m"] = _raw(te), _raw(tb)
-
-        # 5. keystead on PostgreSQL vs NOP.
-        if args.pg:
-            pg_phase(args, workdir, endpoint, nop, creds, rows, raw, start)
-
-        raw["keystead"], raw["nop"] = _raw(main), _raw(other)
+            phases.grants_1m(ctx)
     except Exception:
         for server in started:
             print(
@@ -684,8 +169,10 @@ def full(args: argparse.Namespace) -> int:
             )
         raise
     finally:
-        for server in started:
+        for server in reversed(started):
             server.stop()
+        for name in databases:
+            pg_drop(name)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -697,70 +184,145 @@ def full(args: argparse.Namespace) -> int:
     return 0
 
 
-def pg_phase(
-    args: argparse.Namespace,
-    workdir: Path,
-    endpoint: list[str],
-    nop: Nop,
-    _creds: Credentials,
-    rows: list[Row],
-    raw: dict[str, Any],
-    start: Callable[[Server, Callable[[], None]], None],
+def main_phase(
+    ctx: phases.Context, chosen: set[str], redis: RedisServer, databases: list[str]
 ) -> None:
-    print("\n== keystead on PostgreSQL vs node-oidc-provider ==", flush=True)
+    """keystead (SQLite; with --pg also PostgreSQL) vs NOP (in-memory and Redis), endpoint by
+    endpoint; then the password logins against the argon2id limit, and the RSS."""
+    endpoint = [m for m in ENDPOINT_METRICS if m in chosen]
+    if not endpoint and "password_login" not in chosen:
+        return
+    args, workdir, creds = ctx.args, ctx.workdir, ctx.creds
+    main = Target(ctx.ks, creds, "keystead SQLite", workdir)
+    pg = start_pg(ctx, redis, databases) if args.pg else None
+    nop = Nop(workdir)
+    ctx.start(nop, lambda: nop.start(creds))
+    memory = Target(nop, creds, "NOP in-memory", workdir)
+    nop_redis = Nop(workdir, redis_url=redis.url, label="-redis")
+    ctx.start(nop_redis, lambda: nop_redis.start(creds))
+    on_redis = Target(nop_redis, creds, "NOP+Redis", workdir, backing=redis)
+    targets = [t for t in (main, pg, memory, on_redis) if t is not None]
+
+    print(f"\n== {' vs '.join(t.label for t in targets)} ==", flush=True)
+    compare(targets, endpoint, args.duration, args.warmup)
+    rss = {t.label: t.server.rss_per_worker() for t in targets}
+    if endpoint:
+        print()
+        print_columns(targets, endpoint, LABELS)
+    for metric in endpoint:
+        row = ratio_row(
+            f"{LABELS[metric]} [SQLite ÷ NOP in-memory]",
+            main.results[metric],
+            memory.results[metric],
+            SQLITE_TARGETS.get(metric),
+        )
+        ctx.rows.append(row)
+    if pg is not None:
+        for metric in endpoint:
+            row = ratio_row(
+                f"{LABELS[metric]} [PostgreSQL ÷ NOP+Redis]",
+                pg.results[metric],
+                on_redis.results[metric],
+                PG_TARGET,
+            )
+            ctx.rows.append(row)
+    for metric in endpoint:
+        row = ratio_row(
+            f"{LABELS[metric]} [SQLite ÷ NOP+Redis]",
+            main.results[metric],
+            on_redis.results[metric],
+            None,
+        )
+        ctx.rows.append(row)
+    rss_rows(ctx, main, memory, rss, "")
+    if pg is not None:
+        rss_rows(ctx, pg, on_redis, rss, "[PostgreSQL] ")
+    ctx.extra["rss_mb"] = rss
+    if "password_login" in chosen:
+        password_logins(ctx, main)
+    for note in flows_driver_notes(*targets):
+        print(f"  note: {note}")
+        ctx.extra.setdefault("driver_notes", []).append(note)
+    ctx.raw["keystead"], ctx.raw["nop"] = raw_results(main), raw_results(memory)
+    ctx.raw["nop_redis"] = raw_results(on_redis)
+    if pg is not None:
+        ctx.raw["keystead_pg"] = raw_results(pg)
+
+
+def start_pg(ctx: phases.Context, redis: RedisServer, databases: list[str]) -> Target | None:
+    """keystead on a throw-away PostgreSQL database, with the bench's Redis for cache
+    invalidation (pub/sub), as deployed on more than one machine."""
     try:
         name, url = pg_create()
     except Exception as exc:  # noqa: BLE001
-        print(f"  skipped: PostgreSQL unavailable ({exc!r})")
-        return
-    try:
-        pg = Keystead(workdir, database_url=url, label="-pg")
-        try:
-            pg_creds = pg.provision(user=True)
-        except RuntimeError as exc:
-            print(f"  skipped: keystead does not run on PostgreSQL here ({exc})")
-            return
-        start(pg, pg.start)
-        tp = Target(pg, pg_creds, "keystead (PostgreSQL)", workdir)
-        tn = Target(nop, _creds, "nop", workdir)
-        compare([tp, tn], endpoint, args.duration, args.warmup)
-        for metric in endpoint:
-            rows.append(
-                ratio_row(
-                    f"[PostgreSQL] {LABELS[metric]}",
-                    tp.results[metric],
-                    tn.results[metric],
-                    TARGETS.get(metric),
-                )
-            )
-        rows.append(
-            Row(
-                "[PostgreSQL] RSS per worker",
-                max(pg.rss_per_worker()),
-                None,
-                f"< {RSS_LIMIT_MB:g} MB",
-                max(pg.rss_per_worker()) < RSS_LIMIT_MB,
-                unit="MB",
-            )
+        print(f"  skipped keystead on PostgreSQL: PostgreSQL unavailable ({exc!r})")
+        return None
+    databases.append(name)
+    pg = Keystead(ctx.workdir, database_url=url, redis_url=redis.url, label="-pg")
+    pg_creds = pg.provision(user=True)
+    ctx.start(pg, pg.start)
+    return Target(pg, pg_creds, "keystead PostgreSQL", ctx.workdir)
+
+
+def rss_rows(
+    ctx: phases.Context, ks: Target, nop: Target, rss: dict[str, list[float]], prefix: str
+) -> None:
+    mine, theirs = rss[ks.label], rss[nop.label]
+    ctx.rows.append(
+        Row(
+            f"{prefix}RSS per worker",
+            max(mine),
+            max(theirs),
+            f"< {RSS_LIMIT_MB:g} MB",
+            max(mine) < RSS_LIMIT_MB,
+            unit="MB",
+            note=f"VmRSS after the endpoint runs, {ks.label} and {nop.label}",
         )
-        pg.stop()
-        raw["keystead_pg"], raw["nop_pg_phase"] = _raw(tp), _raw(tn)
-    finally:
-        pg_drop(name)
+    )
 
 
-def flows_driver_notes(*targets: Target) -> list[str]:
-    """Where the Python driver itself was near its core's limit, its figure is a floor."""
-    notes = []
-    for t in targets:
-        for metric, m in t.results.items():
-            share = m.detail.get("driver_cpu_share")
-            if share is not None and share > 0.85:
-                notes.append(
-                    f"{t.label} {metric}: the driver used {share:.0%} of its core; "
-                    "the server may be faster than measured"
-                )
-    return notes
+def password_logins(ctx: phases.Context, main: Target) -> None:
+    """keystead's password logins on one core, beside the argon2id limit of that core:
+    keystead's own hasher verifying one password after the other, measured in this run."""
+    args = ctx.args
+    compare([main], ["password_login"], args.duration, min(args.warmup, 2))
+    limit = argon2_limit.limit(max(args.duration, 3.0))
+    m = main.results["password_login"]
+    ceiling = limit["verifies_per_s"]
+    params = limit["params"]
+    print(
+        f"  argon2id limit: {ceiling:.1f} verifies/s on core {limit['cpus']} "
+        f"(m={params['memory_cost_kib']} KiB, t={params['time_cost']}, "
+        f"p={params['parallelism']}; {limit['ms_per_verify']:.1f} ms each)",
+        flush=True,
+    )
+    ctx.extra["argon2_limit"] = limit
+    row = Row(
+        f"{LABELS['password_login']} ÷ argon2id limit",
+        m.rate,
+        ceiling,
+        f"≥ {LOGIN_SHARE:g}×",
+        m.rate >= LOGIN_SHARE * ceiling and not m.failures,
+        keystead_latency=lat(m),
+        note="keystead only (NOP's bench interaction verifies no password); the limit: "
+        "keystead's hasher verifying one password after the other on the server's core",
+    )
+    if m.failures:
+        row.note += f"; {m.failures} failed requests"
+    ctx.rows.append(row)
+    after = main.server.rss_per_worker()
+    ctx.rows.append(
+        Row(
+            "RSS per worker, after password logins",
+            max(after),
+            None,
+            f"< {RSS_LIMIT_MB:g} MB",
+            max(after) < RSS_LIMIT_MB,
+            unit="MB",
+            note="argon2id (9 MiB each) on the hasher's fixed threads",
+        )
+    )
+    ctx.extra["rss_mb_after_logins"] = after
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -771,7 +333,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=None, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=None, help="seconds of warm-up per run")
     parser.add_argument("--only", nargs="+", metavar="NAME", help=f"some of: {', '.join(ALL)}")
-    parser.add_argument("--pg", action="store_true", help="also keystead on PostgreSQL")
+    parser.add_argument(
+        "--pg",
+        action="store_true",
+        help="also keystead on a throw-away PostgreSQL database (with Redis for invalidation)",
+    )
     parser.add_argument("--grants", type=int, default=GRANTS, help="stored grants for grants_1m")
     parser.add_argument(
         "--output",
@@ -801,10 +367,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global FLOW_DRIVER, REPEAT
     args = parse(argv)
-    FLOW_DRIVER = args.flow_driver
-    REPEAT = max(1, args.repeat)
+    measure_module.FLOW_DRIVER = args.flow_driver
+    measure_module.REPEAT = max(1, args.repeat)
     return smoke(args) if args.smoke else full(args)
 
 

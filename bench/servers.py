@@ -1,5 +1,6 @@
-"""The two servers under test, as processes on loopback: keystead (``python -m keystead
-serve``, provisioned with its CLI) and node-oidc-provider (``bench/nop/server.js``)."""
+"""The servers under test, as processes on loopback: keystead (``python -m keystead serve``,
+provisioned with its CLI) and node-oidc-provider (``bench/nop/server.js``, with its in-memory
+adapter or the Redis adapter of bench/nop/redis_adapter.js), and the bench's own Redis."""
 
 from __future__ import annotations
 
@@ -175,6 +176,7 @@ class Keystead(Server):
         workdir: Path,
         *,
         database_url: str | None = None,
+        redis_url: str | None = None,
         label: str = "",
         data_dir: Path | None = None,
     ) -> None:
@@ -188,6 +190,8 @@ class Keystead(Server):
         }
         if database_url:
             self.env["KEYSTEAD_DATABASE_URL"] = database_url
+        if redis_url:  # cache invalidation pub/sub between instances, as deployed
+            self.env["KEYSTEAD_REDIS_URL"] = redis_url
 
     def provision(self, *, user: bool = True, opaque_api: bool = True) -> Credentials:
         """The same client, APIs and user as NOP's configuration (bench/provision.py: the
@@ -234,11 +238,14 @@ class Keystead(Server):
 
 
 class Nop(Server):
-    """node-oidc-provider with its in-memory adapter (bench/nop/server.js)."""
+    """node-oidc-provider (bench/nop/server.js) with its in-memory adapter, or with
+    ``redis_url`` the Redis adapter of bench/nop/redis_adapter.js, its keys under a prefix
+    of this run's own."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, redis_url: str | None = None, label: str = "") -> None:
         port = free_port()
-        super().__init__("nop", f"http://127.0.0.1:{port}", workdir / "nop.log")
+        super().__init__("nop", f"http://127.0.0.1:{port}", workdir / f"nop{label}.log")
+        self.redis_url = redis_url
 
     def start(self, creds: Credentials, *, cpus: str | None = SERVER_CPUS) -> None:
         ensure_node_modules()
@@ -256,9 +263,57 @@ class Nop(Server):
             "--user",
             creds.username,
         ]
+        if self.redis_url:
+            prefix = f"nop-bench-{secrets.token_hex(4)}:"
+            argv += ["--adapter", "redis", "--redis-url", self.redis_url, "--redis-prefix", prefix]
         env = {**os.environ, "NODE_ENV": "production"}
         self._spawn(pinned(cpus, argv), env, cwd=NOP_DIR)
         self.wait_ready("/.well-known/openid-configuration")
+
+
+class RedisServer(Server):
+    """The bench's own ``redis-server`` on a free port, its RDB file in the work dir: Redis's
+    default persistence (RDB snapshots, ``save 3600 1 300 100 60 10000``; no AOF), which the
+    machine's system Redis may not have. Not pinned to a core, like keystead's PostgreSQL."""
+
+    def __init__(self, workdir: Path) -> None:
+        port = free_port()
+        super().__init__("redis", f"redis://127.0.0.1:{port}", workdir / "redis.log")
+        self.dir = workdir / "redis"
+
+    @property
+    def url(self) -> str:
+        return self.issuer + "/0"
+
+    def start(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        argv = [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1"]
+        self._spawn([*argv, "--dir", str(self.dir)], dict(os.environ))
+        deadline = time.monotonic() + 20
+        while not self.ping():
+            assert self.proc is not None
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start:\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        assert self.proc is not None
+        return [self.proc.pid]  # not a snapshot's forked child
+
+
+def redis_binary() -> str:
+    redis = shutil.which("redis-server")
+    if redis is None:
+        raise RuntimeError("redis-server is missing (NOP+Redis): apt-get install redis-server")
+    return redis
 
 
 def node_binary() -> str:

@@ -49,6 +49,31 @@ def test_bench_smoke(tmp_path: Path) -> None:
         assert run["ok"] == run["requests"] > 0, (metric, run)
 
 
+@pytest.mark.timeout(30)
+def test_bench_redis_keeps_default_persistence(tmp_path: Path) -> None:
+    """The bench's own redis-server (NOP+Redis's store): Redis's default RDB snapshots, its
+    file in the work dir, on loopback; stopped at the end."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is missing: apt-get install redis-server (NOP+Redis)")
+    import redis
+    from bench.servers import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        assert client.config_get("save") == {"save": "3600 1 300 100 60 10000"}
+        assert client.config_get("appendonly") == {"appendonly": "no"}
+        assert client.config_get("dir") == {"dir": str(tmp_path / "redis")}
+        assert client.config_get("bind") == {"bind": "127.0.0.1"}
+        client.set("k", "v")
+        client.close()
+    finally:
+        server.stop()
+    assert server.proc is None and not server.ping()
+    assert (tmp_path / "redis" / "dump.rdb").exists()  # the shutdown's snapshot
+
+
 def _slow_requested(config: pytest.Config) -> bool:
     return "slow" in (config.getoption("-m") or "") or bool(os.environ.get("KEYSTEAD_BENCH"))
 
@@ -68,6 +93,6 @@ def test_bench_full(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     for row in data["rows"]:
         assert row["keystead"] is not None and row["keystead"] > 0, row
         assert "failed requests" not in row["note"], row  # the harness worked; targets may not
-    for server in ("keystead", "nop"):
+    for server in ("keystead", "nop", "nop_redis"):
         for metric, run in data["raw"][server].items():
             assert run["failures"] == 0 and run["ok"] > 0, (server, metric, run)

@@ -1,6 +1,7 @@
 // node-oidc-provider configured like keystead for bench/run.py (like for like).
 //
 //   node server.js --port 9100 [--client-secret S] [--user bench]
+//                  [--adapter memory|redis --redis-url redis://127.0.0.1:6379 --redis-prefix P]
 //
 // One confidential client (client_secret_basic) allowed authorization_code, refresh_token and
 // client_credentials; resource indicators on, with the same two APIs keystead gets in the
@@ -8,7 +9,9 @@
 // https://opaque.example.com (scope opaque:read, opaque tokens, for introspection: NOP refuses
 // to introspect JWT access tokens). Refresh tokens rotate on every use, as keystead's do.
 // The same key types as keystead's JWKS (ES256, RS256, PS256, EdDSA), generated at start.
-// Storage: NOP's own in-memory adapter (an LRU of 1000 entries).
+// Storage: NOP's own in-memory adapter (an LRU of 1000 entries, the default), or with
+// --adapter redis the Redis adapter of redis_adapter.js (NOP's documented storage model), its
+// keys under --redis-prefix so runs sharing a Redis do not collide.
 // The interaction logs a fixed user in and grants what was asked, without pages: the
 // benchmark measures the protocol endpoints, and NOP's dev interactions check no password.
 // Same paths as keystead: /authorize /token /introspect /jwks. Listens on 127.0.0.1 only.
@@ -18,6 +21,8 @@ import { parseArgs } from 'node:util';
 
 import Provider from 'oidc-provider';
 
+import { createRedisAdapter } from './redis_adapter.js';
+
 const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: '9100' },
@@ -25,8 +30,19 @@ const { values: args } = parseArgs({
     'client-secret': { type: 'string', default: 'bench-client-secret-0123456789abcdef' },
     'redirect-uri': { type: 'string', default: 'https://rp.example.com/cb' },
     user: { type: 'string', default: 'bench-user' },
+    adapter: { type: 'string', default: 'memory' },
+    'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
+    'redis-prefix': { type: 'string', default: `nop-bench:${randomUUID()}:` },
   },
 });
+
+if (!['memory', 'redis'].includes(args.adapter)) {
+  throw new Error(`--adapter: memory or redis, not ${args.adapter}`);
+}
+const redis = args.adapter === 'redis'
+  ? createRedisAdapter(args['redis-url'], args['redis-prefix'])
+  : null;
+if (redis) await redis.client.ping(); // fail at start, not on the first request
 
 const port = Number(args.port);
 const issuer = `http://127.0.0.1:${port}`;
@@ -62,6 +78,7 @@ const keys = [
 ];
 
 const configuration = {
+  ...(redis ? { adapter: redis.Adapter } : {}),
   clients: [
     {
       client_id: args['client-id'],
@@ -158,5 +175,5 @@ provider.use(async (ctx, next) => {
 });
 
 provider.listen(port, '127.0.0.1', () => {
-  console.log(`node-oidc-provider listening on ${issuer}`);
+  console.log(`node-oidc-provider (${args.adapter} adapter) listening on ${issuer}`);
 });
