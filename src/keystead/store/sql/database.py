@@ -47,6 +47,9 @@ FINISH_FRAMES = 12_000
 # One process rewinds it itself past FINISH_FRAMES (_finish_checkpoint); two or more workers
 # writing without pause may never leave the quiet moment that needs.
 RESTART_FRAMES = 20_000
+# PostgreSQL: connections kept out of the pool between hot statements (of the pool's 5 + 10
+# overflow), so that a hot statement takes one without a checkout.
+HOT_IDLE = 4
 
 
 class Database(Protocol):
@@ -265,10 +268,12 @@ class AsyncDatabase:
     execution layer and its greenlet hops than in the driver:
 
     - The hot statements (``first``, ``rowcount``: ``Prepared``, compiled once for asyncpg)
-      run on the asyncpg connection itself, taken from SQLAlchemy's pool: one round trip,
-      in autocommit. Where a hot operation needs several statements in one transaction
-      (a refresh token's rotation and its successor), the store makes them one statement
-      (data-modifying CTEs: pg_statements.py).
+      run on the asyncpg connection itself: one round trip, in autocommit. The connections
+      come from SQLAlchemy's pool, and up to ``HOT_IDLE`` of them are kept between hot
+      statements (a checkout and its return cost two greenlet hops and the pool's reset).
+      Where a hot operation needs several statements in one transaction (a refresh token's
+      rotation and its successor), the store makes them one statement (data-modifying
+      CTEs: pg_statements.py).
     - Everything else runs as ``work(connection)`` through ``AsyncConnection.run_sync`` (the
       greenlet bridge): a transaction is BEGIN, its statements and COMMIT; ``read`` and
       ``statement`` run their one statement in autocommit.
@@ -288,6 +293,8 @@ class AsyncDatabase:
         self.dialect_name = engine.dialect.name
         self._dialect = engine.dialect
         self._pool = engine.sync_engine.pool
+        self._idle: list[Any] = []  # pool connections kept between hot statements
+        self._closing = False
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def run(self, work: Work[T], *, long: bool = False) -> T:
@@ -325,10 +332,26 @@ class AsyncDatabase:
                     raise DBAPIError(plan.sql, None, error, hide_parameters=True) from error
         raise AssertionError("unreachable")
 
+    async def _connection(self) -> Any:
+        """A pooled connection for one hot statement: one of the connections this database
+        keeps between hot statements (no pool checkout, no greenlet), or a new lease from
+        the pool (its checkout, and a new connection's set-up, may await: in a greenlet)."""
+        while self._idle:
+            fairy = self._idle.pop()
+            if not fairy.dbapi_connection.driver_connection.is_closed():
+                return fairy
+            await greenlet_spawn(fairy.invalidate)  # the server closed it while it was kept
+        return await greenlet_spawn(self._pool.connect)
+
+    async def _release(self, fairy: Any, usable: bool) -> None:
+        if usable and len(self._idle) < HOT_IDLE and not self._closing:
+            self._idle.append(fairy)
+        else:
+            await greenlet_spawn(fairy.close if usable else fairy.invalidate)
+
     async def _once(self, sql: str, args: list[Any], fetch: bool) -> Any:
-        # The pool's checkout (and a new connection's set-up) may await: in a greenlet.
-        fairy = await greenlet_spawn(self._pool.connect)
-        usable = False  # a connection is returned to the pool only after a clean answer
+        fairy = await self._connection()
+        usable = False  # a connection is kept or returned only after a clean answer
         try:
             raw = fairy.dbapi_connection.driver_connection
             answer = await (raw.fetchrow(sql, *args) if fetch else raw.execute(sql, *args))
@@ -342,7 +365,7 @@ class AsyncDatabase:
         except (self._driver.InterfaceError, OSError) as exc:  # the connection went away
             raise _LostConnection(exc) from exc
         finally:  # also on cancellation: a connection mid-statement is never reused
-            await greenlet_spawn(fairy.close if usable else fairy.invalidate)
+            await self._release(fairy, usable)
 
     async def first(
         self, prepared: Prepared, params: Mapping[str, Any], *, write: bool = False
@@ -360,6 +383,9 @@ class AsyncDatabase:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        self._closing = True
+        while self._idle:
+            await greenlet_spawn(self._idle.pop().close)
         await self.engine.dispose()
 
 
