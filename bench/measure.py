@@ -20,6 +20,7 @@ from bench.servers import (
     REDIRECT_URI,
     Credentials,
     Server,
+    SystemService,
 )
 from bench.wrk import Measurement
 
@@ -43,9 +44,9 @@ class Target:
     creds: Credentials
     label: str  # "keystead", "nop", "keystead (1M grants)" ...
     workdir: Path
-    # A store process of the server's own (NOP's Redis): its CPU is recorded beside the
-    # server's, not added to it (keystead's PostgreSQL, a system service, is not counted).
-    backing: Server | None = None
+    # The store's processes (NOP's Redis, keystead's PostgreSQL): their CPU is recorded
+    # beside the server's, not added to it.
+    backing: Server | SystemService | None = None
     session: dict[str, str] = field(default_factory=dict)  # the SSO session's cookies
     results: dict[str, Measurement] = field(default_factory=dict)
 

@@ -113,7 +113,7 @@ def ratio_row(
 
 def print_columns(targets: list[Target], metrics: list[str], labels: dict[str, str]) -> None:
     """Each metric's rate on every server side by side, with its p99 latency and the
-    server's CPU per operation (NOP+Redis: + Redis's own)."""
+    server's CPU per operation (+ its store's: Redis, PostgreSQL)."""
 
     def cell(m: Measurement | None) -> str:
         if m is None:
@@ -131,7 +131,10 @@ def print_columns(targets: list[Target], metrics: list[str], labels: dict[str, s
         print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
-    print("µs CPU: the server's CPU time per operation (NOP+Redis: + redis-server's)")
+    print(
+        "µs CPU: the server's CPU time per operation (+ its store's: redis-server for "
+        "NOP+Redis, every postgres process for keystead PostgreSQL)"
+    )
 
 
 def print_table(rows: list[Row]) -> None:

@@ -54,6 +54,7 @@ from bench.servers import (
     Nop,
     RedisServer,
     Server,
+    SystemService,
     can_pin,
     pg_create,
     pg_drop,
@@ -261,7 +262,9 @@ def start_pg(ctx: phases.Context, redis: RedisServer, databases: list[str]) -> T
     pg = Keystead(ctx.workdir, database_url=url, redis_url=redis.url, label="-pg")
     pg_creds = pg.provision(user=True)
     ctx.start(pg, pg.start)
-    return Target(pg, pg_creds, "keystead PostgreSQL", ctx.workdir)
+    return Target(
+        pg, pg_creds, "keystead PostgreSQL", ctx.workdir, backing=SystemService("postgres")
+    )
 
 
 def rss_rows(

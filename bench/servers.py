@@ -309,6 +309,29 @@ class RedisServer(Server):
         return [self.proc.pid]  # not a snapshot's forked child
 
 
+class SystemService:
+    """The processes of a service the bench does not start (PostgreSQL: every process named
+    ``postgres``), for their CPU time beside the server's (``Target.backing``). Other users
+    of the same service on the machine are counted too: measure on a quiet machine."""
+
+    def __init__(self, comm: str) -> None:
+        self.comm = comm
+
+    def pids(self) -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "comm").read_text().strip() == self.comm:
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        return found
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
+
 def redis_binary() -> str:
     redis = shutil.which("redis-server")
     if redis is None:
