@@ -50,6 +50,7 @@ def _client() -> Any:
 async def _ways(store: Any, url: str, key: str) -> list[tuple[str, Call, Callable[[], Any]]]:
     """(name, one call, clean-up) for each way of running the statement."""
     import asyncpg
+
     from keystead.store.sql.engine import make_engine
     from keystead.store.sql.grants import _TOKEN_STATUS
 
