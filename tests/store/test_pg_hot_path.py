@@ -1,4 +1,4 @@
-"""PostgreSQL's hot statements (store/sql/database.py ``AsyncDatabase.first``/``.rowcount``):
+"""PostgreSQL's hot statements (store/sql/postgres.py ``AsyncDatabase.first``/``.rowcount``):
 leased connections under more concurrent statements than leases, cancellation, errors."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from keystead.store.base import AccessToken, Client, DuplicateError, Grant
 from keystead.store.sql import migrate, open_store
-from keystead.store.sql.database import HOT_CONNECTIONS, AsyncDatabase
+from keystead.store.sql.postgres import HOT_CONNECTIONS, AsyncDatabase
 from keystead.store.sql.store import SqlStore
 from tests import postgres
 

@@ -11,7 +11,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from keystead.store.sql.database import AsyncDatabase, SqliteDatabase
+from keystead.store.sql.database import SqliteDatabase
+from keystead.store.sql.postgres import AsyncDatabase
 from keystead.store.sql.store import SqlStore
 
 SQLITE_BUSY_TIMEOUT_MS = 5000

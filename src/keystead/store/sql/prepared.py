@@ -15,7 +15,7 @@ raises (parameters hidden).
 Inside a ``Connection`` on any other dialect it is plain ``connection.execute``; on
 PostgreSQL the hot statements do not go through a ``Connection`` at all:
 ``AsyncDatabase.first`` and ``.rowcount`` run the plan compiled for asyncpg on the asyncpg
-connection (database.py). Rows come back as sequences in the statement's column order.
+connection (postgres.py). Rows come back as sequences in the statement's column order.
 """
 
 from __future__ import annotations
