@@ -342,12 +342,15 @@ def provenance(requests: tuple[int, int], reason: str) -> dict[str, Any]:
     import datetime
     import sqlite3
 
+    from cryptography.hazmat.backends.openssl.backend import backend
+
     def run(*argv: str) -> str:
         proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
         return proc.stdout.strip()
 
     commit = run("git", "rev-parse", "HEAD")
-    if run("git", "status", "--porcelain", "--untracked-files=no", "--", "src", "bench"):
+    changed = ("git", "status", "--porcelain", "--untracked-files=no", "--", "src", "bench")
+    if run(*changed, ":(exclude)bench/baseline"):  # the measured code, not the measurement
         commit += " (with uncommitted changes)"
     return {
         "requests": list(requests),
@@ -355,6 +358,7 @@ def provenance(requests: tuple[int, int], reason: str) -> dict[str, Any]:
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "openssl": backend.openssl_version_text(),  # cryptography's own: ECDSA, AES
         "valgrind": run("valgrind", "--version"),
         "machine": platform.machine(),
         "reason": reason,
