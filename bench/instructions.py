@@ -1,21 +1,27 @@
 """Instructions per request: the keystead app called in-process, counted by callgrind.
 
     python -m bench.instructions introspection [--requests 200 600] [--src DIR]
+    python -m bench.instructions --check [METRIC...]       # against bench/baseline/
+    python -m bench.instructions --update-baseline --reason TEXT [METRIC...]
 
 A server run on a VM whose speed drifts by ±10-20 % within minutes cannot show a change of a
 few per cent; the number of instructions a request executes can, and it is the same from one
 run to the next whatever else the machine does. This runs the app (``build_app``, its
 lifespan, a provisioned bench client and the default log configuration, lines thrown away)
-under ``valgrind --tool=callgrind`` twice, with two numbers of requests, and prints the
-difference divided by the difference in requests: what one more request costs, start-up and
-warm-up left out. Only the measured requests are counted (``--collect-atstart=no``, collection
-switched on inside ``sys.call_tracing``, which wraps the measured loop and nothing else).
+under ``valgrind --tool=callgrind``, warms it up, then runs two loops of requests (200 and
+600) and prints the difference divided by the difference in requests: what one more request
+costs, start-up and warm-up left out. Only the measured loops are counted
+(``--collect-atstart=no``, collection switched on inside ``sys.call_tracing``, which wraps a
+loop and nothing else; ``--dump-after`` gives each loop its own count). Nothing driven by the
+clock runs inside a loop (under valgrind a second is a few requests): no housekeeping tick,
+no cache reload, no timed log flush (``child``).
 
 What it does not see: the kernel (system calls: ``strace -c``), uvicorn's HTTP handling (the
 app is called as ASGI), waiting, and how fast each instruction runs. ``--src`` measures
 another checkout's ``src`` (``git worktree add /tmp/a HEAD~1`` then ``--src /tmp/a/src``).
 Needs valgrind (a Debian package). Metrics: client_credentials, introspection,
-refresh_token, code_flow.
+refresh_token, code_flow. The regression guard (``--check``; docs/performance.md, "The
+regression guard") fails when one grew by more than ``LIMIT`` % over the committed baseline.
 """
 
 from __future__ import annotations
@@ -310,30 +316,20 @@ def compare(metric: str, measured: float, baseline: float | None, limit: float =
     if baseline is None:
         return Verdict(False, f"{metric}: no baseline; measure one: {UPDATE} {metric}")
     change = (measured - baseline) / baseline * 100
-    figures = f"{metric}: {measured:,.0f} instructions per request, {abs(change):.1f} % " + (
-        f"over the baseline {baseline:,.0f}"
-        if change >= 0
-        else f"under the baseline {baseline:,.0f}"
-    )
+    side = "over" if change >= 0 else "under"
+    figures = f"{metric}: {measured:,.0f} instructions per request, {abs(change):.1f} % {side}"
+    figures += f" the baseline {baseline:,.0f}"
+    fix = f"{UPDATE} {metric} and commit it"
     if change > limit:
-        return Verdict(
-            False,
-            f"{figures} (limit +{limit:g} %); if this growth is intended, update the baseline: "
-            f"{UPDATE} {metric} and commit it",
-        )
+        growth = f" (limit +{limit:g} %); if this growth is intended, update the baseline: "
+        return Verdict(False, figures + growth + fix)
     if change < -limit:
-        return Verdict(
-            True,
-            f"{figures}: lower the baseline so that later growth is caught: {UPDATE} {metric} "
-            "and commit it",
-        )
+        return Verdict(True, f"{figures}: lower the baseline so that later growth is caught: {fix}")
     return Verdict(True, f"{figures} (limit +{limit:g} %): ok")
 
 
 def load_baseline(path: Path = BASELINE) -> dict[str, Any]:
-    if not path.exists():
-        return {"metrics": {}}
-    data: dict[str, Any] = json.loads(path.read_text())
+    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"metrics": {}}
     return data
 
 

@@ -101,6 +101,7 @@ def test_quick_guard() -> None:
     need_valgrind()
     args = ("--one-process", "--requests", "20", "60", "client_credentials", "introspection")
     proc = guard(*args, timeout=380)
+    print(proc.stdout)  # the figures, with -s or -rA
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert proc.stdout.count(": ok") + proc.stdout.count("lower the baseline") == 2, proc.stdout
 
@@ -115,4 +116,5 @@ def test_full_guard(request: pytest.FixtureRequest) -> None:
         )
     need_valgrind()
     proc = guard(timeout=1700)
+    print(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
