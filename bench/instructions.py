@@ -1,21 +1,27 @@
 """Instructions per request: the keystead app called in-process, counted by callgrind.
 
     python -m bench.instructions introspection [--requests 200 600] [--src DIR]
+    python -m bench.instructions --check [METRIC...]       # against bench/baseline/
+    python -m bench.instructions --update-baseline --reason TEXT [METRIC...]
 
 A server run on a VM whose speed drifts by ±10-20 % within minutes cannot show a change of a
 few per cent; the number of instructions a request executes can, and it is the same from one
 run to the next whatever else the machine does. This runs the app (``build_app``, its
 lifespan, a provisioned bench client and the default log configuration, lines thrown away)
-under ``valgrind --tool=callgrind`` twice, with two numbers of requests, and prints the
-difference divided by the difference in requests: what one more request costs, start-up and
-warm-up left out. Only the measured requests are counted (``--collect-atstart=no``, collection
-switched on inside ``sys.call_tracing``, which wraps the measured loop and nothing else).
+under ``valgrind --tool=callgrind``, warms it up, then runs two loops of requests (200 and
+600) and prints the difference divided by the difference in requests: what one more request
+costs, start-up and warm-up left out. Only the measured loops are counted
+(``--collect-atstart=no``, collection switched on inside ``sys.call_tracing``, which wraps a
+loop and nothing else; ``--dump-after`` gives each loop its own count). Nothing driven by the
+clock runs inside a loop (under valgrind a second is a few requests): no housekeeping tick,
+no cache reload, no timed log flush (``child``).
 
 What it does not see: the kernel (system calls: ``strace -c``), uvicorn's HTTP handling (the
 app is called as ASGI), waiting, and how fast each instruction runs. ``--src`` measures
 another checkout's ``src`` (``git worktree add /tmp/a HEAD~1`` then ``--src /tmp/a/src``).
 Needs valgrind (a Debian package). Metrics: client_credentials, introspection,
-refresh_token, code_flow.
+refresh_token, code_flow. The regression guard (``--check``; docs/performance.md, "The
+regression guard") fails when one grew by more than ``LIMIT`` % over the committed baseline.
 """
 
 from __future__ import annotations
@@ -24,8 +30,11 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -147,50 +156,95 @@ async def _requests(app: Any, metric: str, creds: dict[str, str]) -> Call:
 async def start(metric: str, stack: contextlib.AsyncExitStack, warm_up: int = 300) -> Call:
     """The app on a provisioned data dir (``KEYSTEAD_*``), its lifespan entered on ``stack``,
     warmed up (caches filled, statements prepared): the function making one request."""
+    app = await _open_app(stack, user=metric in ("refresh_token", "code_flow"))
+    return await _warm(app, metric, warm_up)
+
+
+async def _open_app(stack: contextlib.AsyncExitStack, *, user: bool) -> Any:
     from bench.provision import provision
     from keystead.app import build_app
     from keystead.config import load_settings
 
-    creds = await provision(user=metric in ("refresh_token", "code_flow"), opaque_api=True)
+    creds = await provision(user=user, opaque_api=True)
     app = build_app(load_settings())
+    app.state.bench_creds = creds
     await stack.enter_async_context(app.router.lifespan_context(app))
-    call = await _requests(app, metric, creds)
+    return app
+
+
+async def _warm(app: Any, metric: str, warm_up: int) -> Call:
+    call = await _requests(app, metric, app.state.bench_creds)
     for _ in range(warm_up):
         answer = await call()
         assert answer["status"] == 200, answer
     return call
 
 
-def child(metric: str, requests: int) -> None:
-    """Inside valgrind: set up, then the measured requests inside sys.call_tracing."""
+async def _stop_housekeeping() -> None:
+    """Cancel the lifespan's once-a-second task: under valgrind a second is a few requests,
+    and how many ticks fell inside the measured loop would depend on the machine's speed."""
+    from keystead import app
+
+    code = app._housekeeping.__code__  # noqa: SLF001
+    tasks = [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "cr_code", None) is code]
+    if len(tasks) != 1:
+        raise SystemExit(f"expected the app's housekeeping task, found {len(tasks)}")
+    tasks[0].cancel()
+    await asyncio.wait(tasks)
+
+
+def child(metrics: list[str], loops: list[int]) -> None:
+    """Inside valgrind: set up, then for each metric a warm-up and each measured loop inside
+    its own sys.call_tracing (its count dumped when it returns: ``--dump-after``)."""
+    import gc
     import logging.config
 
     import uvloop
 
-    from keystead.logs import lean_records, log_config
+    from keystead.logs import BatchingStreamHandler, lean_records, log_config
 
+    # Lines written 256 at a time, as under load, not every 0.5 s of valgrind's slow clock.
+    BatchingStreamHandler.FLUSH_INTERVAL = 86400.0
     logging.config.dictConfig(log_config("text", "info"))  # the server's logging, lines lost
     lean_records()
     sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
     stack = contextlib.AsyncExitStack()
-    call = loop.run_until_complete(start(metric, stack))
+    user = bool({"refresh_token", "code_flow"} & set(metrics))
+    app = loop.run_until_complete(_open_app(stack, user=user))
+    loop.run_until_complete(_stop_housekeeping())
+    provider = app.state.provider
 
-    async def measured() -> None:
+    async def measured(call: Call, requests: int) -> None:
         for _ in range(requests):
             answer = await call()
             assert answer["status"] == 200, answer
+        provider.events.summarize_repeats()  # what a housekeeping tick does, once a loop
+        await provider.recorder.flush()
 
-    sys.call_tracing(loop.run_until_complete, (measured(),))
+    for metric in metrics:
+        call = loop.run_until_complete(_warm(app, metric, 300))
+        loop.run_until_complete(provider.recorder.flush())  # the warm-up's events, uncounted
+        for requests in loops:
+            gc.collect()  # every loop starts with empty young generations
+            sys.call_tracing(loop.run_until_complete, (measured(call, requests),))
     loop.run_until_complete(stack.aclose())
 
 
-def count(metric: str, requests: int, src: Path | None) -> int:
-    """Instructions callgrind counted in ``requests`` measured requests."""
+def counts(metrics: list[str], loops: list[int], src: Path | None = None) -> list[list[int]]:
+    """Instructions callgrind counted in each measured loop of ``loops`` requests, for each
+    metric, all in one process, one after the other."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is missing: apt-get install valgrind")
     with tempfile.TemporaryDirectory(prefix="keystead-instructions-") as work:
         out = Path(work) / "callgrind.out"
-        env = {**os.environ, "KEYSTEAD_DATA_DIR": str(Path(work) / "data")}
+        env = {
+            **os.environ,
+            "KEYSTEAD_DATA_DIR": str(Path(work) / "data"),
+            "KEYSTEAD_CACHE_TTL": "86400",  # no reload every 5 s of valgrind's slow clock
+            "PYTHONHASHSEED": "0",  # the same str hashes, so the same dict and set layouts
+        }
         if src is not None:
             env["PYTHONPATH"] = os.pathsep.join([str(src), str(ROOT)])
         argv = [
@@ -198,40 +252,196 @@ def count(metric: str, requests: int, src: Path | None) -> int:
             "--tool=callgrind",
             "--collect-atstart=no",
             "--toggle-collect=sys_call_tracing",
+            "--dump-after=sys_call_tracing",
             f"--callgrind-out-file={out}",
             sys.executable,
             "-m",
             "bench.instructions",
             "--child",
-            metric,
-            str(requests),
+            ",".join(metrics),
+            *map(str, loops),
         ]
         proc = subprocess.run(  # noqa: S603
             argv, env=env, cwd=ROOT, capture_output=True, text=True, check=False
         )
-        if proc.returncode != 0 or not out.exists():
+        dumps = [Path(f"{out}.{i}") for i in range(1, len(metrics) * len(loops) + 1)]
+        if proc.returncode != 0 or not all(d.exists() for d in dumps):
             raise SystemExit(f"callgrind run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-        for line in out.read_text().splitlines():
-            if line.startswith("totals:"):
-                return int(line.split()[1])
-    raise SystemExit("callgrind wrote no totals")
+        totals = [_totals(d) for d in dumps]
+        return [totals[i : i + len(loops)] for i in range(0, len(totals), len(loops))]
+
+
+def _totals(dump: Path) -> int:
+    for line in dump.read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    raise SystemExit(f"callgrind wrote no totals in {dump}")
+
+
+def per_request(
+    metrics: list[str],
+    requests: tuple[int, int],
+    src: Path | None = None,
+    *,
+    one_process: bool = False,
+) -> dict[str, float]:
+    """What one more request of each metric costs: the difference between a loop of
+    ``requests[1]`` and one of ``requests[0]``, divided by the difference in requests. Each
+    metric in a process of its own, or all in one (``one_process``: one start-up, ~40 s
+    under valgrind, for all; each metric after the others' rows are in the database)."""
+    low, high = requests
+    groups = [metrics] if one_process else [[m] for m in metrics]
+    result = {}
+    for group in groups:
+        for metric, (first, second) in zip(group, counts(group, [low, high], src), strict=True):
+            result[metric] = (second - first) / (high - low)
+    return result
+
+
+# The regression guard: a committed baseline of instructions per request, and a check.
+BASELINE = ROOT / "bench" / "baseline" / "instructions.json"
+LIMIT = 5.0  # per cent of growth over the baseline that fails the check
+DEFAULT_REQUESTS = (200, 600)
+UPDATE = "python -m bench.instructions --update-baseline --reason '...'"
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    message: str
+
+
+def compare(metric: str, measured: float, baseline: float | None, limit: float = LIMIT) -> Verdict:
+    """``measured`` against ``baseline``: a failure when it grew by more than ``limit`` %,
+    a hint (still a pass) when it fell by more, so that later growth is caught."""
+    if baseline is None:
+        return Verdict(False, f"{metric}: no baseline; measure one: {UPDATE} {metric}")
+    change = (measured - baseline) / baseline * 100
+    side = "over" if change >= 0 else "under"
+    figures = f"{metric}: {measured:,.0f} instructions per request, {abs(change):.1f} % {side}"
+    figures += f" the baseline {baseline:,.0f}"
+    fix = f"{UPDATE} {metric} and commit it"
+    if change > limit:
+        growth = f" (limit +{limit:g} %); if this growth is intended, update the baseline: "
+        return Verdict(False, figures + growth + fix)
+    if change < -limit:
+        return Verdict(True, f"{figures}: lower the baseline so that later growth is caught: {fix}")
+    return Verdict(True, f"{figures} (limit +{limit:g} %): ok")
+
+
+def load_baseline(path: Path = BASELINE) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"metrics": {}}
+    return data
+
+
+def provenance(requests: tuple[int, int], reason: str) -> dict[str, Any]:
+    """What produced a measurement: counts depend on the interpreter and the C libraries."""
+    import datetime
+    import sqlite3
+
+    from cryptography.hazmat.backends.openssl.backend import backend
+
+    def run(*argv: str) -> str:
+        proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+        return proc.stdout.strip()
+
+    commit = run("git", "rev-parse", "HEAD")
+    changed = ("git", "status", "--porcelain", "--untracked-files=no", "--", "src", "bench")
+    if run(*changed, ":(exclude)bench/baseline"):  # the measured code, not the measurement
+        commit += " (with uncommitted changes)"
+    return {
+        "requests": list(requests),
+        "commit": commit,
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "openssl": backend.openssl_version_text(),  # cryptography's own: ECDSA, AES
+        "valgrind": run("valgrind", "--version"),
+        "machine": platform.machine(),
+        "reason": reason,
+    }
+
+
+def update_baseline(
+    metrics: list[str], requests: tuple[int, int], reason: str, path: Path = BASELINE
+) -> None:
+    data = load_baseline(path)
+    for metric, value in per_request(metrics, requests).items():
+        old = data["metrics"].get(metric, {}).get("instructions_per_request")
+        entry = {"instructions_per_request": round(value), **provenance(requests, reason)}
+        data["metrics"][metric] = entry
+        was = f" (was {old:,})" if old is not None else ""
+        print(f"{metric}: {value:,.0f} instructions per request{was}", flush=True)
+    data["metrics"] = {m: data["metrics"][m] for m in METRICS if m in data["metrics"]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"written to {path}: commit it, with the reason in the message")
+
+
+def check(
+    metrics: list[str],
+    requests: tuple[int, int] | None = None,
+    *,
+    one_process: bool = False,
+    path: Path = BASELINE,
+) -> bool:
+    """Measure each metric and compare it with the baseline (a message per metric); True when
+    none grew by more than ``LIMIT`` %. The baseline's request numbers unless ``requests``."""
+    baseline = load_baseline(path)["metrics"]
+    wanted = requests or tuple(baseline.get(metrics[0], {}).get("requests", DEFAULT_REQUESTS))
+    measured = per_request(metrics, (wanted[0], wanted[1]), one_process=one_process)
+    passed = True
+    for metric, value in measured.items():
+        entry = baseline.get(metric)
+        verdict = compare(metric, value, entry["instructions_per_request"] if entry else None)
+        print(verdict.message, flush=True)
+        if entry and entry.get("python") != platform.python_version():  # another interpreter
+            print(
+                f"  (the baseline was measured on Python {entry.get('python')}, this is "
+                f"{platform.python_version()}: counts of different builds differ)"
+            )
+        passed = passed and verdict.ok
+    return passed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("metric", choices=METRICS)
-    parser.add_argument("--requests", type=int, nargs=2, default=(200, 600), metavar="N")
+    parser.add_argument("metrics", nargs="*", choices=[[], *METRICS], metavar="METRIC")
+    parser.add_argument("--requests", type=int, nargs=2, metavar="N")
     parser.add_argument("--src", type=Path, help="another checkout's src directory")
-    if sys.argv[1:2] == ["--child"]:  # inside valgrind: --child METRIC REQUESTS
-        child(sys.argv[2], int(sys.argv[3]))
+    parser.add_argument("--one-process", action="store_true", help="one start-up for all")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="compare with the baseline")
+    mode.add_argument("--update-baseline", action="store_true", help="measure, write it")
+    parser.add_argument("--reason", help="why the baseline changes (with --update-baseline)")
+    if sys.argv[1:2] == ["--child"]:  # inside valgrind: --child METRIC[,METRIC...] N...
+        child(sys.argv[2].split(","), [int(n) for n in sys.argv[3:]])
         return
     args = parser.parse_args()
-    low, high = sorted(args.requests)
-    if high <= low:
-        parser.error("--requests needs two different numbers")
-    first, second = count(args.metric, low, args.src), count(args.metric, high, args.src)
-    per_request = (second - first) / (high - low)
-    print(f"{args.metric}: {per_request:,.0f} instructions per request ({low} and {high} requests)")
+    requests = None
+    if args.requests:
+        low, high = sorted(args.requests)
+        if high <= low:
+            parser.error("--requests needs two different numbers")
+        requests = (low, high)
+    metrics = args.metrics or list(METRICS)
+    if (args.check or args.update_baseline) and args.src:
+        parser.error("the baseline is of this checkout: no --src with --check or --update-baseline")
+    if args.check:
+        sys.exit(0 if check(metrics, requests, one_process=args.one_process) else 1)
+    if args.update_baseline:
+        if not (args.reason or "").strip():
+            parser.error("--update-baseline needs --reason TEXT (why the counts changed)")
+        if args.one_process:
+            parser.error("the baseline is measured a process per metric (no --one-process)")
+        update_baseline(metrics, requests or DEFAULT_REQUESTS, args.reason.strip())
+        return
+    if not args.metrics:
+        parser.error("name a metric, or --check / --update-baseline")
+    low, high = requests or DEFAULT_REQUESTS
+    measured = per_request(metrics, (low, high), args.src, one_process=args.one_process)
+    for metric, value in measured.items():
+        print(f"{metric}: {value:,.0f} instructions per request ({low} and {high} requests)")
 
 
 if __name__ == "__main__":
