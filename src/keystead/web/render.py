@@ -8,7 +8,6 @@ and never a stack trace.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from keystead import jsonlimits
 from keystead.config import Settings
 from keystead.errors import OAuthError
 from keystead.events import correlation_id as current_correlation_id
@@ -40,7 +40,7 @@ def raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 
 def json_body(body: dict[str, Any]) -> bytes:
     """The one JSON serialisation of every JSON answer (compact, as RFC 8259 allows)."""
-    return json.dumps(body, separators=(",", ":")).encode()
+    return jsonlimits.dumps_compact(body).encode()
 
 
 # A JSON answer that must not be cached, as the lanes send it (web/fastlane.py).
