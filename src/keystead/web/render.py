@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from keystead import jsonlimits
 from keystead.config import Settings
@@ -45,6 +46,18 @@ def json_body(body: dict[str, Any]) -> bytes:
 
 # A JSON answer that must not be cached, as the lanes send it (web/fastlane.py).
 JSON_NO_STORE_RAW = raw({"Content-Type": JSON, **NO_STORE})
+# Starlette's RedirectResponse: what its quoting of the Location leaves as it is.
+_LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
+_REDIRECT_HEAD = [*raw(NO_STORE), (b"content-length", b"0")]
+
+
+def redirect(location: str, status: int) -> Response:
+    """``RedirectResponse(location, status, headers=NO_STORE)`` — the same status, headers
+    (in the same order) and Location quoting — with its header list built directly."""
+    response = Response(status_code=status)
+    quoted = quote(location, safe=_LOCATION_SAFE).encode("latin-1")
+    response.raw_headers = [*_REDIRECT_HEAD, (b"location", quoted)]
+    return response
 
 
 def document_head(body: bytes, max_age: int) -> list[tuple[bytes, bytes]]:
@@ -94,9 +107,7 @@ def authorization_response(
             script_nonce=nonce,
         )
     # 303 after a form POST so the browser does not re-post to the client.
-    return RedirectResponse(
-        response.location(resp), status_code=303 if after_post else 302, headers=NO_STORE
-    )
+    return redirect(response.location(resp), 303 if after_post else 302)
 
 
 def error_page(err: OAuthError, settings: Settings, cid: str) -> Response:
