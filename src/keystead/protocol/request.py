@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +11,11 @@ from urllib.parse import unquote_plus
 from keystead.errors import OAuthError
 
 _UNREAD: Any = object()  # basic_credentials() not yet decoded
+
+
+def _form_decoded(value: str) -> str:
+    """``unquote_plus(value)``; most values have nothing to decode."""
+    return unquote_plus(value) if "%" in value or "+" in value else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +69,9 @@ class OAuthRequest:
         if header is None or not header[:6].lower() == "basic ":
             object.__setattr__(self, "_basic", None)
             return None
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        try:  # base64.b64decode(..., validate=True), without its Python wrapper
+            raw = binascii.a2b_base64(header[6:].strip().encode("ascii"), strict_mode=True)
+            decoded = raw.decode("utf-8")
         except (ValueError, UnicodeDecodeError):  # binascii.Error, or non-ASCII: a ValueError
             decoded = ""
         client_id, sep, secret = decoded.partition(":")
@@ -76,7 +82,7 @@ class OAuthRequest:
                 "base64(client_id:client_secret).",
                 headers={"WWW-Authenticate": 'Basic realm="keystead"'},
             )
-        credentials = unquote_plus(client_id), unquote_plus(secret)
+        credentials = _form_decoded(client_id), _form_decoded(secret)
         object.__setattr__(self, "_basic", credentials)
         return credentials
 

@@ -79,8 +79,13 @@ async def read_json(request: Request) -> Any:
         raise BodyError("The body is not valid JSON.") from None
 
 
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+
 def check_form_type(content_type: str) -> None:
-    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+    if content_type == _FORM_TYPE:  # as clients send it: nothing to normalise
+        return
+    if content_type.split(";")[0].strip().lower() != _FORM_TYPE:
         raise OAuthError(
             "request-content-type",
             "The request body must be sent with Content-Type: application/x-www-form-urlencoded.",
