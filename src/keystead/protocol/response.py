@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from keystead.errors import OAuthError, RedirectTarget
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorizationResponse:
+class AuthorizationResponse(NamedTuple):
     redirect_uri: str
     response_mode: str
     params: dict[str, str]
