@@ -48,7 +48,7 @@ def new_correlation_id() -> str:
     # 64 random bits to tell requests apart in logs, not a secret: the process's Mersenne
     # Twister (seeded from the OS at start and again in a forked child) is enough, and the
     # OS random source is a system call per request (docs/performance.md).
-    cid = f"{random.getrandbits(64):016x}"
+    cid = random.getrandbits(64).to_bytes(8, "big").hex()  # f"{n:016x}", cheaper
     correlation_id.set(cid)
     return cid
 

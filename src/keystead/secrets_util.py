@@ -25,7 +25,8 @@ def b64url(data: bytes) -> bytes:
 def random_token(nbytes: int = 32) -> str:
     """A URL-safe random value with ``nbytes`` bytes (256 bits by default) of entropy: what
     ``secrets.token_urlsafe`` gives (the OS's random bytes, base64url without padding)."""
-    return b64url(os.urandom(nbytes)).decode("ascii")
+    raw = binascii.b2a_base64(os.urandom(nbytes), newline=False)  # b64url, written out
+    return raw.translate(_URLSAFE).rstrip(b"=").decode("ascii")
 
 
 def random_id(nbytes: int = 16) -> str:

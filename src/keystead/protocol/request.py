@@ -58,6 +58,8 @@ class OAuthRequest(_Fields):
 
     def refuse_duplicates(self, names: Iterable[str]) -> None:
         # RFC 6749 §3.1: request parameters MUST NOT be included more than once.
+        if not self.duplicated:
+            return
         for name in sorted(self.duplicated.intersection(names)):
             raise OAuthError(
                 "request-duplicate-parameter",

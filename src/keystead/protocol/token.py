@@ -36,7 +36,7 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
     # Only the parameters this grant declares reach it; duplicates among them are refused.
     declared = _declared(tuple(grant.PARAMETERS))
     req.refuse_duplicates(declared)
-    if len(req.get_all("resource")) > 1:
+    if len(req.multi.get("resource", ())) > 1 and len(req.get_all("resource")) > 1:
         raise OAuthError(
             "resource-ambiguous",
             "resource was sent more than once; a token request picks one API (RFC 8707 §2.2).",
