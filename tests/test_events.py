@@ -4,6 +4,7 @@ from one source are kept a few times a minute and summed up — never stored one
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -56,3 +57,12 @@ def test_repeated_events_are_neither_recorded_nor_logged(caplog: pytest.LogCaptu
     with caplog.at_level(logging.INFO, "keystead.events"):
         log_event(repeat)
     assert caplog.records == []
+
+
+def test_correlation_ids_are_16_hex_digits_and_current() -> None:
+    from keystead.events import correlation_id, new_correlation_id
+
+    ids = {new_correlation_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(re.fullmatch(r"[0-9a-f]{16}", cid) for cid in ids)
+    assert correlation_id.get() in ids

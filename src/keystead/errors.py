@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from keystead.error_catalog import (
     admin,
@@ -83,8 +83,7 @@ def safe_description(text: str) -> str:
     return cleaned
 
 
-@dataclass(frozen=True, slots=True)
-class RedirectTarget:
+class RedirectTarget(NamedTuple):
     """Where an authorization error may be sent once the redirect_uri is trusted."""
 
     redirect_uri: str

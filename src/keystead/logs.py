@@ -52,6 +52,7 @@ class JsonFormatter(logging.Formatter):
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_THREE_DIGITS = tuple(f"{n:03d}" for n in range(1000))  # milliseconds: "000" ... "999"
 
 
 class TextFormatter(logging.Formatter):
@@ -75,13 +76,19 @@ class TextFormatter(logging.Formatter):
         if second != self._second:
             self._second = second
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(created))
-        return f"{self._stamp},{int(msecs):03d}"
+        millis = int(msecs)
+        # A table instead of "{:03d}": a format spec costs more than the rest of the line.
+        return f"{self._stamp},{_THREE_DIGITS[millis] if 0 <= millis < 1000 else millis}"
 
     def line(self, created: float, level: str, name: str, message: str) -> str:
         """What ``format`` gives a record of ``TEXT_FORMAT`` without exception info (the
-        msecs computed like ``LogRecord``'s)."""
-        msecs = int((created - int(created)) * 1000)
-        return f"{self._time(created, msecs)} {level} {name}: {message}"
+        msecs computed like ``LogRecord``'s; ``_time`` written out)."""
+        second = int(created)
+        if second != self._second:
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(created))
+        millis = _THREE_DIGITS[int((created - second) * 1000)]
+        return f"{self._stamp},{millis} {level} {name}: {message}"
 
 
 def quick_text_sink(logger: logging.Logger) -> tuple[BatchingStreamHandler, TextFormatter] | None:
@@ -146,8 +153,16 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._queue(line, urgent=record.levelno >= logging.WARNING)
 
     def write_line(self, line: str) -> None:
-        """A finished INFO line (``quick_text_sink``), batched like ``emit``'s."""
-        self._queue(line, urgent=False)
+        """A finished INFO line (``quick_text_sink``), batched like ``emit``'s (``_queue``
+        written out: one access line per request)."""
+        with self.lock:  # type: ignore[union-attr]
+            pending = self._pending
+            pending.append(line + self.terminator)
+            full = len(pending) >= self.BATCH_LINES
+        if full:
+            self.flush()
+        elif self._flusher is None:
+            self._start_flusher()
 
     def _queue(self, line: str, *, urgent: bool) -> None:
         with self.lock:  # type: ignore[union-attr]

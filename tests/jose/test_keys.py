@@ -113,6 +113,12 @@ def test_keyring_load(generated: dict[str, StoredKey], kek: KeyEncryptor) -> Non
     for alg, stored in generated.items():
         kid, key = ring.signing_key(alg, now=1000)
         assert kid == stored.kid and key.is_private
+        # the direct signer's key: ES256's P-256 key itself, no other alg's
+        assert ring.signer(alg, now=1000) == (
+            kid,
+            key,
+            key.private_key if alg == "ES256" else None,
+        )
         public = ring.verification_key(kid)
         assert public is not None and not public.is_private
         assert public.as_dict()["kid"] == kid and public.alg == alg

@@ -29,7 +29,7 @@ FULL = consent("openid", "profile", "email")
 
 
 def with_(areq, prompt: str = "", max_age: int | None = None, **fields):
-    return dataclasses.replace(areq, prompt=frozenset(prompt.split()), max_age=max_age, **fields)
+    return areq._replace(prompt=frozenset(prompt.split()), max_age=max_age, **fields)
 
 
 def step(areq, session, given=FULL, started_at: int | None = STARTED, now: int = NOW) -> Step:

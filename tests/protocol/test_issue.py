@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -43,12 +42,12 @@ async def test_offline_access_implied_by_a_skip_consent_client(oauth, make_clien
 @pytest.mark.parametrize("response_type", ["id_token", "id_token token", "none"])
 async def test_offline_access_dropped_without_a_code(areq, response_type) -> None:
     # OIDC Core §11: ignored unless the response_type returns an authorization code.
-    other = dataclasses.replace(areq, response_type=response_type)
+    other = areq._replace(response_type=response_type)
     assert "offline_access" not in granted_scopes(other, consent_given_now=True)
 
 
 async def test_offline_access_kept_for_hybrid_code_response(areq) -> None:
-    hybrid = dataclasses.replace(areq, response_type="code id_token")
+    hybrid = areq._replace(response_type="code id_token")
     assert "offline_access" in granted_scopes(hybrid, consent_given_now=True)
 
 

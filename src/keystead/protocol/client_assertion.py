@@ -9,8 +9,7 @@ assertion is valid: a second use is refused (RFC 7523 §3 item 7).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.errors import OAuthError
 from keystead.jose.client_keys import (
@@ -40,8 +39,7 @@ MAX_JTI = 256
 _SECRET_AAD = b"client_secret:"
 
 
-@dataclass(frozen=True, slots=True)
-class AssertionContext:
+class AssertionContext(NamedTuple):
     provider: Provider
     audiences: frozenset[str]  # the values aud may take at this endpoint
 

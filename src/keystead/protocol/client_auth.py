@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from keystead.errors import OAuthError
 from keystead.jose.client_keys import ASYMMETRIC_ALGS, HMAC_ALGS
@@ -27,8 +27,7 @@ _BASIC_CHALLENGE = 'Basic realm="keystead"'
 PARAMETERS = ("client_id", "client_secret", "client_assertion", "client_assertion_type")
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
+class Credentials(NamedTuple):
     """What the request presents: the method it amounts to, the client it names, and the
     secret or assertion (never logged)."""
 

@@ -7,8 +7,7 @@ reported as ``{"active": false}``, exactly like an unknown token.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.errors import OAuthError
 from keystead.jose import jwt
@@ -26,8 +25,7 @@ JWT_MEDIA_TYPE = "application/token-introspection+jwt"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="keystead"'}
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     client_id: str | None = None  # a client
     audience: str | None = None  # an API's identifier
     name: str = ""

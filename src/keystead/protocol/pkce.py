@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
 
 from keystead.errors import OAuthError
+from keystead.secrets_util import b64url
 
 METHODS_SUPPORTED = ("S256",)
 # RFC 7636 §4.1: 43..128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"
@@ -18,7 +18,7 @@ _CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 
 def s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return b64url(digest).decode("ascii")
 
 
 def check_challenge(challenge: str | None, method: str | None, required: bool) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 from keystead.errors import OAuthError
@@ -13,19 +13,30 @@ from keystead.errors import OAuthError
 _UNREAD: Any = object()  # basic_credentials() not yet decoded
 
 
-@dataclass(frozen=True, slots=True)
-class OAuthRequest:
+def _form_decoded(value: str) -> str:
+    """``unquote_plus(value)``; most values have nothing to decode."""
+    return unquote_plus(value) if "%" in value or "+" in value else value
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class _Fields(NamedTuple):
     method: str
     params: Mapping[str, str]
     duplicated: frozenset[str] = frozenset()
     authorization: str | None = None  # the raw Authorization header
     remote_addr: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    multi: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # repeatable params
+    headers: Mapping[str, str] = _EMPTY
+    multi: Mapping[str, tuple[str, ...]] = _EMPTY  # repeatable params
     pairs: tuple[tuple[str, str], ...] = ()  # every parameter as sent, in order
-    # basic_credentials(), decoded once: client authentication and introspection's caller
-    # check both ask.
-    _basic: Any = field(default=_UNREAD, init=False, repr=False, compare=False)
+
+
+class OAuthRequest(_Fields):
+    """The request's parameters, credentials and the headers that matter; immutable (a
+    named tuple: built once or twice per request, for a third of a frozen dataclass's
+    field-by-field ``__init__``). ``basic_credentials()`` keeps its answer beside the
+    fields: client authentication and introspection's caller check both ask."""
 
     def get_all(self, name: str) -> tuple[str, ...]:
         """Every value of a repeatable parameter (RFC 8707 ``resource``), empty ones dropped."""
@@ -47,6 +58,8 @@ class OAuthRequest:
 
     def refuse_duplicates(self, names: Iterable[str]) -> None:
         # RFC 6749 §3.1: request parameters MUST NOT be included more than once.
+        if not self.duplicated:
+            return
         for name in sorted(self.duplicated.intersection(names)):
             raise OAuthError(
                 "request-duplicate-parameter",
@@ -58,14 +71,17 @@ class OAuthRequest:
 
         RFC 6749 §2.3.1: both parts are form-urlencoded before base64 encoding.
         """
-        if self._basic is not _UNREAD:
-            return self._basic  # type: ignore[no-any-return]
+        cache = self.__dict__
+        known = cache.get("_basic", _UNREAD)
+        if known is not _UNREAD:
+            return known  # type: ignore[no-any-return]
         header = self.authorization
         if header is None or not header[:6].lower() == "basic ":
-            object.__setattr__(self, "_basic", None)
+            cache["_basic"] = None
             return None
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        try:  # base64.b64decode(..., validate=True), without its Python wrapper
+            raw = binascii.a2b_base64(header[6:].strip().encode("ascii"), strict_mode=True)
+            decoded = raw.decode("utf-8")
         except (ValueError, UnicodeDecodeError):  # binascii.Error, or non-ASCII: a ValueError
             decoded = ""
         client_id, sep, secret = decoded.partition(":")
@@ -76,8 +92,8 @@ class OAuthRequest:
                 "base64(client_id:client_secret).",
                 headers={"WWW-Authenticate": 'Basic realm="keystead"'},
             )
-        credentials = unquote_plus(client_id), unquote_plus(secret)
-        object.__setattr__(self, "_basic", credentials)
+        credentials = _form_decoded(client_id), _form_decoded(secret)
+        cache["_basic"] = credentials
         return credentials
 
     def bearer_token(self) -> str | None:
@@ -88,6 +104,7 @@ class OAuthRequest:
 
 
 REPEATABLE = ("resource",)  # RFC 8707 §2: resource may be repeated
+_NONE: frozenset[str] = frozenset()
 
 
 def parse_params(
@@ -95,6 +112,10 @@ def parse_params(
 ) -> tuple[dict[str, str], frozenset[str], dict[str, tuple[str, ...]]]:
     """Collect parameters, remembering which names appeared more than once; repeatable
     parameters keep all their values."""
+    if isinstance(pairs, tuple | list):
+        once = dict(pairs)
+        if len(once) == len(pairs):  # no name twice (the usual request): one value each
+            return once, _NONE, {n: (once[n],) for n in REPEATABLE if n in once}
     params: dict[str, str] = {}
     duplicated: set[str] = set()
     multi: dict[str, tuple[str, ...]] = {}

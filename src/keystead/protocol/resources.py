@@ -105,5 +105,6 @@ def select_api(
 
 def token_scopes(scopes: tuple[str, ...], api: Api | None, index: ApiIndex) -> tuple[str, ...]:
     """The scopes an access token for ``api`` carries: its own and the non-API ones."""
-    own = set(api.scope_names) if api else set()
-    return tuple(s for s in scopes if s in own or s not in index.by_scope)
+    if api is None:
+        return tuple(s for s in scopes if s not in index.by_scope)
+    return tuple(s for s in scopes if index.by_scope.get(s, api) is api or s in api.scope_names)

@@ -4,15 +4,15 @@ Response Type Encoding Practices, OAuth 2.0 Form Post Response Mode), with ``iss
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from typing import Any, NamedTuple
+from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from keystead.errors import OAuthError, RedirectTarget
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorizationResponse:
+class AuthorizationResponse(NamedTuple):
     redirect_uri: str
     response_mode: str
     params: dict[str, str]
@@ -21,6 +21,22 @@ class AuthorizationResponse:
 def default_response_mode(response_type: str) -> str:
     # Multiple Response Types §2.1: query for code and none, fragment when tokens are returned.
     return "query" if response_type in ("code", "none") else "fragment"
+
+
+# What quote_plus leaves as it is (RFC 3986 §2.3 unreserved characters): most values sent
+# back (codes, tokens, state) need no quoting at all.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+def _quoted(value: Any) -> str:
+    if type(value) is str and _UNQUOTED(value):
+        return value
+    return quote_plus(str(value))
+
+
+def urlencode(params: dict[str, Any]) -> str:
+    """``urllib.parse.urlencode(params)``, the same text, without quoting what needs none."""
+    return "&".join(f"{_quoted(name)}={_quoted(value)}" for name, value in params.items())
 
 
 def _query(redirect_uri: str, params: dict[str, str]) -> str:

@@ -7,8 +7,7 @@ Dispatch by table. Adding the Hybrid Flow means adding handlers here; discovery'
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from keystead.protocol import scopes as scopes_mod
 from keystead.protocol.claims import requested_names, user_claims
@@ -28,8 +27,7 @@ def normalize_response_type(raw: str) -> str:
     return " ".join(sorted(raw.split()))
 
 
-@dataclass(frozen=True, slots=True)
-class IssueContext:
+class IssueContext(NamedTuple):
     areq: AuthorizationRequest
     session: Session
     grant: Grant

@@ -49,10 +49,8 @@ _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 def parse(scope: str | None) -> tuple[str, ...]:
     """Split a scope string, keeping order and dropping repeats."""
-    seen: dict[str, None] = {}
-    for token in (scope or "").split(" "):
-        if token:
-            seen[token] = None
+    seen = dict.fromkeys((scope or "").split(" "))
+    seen.pop("", None)  # from repeated, leading or trailing spaces
     return tuple(seen)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
@@ -17,6 +18,12 @@ if TYPE_CHECKING:
 _COMMON = ("grant_type", *client_auth.PARAMETERS, "scope")
 
 
+@functools.lru_cache(maxsize=64)
+def _declared(parameters: tuple[str, ...]) -> frozenset[str]:
+    """What a grant's requests may carry: the common parameters and the grant's own."""
+    return frozenset((*_COMMON, *parameters))
+
+
 async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
     req.refuse_duplicates(("grant_type",))
     grant_type = req.require("grant_type")
@@ -27,14 +34,14 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
             f"grant_type {grant_type} is not supported; supported: {', '.join(GRANTS)}.",
         )
     # Only the parameters this grant declares reach it; duplicates among them are refused.
-    declared = (*_COMMON, *grant.PARAMETERS)
+    declared = _declared(tuple(grant.PARAMETERS))
     req.refuse_duplicates(declared)
-    if len(req.get_all("resource")) > 1:
+    if len(req.multi.get("resource", ())) > 1 and len(req.get_all("resource")) > 1:
         raise OAuthError(
             "resource-ambiguous",
             "resource was sent more than once; a token request picks one API (RFC 8707 §2.2).",
         )
-    if any(name not in declared for name in req.params):
+    if not declared.issuperset(req.params):
         params = {name: value for name, value in req.params.items() if name in declared}
         req = OAuthRequest(
             method=req.method,

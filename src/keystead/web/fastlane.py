@@ -61,7 +61,7 @@ class Direct:
     takes the lane: e.g. introspection asked for a JWT answer)."""
 
     work: DirectWork
-    declines: Callable[[dict[bytes, bytes]], bool] = lambda headers: False
+    declines: Callable[[dict[bytes, bytes]], bool] | None = None  # None: never
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,8 @@ class Keystead(Starlette):
                 direct = self.direct.get(key)
                 if direct is not None:
                     headers = _headers_of(scope)
-                    if b"origin" not in headers and not direct[0].declines(headers):
+                    declines = direct[0].declines
+                    if b"origin" not in headers and not (declines and declines(headers)):
                         await self._direct(lane[0], direct, headers, scope, receive, send)
                         return
                 await self._fast(lane, scope, receive, send)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from keystead.accounts.sessions import load_session
 from keystead.protocol.logout import LogoutRequest, needs_confirmation, validate_logout
@@ -40,7 +40,7 @@ async def _end_session(request: Request, lreq: LogoutRequest) -> Response:
     location = lreq.location()
     response: Response
     if location is not None:
-        response = RedirectResponse(location, status_code=303, headers=render.NO_STORE)
+        response = render.redirect(location, 303)
     else:
         response = pages.render(
             "message.html",

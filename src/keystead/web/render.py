@@ -8,14 +8,15 @@ and never a stack trace.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
+from keystead import jsonlimits
 from keystead.config import Settings
 from keystead.errors import OAuthError
 from keystead.events import correlation_id as current_correlation_id
@@ -40,11 +41,23 @@ def raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 
 def json_body(body: dict[str, Any]) -> bytes:
     """The one JSON serialisation of every JSON answer (compact, as RFC 8259 allows)."""
-    return json.dumps(body, separators=(",", ":")).encode()
+    return jsonlimits.dumps_compact(body).encode()
 
 
 # A JSON answer that must not be cached, as the lanes send it (web/fastlane.py).
 JSON_NO_STORE_RAW = raw({"Content-Type": JSON, **NO_STORE})
+# Starlette's RedirectResponse: what its quoting of the Location leaves as it is.
+_LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
+_REDIRECT_HEAD = [*raw(NO_STORE), (b"content-length", b"0")]
+
+
+def redirect(location: str, status: int) -> Response:
+    """``RedirectResponse(location, status, headers=NO_STORE)`` — the same status, headers
+    (in the same order) and Location quoting — with its header list built directly."""
+    response = Response(status_code=status)
+    quoted = quote(location, safe=_LOCATION_SAFE).encode("latin-1")
+    response.raw_headers = [*_REDIRECT_HEAD, (b"location", quoted)]
+    return response
 
 
 def document_head(body: bytes, max_age: int) -> list[tuple[bytes, bytes]]:
@@ -94,9 +107,7 @@ def authorization_response(
             script_nonce=nonce,
         )
     # 303 after a form POST so the browser does not re-post to the client.
-    return RedirectResponse(
-        response.location(resp), status_code=303 if after_post else 302, headers=NO_STORE
-    )
+    return redirect(response.location(resp), 303 if after_post else 302)
 
 
 def error_page(err: OAuthError, settings: Settings, cid: str) -> Response:

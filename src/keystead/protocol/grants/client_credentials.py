@@ -57,7 +57,8 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
             "No API follows from this request: send resource= (an API identifier) or a scope "
             "of one API.",
         )
-    scope = scopes.join([s for s in wanted if s in api.scope_names])
+    names = api.scope_names
+    scope = scopes.join([s for s in wanted if s in names])
     token = await issue_access_token(
         provider, TokenRequest(client, client_sub(client.client_id), scope, api, None)
     )

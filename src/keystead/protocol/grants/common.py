@@ -4,8 +4,7 @@ which the grant writes with its one store call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.protocol import scopes
 from keystead.protocol.claims import requested_names, user_claims
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 
-@dataclass(frozen=True, slots=True)
-class TokenResponse:
+class TokenResponse(NamedTuple):
     """A token response body and the access-token records it issued, not yet stored."""
 
     body: dict[str, Any]
