@@ -157,13 +157,22 @@ class AsyncDatabase:
             return answer
         except self._driver.PostgresError as exc:
             if _lost(exc) or raw.is_closed():
+                await self._drop_idle()
                 raise _LostConnection(exc) from exc
             usable = True  # a statement's error (a taken key): the connection is fine
             raise _sqlalchemy_error(sql, exc) from exc
-        except (self._driver.InterfaceError, OSError) as exc:  # the connection went away
+        except (self._driver.InterfaceError, self._driver.InternalClientError, OSError) as exc:
+            # The connection went away (closed; or the server's goodbye was read but not yet
+            # the close: "another operation is in progress"). A restart or a failover ends
+            # every connection at once: the kept ones are dropped too, not met one by one.
+            await self._drop_idle()
             raise _LostConnection(exc) from exc
         finally:  # also on cancellation: a connection mid-statement is never reused
             await self._release(fairy, usable)
+
+    async def _drop_idle(self) -> None:
+        while self._idle:
+            await self._drop(self._idle.pop())
 
     async def first(
         self, prepared: Prepared, params: Mapping[str, Any], *, write: bool = False
