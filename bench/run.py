@@ -210,31 +210,24 @@ def main_phase(
     if endpoint:
         print()
         print_columns(targets, endpoint, LABELS)
-    for metric in endpoint:
-        row = ratio_row(
-            f"{LABELS[metric]} [SQLite ÷ NOP in-memory]",
-            main.results[metric],
-            memory.results[metric],
-            SQLITE_TARGETS.get(metric),
-        )
-        ctx.rows.append(row)
-    if pg is not None:
+    # (keystead, NOP, the name of the comparison, its target per metric: None for none)
+    comparisons: list[tuple[Target | None, Target, str, dict[str, float] | float | None]] = [
+        (main, memory, "SQLite ÷ NOP in-memory", SQLITE_TARGETS),
+        (pg, on_redis, "PostgreSQL ÷ NOP+Redis", PG_TARGET),
+        (main, on_redis, "SQLite ÷ NOP+Redis", None),
+    ]
+    for ours, theirs, name, target in comparisons:
+        if ours is None:  # no PostgreSQL
+            continue
         for metric in endpoint:
+            goal = target.get(metric) if isinstance(target, dict) else target
             row = ratio_row(
-                f"{LABELS[metric]} [PostgreSQL ÷ NOP+Redis]",
-                pg.results[metric],
-                on_redis.results[metric],
-                PG_TARGET,
+                f"{LABELS[metric]} [{name}]",
+                ours.results[metric],
+                theirs.results[metric],
+                goal,
             )
             ctx.rows.append(row)
-    for metric in endpoint:
-        row = ratio_row(
-            f"{LABELS[metric]} [SQLite ÷ NOP+Redis]",
-            main.results[metric],
-            on_redis.results[metric],
-            None,
-        )
-        ctx.rows.append(row)
     rss_rows(ctx, main, memory, rss, "")
     if pg is not None:
         rss_rows(ctx, pg, on_redis, rss, "[PostgreSQL] ")
