@@ -98,20 +98,17 @@ def _issued_rows(
     return rows + [(REFRESH_TOKENS, to_values(token)) for token in refresh_tokens]
 
 
-def _shape(
-    rows: list[tuple[Table, dict[str, Any]]],
-) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
-    """The column names of the access tokens' and the refresh tokens' rows (pg_statements)."""
-    access = tuple(tuple(values) for table, values in rows if table is ACCESS_TOKENS)
-    return access, tuple(tuple(values) for table, values in rows if table is REFRESH_TOKENS)
-
-
-def _pg_params(rows: list[tuple[Table, dict[str, Any]]], extra: dict[str, Any]) -> dict[str, Any]:
-    """Parameters named as pg_statements names them: ``a0_``... access, ``r0_``... refresh."""
-    access = [values for table, values in rows if table is ACCESS_TOKENS]
-    refresh = [values for table, values in rows if table is REFRESH_TOKENS]
+def _pg_issued(
+    access_tokens: Sequence[AccessToken], refresh_tokens: Sequence[RefreshToken], extra: Any
+) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...], dict[str, Any]]:
+    """For pg_statements: the column names of each access and refresh token row (the
+    statement's shape) and the parameters, named ``a0_``... and ``r0_``... as it names them."""
+    access = [to_values(token) for token in access_tokens]
+    refresh = [to_values(token) for token in refresh_tokens]
     prefixed = [(f"a{i}_", v) for i, v in enumerate(access)]
-    return pg_statements.params(prefixed + [(f"r{i}_", v) for i, v in enumerate(refresh)], extra)
+    prefixed += [(f"r{i}_", v) for i, v in enumerate(refresh)]
+    names = tuple(tuple(v) for v in access), tuple(tuple(v) for v in refresh)
+    return *names, pg_statements.params(prefixed, extra)
 
 
 def _insert_rows(connection: Connection, rows: list[tuple[Table, dict[str, Any]]]) -> None:
@@ -177,14 +174,15 @@ class SqlGrantStore(Concern):
         # concurrent callers (in any process), exactly one sees the row come back; the tokens
         # issued for it are inserted in that transaction (one commit per token response).
         params = {"key": code_hash, "now": now}
-        rows = _issued_rows(access_tokens, refresh_tokens)
         if self._db.dialect_name == "postgresql":  # one statement: one round trip
-            statement = pg_statements.consume_code(*_shape(rows))
+            access, refresh, both = _pg_issued(access_tokens, refresh_tokens, params)
             try:
-                row = await self._db.first(statement, _pg_params(rows, params), write=True)
+                statement = pg_statements.consume_code(access, refresh)
+                row = await self._db.first(statement, both, write=True)
             except IntegrityError as exc:
                 raise integrity_error(exc, "token") from exc
             return None if row is None else from_values(row, AuthorizationCode, COLUMNS[CODES])
+        rows = _issued_rows(access_tokens, refresh_tokens)
 
         def work(connection: Connection) -> AuthorizationCode | None:
             row = _CONSUME_CODE.first(connection, params)
@@ -241,15 +239,15 @@ class SqlGrantStore(Concern):
         # with it) are inserted in the same transaction, so a failed INSERT rolls the rotation
         # back too — and one commit serves the whole refresh.
         params = {"key": token_hash, "now": now, "hash": successor.token_hash, "enc": successor_enc}
-        rows = _issued_rows(access_tokens, [successor])
         if self._db.dialect_name == "postgresql":  # one statement: one round trip
-            access, refresh = _shape(rows)
-            statement = pg_statements.rotate(access, refresh[0])
+            access, refresh, both = _pg_issued(access_tokens, [successor], params)
             try:
-                row = await self._db.first(statement, _pg_params(rows, params), write=True)
+                statement = pg_statements.rotate(access, refresh[0])
+                row = await self._db.first(statement, both, write=True)
             except IntegrityError as exc:
                 raise integrity_error(exc, "refresh token") from exc
             return row is not None
+        rows = _issued_rows(access_tokens, [successor])
 
         def work(connection: Connection) -> bool:
             if _ROTATE.rowcount(connection, params) != 1:
