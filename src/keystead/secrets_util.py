@@ -42,6 +42,14 @@ def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def same_text(presented: str, expected: str) -> bool:
+    """Constant-time equality of two strings, whatever characters a client sent (compare_digest
+    refuses str with non-ASCII characters: a hostile value must be a mismatch, not a 500)."""
+    return hmac.compare_digest(
+        presented.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 def matches_hash(value: str, expected_hash: str) -> bool:
     """Constant-time comparison of a presented value against a stored hash."""
     return hmac.compare_digest(sha256_hex(value), expected_hash)

@@ -154,6 +154,21 @@ async def test_login_without_csrf_cookie_is_refused(env: Env) -> None:
     assert "set-cookie" not in r.headers or "ks_session" not in r.headers["set-cookie"]
 
 
+@pytest.mark.parametrize("token", ["é" * 22, "\u2603", ""])
+async def test_login_with_a_hostile_csrf_token_is_refused_not_a_500(env: Env, token: str) -> None:
+    """The fuzz found a 500: compare_digest refuses str with non-ASCII characters."""
+    await env.add_user()
+    client_id, _ = await env.add_client()
+    async with env.client() as http:
+        page = await http.get(auth_url(client_id))
+        data = form_fields(page.text)
+        data.update(username="alice", password="correct horse battery staple", csrf_token=token)
+        r = await http.post("/login", data=data)
+    assert r.status_code == 400, r.text
+    assert "ks_session" not in r.headers.get("set-cookie", "")
+    assert "The form could not be verified" in r.text  # csrf-invalid's page
+
+
 async def test_tampered_interaction_is_refused(env: Env) -> None:
     await env.add_user()
     client_id, _ = await env.add_client()

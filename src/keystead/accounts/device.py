@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
-from keystead.secrets_util import random_token
+from keystead.secrets_util import random_token, same_text
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -51,10 +51,11 @@ def trusted_nonce(provider: Provider, cookie: str | None, account: str) -> str |
     ttl = provider.settings.login_device_cookie_ttl
     for token in _tokens(cookie):
         parts = token.split(".")
-        if len(parts) != 3 or not parts[0].isdigit():
+        # ASCII digits only ('²' is a digit to str.isdigit, not to int).
+        if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()):
             continue
         issued_at, nonce, mac = parts
-        if not hmac.compare_digest(mac, _mac(key, issued_at, nonce, account)):
+        if not same_text(mac, _mac(key, issued_at, nonce, account)):
             continue
         if int(issued_at) + ttl > now:
             return nonce

@@ -6,7 +6,6 @@ issue (protocol/issue) -> render the response in its mode (web/render).
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ from keystead.protocol.authorization_request import AuthorizationRequest, carrie
 from keystead.protocol.authorize import validate
 from keystead.protocol.interaction import Step, consenting_session, decide, deny, resume
 from keystead.protocol.issue import issue
-from keystead.secrets_util import random_token, sha256_hex
+from keystead.secrets_util import random_token, same_text, sha256_hex
 from keystead.store.base import Session
 from keystead.web import pages, render
 from keystead.web.interaction import Interaction, InteractionSigner
@@ -188,11 +187,7 @@ class _Flow:
 def check_csrf(cookie: str, form: dict[str, str], interaction: Interaction) -> None:
     """Signed double submit: the form's token, the cookie and the signed interaction agree."""
     sent = form.get("csrf_token", "")
-    if not (
-        cookie
-        and hmac.compare_digest(sent, cookie)
-        and hmac.compare_digest(interaction.csrf, cookie)
-    ):
+    if not (cookie and same_text(sent, cookie) and same_text(interaction.csrf, cookie)):
         raise OAuthError("csrf-invalid", "The CSRF token does not match the cookie.")
 
 
