@@ -11,6 +11,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,11 +127,7 @@ def print_columns(targets: list[Target], metrics: list[str], labels: dict[str, s
 
     lines = [("metric /s", *(t.label for t in targets))]
     lines += [(labels[m], *(cell(t.results.get(m)) for t in targets)) for m in metrics]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    for n, line in enumerate(lines):
-        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print_columns_of(lines)
     print(
         "µs CPU: the server's CPU time per operation (+ its store's: redis-server for "
         "NOP+Redis, every postgres process for keystead PostgreSQL)"
@@ -173,11 +170,7 @@ def print_table(rows: list[Row]) -> None:
                 lat(r.reference_latency),
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    for n, line in enumerate(lines):
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print_columns_of(lines)
     print(
         "ratio: keystead ÷ NOP (or ÷ the limit or baseline the row names); per core: the same "
         "ratio of CPU time per operation (what one full core would give each; less sensitive to "
@@ -235,3 +228,12 @@ def write(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n")
     print(f"\nwritten: {path}")
+
+
+def print_columns_of(lines: Sequence[Sequence[str]]) -> None:
+    """Plain-text columns, the first line a heading underlined with dashes."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    for n, line in enumerate(lines):
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
