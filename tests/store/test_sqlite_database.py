@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from keystead.store.sql import migrate, open_store
-from keystead.store.sql.engine import sqlite_file
+from keystead.store.sql.engine import _switch_to_wal, sqlite_file
 from tests.store.test_contract import make_client
 
 pytestmark = pytest.mark.anyio
@@ -229,3 +229,58 @@ async def test_a_file_uri_database_persists(tmp_path: Path) -> None:
     finally:
         await store.close()
     assert (tmp_path / "ks.db").exists()
+
+
+class _LockedTwice:
+    """A cursor whose first two ``journal_mode`` switches meet SQLite's immediate "database is
+    locked" (two new connections converting one fresh file at once: the deadlock rule)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def execute(self, sql: str) -> None:
+        self.calls += 1
+        if self.calls <= 2:
+            raise sqlite3.OperationalError("database is locked")
+
+
+def test_switching_to_wal_retries_while_the_file_is_locked() -> None:
+    cursor = _LockedTwice()
+    _switch_to_wal(cursor)
+    assert cursor.calls == 3
+
+
+def test_switching_to_wal_does_not_retry_other_errors() -> None:
+    class Broken:
+        def execute(self, sql: str) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _switch_to_wal(Broken())
+
+
+async def test_a_new_file_converted_while_another_connection_reads_it(tmp_path: Path) -> None:
+    """A real contention: another connection holds a read transaction on a new rollback-mode
+    file; switching to WAL waits for it instead of failing."""
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN")
+    other.execute("SELECT * FROM t").fetchall()  # holds SHARED
+
+    async def release_soon() -> None:
+        await asyncio.sleep(0.2)
+        other.execute("COMMIT")
+
+    def convert() -> str:
+        mine = sqlite3.connect(path, isolation_level=None, timeout=0)
+        try:
+            _switch_to_wal(mine.cursor())
+            return str(mine.execute("PRAGMA journal_mode").fetchone()[0])
+        finally:
+            mine.close()
+
+    releaser = asyncio.create_task(release_soon())
+    assert await asyncio.to_thread(convert) == "wal"
+    await releaser
+    other.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import time
 from typing import Any
 from urllib.parse import unquote
 
@@ -49,12 +50,30 @@ def sqlite_file(url: URL) -> pathlib.Path | None:
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while the file is locked: on a new file, two
+    processes that both read the header and then both ask to convert it would deadlock, so
+    SQLite answers "database is locked" at once instead of calling the busy handler (its
+    documented deadlock rule). The statement's locks are released by then; a retry succeeds."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.002
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except Exception as error:  # the driver's OperationalError, adapted by SQLAlchemy
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)  # connection set-up only: once per process, on contention
+        pause = min(pause * 2, 0.1)
+
+
 def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
     # busy_timeout first, so that switching to WAL waits for a concurrent opener.
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         # With WAL, NORMAL is durable against a process crash (SIGKILL: tested) and saves two
         # fsyncs per commit; only an OS crash or power loss can lose the newest commits.
         cursor.execute("PRAGMA synchronous = NORMAL")
