@@ -31,9 +31,11 @@ TABLES = {
     "clients",
     "consents",
     "events",
+    "factors",
     "grants",
     "keys",
     "markers",
+    "recovery_codes",
     "refresh_tokens",
     "sessions",
     "throttle",
@@ -177,7 +179,8 @@ async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
 
     await _alembic(sqlite_url, "downgrade", "0002")
 
-    assert await _tables(sqlite_url) == TABLES - {"apis", "refresh_tokens", "markers"}
+    new_tables = {"apis", "refresh_tokens", "markers", "factors", "recovery_codes"}
+    assert await _tables(sqlite_url) == TABLES - new_tables
     assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM access_tokens") == [1]

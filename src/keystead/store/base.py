@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from keystead.store.factors import FactorStore
+
 
 @dataclass(frozen=True, slots=True)
 class Client:
@@ -71,6 +73,8 @@ class Grant:
     resources: tuple[str, ...] = ()  # RFC 8707 resource indicators of the authorization
     expires_at: int | None = None  # absolute end of the grant's refresh token family
     claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
+    acr: str | None = None  # the session's at the authorization (ID tokens from refresh)
+    amr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,8 @@ class AuthorizationCode:
     consumed_at: int | None = None
     resources: tuple[str, ...] = ()
     claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +349,9 @@ class SessionStore(Protocol):
     async def add(self, session: Session) -> None: ...
     async def get(self, session_hash: str) -> Session | None: ...
     async def touch(self, session_hash: str, now: int) -> None: ...
+    async def add_factors(
+        self, session_hash: str, amr: tuple[str, ...], auth_time: int
+    ) -> bool: ...  # a step-up: the session's new amr and auth_time (False: it is gone)
     async def delete(self, session_hash: str) -> None: ...
     async def purge_expired(self, before: int, idle_before: int) -> int:
         """Delete sessions that expired before ``before`` or were last active before
@@ -412,6 +421,7 @@ class Store(Protocol):
     events: EventStore
     apis: ApiStore
     markers: MarkerStore
+    factors: FactorStore
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

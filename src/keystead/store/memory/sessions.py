@@ -24,6 +24,15 @@ class MemorySessionStore:
         if session is not None:
             self._sessions[session_hash] = dataclasses.replace(session, last_active_at=now)
 
+    async def add_factors(self, session_hash: str, amr: tuple[str, ...], auth_time: int) -> bool:
+        session = self._sessions.get(session_hash)
+        if session is None:
+            return False
+        self._sessions[session_hash] = dataclasses.replace(
+            session, amr=tuple(amr), auth_time=auth_time
+        )
+        return True
+
     async def delete(self, session_hash: str) -> None:
         self._sessions.pop(session_hash, None)
 

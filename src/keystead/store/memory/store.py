@@ -16,10 +16,12 @@ from keystead.store.base import (
     ThrottleStore,
     UserStore,
 )
+from keystead.store.factors import FactorStore
 from keystead.store.memory.apis import MemoryApiStore
 from keystead.store.memory.clients import MemoryClientStore
 from keystead.store.memory.consents import MemoryConsentStore
 from keystead.store.memory.events import MemoryEventStore
+from keystead.store.memory.factors import MemoryFactorStore
 from keystead.store.memory.grants import MemoryGrantStore
 from keystead.store.memory.keys import MemoryKeyStore
 from keystead.store.memory.markers import MemoryMarkerStore
@@ -39,7 +41,14 @@ class MemoryStore:
         self.clients: ClientStore = MemoryClientStore(clients, on_delete)
         sessions = MemorySessionStore()
         users = MemoryUserStore()
-        users.on_delete = (sessions.delete_sub, consents.delete_sub, grants.revoke_sub)
+        factors = MemoryFactorStore(users.has)
+        users.on_delete = (
+            sessions.delete_sub,
+            consents.delete_sub,
+            grants.revoke_sub,
+            factors.delete_sub,
+        )
+        self.factors: FactorStore = factors
         self.users: UserStore = users
         self.grants: GrantStore = grants
         self.sessions: SessionStore = sessions

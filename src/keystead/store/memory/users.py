@@ -23,6 +23,9 @@ class MemoryUserStore:
         self._users[user.sub] = user
         self._by_username[user.username] = user.sub
 
+    def has(self, sub: str) -> bool:
+        return sub in self._users
+
     async def get(self, sub: str) -> User | None:
         return self._users.get(sub)
 

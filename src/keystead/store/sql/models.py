@@ -96,6 +96,8 @@ class GrantRow(Base):
     resources: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
     expires_at: Mapped[int | None] = mapped_column(BigInteger)
     claims: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
+    acr: Mapped[str | None] = mapped_column(ID)
+    amr: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
 
 
 class AuthorizationCodeRow(Base):
@@ -119,6 +121,8 @@ class AuthorizationCodeRow(Base):
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
     resources: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
     claims: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
+    acr: Mapped[str | None] = mapped_column(ID)
+    amr: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
 
 
 class AccessTokenRow(Base):
@@ -243,3 +247,35 @@ class MarkerRow(Base):
 
     key: Mapped[str] = mapped_column(ID, primary_key=True)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class FactorRow(Base):
+    """``FactorStore``: TOTP authenticators and passkeys (store/factors.py)."""
+
+    __tablename__ = "factors"
+
+    factor_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    sub: Mapped[str] = mapped_column(ID, ForeignKey("users.sub", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(ID)
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger)
+    secret_enc: Mapped[str | None] = mapped_column(Text)  # encrypted under the KEK
+    last_step: Mapped[int] = mapped_column(BigInteger)
+    credential_id: Mapped[str | None] = mapped_column(ID, unique=True)
+    public_key: Mapped[str | None] = mapped_column(Text)
+    sign_count: Mapped[int] = mapped_column(BigInteger)
+    backup_eligible: Mapped[bool] = mapped_column(Boolean)
+    backup_state: Mapped[bool] = mapped_column(Boolean)
+    transports: Mapped[list[str]] = mapped_column(JSON)
+
+
+class RecoveryCodeRow(Base):
+    """Recovery codes, by hash; ``used_at`` set once."""
+
+    __tablename__ = "recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    sub: Mapped[str] = mapped_column(ID, ForeignKey("users.sub", ondelete="CASCADE"), index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -28,6 +28,14 @@ class SqlSessionStore(Concern):
         params = {"key": session_hash, "now": now}
         await self._db.rowcount(_TOUCH_SESSION, params)
 
+    async def add_factors(self, session_hash: str, amr: tuple[str, ...], auth_time: int) -> bool:
+        query = (
+            update(SessionRow)
+            .where(SessionRow.session_hash == session_hash)
+            .values(amr=list(amr), auth_time=auth_time)
+        )
+        return bool(await self._rowcount(query))
+
     async def delete(self, session_hash: str) -> None:
         await self._rowcount(delete(SessionRow).where(SessionRow.session_hash == session_hash))
 

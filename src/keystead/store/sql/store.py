@@ -1,7 +1,8 @@
 """The SQL store: one small class per concern of ``store/base.py``, sharing one ``Database``.
 
 One module per concern (``clients.py``, ``users.py``, ``grants.py``, ``sessions.py``,
-``consents.py``, ``keys.py``, ``throttle.py``, ``apis.py``, ``markers.py``, ``events.py``),
+``consents.py``, ``keys.py``, ``throttle.py``, ``apis.py``, ``markers.py``, ``events.py``,
+``factors.py``),
 each class built on ``concern.Concern``; the Core tables and the statements they share are in
 ``tables.py``. Each method is one short transaction: a plain function of a SQLAlchemy Core
 ``Connection`` that the ``Database`` runs (database.py: inline on the event loop for SQLite,
@@ -25,11 +26,13 @@ from keystead.store.base import (
     ThrottleStore,
     UserStore,
 )
+from keystead.store.factors import FactorStore
 from keystead.store.sql.apis import SqlApiStore
 from keystead.store.sql.clients import SqlClientStore
 from keystead.store.sql.consents import SqlConsentStore
 from keystead.store.sql.database import Database
 from keystead.store.sql.events import SqlEventStore
+from keystead.store.sql.factors import SqlFactorStore
 from keystead.store.sql.grants import SqlGrantStore
 from keystead.store.sql.keys import SqlKeyStore
 from keystead.store.sql.markers import SqlMarkerStore
@@ -53,6 +56,7 @@ class SqlStore:
         self.events: EventStore = SqlEventStore(db)
         self.apis: ApiStore = SqlApiStore(db)
         self.markers: MarkerStore = SqlMarkerStore(db)
+        self.factors: FactorStore = SqlFactorStore(db)
 
     async def ping(self) -> None:
         await self.db.ping()

@@ -17,6 +17,7 @@ from keystead.store.sql.models import (
     ClientRow,
     ConsentRow,
     EventRow,
+    FactorRow,
     GrantRow,
     KeyRow,
     MarkerRow,
@@ -40,6 +41,7 @@ THROTTLE = cast(Table, ThrottleRow.__table__)
 APIS = cast(Table, ApiRow.__table__)
 MARKERS = cast(Table, MarkerRow.__table__)
 EVENTS = cast(Table, EventRow.__table__)
+FACTORS = cast(Table, FactorRow.__table__)
 
 # Statements built once (a statement built per call cost more than running it): inserts of
 # whole rows and reads by primary key (``:key``); a concern's own are in its module.
