@@ -8,10 +8,10 @@ from typing import Any
 from keystead.config import Settings
 from keystead.jose.keys import SUPPORTED_ALGS
 from keystead.protocol import pkce, scopes
+from keystead.protocol.acr import ACR_VALUES
 from keystead.protocol.authorize import DISPLAY_VALUES, PROMPT_VALUES
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS, signing_algs
 from keystead.protocol.grants import GRANTS
-from keystead.protocol.id_token import ACR_PASSWORD
 from keystead.protocol.response import RESPONSE_MODES
 from keystead.protocol.response_types import RESPONSE_TYPES
 
@@ -70,7 +70,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "code_challenge_methods_supported": list(pkce.METHODS_SUPPORTED),
         "claims_supported": claims,
         "claims_parameter_supported": True,
-        "acr_values_supported": [ACR_PASSWORD],
+        "acr_values_supported": list(ACR_VALUES),
         "display_values_supported": list(DISPLAY_VALUES),
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

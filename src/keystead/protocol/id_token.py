@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
 from keystead.jose import jwt
+from keystead.protocol.acr import AMR_PASSWORD, acr_of
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
     from keystead.store.base import Client
-
-AMR_PASSWORD = ["pwd"]  # RFC 8176
-ACR_PASSWORD = "1"  # one factor (ISO/IEC 29115 level 1): all keystead logins are passwords
 
 
 async def make_id_token(
@@ -26,9 +25,12 @@ async def make_id_token(
     access_token: str | None = None,
     code: str | None = None,
     state: str | None = None,
+    amr: Sequence[str] = (AMR_PASSWORD,),
     acr: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> str:
+    """``amr`` (RFC 8176) and ``acr`` (protocol/acr.py) describe the session's login; ``acr``
+    defaults to the class its methods reach."""
     now = provider.now()
     alg = client.id_token_signed_response_alg
     claims: dict[str, Any] = {
@@ -39,14 +41,13 @@ async def make_id_token(
         "exp": now + provider.settings.id_token_ttl,
         "iat": now,
         "auth_time": auth_time,
-        "amr": AMR_PASSWORD,
+        "amr": list(amr),
+        "acr": acr if acr is not None else acr_of(amr),
     }
     if nonce is not None:
         claims["nonce"] = nonce  # OIDC Core §3.1.3.6: echo the authorization request's nonce
     if sid is not None:
         claims["sid"] = sid
-    if acr is not None:
-        claims["acr"] = acr
     # OIDC Core §3.3.2.11 (and FAPI's s_hash): left half of the hash, per the signing alg.
     if access_token is not None:
         claims["at_hash"] = jwt.hash_claim(access_token, alg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from keystead.protocol import response, scopes
+from keystead.protocol import acr, response, scopes
 from keystead.protocol.authorization_request import AuthorizationRequest
 from keystead.protocol.response import AuthorizationResponse
 from keystead.protocol.response_types import RESPONSE_TYPES, IssueContext
@@ -42,6 +42,8 @@ async def issue(
         sid=session.sid,
         resources=areq.resources,
         claims=areq.claims,
+        acr=acr.reported(session.amr, acr.wanted(areq.client, areq.acr_values, areq.claims)[0]),
+        amr=session.amr,
     )
     if "code" not in areq.response_type.split():
         await provider.store.grants.add_grant(grant)

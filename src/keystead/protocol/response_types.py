@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from keystead.protocol import scopes as scopes_mod
 from keystead.protocol.claims import requested_names, user_claims
-from keystead.protocol.id_token import ACR_PASSWORD, make_id_token
+from keystead.protocol.id_token import make_id_token
 from keystead.protocol.resources import select_api, token_scopes
 from keystead.protocol.tokens import TokenRequest, issue_access_token
 from keystead.secrets_util import random_token, sha256_hex
@@ -57,6 +57,8 @@ async def issue_code(ctx: IssueContext, produced: dict[str, str]) -> dict[str, s
             code_challenge_method=areq.code_challenge_method,
             resources=areq.resources,
             claims=areq.claims,
+            acr=ctx.grant.acr,
+            amr=ctx.grant.amr,
         ),
     )
     return {"code": code}
@@ -112,7 +114,8 @@ async def issue_id_token(ctx: IssueContext, produced: dict[str, str]) -> dict[st
         access_token=produced.get("access_token"),
         code=produced.get("code"),
         state=areq.state,
-        acr=ACR_PASSWORD if areq.acr_values or "acr" in names else None,
+        amr=ctx.session.amr,
+        acr=ctx.grant.acr,
         extra=extra,
     )
     return {"id_token": token}

@@ -59,6 +59,7 @@ async def test_id_token_claims(oauth, provider, client, session) -> None:
         "sid": session.sid,
         "at_hash": left_half_hash(body["access_token"], "sha256"),
         "amr": ["pwd"],
+        "acr": "1",
     }
 
 

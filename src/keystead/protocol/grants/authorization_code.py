@@ -74,6 +74,8 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         sid=code.sid,
         resources=code.resources,
         claims=code.claims,
+        acr=code.acr,
+        amr=code.amr,
     )
     issued = await token_response(
         provider,

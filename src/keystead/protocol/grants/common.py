@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.protocol import scopes
+from keystead.protocol.acr import AMR_PASSWORD
 from keystead.protocol.claims import requested_names, user_claims
-from keystead.protocol.id_token import ACR_PASSWORD, make_id_token
+from keystead.protocol.id_token import make_id_token
 from keystead.protocol.resources import select_api, token_scopes
 from keystead.protocol.tokens import TokenRequest, new_access_token
 from keystead.store.base import AccessToken, Client, Grant
@@ -67,7 +68,8 @@ async def token_response(
             nonce=nonce,
             sid=grant.sid,
             access_token=access.value,
-            acr=ACR_PASSWORD if "acr" in names else None,
+            amr=grant.amr or (AMR_PASSWORD,),  # grants from before 0008 recorded none
+            acr=grant.acr,
             extra=extra,
         )
     return TokenResponse(body, () if access.record is None else (access.record,))
