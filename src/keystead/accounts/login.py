@@ -63,7 +63,7 @@ def _keys(account: str, client_ip: str | None, nonce: str | None) -> _Keys:
     )
 
 
-def _wait(state: ThrottleState | None, threshold: int, max_delay: int, now: int) -> int:
+def throttle_wait(state: ThrottleState | None, threshold: int, max_delay: int, now: int) -> int:
     if state is None or state.failures < threshold:
         return 0
     delay = min(2 ** min(state.failures - threshold, 62), max_delay)
@@ -87,16 +87,16 @@ async def _untrusted_wait(provider: Provider, keys: _Keys, now: int) -> int:
     settings = provider.settings
     throttle = provider.store.throttle
     return max(
-        _wait(
+        throttle_wait(
             await throttle.get(keys.source),
             settings.login_account_threshold,
             settings.login_max_delay,
             now,
         ),
-        _wait(
+        throttle_wait(
             await throttle.get(keys.ip), settings.login_ip_threshold, settings.login_max_delay, now
         ),
-        _wait(
+        throttle_wait(
             await throttle.get(keys.account),
             settings.login_attack_threshold,
             settings.login_account_max_delay,

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 _TOUCH_EVERY = 60  # seconds: do not write on every request
 
 
-async def create_session(provider: Provider, user: User) -> tuple[str, Session]:
+async def create_session(
+    provider: Provider, user: User, amr: tuple[str, ...] = ("pwd",)
+) -> tuple[str, Session]:
     now = provider.now()
     cookie = random_token()
     session = Session(
@@ -24,6 +26,7 @@ async def create_session(provider: Provider, user: User) -> tuple[str, Session]:
         created_at=now,
         last_active_at=now,
         expires_at=now + provider.settings.session_absolute_ttl,
+        amr=amr,
     )
     await provider.store.sessions.add(session)
     provider.events.emit("session.created", sub=user.sub, sid=session.sid)

@@ -115,6 +115,32 @@ ROWS: tuple[Row, ...] = (
         ("Retry without prompt=none so the user can log in.",),
     ),
     (
+        "interaction-required",
+        "interaction_required",
+        400,
+        "The user must add a second factor",
+        (
+            "prompt=none was sent but the session's authentication is weaker than acr_values, "
+            "an essential acr claim or the client's require_mfa asks for.",
+        ),
+        ("Retry without prompt=none so the user can complete the missing factor.",),
+    ),
+    (
+        "mfa-unavailable",
+        "access_denied",
+        400,
+        "The required second factor is not set up",
+        (
+            "The client requires a second factor (require_mfa or an essential acr) that the "
+            "user has not set up: no authenticator app, passkey or recovery code fits.",
+        ),
+        ("The user sets one up on the account page (/account), then signs in again.",),
+        (
+            "This application requires a second sign-in factor you have not set up yet.",
+            "Set up an authenticator app or a passkey on your account page, then try again.",
+        ),
+    ),
+    (
         "consent-required",
         "consent_required",
         400,

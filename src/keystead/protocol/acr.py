@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from keystead.store.base import Client
+from keystead.store.factors import PASSKEY, Factor
 
 ACR_PASSWORD = "1"
 ACR_MFA = "2"
@@ -59,6 +60,20 @@ def with_factor(amr: Sequence[str], methods: Sequence[str]) -> tuple[str, ...]:
     if len(kinds) > 1 or passkey_with_uv:
         combined.append(AMR_MFA)
     return tuple(combined)
+
+
+def methods_of(factor: Factor) -> tuple[str, ...]:
+    """What using the factor adds to a session's ``amr``."""
+    if factor.kind == PASSKEY:
+        return (AMR_SOFTWARE_KEY if factor.backup_eligible else AMR_HARDWARE_KEY, AMR_USER)
+    return (AMR_OTP,)
+
+
+def helpful(
+    amr: Sequence[str], factors: Iterable[Factor], acceptable: Sequence[str]
+) -> list[Factor]:
+    """The user's factors whose use would make the session meet ``acceptable``."""
+    return [f for f in factors if met(with_factor(amr, methods_of(f)), acceptable)]
 
 
 def requires_mfa(client: Client) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
+from keystead.protocol import acr
 from keystead.protocol.authorization_request import AuthorizationRequest, rebuild
 from keystead.protocol.authorize import validate
 from keystead.protocol.request import from_pairs
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 class Step(enum.Enum):
     LOGIN = "login"
+    FACTOR = "factor"  # a second factor: the session is weaker than the request asks
     CONSENT = "consent"
     ISSUE = "issue"
 
@@ -74,7 +76,10 @@ def next_step(
     *,
     started_at: int | None,
     now: int,
+    can_step_up: bool = False,
 ) -> Step:
+    """``can_step_up``: the session misses a factor the request asks for and the user has
+    one to add (or the requirement is essential: the factor page then says what is missing)."""
     silent = "none" in areq.prompt
     if _login_needed(areq, session, started_at, now):
         if silent:
@@ -88,6 +93,19 @@ def next_step(
                 areq,
             )
         return Step.LOGIN
+    if can_step_up:
+        if silent:
+            # OIDC Core §3.1.2.6: a factor to add is an interaction prompt=none forbids.
+            raise _redirected(
+                OAuthError(
+                    "interaction-required",
+                    "prompt=none was requested but the session's authentication is weaker "
+                    "than acr_values, the essential acr claim or the client's require_mfa "
+                    "asks for.",
+                ),
+                areq,
+            )
+        return Step.FACTOR
     if consent_needed(areq, consent):
         if silent:
             raise _redirected(
@@ -118,7 +136,22 @@ async def decide(
         if session is not None and not areq.client.skip_consent
         else None
     )
-    return next_step(areq, session, consent, started_at=started_at, now=provider.now())
+    can_step_up = session is not None and await _can_step_up(areq, session, provider)
+    return next_step(
+        areq, session, consent, started_at=started_at, now=provider.now(), can_step_up=can_step_up
+    )
+
+
+async def _can_step_up(areq: AuthorizationRequest, session: Session, provider: Provider) -> bool:
+    """The session misses what the request asks (protocol/acr.py), and either the user has a
+    factor to add or the requirement is essential; a voluntary acr_values the user cannot
+    meet is reported as it is instead. The factors are read only when something is missing."""
+    acceptable, essential = acr.wanted(areq.client, areq.acr_values, areq.claims)
+    if acr.met(session.amr, acceptable):
+        return False
+    return essential or bool(
+        acr.helpful(session.amr, await provider.store.factors.list(session.sub), acceptable)
+    )
 
 
 async def resume(
@@ -163,4 +196,17 @@ def deny(areq: AuthorizationRequest, sub: str, provider: Provider) -> OAuthError
     provider.events.emit("consent.denied", client_id=areq.client.client_id, sub=sub)
     return _redirected(
         OAuthError("access-denied", "The user denied the authorization request."), areq
+    )
+
+
+def mfa_unavailable(areq: AuthorizationRequest, sub: str, provider: Provider) -> OAuthError:
+    """An essential acr (or the client's require_mfa) no factor of the user can meet: a
+    failed authentication (OIDC Core §5.5.1.1), back to the client as access_denied."""
+    provider.events.emit("mfa.unavailable", client_id=areq.client.client_id, sub=sub)
+    return _redirected(
+        OAuthError(
+            "mfa-unavailable",
+            "The request requires a second factor the user has not set up.",
+        ),
+        areq,
     )

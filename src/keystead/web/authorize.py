@@ -17,13 +17,21 @@ from keystead.accounts import device
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
-from keystead.protocol import scopes
+from keystead.protocol import acr, scopes
 from keystead.protocol.authorization_request import AuthorizationRequest, carried
 from keystead.protocol.authorize import validate
-from keystead.protocol.interaction import Step, consenting_session, decide, deny, resume
+from keystead.protocol.interaction import (
+    Step,
+    consenting_session,
+    decide,
+    deny,
+    mfa_unavailable,
+    resume,
+)
 from keystead.protocol.issue import issue
 from keystead.secrets_util import random_token, same_text, sha256_hex
-from keystead.store.base import Session
+from keystead.store.base import Session, User
+from keystead.store.factors import TOTP
 from keystead.web import pages, render
 from keystead.web.interaction import Interaction, InteractionSigner
 from keystead.web.parse import oauth_request, read_form
@@ -106,12 +114,64 @@ class _Flow:
             template, {**base, **context}, status=status, form_action=action, headers=headers
         )
 
-    def _state(self, areq: AuthorizationRequest, started_at: int, sid: str | None = None) -> str:
-        """The signed page state: the request as validated, for the next step to resume."""
+    def _state(
+        self,
+        areq: AuthorizationRequest,
+        started_at: int,
+        sid: str | None = None,
+        pending: tuple[str, tuple[str, ...]] | None = None,
+    ) -> str:
+        """The signed page state: the request as validated, for the next step to resume;
+        ``pending``: the (sub, amr) of a sign-in waiting for its second factor."""
         interaction = Interaction(
-            areq.pairs, started_at, self._csrf_token(), sid=sid, validated=carried(areq)
+            areq.pairs,
+            started_at,
+            self._csrf_token(),
+            sid=sid,
+            validated=carried(areq),
+            pending_sub=pending[0] if pending else None,
+            pending_amr=pending[1] if pending else (),
         )
         return _signer(self.request).dump(interaction)
+
+    async def factor_page(
+        self,
+        areq: AuthorizationRequest,
+        started_at: int,
+        *,
+        sub: str,
+        session: Session | None,
+        pending_amr: tuple[str, ...] = (),
+        error: str = "",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """The second step: of a pending sign-in (no session yet), or a step-up of
+        ``session``. An essential requirement no factor of the user can meet ends here."""
+        provider = self.provider
+        amr = session.amr if session is not None else pending_amr
+        factors = await provider.store.factors.list(sub)
+        acceptable, _ = acr.wanted(areq.client, areq.acr_values, areq.claims)
+        usable = acr.helpful(amr, factors, acceptable) if acceptable else factors
+        if not usable:
+            raise mfa_unavailable(areq, sub, provider)
+        user = await provider.store.users.get(sub)
+        pending = None if session is not None else (sub, pending_amr)
+        token = self._state(areq, started_at, sid=session.sid if session else None, pending=pending)
+        return self._page(
+            "factor.html",
+            areq,
+            {
+                "action": provider.settings.url("/login/factor"),
+                "interaction": token,
+                "error": error,
+                "username": user.username if user else "",
+                "step_up": session is not None,
+                "has_code_factor": any(f.kind == TOTP for f in usable),
+            },
+            status=status,
+            headers=headers,
+        )
 
     def login_page(
         self,
@@ -175,6 +235,8 @@ class _Flow:
         if step is Step.LOGIN:
             return self.login_page(areq, begun)
         assert session is not None
+        if step is Step.FACTOR:
+            return await self.factor_page(areq, begun, sub=session.sub, session=session)
         if step is Step.CONSENT:
             return await self.consent_page(areq, session, begun)
         resp = await issue(areq, session, provider, consent_given_now=consent_given_now)
@@ -261,12 +323,18 @@ async def login(request: Request) -> Response:
                     error="Incorrect username or password.",
                 )
             )
-        old = request.cookies.get(session_cookie_name(provider))
-        if old:  # a fresh session id after login: no session fixation
-            await provider.store.sessions.delete(sha256_hex(old))
-        cookie, session = await create_session(provider, result.user)
-        flow.cookies[session_cookie_name(provider)] = cookie
-        response = flow.finish(await flow.proceed(areq, session, interaction.started_at))
+        if await provider.store.factors.list(result.user.sub):
+            # The account has a second factor: no session until it is given.
+            page = await flow.factor_page(
+                areq,
+                interaction.started_at,
+                sub=result.user.sub,
+                session=None,
+                pending_amr=(acr.AMR_PASSWORD,),
+            )
+            response = flow.finish(page)
+        else:
+            response = await start_session(flow, areq, interaction, result.user, ("pwd",))
         if result.device_cookie:  # this browser is now trusted for the account (OWASP)
             _set_cookie(
                 response,
@@ -278,6 +346,24 @@ async def login(request: Request) -> Response:
         return response
 
     return await _guard(request, run, after_post=True)
+
+
+async def start_session(
+    flow: _Flow,
+    areq: AuthorizationRequest,
+    interaction: Interaction,
+    user: User,
+    amr: tuple[str, ...],
+) -> Response:
+    """The user is signed in: a new session (never the old id: no session fixation), and on
+    with the authorization."""
+    provider = flow.provider
+    old = flow.request.cookies.get(session_cookie_name(provider))
+    if old:
+        await provider.store.sessions.delete(sha256_hex(old))
+    cookie, session = await create_session(provider, user, amr)
+    flow.cookies[session_cookie_name(provider)] = cookie
+    return flow.finish(await flow.proceed(areq, session, interaction.started_at))
 
 
 async def consent(request: Request) -> Response:

@@ -28,6 +28,10 @@ class Interaction:
     # What the state is for: "authorize" (the login and consent pages) or "logout" (the
     # logout confirmation). A state is refused by the other kind of step.
     purpose: str = "authorize"
+    # A sign-in waiting for its second factor: whose, and the methods already passed (no
+    # session exists until the factor is given).
+    pending_sub: str | None = None
+    pending_amr: tuple[str, ...] = ()
 
 
 class InteractionSigner:
@@ -45,6 +49,9 @@ class InteractionSigner:
         }
         if interaction.validated is not None:
             payload["v"] = interaction.validated
+        if interaction.pending_sub is not None:
+            payload["ps"] = interaction.pending_sub
+            payload["pa"] = list(interaction.pending_amr)
         data = json.dumps(payload, separators=(",", ":")).encode()
         return jws.serialize_compact({"alg": "HS256"}, data, self._key)
 
@@ -64,6 +71,8 @@ class InteractionSigner:
                 sid=payload.get("sid"),
                 validated=validated,
                 purpose=str(payload.get("u", "authorize")),
+                pending_sub=None if payload.get("ps") is None else str(payload["ps"]),
+                pending_amr=tuple(str(m) for m in payload.get("pa", ())),
             )
             if interaction.purpose != purpose:
                 raise ValueError(f"a {interaction.purpose} state sent to a {purpose} step")

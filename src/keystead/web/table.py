@@ -31,6 +31,7 @@ from keystead.web import (
     demo,
     endpoints,
     errors_pages,
+    factor,
     logout,
     ops,
     pages,
@@ -53,6 +54,7 @@ ENDPOINTS: tuple[Row, ...] = (
     # The authorization endpoint and its pages (RFC 6749 §3.1, OIDC Core §3.1.2).
     Row("/authorize", ("GET", "POST"), authorize.authorize, errors="page"),
     Row("/login", ("POST",), authorize.login, errors="page"),
+    Row("/login/factor", ("POST",), factor.factor, errors="page"),
     Row("/consent", ("POST",), authorize.consent, errors="page"),
     # RP-Initiated Logout 1.0.
     Row("/logout", ("GET", "POST"), logout.logout, errors="page"),
