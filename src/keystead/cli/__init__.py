@@ -7,10 +7,10 @@ module registers its commands on the apps when imported here.
 
 from __future__ import annotations
 
-from keystead.cli import apis, backup, clients, explain, keys, serve, users
+from keystead.cli import apis, backup, clients, explain, keys, mfa, serve, users
 from keystead.cli.apps import app
 
-__all__ = ["apis", "app", "backup", "clients", "explain", "keys", "main", "serve", "users"]
+__all__ = ["apis", "app", "backup", "clients", "explain", "keys", "main", "mfa", "serve", "users"]
 
 
 def main() -> None:

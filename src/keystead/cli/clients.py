@@ -13,7 +13,7 @@ from keystead.cli.common import emit, fail, refuse, with_provider
 from keystead.provider import Provider
 from keystead.services import clients as service
 from keystead.services import registration
-from keystead.services.clients import ClientSpec, client_view, spec_of
+from keystead.services.clients import ClientSpec, operator_view, spec_of
 from keystead.services.common import CLI, ServiceError
 
 # The flag of each client metadata name: how this channel words a service's refusal.
@@ -98,6 +98,9 @@ def create(
         help="--no-require-pkce exempts a confidential client from PKCE.",
     ),
     skip_consent: bool = typer.Option(False, "--skip-consent", help="First-party client."),
+    require_mfa: bool = typer.Option(
+        False, "--require-mfa", help="Every sign-in for this client needs a second factor."
+    ),
     alg: str = typer.Option("ES256", "--id-token-signed-response-alg"),
     application_type: str = typer.Option("web", "--application-type", help="web | native"),
     client_id: str | None = typer.Option(None, "--client-id", help="Default: random."),
@@ -134,10 +137,10 @@ def create(
 
     async def work(provider: Provider) -> dict[str, Any]:
         try:
-            client, secret = await service.create(provider, spec, CLI)
+            client, secret = await service.create(provider, spec, CLI, require_mfa=require_mfa)
         except ServiceError as exc:
             refuse(exc, FLAGS)
-        return _with_secret(client_view(client), secret)
+        return _with_secret(operator_view(client), secret)
 
     data = with_provider(work)
     emit(data, as_json, lambda: _show_secret(data))
@@ -163,6 +166,11 @@ def update(
     ),
     require_pkce: bool | None = typer.Option(None, "--require-pkce/--no-require-pkce"),
     skip_consent: bool | None = typer.Option(None, "--skip-consent/--no-skip-consent"),
+    require_mfa: bool | None = typer.Option(
+        None,
+        "--require-mfa/--no-require-mfa",
+        help="Every sign-in for this client needs a second factor (or no longer).",
+    ),
     alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
     application_type: str | None = typer.Option(None, "--application-type"),
     default_resource: str | None = typer.Option(None, "--default-resource"),
@@ -203,10 +211,12 @@ def update(
             for field, value in changes.items():
                 if value is not None:
                     setattr(spec, field, value)
-            updated, secret = await service.update(provider, client, spec, CLI)
+            updated, secret = await service.update(
+                provider, client, spec, CLI, require_mfa=require_mfa
+            )
         except ServiceError as exc:
             refuse(exc, FLAGS)
-        return _with_secret(client_view(updated), secret)
+        return _with_secret(operator_view(updated), secret)
 
     data = with_provider(work)
 
@@ -238,7 +248,7 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """List clients."""
 
     async def work(provider: Provider) -> list[dict[str, Any]]:
-        return [client_view(c) for c in await service.list_all(provider)]
+        return [operator_view(c) for c in await service.list_all(provider)]
 
     rows = with_provider(work)
     emit(rows, as_json, lambda: [typer.echo(f"{r['client_id']}  {r['client_name']}") for r in rows])
@@ -250,7 +260,7 @@ def show(client_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
     async def work(provider: Provider) -> dict[str, Any]:
         try:
-            return client_view(await service.get(provider, client_id))
+            return operator_view(await service.get(provider, client_id))
         except ServiceError as exc:
             refuse(exc, FLAGS)
 

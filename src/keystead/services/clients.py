@@ -41,6 +41,8 @@ __all__ = [
     "create_client",
     "delete",
     "get",
+    "operator_view",
+    "requires_mfa",
     "rotate_secret",
     "spec_of",
     "update",
@@ -156,8 +158,28 @@ def seal_secret(
     return client_assertion.seal_secret(kek, client_id, secret)
 
 
-# Client.extra entries that belong to the registration, not to the metadata: kept on update.
-KEPT_ON_UPDATE = ("registration_access_token_hash",)
+# Client.extra entries that belong to the registration or the operator's policy, not to the
+# metadata: kept on update (a client updating itself through RFC 7592 cannot drop them).
+REQUIRE_MFA = "require_mfa"
+KEPT_ON_UPDATE = ("registration_access_token_hash", REQUIRE_MFA)
+
+
+def requires_mfa(client: Client) -> bool:
+    """The operator's policy: every sign-in for this client needs a second factor."""
+    return client.extra.get(REQUIRE_MFA) is True
+
+
+def _set_require_mfa(client: Client, require_mfa: bool | None) -> None:
+    if require_mfa is True:
+        client.extra[REQUIRE_MFA] = True
+    elif require_mfa is False:
+        client.extra.pop(REQUIRE_MFA, None)
+
+
+def operator_view(client: Client) -> dict[str, Any]:
+    """What the CLI and the admin API show: the public metadata and the operator's policy
+    (not in registration responses: require_mfa is no RFC 7591 metadata)."""
+    return {**client_view(client), REQUIRE_MFA: requires_mfa(client)}
 
 
 async def update_client(
@@ -167,8 +189,10 @@ async def update_client(
     *,
     kek: KeyEncryptor | None = None,
     rotate_secret: bool = False,
+    require_mfa: bool | None = None,
 ) -> tuple[Client, str | None]:
-    """Replace a client's metadata with ``spec``; its client_id and created_at stay.
+    """Replace a client's metadata with ``spec``; its client_id and created_at stay, and so
+    does its require_mfa policy unless ``require_mfa`` is given.
 
     The secret is kept, unless ``rotate_secret`` or the new method needs a secret the client
     does not have: then a new one is returned in clear, once. One UPDATE: nothing is
@@ -193,6 +217,7 @@ async def update_client(
             sealed = kept_sealed if method == "client_secret_jwt" else None
     updated = _client(spec, current.client_id, current.created_at, secret_hash, sealed)
     updated.extra.update({k: current.extra[k] for k in KEPT_ON_UPDATE if k in current.extra})
+    _set_require_mfa(updated, require_mfa)
     if not await store.clients.update(updated):
         raise NotFound("client_id", f"No client with client_id {current.client_id}.")
     return updated, secret
@@ -216,9 +241,15 @@ async def list_all(
 
 
 async def create(
-    provider: Provider, spec: ClientSpec, actor: Actor, *, extra: dict[str, Any] | None = None
+    provider: Provider,
+    spec: ClientSpec,
+    actor: Actor,
+    *,
+    extra: dict[str, Any] | None = None,
+    require_mfa: bool = False,
 ) -> tuple[Client, str | None]:
     """A new client and its secret in clear (once), or None for a method without one."""
+    extra = {**(extra or {}), **({REQUIRE_MFA: True} if require_mfa else {})}
     client, secret = await create_client(
         provider.store, spec, provider.now(), kek=provider.kek, extra=extra
     )
@@ -234,11 +265,18 @@ async def update(
     actor: Actor,
     *,
     rotate_secret: bool = False,
+    require_mfa: bool | None = None,
 ) -> tuple[Client, str | None]:
     """``current`` with the metadata of ``spec``; a secret in clear if a new one was made
-    (``rotate_secret``, or a new method needs one the client did not have)."""
+    (``rotate_secret``, or a new method needs one the client did not have). ``require_mfa``
+    None keeps the policy."""
     updated, secret = await update_client(
-        provider.store, current, spec, kek=provider.kek, rotate_secret=rotate_secret
+        provider.store,
+        current,
+        spec,
+        kek=provider.kek,
+        rotate_secret=rotate_secret,
+        require_mfa=require_mfa,
     )
     provider.forget_client(current.client_id)
     audit(provider, actor, "client.updated", client_id=current.client_id, new_secret=bool(secret))

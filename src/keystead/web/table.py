@@ -37,7 +37,7 @@ from keystead.web import (
     pages,
     registration,
 )
-from keystead.web.admin import apis, clients, keys, users
+from keystead.web.admin import apis, clients, factors, keys, users
 from keystead.web.fastlane import Direct, Row
 
 OIDC_CONFIG = "/.well-known/openid-configuration"
@@ -79,6 +79,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/apis/{api_id}", ("GET", "PATCH", "DELETE"), apis.api_item),
     Row(ADMIN + "/users", ("GET", "POST"), users.users),
     Row(ADMIN + "/users/{sub}", ("GET", "PATCH", "DELETE"), users.user_item),
+    Row(ADMIN + "/users/{sub}/factors", ("GET", "DELETE"), factors.factors),
+    Row(ADMIN + "/users/{sub}/factors/totp", ("PUT",), factors.totp),
     Row(ADMIN + "/keys", ("GET", "POST"), keys.keys),
     Row(ADMIN + "/keys/rotate", ("POST",), keys.rotate),
     Row(ADMIN + "/keys/{kid}", ("GET", "DELETE"), keys.key_item),

@@ -1,11 +1,12 @@
-"""The admin REST API under /admin/api: clients, APIs, users and signing keys.
+"""The admin REST API under /admin/api: clients, APIs, users (and their second factors) and
+signing keys.
 
 Protected by keystead's own tokens (protocol/admin_auth.py: client_credentials, scope
 keystead:admin, audience <issuer>/admin/api). One module per resource (clients.py, apis.py,
-users.py, keys.py); each endpoint parses the body with the pydantic models of schema.py and
-calls the service that owns the operation (services/*: the same the CLI calls, with its cache
-invalidation and audit event); each change is one store write, so a refused request has
-written nothing. Bad input is a 422 whose ``errors`` list names each field (common.py).
+users.py, factors.py, keys.py); each endpoint parses the body with the pydantic models of
+schema.py and calls the service that owns the operation (services/*: the same the CLI calls,
+with its cache invalidation and audit event); each change is one store write, so a refused
+request has written nothing. Bad input is a 422 whose ``errors`` list names each field (common.py).
 Its routes are rows of the endpoint table (web/table.py).
 """
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from keystead.protocol.admin_auth import ADMIN_API_PATH
 from keystead.protocol.tokens import ActiveToken
 from keystead.services import clients as service
-from keystead.services.clients import DESCRIPTIVE_METADATA, ClientSpec, client_view, spec_of
+from keystead.services.clients import DESCRIPTIVE_METADATA, ClientSpec, operator_view, spec_of
 from keystead.web.admin import schema
 from keystead.web.admin.common import (
     FieldErrors,
@@ -50,6 +50,14 @@ def _apply(spec: ClientSpec, changes: dict[str, Any]) -> ClientSpec:
     return spec
 
 
+def _require_mfa(changes: dict[str, Any]) -> bool | None:
+    """The operator's policy is no client metadata: taken out of the body's members."""
+    if "require_mfa" in changes and changes["require_mfa"] is None:
+        raise FieldErrors([{"field": "require_mfa", "message": "must not be null"}])
+    value: bool | None = changes.pop("require_mfa", None)
+    return value
+
+
 def _location(provider: Provider, client_id: str) -> str:
     return provider.settings.url(f"{ADMIN_API_PATH}/clients/{client_id}")
 
@@ -61,13 +69,14 @@ async def clients(request: Request, provider: Provider, caller: ActiveToken) -> 
             request,
             partial(service.list_all, provider),
             lambda c: (c.created_at, c.client_id),
-            client_view,
+            operator_view,
         )
     body = await parse_body(request, schema.ClientCreate)
     changes = body.model_dump(exclude_unset=True)
+    require_mfa = bool(_require_mfa(changes))
     spec = _apply(ClientSpec(client_name=changes.pop("client_name"), redirect_uris=[]), changes)
-    client, secret = await service.create(provider, spec, actor(caller))
-    view = client_view(client)
+    client, secret = await service.create(provider, spec, actor(caller), require_mfa=require_mfa)
+    view = operator_view(client)
     if secret is not None:
         view["client_secret"] = secret
         view["client_secret_expires_at"] = 0
@@ -82,11 +91,15 @@ async def client_item(request: Request, provider: Provider, caller: ActiveToken)
         return no_content()
     client = await service.get(provider, client_id)
     if request.method == "GET":
-        return json_body(client_view(client))
+        return json_body(operator_view(client))
     body = await parse_body(request, schema.ClientUpdate)
-    spec = _apply(spec_of(client), body.model_dump(exclude_unset=True))
-    updated, secret = await service.update(provider, client, spec, actor(caller))
-    view = client_view(updated)
+    changes = body.model_dump(exclude_unset=True)
+    require_mfa = _require_mfa(changes)
+    spec = _apply(spec_of(client), changes)
+    updated, secret = await service.update(
+        provider, client, spec, actor(caller), require_mfa=require_mfa
+    )
+    view = operator_view(updated)
     if secret is not None:  # the new method needed a secret the client did not have
         view["client_secret"] = secret
     return json_body(view)

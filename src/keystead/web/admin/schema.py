@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from keystead.config import Settings
 from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
 from keystead.protocol.client_metadata import AUTH_METHODS, DESCRIPTIVE_METADATA
+from keystead.services.factors import MAX_NAME, MAX_SECRET_TEXT
 from keystead.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -49,6 +50,9 @@ class _ClientFields(_Body):
     )
     require_pkce: bool | None = None
     skip_consent: bool | None = None
+    require_mfa: bool | None = Field(
+        None, description="Every sign-in for this client needs a second factor (policy)."
+    )
     id_token_signed_response_alg: str | None = None
     application_type: Literal["web", "native"] | None = None
     default_resource: str | None = None
@@ -124,6 +128,18 @@ class UserUpdate(_Body):
     profile: dict[str, Any] | None = None
 
 
+class TotpImport(_Body):
+    secret: str = Field(
+        min_length=1,
+        max_length=MAX_SECRET_TEXT,
+        description="The base32 TOTP secret the user's app already holds (SHA-1, 6 digits, "
+        "30 s); spaces, lower case and padding are accepted.",
+    )
+    name: str | None = Field(
+        None, max_length=MAX_NAME, description='The label the user sees; "Authenticator app"'
+    )
+
+
 class KeyCreate(_Body):
     alg: str = Field(description="RS256 | PS256 | ES256 | EdDSA")
 
@@ -139,6 +155,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     ApiUpdate,
     UserCreate,
     UserUpdate,
+    TotpImport,
     KeyCreate,
     KeyRotate,
 )
@@ -161,6 +178,23 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
     ("get", "/users/{sub}", "Read a user", None, 200, "Object"),
     ("patch", "/users/{sub}", "Update a user", UserUpdate, 200, "Object"),
     ("delete", "/users/{sub}", "Delete a user, their sessions and grants", None, 204, ""),
+    ("get", "/users/{sub}/factors", "List a user's second factors", None, 200, "Object"),
+    (
+        "delete",
+        "/users/{sub}/factors",
+        "Remove every second factor and recovery code of a user (lost device)",
+        None,
+        200,
+        "Object",
+    ),
+    (
+        "put",
+        "/users/{sub}/factors/totp",
+        "Import a user's TOTP secret (one authenticator app per user)",
+        TotpImport,
+        201,
+        "Object",
+    ),
     ("get", "/keys", "List signing keys", None, 200, "Page"),
     ("post", "/keys", "Add the next key for one alg (rotation)", KeyCreate, 201, "Object"),
     ("post", "/keys/rotate", "Rotate the keys of some or every alg", KeyRotate, 200, "List"),
