@@ -106,6 +106,20 @@ def test_registration_options_ask_for_a_discoverable_verified_credential() -> No
     assert [c["id"] for c in options["excludeCredentials"]] == [b64u(b"old-1"), b64u(b"old-2")]
 
 
+def test_options_are_safe_inside_a_script_element() -> None:
+    text = registration_options(
+        RP,
+        user_handle=b"h",
+        username="</script><b>&amp;",
+        display_name="",
+        exclude=(),
+        challenge=CHALLENGE,
+    )
+    assert not {"<", ">", "&"} & set(text)
+    user = json.loads(text)["user"]
+    assert user["name"] == user["displayName"] == "</script><b>&amp;"
+
+
 @pytest.mark.parametrize("uv", ["required", "preferred"])
 def test_authentication_options(uv: str) -> None:
     discoverable = json.loads(authentication_options(RP, challenge=CHALLENGE, user_verification=uv))

@@ -121,9 +121,9 @@ def registration_options(
     exclude: Sequence[bytes],
     challenge: bytes,
 ) -> str:
-    """The options JSON for ``navigator.credentials.create``: a discoverable credential
-    (resident key required) with user verification required, no attestation, and the
-    user's existing credentials excluded (WebAuthn L2 §5.4)."""
+    """The options JSON (script-safe) for ``navigator.credentials.create``: a discoverable
+    credential (resident key required) with user verification required, no attestation, and
+    the user's existing credentials excluded (WebAuthn L2 §5.4)."""
     options = generate_registration_options(
         rp_id=rp.rp_id,
         rp_name=rp.name,
@@ -140,7 +140,7 @@ def registration_options(
         exclude_credentials=_descriptors(exclude),
         supported_pub_key_algs=ALGORITHMS,
     )
-    return options_to_json(options)
+    return _script_safe(options_to_json(options))
 
 
 def authentication_options(
@@ -150,9 +150,9 @@ def authentication_options(
     allow: Sequence[bytes] = (),
     user_verification: str,
 ) -> str:
-    """The options JSON for ``navigator.credentials.get``: an empty ``allow`` asks for a
-    discoverable credential (passwordless, conditional UI); ``user_verification`` is
-    "required" for passwordless sign-in, "preferred" for a second factor."""
+    """The options JSON (script-safe) for ``navigator.credentials.get``: an empty ``allow``
+    asks for a discoverable credential (passwordless, conditional UI); ``user_verification``
+    is "required" for passwordless sign-in, "preferred" for a second factor."""
     options = generate_authentication_options(
         rp_id=rp.rp_id,
         challenge=challenge,
@@ -160,7 +160,14 @@ def authentication_options(
         allow_credentials=_descriptors(allow),
         user_verification=UserVerificationRequirement(user_verification),
     )
-    return options_to_json(options)
+    return _script_safe(options_to_json(options))
+
+
+def _script_safe(json_text: str) -> str:
+    """JSON that can sit inside ``<script type="application/json">`` as it is (a template
+    writes it with ``|safe``; HTML escaping would corrupt it): no "<", ">" or "&" can end
+    the element or start markup (a username of "</script>" stays a string)."""
+    return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _b64url_decode(value: object) -> bytes:
