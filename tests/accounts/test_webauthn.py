@@ -14,6 +14,8 @@ from typing import Any
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keystead.accounts.webauthn import (
     NewPasskey,
@@ -317,6 +319,44 @@ def test_a_broken_stored_key_is_a_passkey_error(authn: SoftAuthenticator) -> Non
         )
 
 
+def test_the_owner_of_the_credential(authn: SoftAuthenticator) -> None:
+    owner = authn.user_handle
+    assert use_owned(authn, authn.assert_(CHALLENGE), owner, identified=False)
+    assert use_owned(authn, authn.assert_(CHALLENGE), owner, identified=True)
+    response = json.loads(authn.assert_(CHALLENGE))
+    response["response"].pop("userHandle")
+    without = json.dumps(response)
+    # a second factor (the user is known) may get no user handle; passwordless must get one
+    assert use_owned(authn, without, owner, identified=True)
+    refused("user-handle", "does not belong", use_owned, authn, without, owner, identified=False)
+    other = authn.assert_(CHALLENGE)
+    for identified in (True, False):
+        refused("user-handle", "does not belong", use_owned, authn, other, b"x", identified)
+
+
+def use_owned(authn: SoftAuthenticator, response: str, owner: bytes, identified: bool) -> Any:
+    return verify_authentication(
+        RP,
+        response,
+        CHALLENGE,
+        public_key=authn.public_key,
+        sign_count=0,
+        require_user_verification=True,
+        owner_handle=owner,
+        user_identified=identified,
+    )
+
+
+def test_registration_reports_the_attested_credential_id(authn: SoftAuthenticator) -> None:
+    response = json.loads(authn.register(CHALLENGE))
+    response["id"] = response["rawId"] = b64u(b"another id")
+    refused("malformed", "malformed", verify_registration, RP, json.dumps(response), CHALLENGE)
+    long = SoftAuthenticator(RP.rp_id, RP.origin, credential_id=os.urandom(1024))
+    refused(
+        "attestation", "1023 bytes", verify_registration, RP, long.register(CHALLENGE), CHALLENGE
+    )
+
+
 def test_user_handle_absent_or_empty(authn: SoftAuthenticator) -> None:
     response = json.loads(authn.assert_(CHALLENGE))
     response["response"]["userHandle"] = None
@@ -386,7 +426,8 @@ def _mutations(response: str, rng: random.Random) -> list[str]:
     fields = [(doc["response"], k) for k in doc["response"]] + [(doc, k) for k in doc]
     for holder, key in fields:
         original = holder[key]
-        values: list[Any] = [None, 0, [], {}, "", "é", "A" * 3, True]
+        values: list[Any] = [None, 0, -1, 1.5, [], {}, [{}], [[]], {"a": []}, "", "é", "A" * 3]
+        values += [True, "\x00", ["internal", {}], "A" * 2000]
         if isinstance(original, str):
             try:
                 raw = base64.urlsafe_b64decode(original + "=" * (-len(original) % 4))
@@ -431,3 +472,40 @@ def test_mutated_cbor_inside_the_attestation_object(authn: SoftAuthenticator) ->
         doc["response"]["attestationObject"] = b64u(cbor2.dumps(replacement))
         with pytest.raises(PasskeyError):
             verify_registration(RP, json.dumps(doc), CHALLENGE)
+
+
+_KEY = ec.generate_private_key(ec.SECP256R1())
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None, database=None, derandomize=True)
+@given(
+    kind=st.sampled_from(["register", "assert"]),
+    where=st.sampled_from(["top", "response", "client data", "bytes"]),
+    key_index=st.integers(0, 20),
+    value=JSON_VALUES,
+    data=st.binary(max_size=300),
+)
+def test_hypothesis_substitutions_are_passkey_errors(
+    kind: str, where: str, key_index: int, value: Any, data: bytes
+) -> None:
+    """Any value in any place of a real response — the credential, its response, the
+    client data inside it, or any bytes in a base64url field — is a PasskeyError or a
+    success, never another exception."""
+    authn = SoftAuthenticator(RP.rp_id, RP.origin, key=_KEY, credential_id=b"c" * 16)
+    doc = json.loads(authn.register(CHALLENGE) if kind == "register" else authn.assert_(CHALLENGE))
+    if where == "client data":
+        client = json.loads(base64.urlsafe_b64decode(doc["response"]["clientDataJSON"] + "=="))
+        keys = [*client, "tokenBinding", "topOrigin"]
+        client[keys[key_index % len(keys)]] = value
+        doc["response"]["clientDataJSON"] = b64u(json.dumps(client).encode())
+    else:
+        holder = doc if where == "top" else doc["response"]
+        keys = list(holder)
+        key = keys[key_index % len(keys)]
+        holder[key] = b64u(data) if where == "bytes" else value
+    _all_calls(json.dumps(doc), authn)

@@ -6,19 +6,16 @@ attestation) and checks the parts a user can get wrong — the challenge, the or
 ID, the UP/UV flags, the signature counter — itself, first, so every refusal is one
 ``PasskeyError`` whose message says what failed. No input string makes anything else escape.
 
+The response's shape, client data and flags are read in ``accounts/webauthn_response.py``.
 The ceremony's challenge needs no table: ``accounts/passkey_challenges.py`` issues it, and
 the options functions here take it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from webauthn import (
@@ -28,9 +25,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import parse_cbor
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.exceptions import InvalidBackupFlags
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
     AuthenticatorSelectionCriteria,
@@ -40,7 +35,32 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from keystead import jsonlimits
+from keystead.accounts.webauthn_response import (
+    BE,
+    BS,
+    MALFORMED,
+    PasskeyError,
+    RelyingParty,
+    auth_data_of,
+    b64url_decode,
+    check_client_data,
+    check_flags,
+    parse,
+)
+
+__all__ = [
+    "NewPasskey",
+    "PasskeyError",
+    "PasskeyUse",
+    "RelyingParty",
+    "authentication_options",
+    "credential_id_of",
+    "registration_options",
+    "relying_party",
+    "user_handle_of",
+    "verify_authentication",
+    "verify_registration",
+]
 
 ALGORITHMS = [
     COSEAlgorithmIdentifier.ECDSA_SHA_256,  # ES256: every platform authenticator
@@ -48,32 +68,9 @@ ALGORITHMS = [
     COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,  # RS256: Windows Hello
 ]
 TIMEOUT_MS = 300_000  # the browser's prompt; the challenge itself lives 300 s too
-MAX_RESPONSE = 64 * 1024  # characters of a credential's JSON (attestations are a few KB)
-_FROM_URLSAFE = str.maketrans("-_", "+/")
 _TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
-# Authenticator data flags (WebAuthn L2 §6.1).
-_UP, _UV, _BE, _BS, _AT = 0x01, 0x04, 0x08, 0x10, 0x40
-
-MALFORMED = "This passkey response is malformed (not the JSON a browser sends); start again."
-
-
-class PasskeyError(Exception):
-    """A passkey ceremony that failed; ``reason`` is written for the user, ``code`` for logs
-    and tests (malformed, type, challenge, origin, cross-origin, rp-id, presence,
-    verification, counter, signature, algorithm, attestation)."""
-
-    def __init__(self, reason: str, code: str = "malformed") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class RelyingParty:
-    rp_id: str  # WebAuthn L2 §5.1.2: a registrable domain suffix of the origin's host
-    origin: str  # scheme://host[:port], compared exactly with clientDataJSON.origin
-    name: str
+MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn L3 §7.1 step 23)
 
 
 def relying_party(issuer: str, name: str = "keystead") -> RelyingParty:
@@ -170,127 +167,27 @@ def _script_safe(json_text: str) -> str:
     return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _b64url_decode(value: object) -> bytes:
-    if not isinstance(value, str) or not value.isascii() or "+" in value or "/" in value:
-        raise PasskeyError(MALFORMED)
-    try:  # strict: a character outside the base64url alphabet is an error, not skipped
-        padded = value.translate(_FROM_URLSAFE) + "=" * (-len(value) % 4)
-        return base64.b64decode(padded, validate=True)
-    except (binascii.Error, ValueError):
-        raise PasskeyError(MALFORMED) from None
-
-
-def _parse(credential_json: str) -> dict[str, Any]:
-    """The credential as a dict, its shape checked: ``id`` equal to ``rawId``, type
-    "public-key", a ``response`` object."""
-    if not isinstance(credential_json, str) or len(credential_json) > MAX_RESPONSE:
-        raise PasskeyError(MALFORMED)
-    try:
-        value = jsonlimits.loads(credential_json)
-    except ValueError:
-        raise PasskeyError(MALFORMED) from None
-    if (
-        not isinstance(value, dict)
-        or value.get("type") != "public-key"
-        or not isinstance(value.get("response"), dict)
-        or not isinstance(value.get("id"), str)
-    ):
-        raise PasskeyError(MALFORMED)
-    raw_id = _b64url_decode(value.get("rawId"))
-    if not raw_id or _b64url_decode(value["id"]) != raw_id:
-        raise PasskeyError(MALFORMED)
-    return value
-
-
 def credential_id_of(credential_json: str) -> bytes:
     """The credential ID a response claims (to find the stored passkey before verifying)."""
-    return _b64url_decode(_parse(credential_json)["rawId"])
+    return b64url_decode(parse(credential_json)["rawId"])
 
 
 def user_handle_of(credential_json: str) -> bytes | None:
     """The user handle a discoverable credential returned (None when it sent none)."""
-    handle = _parse(credential_json)["response"].get("userHandle")
+    handle = parse(credential_json)["response"].get("userHandle")
     if handle is None or handle == "":
         return None
-    return _b64url_decode(handle) or None
-
-
-def _check_client_data(
-    rp: RelyingParty, response: dict[str, Any], ceremony: str, challenge: bytes
-) -> None:
-    """WebAuthn L2 §7.1 steps 7-10 / §7.2 steps 11-14: type, challenge, origin."""
-    raw = _b64url_decode(response.get("clientDataJSON"))
-    try:
-        client_data = jsonlimits.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise PasskeyError(MALFORMED) from None
-    if not isinstance(client_data, dict):
-        raise PasskeyError(MALFORMED)
-    if client_data.get("type") != ceremony:
-        step = "registration" if ceremony == "webauthn.create" else "sign-in"
-        raise PasskeyError(f"This passkey response was not made for a {step}; start again.", "type")
-    if not hmac.compare_digest(_b64url_decode(client_data.get("challenge")), challenge):
-        raise PasskeyError(
-            "This passkey response was made for another challenge; start again.", "challenge"
-        )
-    origin = client_data.get("origin")
-    if not isinstance(origin, str) or origin != rp.origin:
-        shown = origin[:80] if isinstance(origin, str) else "none"
-        raise PasskeyError(
-            f"This passkey response was made for another site (origin {shown}), "
-            f"not {rp.origin}; use this site's own page.",
-            "origin",
-        )
-    # keystead's pages refuse framing (frame-ancestors 'none'): a ceremony in a frame of
-    # another site is not one of ours (WebAuthn L2 §7.1 step 9, crossOrigin).
-    if client_data.get("crossOrigin") is True:
-        raise PasskeyError(
-            "This passkey response was made inside a frame of another site; "
-            "use this site's own page.",
-            "cross-origin",
-        )
-
-
-def _check_flags(rp: RelyingParty, auth_data: bytes, *, require_uv: bool) -> int:
-    """WebAuthn L2 §7.1 steps 13-15 / §7.2 steps 15-17: rpIdHash, UP, UV. The flags byte."""
-    if len(auth_data) < 37:
-        raise PasskeyError(
-            "This passkey response's authenticator data is malformed (tampered); start again.",
-            "signature",
-        )
-    if not hmac.compare_digest(auth_data[:32], hashlib.sha256(rp.rp_id.encode()).digest()):
-        raise PasskeyError(
-            f"This passkey was made for another site (its RP ID is not {rp.rp_id}); "
-            "it cannot be used here.",
-            "rp-id",
-        )
-    flags = auth_data[32]
-    if not flags & _UP:
-        raise PasskeyError(
-            "The authenticator did not confirm that you were present; try again.", "presence"
-        )
-    if require_uv and not flags & _UV:
-        raise PasskeyError(
-            "This site requires user verification (PIN or biometric) on your passkey, and "
-            "the authenticator did not verify you; try again and unlock it.",
-            "verification",
-        )
-    if flags & _BS and not flags & _BE:  # WebAuthn L2 §6.1.3: BS implies BE
-        raise PasskeyError(
-            "This passkey response's authenticator data is malformed (tampered); start again.",
-            "signature",
-        )
-    return flags
+    return b64url_decode(handle) or None
 
 
 def verify_registration(rp: RelyingParty, credential_json: str, challenge: bytes) -> NewPasskey:
     """A new passkey from a ``navigator.credentials.create`` response (WebAuthn L2 §7.1),
     made for ``challenge`` on this RP with user verification."""
-    credential = _parse(credential_json)
+    credential = parse(credential_json)
     response = credential["response"]
-    _check_client_data(rp, response, "webauthn.create", challenge)
-    raw_auth_data = _auth_data_of(_b64url_decode(response.get("attestationObject")))
-    flags = _check_flags(rp, raw_auth_data, require_uv=True)
+    check_client_data(rp, response, "webauthn.create", challenge)
+    raw_auth_data = auth_data_of(b64url_decode(response.get("attestationObject")))
+    flags = check_flags(rp, raw_auth_data, require_uv=True)
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -301,7 +198,7 @@ def verify_registration(rp: RelyingParty, credential_json: str, challenge: bytes
             supported_pub_key_algs=ALGORITHMS,
         )
     except Exception as exc:
-        if "alg" in str(exc):
+        if str(exc).startswith("Unsupported credential public key alg"):
             raise PasskeyError(
                 "This passkey uses an algorithm this site does not accept "
                 "(ES256, EdDSA or RS256); use another authenticator.",
@@ -311,44 +208,30 @@ def verify_registration(rp: RelyingParty, credential_json: str, challenge: bytes
             "The authenticator's attestation could not be verified; start again.",
             "attestation",
         ) from None
+    # The ID the authenticator attested is the one the browser reported (WebAuthn L2 §5.1:
+    # rawId), and not longer than 1023 bytes: it is looked up by rawId later.
+    if verified.credential_id != b64url_decode(credential["rawId"]):
+        raise PasskeyError(MALFORMED)
+    if len(verified.credential_id) > MAX_CREDENTIAL_ID:
+        raise PasskeyError(
+            "This authenticator's credential ID is longer than 1023 bytes; use another one.",
+            "attestation",
+        )
     transports = response.get("transports")
     return NewPasskey(
         credential_id=verified.credential_id,
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
-        backup_eligible=bool(flags & _BE),
-        backup_state=bool(flags & _BS),
+        backup_eligible=bool(flags & BE),
+        backup_state=bool(flags & BS),
         transports=tuple(
-            sorted({t for t in transports if t in _TRANSPORTS})
+            sorted({t for t in transports if isinstance(t, str) and t in _TRANSPORTS})
             if isinstance(transports, list)
             else ()
         ),
         aaguid=verified.aaguid,
         user_verified=verified.user_verified,
     )
-
-
-def _auth_data_of(attestation_object: bytes) -> bytes:
-    """The raw authData of an attestation object (WebAuthn L2 §6.5: a CBOR map with "fmt",
-    "attStmt" and "authData"), which must carry attested credential data (AT)."""
-    try:
-        decoded = parse_cbor(attestation_object)
-    except Exception:  # hostile bytes: whatever cbor2 raises
-        decoded = None
-    raw = decoded.get("authData") if isinstance(decoded, dict) else None
-    # WebAuthn L2 §8.7: the "none" format's attStmt is an empty map (py_webauthn only
-    # looks at the fields it knows).
-    none_with_statement = (
-        isinstance(decoded, dict)
-        and decoded.get("fmt") == "none"
-        and (decoded.get("attStmt") != {})
-    )
-    if not isinstance(raw, bytes) or len(raw) < 37 or not raw[32] & _AT or none_with_statement:
-        raise PasskeyError(
-            "This passkey response's attestation is malformed (tampered); start again.",
-            "attestation",
-        )
-    return raw
 
 
 def verify_authentication(
@@ -359,15 +242,29 @@ def verify_authentication(
     public_key: bytes,
     sign_count: int,
     require_user_verification: bool,
+    owner_handle: bytes | None = None,
+    user_identified: bool = False,
 ) -> PasskeyUse:
     """One use of a stored passkey (WebAuthn L2 §7.2), made for ``challenge`` on this RP.
-    The caller has looked the credential up by ``credential_id_of`` (and, for a
-    discoverable credential, checked ``user_handle_of`` against its owner)."""
-    credential = _parse(credential_json)
+    The caller has looked the credential up by ``credential_id_of``. With ``owner_handle``
+    (the user handle of the account that owns it) §7.2 step 6 is checked here: a userHandle
+    in the response must be the owner's, and when the user was not identified before the
+    ceremony (passwordless, ``user_identified=False``) it must be there."""
+    credential = parse(credential_json)
     response = credential["response"]
-    _check_client_data(rp, response, "webauthn.get", challenge)
-    raw_auth_data = _b64url_decode(response.get("authenticatorData"))
-    flags = _check_flags(rp, raw_auth_data, require_uv=require_user_verification)
+    if owner_handle is not None:
+        handle = user_handle_of(credential_json)
+        if (handle is None and not user_identified) or (
+            handle is not None and not hmac.compare_digest(handle, owner_handle)
+        ):
+            raise PasskeyError(
+                "This passkey does not belong to the account it is registered to; "
+                "sign in another way.",
+                "user-handle",
+            )
+    check_client_data(rp, response, "webauthn.get", challenge)
+    raw_auth_data = b64url_decode(response.get("authenticatorData"))
+    flags = check_flags(rp, raw_auth_data, require_uv=require_user_verification)
     new_count = int.from_bytes(raw_auth_data[33:37], "big")
     # WebAuthn L2 §7.2 step 21: a counter that does not grow (either one non-zero) signals a
     # cloned authenticator; keystead refuses it (py_webauthn refuses it too).
@@ -388,11 +285,6 @@ def verify_authentication(
             credential_current_sign_count=sign_count,
             require_user_verification=require_user_verification,
         )
-    except InvalidBackupFlags:
-        raise PasskeyError(
-            "This passkey response's authenticator data is malformed (tampered); start again.",
-            "signature",
-        ) from None
     except Exception:  # bad signature, authData that does not parse, a broken stored key
         raise PasskeyError(
             "This passkey response's signature does not match (tampered authenticator data "
@@ -401,6 +293,6 @@ def verify_authentication(
         ) from None
     return PasskeyUse(
         new_sign_count=verified.new_sign_count,
-        backup_state=bool(flags & _BS),
+        backup_state=bool(flags & BS),
         user_verified=verified.user_verified,
     )
