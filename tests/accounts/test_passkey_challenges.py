@@ -7,7 +7,10 @@ from __future__ import annotations
 import base64
 import json
 
+import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc import jws
 from joserfc.jwk import OctKey
 
@@ -108,3 +111,15 @@ async def test_tampered_or_foreign_states(markers: MemoryMarkerStore) -> None:
 async def test_an_unknown_purpose_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         Challenges(KEY).issue("logout", None, NOW)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(
+    token=st.text(max_size=300) | st.from_regex(r"[A-Za-z0-9_-]{0,60}(\.[A-Za-z0-9_-]{0,60}){2}")
+)
+def test_any_string_is_a_passkey_error(token: str) -> None:
+    async def consume() -> None:
+        with pytest.raises(PasskeyError):
+            await Challenges(KEY).consume(MemoryMarkerStore(), token, "login", None, NOW)
+
+    anyio.run(consume)

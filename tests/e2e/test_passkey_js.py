@@ -122,28 +122,34 @@ def build_site(site: Site) -> Starlette:
         return _page("Passkey added", body, new_nonce())
 
     async def login_page(request: Request) -> HTMLResponse:
-        state, challenge = site.challenges.issue("login", None, now())
+        # /second: a second factor for a user known by now (allowCredentials, UV preferred)
+        second = request.url.path == "/second"
+        state, challenge = site.challenges.issue("login", SUB if second else None, now())
         options = webauthn.authentication_options(
-            site.rp, challenge=challenge, user_verification="required"
+            site.rp,
+            challenge=challenge,
+            allow=list(site.passkeys) if second else (),
+            user_verification="preferred" if second else "required",
         )
         # /login?modal: the button only (with the virtual authenticator, a conditional
         # request is answered at once, before any button could be clicked)
-        autofill = "" if "modal" in request.query_params else CONDITIONAL
+        autofill = "" if "modal" in request.query_params or second else CONDITIONAL
         inner = f"""<label>Username <input name="username" id="username"
   autocomplete="username webauthn"{autofill}></label>
 <button type="button" data-passkey="login" data-passkey-options="passkey-options"
   >Sign in with a passkey</button>"""
-        return _page("Sign in", _form("/login", state, options, inner), new_nonce())
+        return _page("Sign in", _form(request.url.path, state, options, inner), new_nonce())
 
     async def login(request: Request) -> HTMLResponse:
         form = await _form_fields(request)
-        credential = str(form.get("credential", ""))
+        credential = form.get("credential", "")
+        second = request.url.path == "/second"
         try:
             challenge = await site.challenges.consume(
-                site.markers, str(form.get("state", "")), "login", None, now()
+                site.markers, form.get("state", ""), "login", SUB if second else None, now()
             )
             stored = site.passkeys.get(webauthn.credential_id_of(credential))
-            if stored is None or webauthn.user_handle_of(credential) != USER_HANDLE:
+            if stored is None:
                 raise PasskeyError("This passkey is not registered here.", "unknown")
             use = webauthn.verify_authentication(
                 site.rp,
@@ -151,7 +157,9 @@ def build_site(site: Site) -> Starlette:
                 challenge,
                 public_key=stored.public_key,
                 sign_count=stored.sign_count,
-                require_user_verification=True,
+                require_user_verification=not second,
+                owner_handle=USER_HANDLE,  # the stored passkey's owner
+                user_identified=second,
             )
         except PasskeyError as exc:
             return _page("Refused", f'<p id="refused">{html.escape(exc.reason)}</p>', "x", 400)
@@ -165,6 +173,8 @@ def build_site(site: Site) -> Starlette:
             Route("/register", register, methods=["POST"]),
             Route("/login", login_page),
             Route("/login", login, methods=["POST"]),
+            Route("/second", login_page),
+            Route("/second", login, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR)),
         ]
     )
@@ -263,9 +273,18 @@ def test_register_then_sign_in_without_a_password(
     assert state.passkeys[held.credential_id].sign_count == held.sign_count
     assert len(state.sign_ins) == 1
 
+    # as a second factor: allowCredentials names the passkey, user verification preferred
+    page.goto(base + "/second")
+    page.click("[data-passkey=login]")
+    page.wait_for_selector("#done, #refused")
+    assert page.inner_text("body").endswith("Signed in as rita-sub"), page.inner_text("body")
+    [held] = credentials(authenticator)
+    assert state.passkeys[held.credential_id].sign_count == held.sign_count
+    assert len(state.sign_ins) == 2
+
     # the browser's POST again: its challenge was used
     direct = base.replace("localhost", "127.0.0.1") + "/login"
-    [body] = posts
+    body = posts[0]
     replay = httpx.post(direct, content=body, headers={"Content-Type": FORM})
     assert replay.status_code == 400 and "already used" in replay.text
     # the response with a fresh challenge state: made for another challenge
