@@ -37,6 +37,7 @@ from tests.fuzz.strategies import (
 PROTOCOL = {
     "/authorize": ("GET", "POST"),
     "/login": ("POST",),
+    "/login/factor": ("POST",),
     "/consent": ("POST",),
     "/token": ("POST",),
     "/introspect": ("POST",),

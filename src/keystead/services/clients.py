@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from keystead.jose.kek import KeyEncryptor
 from keystead.protocol import client_assertion, scopes
+from keystead.protocol.acr import requires_mfa
 from keystead.protocol.client_metadata import (
     DESCRIPTIVE_METADATA,
     SECRET_METHODS,
@@ -162,11 +163,6 @@ def seal_secret(
 # metadata: kept on update (a client updating itself through RFC 7592 cannot drop them).
 REQUIRE_MFA = "require_mfa"
 KEPT_ON_UPDATE = ("registration_access_token_hash", REQUIRE_MFA)
-
-
-def requires_mfa(client: Client) -> bool:
-    """The operator's policy: every sign-in for this client needs a second factor."""
-    return client.extra.get(REQUIRE_MFA) is True
 
 
 def _set_require_mfa(client: Client, require_mfa: bool | None) -> None:
