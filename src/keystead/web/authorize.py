@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts import consent as consents
 from keystead.accounts import device
+from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, ACCOUNT_PATH
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
@@ -235,6 +236,8 @@ class _Flow:
         if step is Step.LOGIN:
             return self.login_page(areq, begun)
         assert session is not None
+        if step is Step.ISSUE and areq.client.client_id == ACCOUNT_CLIENT_ID:
+            return RedirectResponse(provider.settings.url(ACCOUNT_PATH), status_code=303)
         if step is Step.FACTOR:
             return await self.factor_page(areq, begun, sub=session.sub, session=session)
         if step is Step.CONSENT:
