@@ -21,6 +21,9 @@ PURGE_MARGIN = 3600
 THROTTLE_MEMORY = 86400
 
 
+JOB_MEMORY = 7 * 86400  # seconds a sent or failed job stays for operators to inspect
+
+
 async def purge_expired(provider: Provider) -> dict[str, int]:
     """Delete expired codes, tokens, dead grants, sessions, throttle counters and old events;
     return how many rows of each kind were deleted."""
@@ -36,6 +39,9 @@ async def purge_expired(provider: Provider) -> dict[str, int]:
         "events": await provider.recorder.purge(settings.event_retention_days * 86400),
         # client assertion jtis past their assertion's lifetime, expired initial access tokens
         "markers": await store.markers.purge(now),
+        # single-use links past their expiry; outbox jobs sent or given up a week ago
+        "action_tokens": await store.action_tokens.purge(now - PURGE_MARGIN),
+        "jobs": await store.jobs.purge(now - JOB_MEMORY),
     }
     if any(counts.values()):
         log.info("purged expired rows: %s", counts)

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.anyio
 
 TABLES = {
     "access_tokens",
+    "action_tokens",
     "alembic_version",
     "apis",
     "authorization_codes",
@@ -33,6 +34,7 @@ TABLES = {
     "events",
     "factors",
     "grants",
+    "jobs",
     "keys",
     "markers",
     "recovery_codes",
@@ -180,6 +182,7 @@ async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
     await _alembic(sqlite_url, "downgrade", "0002")
 
     new_tables = {"apis", "refresh_tokens", "markers", "factors", "recovery_codes"}
+    new_tables |= {"jobs", "action_tokens"}
     assert await _tables(sqlite_url) == TABLES - new_tables
     assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]

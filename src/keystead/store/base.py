@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from keystead.store.factors import FactorStore
+from keystead.store.outbox import ActionTokenStore, JobStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +423,8 @@ class Store(Protocol):
     apis: ApiStore
     markers: MarkerStore
     factors: FactorStore
+    jobs: JobStore
+    action_tokens: ActionTokenStore
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

@@ -25,9 +25,11 @@ from keystead.store.memory.factors import MemoryFactorStore
 from keystead.store.memory.grants import MemoryGrantStore
 from keystead.store.memory.keys import MemoryKeyStore
 from keystead.store.memory.markers import MemoryMarkerStore
+from keystead.store.memory.outbox import MemoryActionTokenStore, MemoryJobStore
 from keystead.store.memory.sessions import MemorySessionStore
 from keystead.store.memory.throttle import MemoryThrottleStore
 from keystead.store.memory.users import MemoryUserStore
+from keystead.store.outbox import ActionTokenStore, JobStore
 
 
 class MemoryStore:
@@ -42,13 +44,18 @@ class MemoryStore:
         sessions = MemorySessionStore()
         users = MemoryUserStore()
         factors = MemoryFactorStore(users.has)
+        jobs = MemoryJobStore()
+        action_tokens = MemoryActionTokenStore(jobs, users.has)
         users.on_delete = (
             sessions.delete_sub,
             consents.delete_sub,
             grants.revoke_sub,
             factors.delete_sub,
+            action_tokens.delete_sub,
         )
         self.factors: FactorStore = factors
+        self.jobs: JobStore = jobs
+        self.action_tokens: ActionTokenStore = action_tokens
         self.users: UserStore = users
         self.grants: GrantStore = grants
         self.sessions: SessionStore = sessions

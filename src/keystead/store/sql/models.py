@@ -279,3 +279,46 @@ class RecoveryCodeRow(Base):
     sub: Mapped[str] = mapped_column(ID, ForeignKey("users.sub", ondelete="CASCADE"), index=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     used_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class JobRow(Base):
+    """``JobStore``: the durable outbox (store/outbox.py)."""
+
+    __tablename__ = "jobs"
+
+    job_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(ID)
+    payload_enc: Mapped[str] = mapped_column(Text)  # encrypted under the KEK
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    next_attempt_at: Mapped[int] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer)
+    claimed_by: Mapped[str | None] = mapped_column(ID)
+    claimed_until: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[int | None] = mapped_column(BigInteger)
+    failed_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    # What a sender looks for: pending jobs by due time.
+    __table_args__ = (
+        Index(
+            "ix_jobs_pending",
+            "next_attempt_at",
+            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
+
+
+class ActionTokenRow(Base):
+    """``ActionTokenStore``: single-use links (reset, verification, invitation), by hash."""
+
+    __tablename__ = "action_tokens"
+
+    token_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    purpose: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str] = mapped_column(ID, ForeignKey("users.sub", ondelete="CASCADE"), index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    email: Mapped[str | None] = mapped_column(Text)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -2,7 +2,7 @@
 
 One module per concern (``clients.py``, ``users.py``, ``grants.py``, ``sessions.py``,
 ``consents.py``, ``keys.py``, ``throttle.py``, ``apis.py``, ``markers.py``, ``events.py``,
-``factors.py``),
+``factors.py``, ``outbox.py``),
 each class built on ``concern.Concern``; the Core tables and the statements they share are in
 ``tables.py``. Each method is one short transaction: a plain function of a SQLAlchemy Core
 ``Connection`` that the ``Database`` runs (database.py: inline on the event loop for SQLite,
@@ -27,6 +27,7 @@ from keystead.store.base import (
     UserStore,
 )
 from keystead.store.factors import FactorStore
+from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sql.apis import SqlApiStore
 from keystead.store.sql.clients import SqlClientStore
 from keystead.store.sql.consents import SqlConsentStore
@@ -36,6 +37,7 @@ from keystead.store.sql.factors import SqlFactorStore
 from keystead.store.sql.grants import SqlGrantStore
 from keystead.store.sql.keys import SqlKeyStore
 from keystead.store.sql.markers import SqlMarkerStore
+from keystead.store.sql.outbox import SqlActionTokenStore, SqlJobStore
 from keystead.store.sql.sessions import SqlSessionStore
 from keystead.store.sql.throttle import SqlThrottleStore
 from keystead.store.sql.users import SqlUserStore
@@ -57,6 +59,8 @@ class SqlStore:
         self.apis: ApiStore = SqlApiStore(db)
         self.markers: MarkerStore = SqlMarkerStore(db)
         self.factors: FactorStore = SqlFactorStore(db)
+        self.jobs: JobStore = SqlJobStore(db)
+        self.action_tokens: ActionTokenStore = SqlActionTokenStore(db)
 
     async def ping(self) -> None:
         await self.db.ping()

@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, insert, select
 
 from keystead.store.sql.models import (
     AccessTokenRow,
+    ActionTokenRow,
     ApiRow,
     AuthorizationCodeRow,
     Base,
@@ -19,6 +20,7 @@ from keystead.store.sql.models import (
     EventRow,
     FactorRow,
     GrantRow,
+    JobRow,
     KeyRow,
     MarkerRow,
     RefreshTokenRow,
@@ -42,6 +44,8 @@ APIS = cast(Table, ApiRow.__table__)
 MARKERS = cast(Table, MarkerRow.__table__)
 EVENTS = cast(Table, EventRow.__table__)
 FACTORS = cast(Table, FactorRow.__table__)
+JOBS = cast(Table, JobRow.__table__)
+ACTION_TOKENS = cast(Table, ActionTokenRow.__table__)
 
 # Statements built once (a statement built per call cost more than running it): inserts of
 # whole rows and reads by primary key (``:key``); a concern's own are in its module.
