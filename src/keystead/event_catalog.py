@@ -35,6 +35,10 @@ EVENTS: dict[str, str] = {
     "mfa.totp_imported": "An operator imported an authenticator app secret for a user.",
     "mfa.unavailable": "A client required a second factor the user has not set up: "
     "access_denied was returned to it.",
+    "outbox.failed": "An outbox job (a mail ...) was given up: a permanent error or too many "
+    "attempts; `reason` says which.",
+    "outbox.retried": "An outbox delivery failed for now and will be tried again later.",
+    "outbox.sent": "An outbox job was delivered (a mail accepted by the SMTP server).",
     "refresh.reused": "A rotated refresh token was used again; its family was revoked.",
     "registration_token.created": "An initial access token for dynamic registration was made.",
     "request.failed": "A request ended with an error (its catalog id is in the event).",
