@@ -120,3 +120,26 @@ async def test_a_step_up_changes_the_session(store: Store) -> None:
     stored = await store.sessions.get("h" * 64)
     assert stored == dataclasses.replace(session, amr=("pwd", "otp", "mfa"), auth_time=20)
     assert not await store.sessions.add_factors("x" * 64, ("pwd",), 20)
+
+
+async def test_users_by_email_and_signed_out_everywhere(store: Store) -> None:
+    from keystead.store.base import Grant, RefreshToken, Session
+    from tests.store.test_contract import make_client
+
+    await store.users.add(dataclasses.replace(ALICE, email="Alice@Example.com", created_at=1))
+    await store.users.add(dataclasses.replace(BOB, email="bob@example.com"))
+    assert [u.sub for u in await store.users.get_by_email("alice@EXAMPLE.com")] == [ALICE.sub]
+    assert await store.users.get_by_email("nobody@example.com") == []
+    client = make_client()
+    await store.clients.add(client)
+    await store.grants.add_grant(Grant("g1", client.client_id, ALICE.sub, "openid", 1))
+    await store.grants.add_refresh_token(
+        RefreshToken("r" * 64, "g1", client.client_id, ALICE.sub, "openid", 1, 10**10, 10**10)
+    )
+    for key in ("a" * 64, "b" * 64):
+        await store.sessions.add(Session(key, "sid-" + key[0], ALICE.sub, 1, 1, 1, 10**10))
+    assert await store.users.sign_out_everywhere(ALICE.sub, 50, keep="b" * 64) == 1
+    assert await store.sessions.get("a" * 64) is None
+    assert await store.sessions.get("b" * 64) is not None  # the one kept
+    found = await store.grants.get_refresh_token("r" * 64)
+    assert found is not None and found[1].revoked_at == 50  # its grant: revoked

@@ -257,7 +257,16 @@ class UserStore(Protocol):
         """In (created_at, sub) order; with ``after``/``limit``, one page (keyset)."""
         ...
 
+    async def get_by_email(self, email: str) -> list[User]:
+        """Users with this email address, compared case-insensitively (at most 10)."""
+        ...
+
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool: ...
+    async def sign_out_everywhere(self, sub: str, now: int, keep: str | None = None) -> int:
+        """End the user's sessions (but the one whose hash is ``keep``) and revoke their grants
+        (refresh and access tokens stop working), in one transaction; sessions ended."""
+        ...
+
     async def replace_password_hash(self, sub: str, old_hash: str, new_hash: str) -> bool:
         """Swap the stored hash for one of the same password made with newer parameters, only
         if it is still ``old_hash`` (a password changed meanwhile wins); ``updated_at`` stays.

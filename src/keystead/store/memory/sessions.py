@@ -36,6 +36,12 @@ class MemorySessionStore:
     async def delete(self, session_hash: str) -> None:
         self._sessions.pop(session_hash, None)
 
+    def end_for(self, sub: str, keep: str | None) -> int:
+        doomed = [k for k, s in self._sessions.items() if s.sub == sub and k != keep]
+        for key in doomed:
+            del self._sessions[key]
+        return len(doomed)
+
     def delete_sub(self, sub: str, now: int) -> None:
         self._sessions = {k: s for k, s in self._sessions.items() if s.sub != sub}
 

@@ -53,6 +53,12 @@ class MemoryStore:
             factors.delete_sub,
             action_tokens.delete_sub,
         )
+
+        def sign_out(sub: str, now: int, keep: str | None) -> int:
+            grants.revoke_sub(sub, now)
+            return sessions.end_for(sub, keep)
+
+        users.on_sign_out = sign_out
         self.factors: FactorStore = factors
         self.jobs: JobStore = jobs
         self.action_tokens: ActionTokenStore = action_tokens

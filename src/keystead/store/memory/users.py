@@ -14,6 +14,8 @@ class MemoryUserStore:
         self._by_username: dict[str, str] = {}  # username -> sub
         # What else goes with a user: sessions, consents, and their grants are revoked.
         self.on_delete: Sequence[Callable[[str, int], None]] = ()
+        # Ends the user's sessions but one, revokes their grants (wired by MemoryStore).
+        self.on_sign_out: Callable[[str, int, str | None], int] = lambda sub, now, keep: 0
 
     async def add(self, user: User) -> None:
         if user.sub in self._users:
@@ -45,6 +47,14 @@ class MemoryUserStore:
             return False
         self._users[sub] = dataclasses.replace(user, password_hash=new_hash)
         return True
+
+    async def get_by_email(self, email: str) -> list[User]:
+        wanted = email.lower()
+        found = [u for u in self._users.values() if u.email and u.email.lower() == wanted]
+        return sorted(found, key=lambda u: u.created_at)[:10]
+
+    async def sign_out_everywhere(self, sub: str, now: int, keep: str | None = None) -> int:
+        return self.on_sign_out(sub, now, keep)
 
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool:
         user = self._users.get(sub)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -77,6 +78,9 @@ class UserRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
+
+    # Password reset and sign-up look users up by email, case-insensitively (0009).
+    __table_args__ = (Index("ix_users_email_lower", func.lower(text("email"))),)
 
 
 class GrantRow(Base):

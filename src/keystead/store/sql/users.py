@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +28,27 @@ class SqlUserStore(Concern):
         if after is not None:
             query = query.where(tuple_(UserRow.created_at, UserRow.sub) > after)
         return await self._all(query if limit is None else query.limit(limit), User)
+
+    async def get_by_email(self, email: str) -> list[User]:
+        query = select(USERS).where(func.lower(UserRow.email) == email.lower())
+        return await self._all(query.order_by(UserRow.created_at).limit(10), User)
+
+    async def sign_out_everywhere(self, sub: str, now: int, keep: str | None = None) -> int:
+        ended = delete(SessionRow).where(SessionRow.sub == sub)
+        if keep is not None:
+            ended = ended.where(SessionRow.session_hash != keep)
+        revoked = (
+            update(GrantRow)
+            .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+        def work(connection: Connection) -> int:
+            count = int(connection.execute(ended).rowcount)
+            connection.execute(revoked)
+            return count
+
+        return await self._db.run(work)
 
     async def set_password(self, sub: str, password_hash: str, now: int) -> bool:
         query = (

@@ -1,4 +1,4 @@
-"""The durable outbox (jobs) and single-use action tokens (issue 21).
+"""The durable outbox (jobs), single-use action tokens, and users by email (issue 21).
 
 Revision ID: 0009_outbox
 Revises: 0008_factors
@@ -60,8 +60,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_action_tokens_sub", "action_tokens", ["sub"])
     op.create_index("ix_action_tokens_expires_at", "action_tokens", ["expires_at"])
+    op.create_index("ix_users_email_lower", "users", [sa.text("lower(email)")])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_users_email_lower", "users")
     op.drop_table("action_tokens")
     op.drop_table("jobs")
