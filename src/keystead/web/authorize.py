@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.accounts import consent as consents
-from keystead.accounts import device
+from keystead.accounts import device, passkeys
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
@@ -31,7 +31,7 @@ from keystead.protocol.interaction import (
 from keystead.protocol.issue import issue
 from keystead.secrets_util import random_token, same_text, sha256_hex
 from keystead.store.base import Session, User
-from keystead.store.factors import TOTP
+from keystead.store.factors import PASSKEY, TOTP
 from keystead.web import pages, render
 from keystead.web.interaction import Interaction, InteractionSigner
 from keystead.web.parse import oauth_request, read_form
@@ -101,17 +101,26 @@ class _Flow:
         *,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        script: bool = False,
     ) -> Response:
+        """``script``: the page loads passkey.js (the CSP allows it by this page's nonce)."""
         settings = self.provider.settings
+        nonce = pages.new_nonce() if script else ""
         base = {
             "client_name": areq.client.client_name,
             "static_url": settings.url("/static"),
             "csrf_token": self._csrf_token(),
+            "script_nonce": nonce,
         }
         # Chromium applies form-action to the redirect after the POST: allow the client's origin.
         action = ("'self'", pages.origin_of(areq.redirect_uri))
         return pages.render(
-            template, {**base, **context}, status=status, form_action=action, headers=headers
+            template,
+            {**base, **context},
+            status=status,
+            form_action=action,
+            script_nonce=nonce,
+            headers=headers,
         )
 
     def _state(
@@ -156,6 +165,8 @@ class _Flow:
         if not usable:
             raise mfa_unavailable(areq, sub, provider)
         user = await provider.store.users.get(sub)
+        has_passkey = any(f.kind == PASSKEY for f in usable)
+        passkey = await passkeys.begin_sign_in(provider, sub) if has_passkey else None
         pending = None if session is not None else (sub, pending_amr)
         token = self._state(areq, started_at, sid=session.sid if session else None, pending=pending)
         return self._page(
@@ -168,12 +179,14 @@ class _Flow:
                 "username": user.username if user else "",
                 "step_up": session is not None,
                 "has_code_factor": any(f.kind == TOTP for f in usable),
+                "passkey": passkey,
             },
             status=status,
             headers=headers,
+            script=passkey is not None,
         )
 
-    def login_page(
+    async def login_page(
         self,
         areq: AuthorizationRequest,
         started_at: int,
@@ -184,17 +197,22 @@ class _Flow:
         headers: dict[str, str] | None = None,
     ) -> Response:
         token = self._state(areq, started_at)
+        # One passwordless ceremony for the button and the autofill (conditional UI).
+        passkey = await passkeys.begin_sign_in(self.provider, None)
         return self._page(
             "login.html",
             areq,
             {
                 "action": self.provider.settings.url("/login"),
+                "passkey_action": self.provider.settings.url("/login/passkey"),
                 "interaction": token,
                 "error": error,
                 "username": username or areq.login_hint or "",
+                "passkey": passkey,
             },
             status=status,
             headers=headers,
+            script=True,
         )
 
     async def consent_page(
@@ -233,7 +251,7 @@ class _Flow:
         )
         begun = started_at if started_at is not None else provider.now()
         if step is Step.LOGIN:
-            return self.login_page(areq, begun)
+            return await self.login_page(areq, begun)
         assert session is not None
         if step is Step.FACTOR:
             return await self.factor_page(areq, begun, sub=session.sub, session=session)
@@ -292,7 +310,7 @@ async def login(request: Request) -> Response:
         provider = flow.provider
         if not username or not password:
             return flow.finish(
-                flow.login_page(
+                await flow.login_page(
                     areq,
                     interaction.started_at,
                     username=username,
@@ -305,7 +323,7 @@ async def login(request: Request) -> Response:
         result = await authenticate(provider, username, password, client_ip, device_cookie)
         if result.retry_after:
             return flow.finish(
-                flow.login_page(
+                await flow.login_page(
                     areq,
                     interaction.started_at,
                     username=username,
@@ -316,7 +334,7 @@ async def login(request: Request) -> Response:
             )
         if result.user is None:
             return flow.finish(
-                flow.login_page(
+                await flow.login_page(
                     areq,
                     interaction.started_at,
                     username=username,

@@ -35,6 +35,7 @@ from keystead.web import (
     logout,
     ops,
     pages,
+    passkey,
     registration,
 )
 from keystead.web.admin import apis, clients, factors, keys, users
@@ -55,6 +56,7 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/authorize", ("GET", "POST"), authorize.authorize, errors="page"),
     Row("/login", ("POST",), authorize.login, errors="page"),
     Row("/login/factor", ("POST",), factor.factor, errors="page"),
+    Row("/login/passkey", ("POST",), passkey.passkey_login, errors="page"),
     Row("/consent", ("POST",), authorize.consent, errors="page"),
     # RP-Initiated Logout 1.0.
     Row("/logout", ("GET", "POST"), logout.logout, errors="page"),
