@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, account_client
 from keystead.accounts.passwords import PasswordHasher
 from keystead.config import Settings
 from keystead.events import EventRecorder, Events
@@ -76,11 +77,14 @@ class Provider:
         return self.clock()
 
     async def get_client(self, client_id: str) -> Client | None:
-        """The client, cached for at most ``cache_ttl`` seconds (misses too)."""
+        """The client, cached for at most ``cache_ttl`` seconds (misses too); the account
+        page's reserved client is built, not stored (accounts/account_app.py)."""
         cached = self._clients.get(client_id)
         mono = time.monotonic()
         if cached is not None and mono - cached.loaded_at < self.settings.cache_ttl:
             return cached.value
+        if client_id == ACCOUNT_CLIENT_ID:
+            return account_client(self.settings)
         client = await self.store.clients.get(client_id)
         if len(self._clients) > 10_000:  # bound memory against client_id spraying
             self._clients.clear()

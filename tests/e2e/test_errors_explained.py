@@ -111,6 +111,9 @@ async def test_explain_a_correlation_id(env: Env) -> None:
     assert as_json["events"][1]["data"]["endpoint"] == "/token"
     by_code = await anyio.to_thread.run_sync(run_cli, env, "explain", "invalid_grant")
     assert "code-expired" in by_code.stdout and "pkce-verifier-mismatch" in by_code.stdout
+    assert "redeemed twice" in out.stdout  # each event's meaning (event_catalog.py)
+    by_event = await anyio.to_thread.run_sync(run_cli, env, "explain", "mfa.recovery_code_used")
+    assert by_event.returncode == 0 and "account page says so" in by_event.stdout
     unknown = await anyio.to_thread.run_sync(run_cli, env, "explain", "zzz")
     assert unknown.returncode == 1 and "neither" in unknown.stderr
 

@@ -12,16 +12,26 @@ from keystead.cli.apps import app
 from keystead.cli.common import emit, fail, with_provider
 from keystead.errors import CATALOG
 from keystead.errors_doc import entry_text
+from keystead.event_catalog import EVENTS
 from keystead.provider import Provider
 from keystead.services.inspect import inspect_token
 
 
 @app.command()
 def explain(
-    what: str = typer.Argument(..., help="A catalog id, an RFC error code or a correlation id."),
+    what: str = typer.Argument(
+        ..., help="A catalog id, an RFC error code, an event name or a correlation id."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Explain an error: its catalog entry, or what happened in one request."""
+    """Explain an error (its catalog entry), an event name, or what happened in one request."""
+    if what in EVENTS:
+        emit(
+            {"event": what, "meaning": EVENTS[what]},
+            as_json,
+            lambda: typer.echo(f"{what}: {EVENTS[what]}"),
+        )
+        return
     entries = (
         [CATALOG[what]] if what in CATALOG else [e for e in CATALOG.values() if e.error == what]
     )
@@ -39,14 +49,16 @@ def explain(
     events = with_provider(work)
     if not events:
         fail(
-            f"{what!r} is neither an error id, an RFC error code, nor a correlation id in the "
-            "events table (events are kept for KEYSTEAD_EVENT_RETENTION_DAYS days)."
+            f"{what!r} is neither an error id, an RFC error code, an event name, nor a "
+            "correlation id in the events table (events are kept for "
+            "KEYSTEAD_EVENT_RETENTION_DAYS days)."
         )
 
     def human() -> None:
         for event in events:
             data = dict(event["data"])
-            typer.echo(f"{event['name']} (correlation id {event['correlation_id']}):")
+            meaning = EVENTS.get(event["name"], "")
+            typer.echo(f"{event['name']} (correlation id {event['correlation_id']}): {meaning}")
             for key in sorted(data):
                 if data[key] is not None:
                     typer.echo(f"  {key}: {data[key]}")

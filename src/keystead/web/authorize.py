@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts import consent as consents
 from keystead.accounts import device, passkeys
+from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, ACCOUNT_PATH
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
@@ -101,11 +102,9 @@ class _Flow:
         *,
         status: int = 200,
         headers: dict[str, str] | None = None,
-        script: bool = False,
     ) -> Response:
-        """``script``: the page loads passkey.js (the CSP allows it by this page's nonce)."""
         settings = self.provider.settings
-        nonce = pages.new_nonce() if script else ""
+        nonce = pages.new_nonce() if context.get("passkey") else ""  # passkey.js, by nonce
         base = {
             "client_name": areq.client.client_name,
             "static_url": settings.url("/static"),
@@ -183,7 +182,6 @@ class _Flow:
             },
             status=status,
             headers=headers,
-            script=passkey is not None,
         )
 
     async def login_page(
@@ -212,7 +210,6 @@ class _Flow:
             },
             status=status,
             headers=headers,
-            script=True,
         )
 
     async def consent_page(
@@ -253,6 +250,8 @@ class _Flow:
         if step is Step.LOGIN:
             return await self.login_page(areq, begun)
         assert session is not None
+        if step is Step.ISSUE and areq.client.client_id == ACCOUNT_CLIENT_ID:
+            return RedirectResponse(provider.settings.url(ACCOUNT_PATH), status_code=303)
         if step is Step.FACTOR:
             return await self.factor_page(areq, begun, sub=session.sub, session=session)
         if step is Step.CONSENT:
@@ -308,39 +307,31 @@ async def login(request: Request) -> Response:
         username = form.get("username", "").strip()
         password = form.get("password", "")
         provider = flow.provider
-        if not username or not password:
-            return flow.finish(
-                await flow.login_page(
-                    areq,
-                    interaction.started_at,
-                    username=username,
-                    error="Enter your username and password.",
-                    status=400,
-                )
+
+        async def again(
+            error: str, status: int = 200, headers: dict[str, str] | None = None
+        ) -> Response:
+            page = await flow.login_page(
+                areq,
+                interaction.started_at,
+                username=username,
+                error=error,
+                status=status,
+                headers=headers,
             )
+            return flow.finish(page)
+
+        if not username or not password:
+            return await again("Enter your username and password.", 400)
         client_ip = request.client.host if request.client else None
         device_cookie = request.cookies.get(device.cookie_name(provider))
         result = await authenticate(provider, username, password, client_ip, device_cookie)
         if result.retry_after:
-            return flow.finish(
-                await flow.login_page(
-                    areq,
-                    interaction.started_at,
-                    username=username,
-                    status=429,
-                    error=f"Too many failed attempts. Try again in {result.retry_after} seconds.",
-                    headers={"Retry-After": str(result.retry_after)},
-                )
-            )
+            wait = str(result.retry_after)
+            error = f"Too many failed attempts. Try again in {wait} seconds."
+            return await again(error, 429, {"Retry-After": wait})
         if result.user is None:
-            return flow.finish(
-                await flow.login_page(
-                    areq,
-                    interaction.started_at,
-                    username=username,
-                    error="Incorrect username or password.",
-                )
-            )
+            return await again("Incorrect username or password.")
         if await provider.store.factors.list(result.user.sub):
             # The account has a second factor: no session until it is given.
             page = await flow.factor_page(

@@ -38,6 +38,7 @@ from keystead.web import (
     passkey,
     registration,
 )
+from keystead.web.account import overview, security
 from keystead.web.admin import apis, clients, factors, keys, users
 from keystead.web.fastlane import Direct, Row
 
@@ -58,6 +59,14 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/login/factor", ("POST",), factor.factor, errors="page"),
     Row("/login/passkey", ("POST",), passkey.passkey_login, errors="page"),
     Row("/consent", ("POST",), authorize.consent, errors="page"),
+    # The user's own account page (web/account/): signed in through /authorize.
+    Row("/account", ("GET",), overview.account, errors="page"),
+    Row("/account/confirm", ("GET",), overview.confirm, errors="page"),
+    Row("/account/password", ("POST",), security.password, errors="page"),
+    Row("/account/totp", ("GET", "POST"), security.totp_enrolment, errors="page"),
+    Row("/account/factors/remove", ("POST",), security.remove, errors="page"),
+    Row("/account/recovery-codes", ("POST",), security.recovery_codes, errors="page"),
+    Row("/account/passkeys", ("POST",), security.add_passkey, errors="page"),
     # RP-Initiated Logout 1.0.
     Row("/logout", ("GET", "POST"), logout.logout, errors="page"),
     Row("/logout/confirm", ("POST",), logout.confirm, errors="page"),

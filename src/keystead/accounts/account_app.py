@@ -1,0 +1,45 @@
+"""The account page's sign-in: keystead's own first-party app, a reserved client that is not
+stored. ``/account`` without a session sends the browser through ``/authorize`` with this
+client (``response_type=none``), so the account page gets every sign-in feature the
+applications get — throttling, second factors, passkeys — from the one flow; when the flow
+would issue, web/ returns to ``/account`` instead: no grant, no token, only the SSO session.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from keystead.config import Settings
+from keystead.secrets_util import random_token
+from keystead.store.base import Client
+
+ACCOUNT_CLIENT_ID = "keystead-account"
+ACCOUNT_PATH = "/account"
+
+
+def account_client(settings: Settings) -> Client:
+    return Client(
+        client_id=ACCOUNT_CLIENT_ID,
+        client_name="your keystead account",
+        redirect_uris=(settings.url(ACCOUNT_PATH),),
+        grant_types=(),
+        response_types=("none",),
+        scope="openid",
+        token_endpoint_auth_method="none",
+        skip_consent=True,
+    )
+
+
+def sign_in_url(settings: Settings, *, fresh: bool = False) -> str:
+    """Where ``/account`` sends a browser without a session (``fresh``: a new login even
+    with one, before a security change; OIDC Core §3.1.2.1 prompt=login)."""
+    params = {
+        "client_id": ACCOUNT_CLIENT_ID,
+        "response_type": "none",
+        "redirect_uri": settings.url(ACCOUNT_PATH),
+        "scope": "openid",
+        "state": random_token(12),
+    }
+    if fresh:
+        params["prompt"] = "login"
+    return settings.url("/authorize") + "?" + urlencode(params)

@@ -1,0 +1,52 @@
+"""What each event keystead records means: ``keystead explain EVENT_NAME`` prints it, and a
+test keeps this list equal to the names the code emits."""
+
+from __future__ import annotations
+
+EVENTS: dict[str, str] = {
+    "api.created": "An operator registered an API (a resource server).",
+    "api.deleted": "An operator deleted an API; its tokens' audience no longer exists.",
+    "api.updated": "An operator changed an API's name, scopes or token settings.",
+    "authorization.issued": "The authorization endpoint answered a client with a code/tokens.",
+    "client.created": "A client was registered (CLI, admin API or dynamic registration).",
+    "client.deleted": "A client was deleted with its grants, codes and tokens.",
+    "client.secret_rotated": "A client got a new secret; the old one stopped working.",
+    "client.updated": "A client's registration changed.",
+    "client_assertion.replayed": "A client assertion's jti was used twice (RFC 7523 §3).",
+    "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
+    "consent.denied": "The user clicked Deny on the consent page.",
+    "cors.origin_refused": "A browser request came from an origin no client registered.",
+    "cors.preflight_refused": "A CORS preflight asked for what keystead does not allow.",
+    "key.retired": "A signing key stopped being published after its retirement time.",
+    "keys.rotated": "A new signing key became the active one.",
+    "login.account_under_attack": "Many failed passwords on one account from untrusted "
+    "sources: it is slowed down (never locked) and the account page tells the user.",
+    "login.failed": "A wrong username or password (the event does not say which).",
+    "login.succeeded": "A correct password (the second factor, if any, comes next).",
+    "login.throttled": "A sign-in attempt was refused while its throttle delay ran.",
+    "mfa.enrolled": "The user added a second factor (authenticator app or passkey).",
+    "mfa.failed": "A wrong or replayed code, or a refused passkey response; `reason` says why.",
+    "mfa.recovery_code_used": "A recovery code signed the user in; the account page says so.",
+    "mfa.recovery_codes_generated": "New recovery codes were made; the older ones stopped working.",
+    "mfa.removed": "The user removed a second factor on the account page.",
+    "mfa.reset": "An operator removed all of a user's second factors and recovery codes.",
+    "mfa.succeeded": "A second factor was accepted (`method`: totp, passkey).",
+    "mfa.throttled": "A code was refused while the per-account or per-address delay ran.",
+    "mfa.totp_imported": "An operator imported an authenticator app secret for a user.",
+    "mfa.unavailable": "A client required a second factor the user has not set up: "
+    "access_denied was returned to it.",
+    "refresh.reused": "A rotated refresh token was used again; its family was revoked.",
+    "registration_token.created": "An initial access token for dynamic registration was made.",
+    "request.failed": "A request ended with an error (its catalog id is in the event).",
+    "request.refused": "A request was refused before any protocol handling (size, method).",
+    "session.created": "The user signed in: a new SSO session.",
+    "session.ended": "An SSO session ended (logout).",
+    "token.granted": "The token endpoint issued tokens.",
+    "token.issued": "An access token was issued in the front channel.",
+    "token.revoked": "A token was revoked (RFC 7009).",
+    "user.created": "A user account was created.",
+    "user.deleted": "A user account was deleted; sessions, consents and factors went with it.",
+    "user.password_changed": "The user changed their password on the account page.",
+    "user.password_set": "An operator set a user's password.",
+    "user.updated": "A user's profile changed.",
+}

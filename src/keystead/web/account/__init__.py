@@ -1,0 +1,1 @@
+"""The user's own account page (``/account``): profile, password, second factors."""

@@ -1,0 +1,89 @@
+"""``GET /account``: who is signed in, and their password, authenticator app, passkeys and
+recovery codes — with a notice when a recovery code was used or the password was under
+attack."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from keystead.accounts import passkeys
+from keystead.accounts.login import last_attack_at
+from keystead.store.factors import PASSKEY, TOTP, Factor
+from keystead.web import pages, render
+from keystead.web.account.common import Visit, reauthenticate, visit
+
+DONE = {
+    "password": "Your password was changed.",
+    "totp": "Your authenticator app was added.",
+    "passkey": "Your passkey was added.",
+    "removed": "The sign-in method was removed.",
+}
+
+
+def when(timestamp: int | None) -> str:
+    if timestamp is None:
+        return "never"
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp))
+
+
+def _row(factor: Factor) -> dict[str, str]:
+    return {
+        "id": factor.factor_id,
+        "name": factor.name,
+        "created": when(factor.created_at),
+        "last_used": when(factor.last_used_at),
+        "synced": "synced" if factor.backup_eligible else "this device only",
+    }
+
+
+async def overview_page(
+    v: Visit, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    provider, user = v.provider, v.user
+    factors = await provider.store.factors.list(user.sub)
+    codes = await provider.store.factors.recovery_codes(user.sub)
+    attack = await last_attack_at(provider, user.sub)
+    context: dict[str, Any] = {
+        "user": user,
+        "done": DONE.get(v.request.query_params.get("done", ""), ""),
+        "errors": errors or {},
+        "fresh": v.fresh,
+        "reauth_url": v.url("/account/confirm"),
+        "totp": [_row(f) for f in factors if f.kind == TOTP],
+        "passkeys": [_row(f) for f in factors if f.kind == PASSKEY],
+        "codes": codes,
+        "codes_used_at": when(codes.last_used_at) if codes.last_used_at else "",
+        "attack_at": when(attack) if attack else "",
+        "signed_in_at": when(v.session.auth_time),
+    }
+    nonce = ""
+    if v.fresh:
+        ceremony = await passkeys.begin_registration(provider, user)
+        nonce = pages.new_nonce()
+        context["passkey_options"] = ceremony.options_json
+        context["passkey_state"] = ceremony.state
+    return v.render("account.html", context, status=status, nonce=nonce)
+
+
+async def account(request: Request) -> Response:
+    async def run() -> Response:
+        v = await visit(request)
+        if isinstance(v, Response):
+            return v
+        return await overview_page(v)
+
+    return await render.guarded(request, run, kind="page", after_post=False)
+
+
+async def confirm(request: Request) -> Response:
+    """``GET /account/confirm``: sign in again before a security change."""
+
+    async def run() -> Response:
+        v = await visit(request)
+        return v if isinstance(v, Response) else reauthenticate(v)
+
+    return await render.guarded(request, run, kind="page", after_post=False)
