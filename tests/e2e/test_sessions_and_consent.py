@@ -131,7 +131,7 @@ async def test_login_page_defences(env: Env) -> None:
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
-    assert 'autocomplete="username"' in page.text
+    assert 'autocomplete="username webauthn"' in page.text  # passwords and passkeys
     assert 'autocomplete="current-password"' in page.text
     assert 'name="viewport"' in page.text
     assert 'value="carol"' in page.text  # login_hint prefills the username

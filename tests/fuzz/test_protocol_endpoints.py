@@ -38,6 +38,7 @@ PROTOCOL = {
     "/authorize": ("GET", "POST"),
     "/login": ("POST",),
     "/login/factor": ("POST",),
+    "/login/passkey": ("POST",),
     "/consent": ("POST",),
     "/account": ("GET",),
     "/account/confirm": ("GET",),

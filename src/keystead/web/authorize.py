@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts import consent as consents
-from keystead.accounts import device
+from keystead.accounts import device, passkeys
 from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, ACCOUNT_PATH
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
@@ -32,7 +32,7 @@ from keystead.protocol.interaction import (
 from keystead.protocol.issue import issue
 from keystead.secrets_util import random_token, same_text, sha256_hex
 from keystead.store.base import Session, User
-from keystead.store.factors import TOTP
+from keystead.store.factors import PASSKEY, TOTP
 from keystead.web import pages, render
 from keystead.web.interaction import Interaction, InteractionSigner
 from keystead.web.parse import oauth_request, read_form
@@ -104,15 +104,22 @@ class _Flow:
         headers: dict[str, str] | None = None,
     ) -> Response:
         settings = self.provider.settings
+        nonce = pages.new_nonce() if context.get("passkey") else ""  # passkey.js, by nonce
         base = {
             "client_name": areq.client.client_name,
             "static_url": settings.url("/static"),
             "csrf_token": self._csrf_token(),
+            "script_nonce": nonce,
         }
         # Chromium applies form-action to the redirect after the POST: allow the client's origin.
         action = ("'self'", pages.origin_of(areq.redirect_uri))
         return pages.render(
-            template, {**base, **context}, status=status, form_action=action, headers=headers
+            template,
+            {**base, **context},
+            status=status,
+            form_action=action,
+            script_nonce=nonce,
+            headers=headers,
         )
 
     def _state(
@@ -157,6 +164,8 @@ class _Flow:
         if not usable:
             raise mfa_unavailable(areq, sub, provider)
         user = await provider.store.users.get(sub)
+        has_passkey = any(f.kind == PASSKEY for f in usable)
+        passkey = await passkeys.begin_sign_in(provider, sub) if has_passkey else None
         pending = None if session is not None else (sub, pending_amr)
         token = self._state(areq, started_at, sid=session.sid if session else None, pending=pending)
         return self._page(
@@ -169,12 +178,13 @@ class _Flow:
                 "username": user.username if user else "",
                 "step_up": session is not None,
                 "has_code_factor": any(f.kind == TOTP for f in usable),
+                "passkey": passkey,
             },
             status=status,
             headers=headers,
         )
 
-    def login_page(
+    async def login_page(
         self,
         areq: AuthorizationRequest,
         started_at: int,
@@ -185,14 +195,18 @@ class _Flow:
         headers: dict[str, str] | None = None,
     ) -> Response:
         token = self._state(areq, started_at)
+        # One passwordless ceremony for the button and the autofill (conditional UI).
+        passkey = await passkeys.begin_sign_in(self.provider, None)
         return self._page(
             "login.html",
             areq,
             {
                 "action": self.provider.settings.url("/login"),
+                "passkey_action": self.provider.settings.url("/login/passkey"),
                 "interaction": token,
                 "error": error,
                 "username": username or areq.login_hint or "",
+                "passkey": passkey,
             },
             status=status,
             headers=headers,
@@ -234,7 +248,7 @@ class _Flow:
         )
         begun = started_at if started_at is not None else provider.now()
         if step is Step.LOGIN:
-            return self.login_page(areq, begun)
+            return await self.login_page(areq, begun)
         assert session is not None
         if step is Step.ISSUE and areq.client.client_id == ACCOUNT_CLIENT_ID:
             return RedirectResponse(provider.settings.url(ACCOUNT_PATH), status_code=303)
@@ -293,39 +307,31 @@ async def login(request: Request) -> Response:
         username = form.get("username", "").strip()
         password = form.get("password", "")
         provider = flow.provider
-        if not username or not password:
-            return flow.finish(
-                flow.login_page(
-                    areq,
-                    interaction.started_at,
-                    username=username,
-                    error="Enter your username and password.",
-                    status=400,
-                )
+
+        async def again(
+            error: str, status: int = 200, headers: dict[str, str] | None = None
+        ) -> Response:
+            page = await flow.login_page(
+                areq,
+                interaction.started_at,
+                username=username,
+                error=error,
+                status=status,
+                headers=headers,
             )
+            return flow.finish(page)
+
+        if not username or not password:
+            return await again("Enter your username and password.", 400)
         client_ip = request.client.host if request.client else None
         device_cookie = request.cookies.get(device.cookie_name(provider))
         result = await authenticate(provider, username, password, client_ip, device_cookie)
         if result.retry_after:
-            return flow.finish(
-                flow.login_page(
-                    areq,
-                    interaction.started_at,
-                    username=username,
-                    status=429,
-                    error=f"Too many failed attempts. Try again in {result.retry_after} seconds.",
-                    headers={"Retry-After": str(result.retry_after)},
-                )
-            )
+            wait = str(result.retry_after)
+            error = f"Too many failed attempts. Try again in {wait} seconds."
+            return await again(error, 429, {"Retry-After": wait})
         if result.user is None:
-            return flow.finish(
-                flow.login_page(
-                    areq,
-                    interaction.started_at,
-                    username=username,
-                    error="Incorrect username or password.",
-                )
-            )
+            return await again("Incorrect username or password.")
         if await provider.store.factors.list(result.user.sub):
             # The account has a second factor: no session until it is given.
             page = await flow.factor_page(

@@ -1,6 +1,7 @@
 """The second step of a sign-in (``POST /login/factor``): a code from an authenticator app or
-a recovery code, for a sign-in waiting for it (no session yet) or a step-up of the session
-(protocol/acr.py decides when one is needed; accounts/second_factor.py checks the code)."""
+a recovery code, or a passkey (web/passkey.py), for a sign-in waiting for it (no session yet)
+or a step-up of the session (protocol/acr.py decides when one is needed;
+accounts/second_factor.py checks the code)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from keystead.errors import OAuthError
 from keystead.protocol import acr
 from keystead.protocol.interaction import consenting_session
 from keystead.secrets_util import sha256_hex
+from keystead.web import passkey
 from keystead.web.authorize import _Flow, _guard, _resume, session_cookie_name, start_session
 from keystead.web.parse import read_form
 
@@ -33,22 +35,27 @@ async def factor(request: Request) -> Response:
         user = await provider.store.users.get(sub)
         if user is None:
             raise OAuthError("interaction-invalid", "The account no longer exists.")
-        client_ip = request.client.host if request.client else None
-        result = await check_code(provider, sub, form.get("code", ""), client_ip)
-        if not result.methods:
-            headers = {"Retry-After": str(result.retry_after)} if result.retry_after else None
+        retry_after = 0
+        if form.get("credential"):  # the page's passkey button
+            methods, error = await passkey.second_factor(provider, request, form, sub)
+        else:
+            client_ip = request.client.host if request.client else None
+            result = await check_code(provider, sub, form.get("code", ""), client_ip)
+            methods, error, retry_after = result.methods, result.error, result.retry_after
+        if not methods:
+            headers = {"Retry-After": str(retry_after)} if retry_after else None
             page = await flow.factor_page(
                 areq,
                 interaction.started_at,
                 sub=sub,
                 session=session,
                 pending_amr=amr,
-                error=result.error,
-                status=429 if result.retry_after else 400,
+                error=error,
+                status=429 if retry_after else 400,
                 headers=headers,
             )
             return flow.finish(page)
-        amr = acr.with_factor(amr, result.methods)
+        amr = acr.with_factor(amr, methods)
         if session is None:
             return await start_session(flow, areq, interaction, user, amr)
         # auth_time is the time of the latest factor (the issue's rule; OIDC Core §2).

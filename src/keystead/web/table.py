@@ -35,6 +35,7 @@ from keystead.web import (
     logout,
     ops,
     pages,
+    passkey,
     registration,
 )
 from keystead.web.account import overview, security
@@ -56,6 +57,7 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/authorize", ("GET", "POST"), authorize.authorize, errors="page"),
     Row("/login", ("POST",), authorize.login, errors="page"),
     Row("/login/factor", ("POST",), factor.factor, errors="page"),
+    Row("/login/passkey", ("POST",), passkey.passkey_login, errors="page"),
     Row("/consent", ("POST",), authorize.consent, errors="page"),
     # The user's own account page (web/account/): signed in through /authorize.
     Row("/account", ("GET",), overview.account, errors="page"),

@@ -12,6 +12,9 @@
 //            data-passkey-conditional="passkey-options">   (conditional UI: autofill)
 //   </form>
 //
+// data-passkey-form="form id" on a button or input posts that form instead of its own (the
+// login page's username input lives in the password form; its autofill posts the passkey form).
+//
 // On success the form is submitted with the credential's JSON (PublicKeyCredential.toJSON(),
 // WebAuthn L3 §5.1, base64url fields) in the hidden input; on a failure a message goes to
 // the form's role="alert" element and the page stays as it was.
@@ -95,8 +98,13 @@
   };
 
   // ---- page plumbing -------------------------------------------------------------------------
+  const formOf = (element) =>
+    (element.dataset.passkeyForm && document.getElementById(element.dataset.passkeyForm)) ||
+    element.form ||
+    element.closest("form");
+
   const alertFor = (element) => {
-    const form = element.form || element.closest("form");
+    const form = formOf(element);
     const named = form && form.dataset.passkeyAlert;
     return (
       (named && document.getElementById(named)) ||
@@ -113,7 +121,7 @@
   };
 
   const submit = (element, credential) => {
-    const form = element.form || element.closest("form");
+    const form = formOf(element);
     const name = element.dataset.passkeyField || "credential";
     let field = form.querySelector(`input[name="${CSS.escape(name)}"]`);
     if (!field) {
