@@ -20,7 +20,11 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
-from tests.e2e.passkey_browser import add_virtual_authenticator, credentials
+from tests.e2e.passkey_browser import (
+    add_virtual_authenticator,
+    credentials,
+    remove_virtual_authenticator,
+)
 from tests.e2e.screenshots import keep
 from tests.e2e.test_server_process import KEYSTEAD, Cli, free_port
 
@@ -114,7 +118,9 @@ def test_the_account_page_in_chromium(keystead: tuple[str, str]) -> None:
         assert credential.user_handle == sub.encode()
         keep(page, "account-with-factors")
 
-        # Signed out: the password, then the second step with a recovery code.
+        # Signed out: the password, then the second step with a recovery code. (With the
+        # virtual authenticator still there, the login page's autofill would sign in at once.)
+        remove_virtual_authenticator(authenticator)
         page.context.clear_cookies()
         sign_in(page, issuer)
         page.wait_for_selector("#code")
