@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # Threads hashing passwords in one process (argon2id keeps ~9 MiB resident per thread).
     # Default: the CPUs the process may use; ``serve --workers N`` divides them among workers.
     password_threads: int | None = Field(None, ge=1)
+    # Shortest password a user may choose, in code points after NFKC (accounts/password_policy.py).
+    # NIST SP 800-63B §5.1.1.2: at least 8, so lower values are refused; at most 64 (the
+    # longest a verifier must accept).
+    password_min_length: int = Field(8, ge=8, le=64)
     jwks_max_age: int = Field(300, ge=0)  # Cache-Control on JWKS; rotation waits this long
     cache_ttl: float = Field(5.0, ge=0)  # bounded staleness of cached clients and keys
     event_retention_days: int = Field(7, ge=1)  # refused requests and security events
