@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     login_device_threshold: int = Field(10, ge=1)  # failures one device cookie may make
     login_device_cookie_ttl: int = Field(180 * 86400, ge=60)
 
+    # Account lifecycle (accounts/links.py): single-use links sent by mail.
+    password_reset_ttl: int = Field(30 * 60, ge=60, le=24 * 3600)
+    email_verification_ttl: int = Field(24 * 3600, ge=300)
+    invitation_ttl: int = Field(7 * 86400, ge=3600)
+    signup: bool = False  # "Create account" on the login page, and prompt=create
+    signup_requires_verified_email: bool = True  # no token before the address is verified
+
     @field_validator("issuer")
     @classmethod
     def _issuer(cls, value: str) -> str:

@@ -19,6 +19,9 @@ EVENTS: dict[str, str] = {
     "cors.preflight_refused": "A CORS preflight asked for what keystead does not allow.",
     "key.retired": "A signing key stopped being published after its retirement time.",
     "keys.rotated": "A new signing key became the active one.",
+    "link.sent": "A single-use link (`purpose`: reset, verify_email, invite) and its mail "
+    "were written to the outbox.",
+    "link.throttled": "A reset link was not sent: the account asked for too many recently.",
     "login.account_under_attack": "Many failed passwords on one account from untrusted "
     "sources: it is slowed down (never locked) and the account page tells the user.",
     "login.failed": "A wrong username or password (the event does not say which).",
@@ -50,7 +53,11 @@ EVENTS: dict[str, str] = {
     "token.revoked": "A token was revoked (RFC 7009).",
     "user.created": "A user account was created.",
     "user.deleted": "A user account was deleted; sessions, consents and factors went with it.",
+    "user.invitation_accepted": "An invited user chose a password from the invitation link.",
+    "user.invited": "An operator invited a user: the account exists, the link was mailed.",
     "user.password_changed": "The user changed their password on the account page.",
+    "user.password_reset": "The user set a new password from a reset link; every session "
+    "and grant of theirs was ended.",
     "user.password_set": "An operator set a user's password.",
     "user.updated": "A user's profile changed.",
 }

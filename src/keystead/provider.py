@@ -58,6 +58,8 @@ class Provider:
     # (a listing runs on the database thread; one per waiting request stalled the loop).
     _reloads: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
     _generations: dict[str, int] = field(default_factory=dict)  # bumped by _forget
+    # Called after a job was written to the outbox: the app's sender looks at once (outbox.py).
+    wake_outbox: Callable[[], None] = lambda: None
     recorder: EventRecorder = field(init=False)
     client_jwks: ClientJwksCache = field(init=False)  # clients' jwks_uri (private_key_jwt)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from keystead.accounts import password_policy
 from keystead.accounts.passwords import PasswordHasher
 from keystead.protocol.claims import STANDARD_CLAIMS
 from keystead.secrets_util import random_id
@@ -27,15 +28,18 @@ class UserSpecError(ServiceError):
     """Invalid user data: ``field`` names it, the message says what to change."""
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise UserSpecError(
-            "password", f"The password must have at least {MIN_PASSWORD} characters."
-        )
-    if len(password) > MAX_PASSWORD:
-        raise UserSpecError(
-            "password", f"The password must have at most {MAX_PASSWORD} characters."
-        )
+def check_password(
+    password: str,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    min_length: int = MIN_PASSWORD,
+) -> None:
+    """The password policy (accounts/password_policy.py, NIST SP 800-63B): length, not on
+    the list of common passwords, not the username or email."""
+    problem = password_policy.check(password, username=username, email=email, min_length=min_length)
+    if problem:
+        raise UserSpecError("password", problem)
 
 
 PROFILE_CLAIMS = frozenset(STANDARD_CLAIMS) - {
@@ -84,9 +88,10 @@ async def create_user(
     given_name: str | None = None,
     family_name: str | None = None,
     profile: dict[str, Any] | None = None,
+    min_length: int = MIN_PASSWORD,
 ) -> User:
     check_username(username)
-    check_password(password)
+    check_password(password, username=username, email=email, min_length=min_length)
     profile = check_profile(profile or {})
     user = User(
         sub=random_id(),  # stable and opaque: never the username or email
@@ -109,12 +114,18 @@ async def create_user(
 
 
 async def set_password(
-    store: Store, hasher: PasswordHasher, username: str, password: str, *, now: int
+    store: Store,
+    hasher: PasswordHasher,
+    username: str,
+    password: str,
+    *,
+    now: int,
+    min_length: int = MIN_PASSWORD,
 ) -> User:
-    check_password(password)
     user = await store.users.get_by_username(username)
     if user is None:
         raise NotFound("username", f"No user named {username}.")
+    check_password(password, username=username, email=user.email, min_length=min_length)
     password_hash = await hasher.hash(password)
     await store.users.set_password(user.sub, password_hash, now)
     return replace(user, password_hash=password_hash, updated_at=now)
@@ -141,6 +152,7 @@ async def update_user(
     changes: dict[str, Any],
     *,
     now: int,
+    min_length: int = MIN_PASSWORD,
 ) -> User:
     """Apply ``changes`` (fields of UPDATABLE, and ``password``) in one write; the sub stays.
     Conflict if the new username is taken."""
@@ -154,7 +166,12 @@ async def update_user(
     if "profile" in fields:
         fields["profile"] = check_profile(fields["profile"] or {})
     if changes.get("password") is not None:
-        check_password(changes["password"])
+        check_password(
+            changes["password"],
+            username=fields.get("username", user.username),
+            email=fields.get("email", user.email),
+            min_length=min_length,
+        )
         fields["password_hash"] = await hasher.hash(changes["password"])
     updated = replace(user, **fields, updated_at=now)
     try:
@@ -193,6 +210,7 @@ async def create(
     provider: Provider, username: str, password: str, actor: Actor, **fields: Any
 ) -> User:
     """A new user; ``fields`` are create_user's keyword arguments (email, name, profile ...)."""
+    fields.setdefault("min_length", provider.settings.password_min_length)
     user = await create_user(
         provider.store, provider.hasher, username, password, now=provider.now(), **fields
     )
@@ -201,14 +219,26 @@ async def create(
 
 
 async def update(provider: Provider, user: User, changes: dict[str, Any], actor: Actor) -> User:
-    updated = await update_user(provider.store, provider.hasher, user, changes, now=provider.now())
+    updated = await update_user(
+        provider.store,
+        provider.hasher,
+        user,
+        changes,
+        now=provider.now(),
+        min_length=provider.settings.password_min_length,
+    )
     audit(provider, actor, "user.updated", sub=user.sub, fields=sorted(changes))
     return updated
 
 
 async def set_password_of(provider: Provider, username: str, password: str, actor: Actor) -> User:
     user = await set_password(
-        provider.store, provider.hasher, username, password, now=provider.now()
+        provider.store,
+        provider.hasher,
+        username,
+        password,
+        now=provider.now(),
+        min_length=provider.settings.password_min_length,
     )
     audit(provider, actor, "user.password_set", sub=user.sub)
     return user

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -179,6 +180,10 @@ class _Flow:
                 "step_up": session is not None,
                 "has_code_factor": any(f.kind == TOTP for f in usable),
                 "passkey": passkey,
+                # "Forgot password?": the reset link continues to this same request
+                "forgot_url": self.provider.settings.url("/password/forgot")
+                + "?"
+                + urlencode({"continue": urlencode(areq.pairs)}),
             },
             status=status,
             headers=headers,

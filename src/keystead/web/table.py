@@ -37,6 +37,7 @@ from keystead.web import (
     pages,
     passkey,
     registration,
+    reset,
 )
 from keystead.web.account import overview, security
 from keystead.web.admin import apis, clients, factors, keys, users
@@ -67,6 +68,10 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/account/factors/remove", ("POST",), security.remove, errors="page"),
     Row("/account/recovery-codes", ("POST",), security.recovery_codes, errors="page"),
     Row("/account/passkeys", ("POST",), security.add_passkey, errors="page"),
+    # Password reset by mail (web/reset.py).
+    Row("/password/forgot", ("GET", "POST"), reset.forgot, errors="page"),
+    Row("/password/reset", ("GET", "POST"), reset.reset_page, errors="page"),
+    Row("/invitation", ("GET", "POST"), reset.invitation, errors="page"),
     # RP-Initiated Logout 1.0.
     Row("/logout", ("GET", "POST"), logout.logout, errors="page"),
     Row("/logout/confirm", ("POST",), logout.confirm, errors="page"),

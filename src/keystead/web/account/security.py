@@ -11,10 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.accounts import passkeys, second_factor, totp
+from keystead.accounts.reset import policy_problem
 from keystead.accounts.webauthn import PasskeyError
 from keystead.secrets_util import random_token
-from keystead.services.common import ServiceError
-from keystead.services.users import check_password
 from keystead.store.base import DuplicateError
 from keystead.store.factors import TOTP, Factor
 from keystead.web import render
@@ -55,16 +54,17 @@ async def _password(v: Visit, form: dict[str, str]) -> Response:
     if not await provider.hasher.verify(user.password_hash, current):
         errors = {"current_password": "That is not your current password."}
         return await overview_page(v, errors=errors, status=400)
-    try:
-        check_password(new)
-    except ServiceError as exc:
-        return await overview_page(v, errors={"new_password": str(exc)}, status=400)
+    problem = policy_problem(provider, user, new)
+    if problem:
+        return await overview_page(v, errors={"new_password": problem}, status=400)
     if new != form.get("confirm_password", ""):
         errors = {"confirm_password": "The two new passwords differ."}
         return await overview_page(v, errors=errors, status=400)
-    await provider.store.users.set_password(
-        user.sub, await provider.hasher.hash(new), provider.now()
-    )
+    now = provider.now()
+    await provider.store.users.set_password(user.sub, await provider.hasher.hash(new), now)
+    # The other sessions end and grants are revoked: whoever knew the old password is out.
+    cookie_hash = v.session.session_hash
+    await provider.store.users.sign_out_everywhere(user.sub, now, keep=cookie_hash)
     provider.events.emit("user.password_changed", sub=user.sub, by="user")
     return v.back("password")
 
