@@ -84,3 +84,26 @@ async def test_a_failed_token_write_writes_no_mail(store: Store) -> None:
         )
     assert await store.action_tokens.get("5" * 64) is None
     assert await store.jobs.get("new") is None
+
+
+async def test_what_a_user_can_download_about_themselves(store: Store) -> None:
+    from keystead.store.base import Consent, EventRecord, Session
+    from tests.store.test_contract import make_client
+
+    await store.users.add(ALICE)
+    await store.clients.add(make_client())
+    await store.consents.put(Consent(ALICE.sub, "client-1", "openid", 5))
+    await store.sessions.add(Session("a" * 64, "sid-a", ALICE.sub, 1, 1, 1, 10**10))
+    await store.sessions.add(Session("b" * 64, "sid-b", ALICE.sub, 2, 2, 2, 10**10))
+    await store.sessions.add(Session("c" * 64, "sid-c", "someone-else", 3, 3, 3, 10**10))
+    await store.events.add_many(
+        [
+            EventRecord("e1", "login.succeeded", 10, data={"sub": ALICE.sub}),
+            EventRecord("e2", "login.succeeded", 11, data={"sub": "someone-else"}),
+            EventRecord("e3", "mfa.enrolled", 12, data={"sub": ALICE.sub, "kind": "totp"}),
+        ]
+    )
+    assert [c.client_id for c in await store.consents.list_for(ALICE.sub)] == ["client-1"]
+    assert [s.sid for s in await store.sessions.list_for(ALICE.sub)] == ["sid-b", "sid-a"]
+    assert [e.event_id for e in await store.events.about(ALICE.sub, 10)] == ["e3", "e1"]
+    assert [e.event_id for e in await store.events.about(ALICE.sub, 1)] == ["e3"]

@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
+PROMPT_CREATE = "create"  # OpenID Connect Prompt Create 1.0: only with KEYSTEAD_SIGNUP
+
+
+def prompt_values(signup: bool) -> tuple[str, ...]:
+    return (*PROMPT_VALUES, PROMPT_CREATE) if signup else PROMPT_VALUES
+
+
 DISPLAY_VALUES = ("page", "popup", "touch", "wap")  # OIDC Core §3.1.2.1
 _MAX_AGE = re.compile(r"[0-9]{1,10}")
 
@@ -231,12 +238,15 @@ def check_pkce(ctx: _Ctx) -> None:
 
 def check_prompt(ctx: _Ctx) -> None:
     values = frozenset((ctx.req.get("prompt") or "").split())
-    unknown = values.difference(PROMPT_VALUES)
+    supported = prompt_values(ctx.provider.settings.signup)
+    unknown = values.difference(supported)
     if unknown:
+        # Prompt Create 1.0 §4.1: an unsupported value is invalid_request.
         raise OAuthError(
             "prompt-invalid",
-            f"prompt value {sorted(unknown)[0]} is unknown; use none, login, consent or "
-            "select_account.",
+            f"prompt value {sorted(unknown)[0]} is unknown here; use {', '.join(supported)}"
+            + ("" if ctx.provider.settings.signup else " (create needs KEYSTEAD_SIGNUP=true)")
+            + ".",
         )
     # OIDC Core §3.1.2.1: none must not be combined with any other value.
     if "none" in values and len(values) > 1:

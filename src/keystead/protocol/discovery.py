@@ -9,7 +9,7 @@ from keystead.config import Settings
 from keystead.jose.keys import SUPPORTED_ALGS
 from keystead.protocol import pkce, scopes
 from keystead.protocol.acr import ACR_VALUES
-from keystead.protocol.authorize import DISPLAY_VALUES, PROMPT_VALUES
+from keystead.protocol.authorize import DISPLAY_VALUES, prompt_values
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS, signing_algs
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.response import RESPONSE_MODES
@@ -75,7 +75,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
-        "prompt_values_supported": list(PROMPT_VALUES),
+        "prompt_values_supported": list(prompt_values(settings.signup)),
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],

@@ -359,6 +359,7 @@ class SessionStore(Protocol):
     async def add(self, session: Session) -> None: ...
     async def get(self, session_hash: str) -> Session | None: ...
     async def touch(self, session_hash: str, now: int) -> None: ...
+    async def list_for(self, sub: str) -> list[Session]: ...  # the user's, newest first
     async def add_factors(
         self, session_hash: str, amr: tuple[str, ...], auth_time: int
     ) -> bool: ...  # a step-up: the session's new amr and auth_time (False: it is gone)
@@ -372,6 +373,7 @@ class SessionStore(Protocol):
 class ConsentStore(Protocol):
     async def get(self, sub: str, client_id: str) -> Consent | None: ...
     async def put(self, consent: Consent) -> None: ...  # insert or replace
+    async def list_for(self, sub: str) -> list[Consent]: ...  # the user's, by client_id
 
 
 class KeyStore(Protocol):
@@ -417,6 +419,7 @@ class EventStore(Protocol):
     async def add_many(self, events: Sequence[EventRecord]) -> None: ...
     async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]: ...
     async def recent(self, limit: int) -> list[EventRecord]: ...  # newest first
+    async def about(self, sub: str, limit: int) -> list[EventRecord]: ...  # data.sub; newest first
     async def purge(self, before: int) -> int: ...  # delete events created before; count
 
 

@@ -29,6 +29,7 @@ from keystead.web import (
     admin,
     authorize,
     demo,
+    email,
     endpoints,
     errors_pages,
     factor,
@@ -39,7 +40,7 @@ from keystead.web import (
     registration,
     reset,
 )
-from keystead.web.account import overview, security
+from keystead.web.account import overview, profile, security
 from keystead.web.admin import apis, clients, factors, keys, users
 from keystead.web.fastlane import Direct, Row
 
@@ -68,10 +69,15 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/account/factors/remove", ("POST",), security.remove, errors="page"),
     Row("/account/recovery-codes", ("POST",), security.recovery_codes, errors="page"),
     Row("/account/passkeys", ("POST",), security.add_passkey, errors="page"),
+    Row("/account/profile", ("POST",), profile.profile, errors="page"),
+    Row("/account/verify-email", ("POST",), profile.resend_verification, errors="page"),
+    Row("/account/delete", ("POST",), profile.delete_account, errors="page"),
+    Row("/account/data", ("GET",), profile.data_export, errors="page"),
     # Password reset by mail (web/reset.py).
     Row("/password/forgot", ("GET", "POST"), reset.forgot, errors="page"),
     Row("/password/reset", ("GET", "POST"), reset.reset_page, errors="page"),
     Row("/invitation", ("GET", "POST"), reset.invitation, errors="page"),
+    Row("/email/verify", ("GET", "POST"), email.verify, errors="page"),
     # RP-Initiated Logout 1.0.
     Row("/logout", ("GET", "POST"), logout.logout, errors="page"),
     Row("/logout/confirm", ("POST",), logout.confirm, errors="page"),

@@ -18,6 +18,11 @@ class MemoryConsentStore:
             raise LookupError(f"client_id {consent.client_id!r} does not exist")
         self._consents[(consent.sub, consent.client_id)] = consent
 
+    async def list_for(self, sub: str) -> list[Consent]:
+        return sorted(
+            (c for c in self._consents.values() if c.sub == sub), key=lambda c: c.client_id
+        )
+
     def delete_client(self, client_id: str) -> None:
         self._consents = {k: c for k, c in self._consents.items() if c.client_id != client_id}
 

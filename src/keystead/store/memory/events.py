@@ -23,6 +23,9 @@ class MemoryEventStore:
         ordered = sorted(self._events, key=lambda e: (e.created_at, e.event_id), reverse=True)
         return ordered[:limit]
 
+    async def about(self, sub: str, limit: int) -> list[EventRecord]:
+        return [e for e in await self.recent(len(self._events)) if e.data.get("sub") == sub][:limit]
+
     async def purge(self, before: int) -> int:
         kept = [e for e in self._events if e.created_at >= before]
         removed = len(self._events) - len(kept)

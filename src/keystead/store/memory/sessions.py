@@ -33,6 +33,10 @@ class MemorySessionStore:
         )
         return True
 
+    async def list_for(self, sub: str) -> list[Session]:
+        mine = [s for s in self._sessions.values() if s.sub == sub]
+        return sorted(mine, key=lambda s: s.created_at, reverse=True)
+
     async def delete(self, session_hash: str) -> None:
         self._sessions.pop(session_hash, None)
 

@@ -22,6 +22,10 @@ class SqlConsentStore(Concern):
     async def get(self, sub: str, client_id: str) -> Consent | None:
         return await self._first(_CONSENT, Consent, {"sub": sub, "client_id": client_id})
 
+    async def list_for(self, sub: str) -> list[Consent]:
+        query = select(CONSENTS).where(ConsentRow.sub == sub).order_by(ConsentRow.client_id)
+        return await self._all(query, Consent)
+
     async def put(self, consent: Consent) -> None:
         query = (
             self._insert(ConsentRow)

@@ -36,5 +36,14 @@ class SqlEventStore(Concern):
         )
         return await self._all(query, EventRecord)
 
+    async def about(self, sub: str, limit: int) -> list[EventRecord]:
+        query = (
+            select(EVENTS)
+            .where(EventRow.data["sub"].as_string() == sub)
+            .order_by(EventRow.created_at.desc(), EventRow.event_id.desc())
+            .limit(limit)
+        )
+        return await self._all(query, EventRecord)
+
     async def purge(self, before: int) -> int:
         return await self._purge(EVENTS, EventRow.created_at < before)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, or_, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from keystead.store.base import Session
 from keystead.store.sql.concern import Concern
@@ -35,6 +35,10 @@ class SqlSessionStore(Concern):
             .values(amr=list(amr), auth_time=auth_time)
         )
         return bool(await self._rowcount(query))
+
+    async def list_for(self, sub: str) -> list[Session]:
+        query = select(SESSIONS).where(SessionRow.sub == sub)
+        return await self._all(query.order_by(SessionRow.created_at.desc()), Session)
 
     async def delete(self, session_hash: str) -> None:
         await self._rowcount(delete(SessionRow).where(SessionRow.session_hash == session_hash))

@@ -21,6 +21,8 @@ DONE = {
     "totp": "Your authenticator app was added.",
     "passkey": "Your passkey was added.",
     "removed": "The sign-in method was removed.",
+    "profile": "Your profile was saved.",
+    "email": "We sent a link to the new address; it takes effect when you open it.",
 }
 
 
