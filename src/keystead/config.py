@@ -109,6 +109,13 @@ class Settings(BaseSettings):
             check_mail_from(value)
         return value
 
+    @field_validator("mail_templates_dir")
+    @classmethod
+    def _mail_templates_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("mail_templates_dir must be an existing directory")
+        return value
+
     @property
     def issuer_path(self) -> str:
         return urlsplit(self.issuer).path
