@@ -135,7 +135,8 @@ class _Handler:
                 rcpt_tos=list(envelope.rcpt_tos),
                 message=message,
                 authenticated_as=login,
-                over_tls=server.transport.get_extra_info("ssl_object") is not None,
+                over_tls=server.transport is not None
+                and server.transport.get_extra_info("ssl_object") is not None,
             )
         )
         return "250 Message accepted"
@@ -211,10 +212,10 @@ class SmtpSink:
     def messages(self) -> list[EmailMessage]:
         return [r.message for r in self.received]
 
-    async def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+    async def wait_for(self, count: int, within: float = 5.0) -> list[EmailMessage]:
         """The first ``count`` messages, once that many arrived; AssertionError after
-        ``timeout`` seconds with fewer."""
-        deadline = time.monotonic() + timeout
+        ``within`` seconds with fewer."""
+        deadline = time.monotonic() + within
         while len(self.received) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{len(self.received)} of {count} messages arrived")

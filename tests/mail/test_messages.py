@@ -15,7 +15,7 @@ from keystead.config import Settings
 from keystead.mail.messages import KINDS, build_message, render
 
 SETTINGS = Settings(issuer="https://id.example.com")
-EVIL = "<b>O'Brien & \"co\"</b>"
+EVIL = '<b>O\'Brien & "co"</b>'
 CONTEXTS: dict[str, dict[str, Any]] = {
     "password_reset": {
         "username": EVIL,

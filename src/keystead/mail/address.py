@@ -20,7 +20,7 @@ def single_address(name: str, value: str) -> Address:
     probe = EmailMessage()
     try:
         probe[name] = value
-        addresses = probe[name].addresses
+        addresses: tuple[Address, ...] = probe[name].addresses
     except (ValueError, IndexError, TypeError):
         raise ValueError(f"the {name} address is not a valid mailbox") from None
     if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:

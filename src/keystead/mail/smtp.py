@@ -15,13 +15,13 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
 if TYPE_CHECKING:
-    from keystead.config import Settings
+    from pydantic import SecretStr
 
 Security = Literal["plain", "starttls", "tls"]
 
@@ -116,7 +116,16 @@ def parse_smtp_url(text: str, *, ca_file: Path | None = None) -> SmtpTarget:
     )
 
 
-def target_from_settings(settings: Settings) -> SmtpTarget | None:
+class SmtpSettings(Protocol):
+    """The part of keystead.config.Settings read here (config imports this module)."""
+
+    @property
+    def smtp_url(self) -> SecretStr | None: ...
+    @property
+    def smtp_ca_file(self) -> Path | None: ...
+
+
+def target_from_settings(settings: SmtpSettings) -> SmtpTarget | None:
     """The configured SMTP server, or None when ``KEYSTEAD_SMTP_URL`` is unset."""
     if settings.smtp_url is None:
         return None
@@ -133,7 +142,7 @@ def _reply(exc: aiosmtplib.SMTPResponseException) -> str:
     return f"{exc.code} {exc.message}".strip()
 
 
-async def send(target: SmtpTarget, message: EmailMessage, timeout: float) -> None:
+async def send(target: SmtpTarget, message: EmailMessage, timeout: float) -> None:  # noqa: ASYNC109 (per SMTP step, given to aiosmtplib)
     """Deliver ``message`` (its From and To headers are the envelope) to ``target``.
 
     ``timeout``: seconds allowed for each step (connect, TLS, each command). Raises MailError.
@@ -160,9 +169,11 @@ async def send(target: SmtpTarget, message: EmailMessage, timeout: float) -> Non
                 permanent=all(code >= 500 for code in codes),
             ) from None
         except aiosmtplib.SMTPResponseException as exc:
+            # 530 (RFC 4954 §6: authentication required) is keystead's configuration, not
+            # this message: once a login is configured, the message goes.
             raise MailError(
                 _scrub(f"the SMTP server refused the message: {_reply(exc)}", target),
-                permanent=exc.code >= 500,
+                permanent=exc.code >= 500 and exc.code != 530,
             ) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise MailError(
@@ -186,6 +197,12 @@ async def _connect_and_login(client: aiosmtplib.SMTP, target: SmtpTarget) -> Non
             await client.login(target.username, target.password or "")
     except aiosmtplib.SMTPAuthenticationError as exc:
         reason = f"the SMTP server {target} refused the login: {_reply(exc)}"
+        raise MailError(_scrub(reason, target), permanent=False) from None
+    except ssl.SSLCertVerificationError as exc:
+        reason = (
+            f"TLS with {target} failed: {exc.verify_message or exc.reason} (a private CA: "
+            "set KEYSTEAD_SMTP_CA_FILE)"
+        )
         raise MailError(_scrub(reason, target), permanent=False) from None
     except ssl.SSLError as exc:
         reason = f"TLS with {target} failed: {exc.reason or exc}"
