@@ -35,12 +35,16 @@ DECODED = "s3cr/t p@ss"
         ),
         (
             # an unencoded "@" in the password: the host is after the last one
-            "smtp://bob:p@ss@mail.example.com",
-            SmtpTarget("mail.example.com", 25, "plain", "bob", "p@ss"),
+            "smtps://bob:p@ss@mail.example.com",
+            SmtpTarget("mail.example.com", 465, "tls", "bob", "p@ss"),
         ),
         (
-            "smtp://bob:a:b@mail.example.com",  # a ":" after the first is the password's
-            SmtpTarget("mail.example.com", 25, "plain", "bob", "a:b"),
+            "smtp://bob:a:b@localhost",  # a ":" after the first is the password's
+            SmtpTarget("localhost", 25, "plain", "bob", "a:b"),
+        ),
+        (
+            "smtp://bob:pw@127.0.0.1:1025",  # a login over plain SMTP: to this host only
+            SmtpTarget("127.0.0.1", 1025, "plain", "bob", "pw"),
         ),
         ("  smtp://mail.example.com  ", SmtpTarget("mail.example.com", 25, "plain")),
     ],
@@ -63,12 +67,13 @@ def test_accepted_forms(url: str, expected: SmtpTarget) -> None:
         ("smtp://mail.example.com/inbox", "path, query or fragment"),
         ("smtp://mail.example.com?tls=1", "path, query or fragment"),
         (f"smtp://:{PASSWORD}@mail.example.com", "password but no user name"),
-        ("smtp://bob@mail.example.com", "user name but no password"),
-        ("smtp://bob:@mail.example.com", "user name but no password"),
+        ("smtps://bob@mail.example.com", "user name but no password"),
+        ("smtps://bob:@mail.example.com", "user name but no password"),
+        ("smtp://bob:s3cret@mail.example.com", "would send the password unencrypted"),
         # a raw "/" or "#" in a password ends the authority: the rest looks like a path
-        ("smtp://bob:s3cr/t@mail.example.com", "path, query or fragment"),
-        ("smtp://bob:s3cr#t@mail.example.com", "path, query or fragment"),
-        ("smtp://bob:s3cr?t@mail.example.com", "path, query or fragment"),
+        ("smtps://bob:s3cr/t@mail.example.com", "path, query or fragment"),
+        ("smtps://bob:s3cr#t@mail.example.com", "path, query or fragment"),
+        ("smtps://bob:s3cr?t@mail.example.com", "path, query or fragment"),
     ],
 )
 def test_refused_forms_say_why_and_show_the_accepted_ones(url: str, reason: str) -> None:
@@ -94,7 +99,7 @@ def test_the_password_is_in_no_repr_or_str() -> None:
 def test_settings_validate_the_url_at_load_without_echoing_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("KEYSTEAD_SMTP_URL", "smtp://bob:s3cret@mail.example.com:99999")
+    monkeypatch.setenv("KEYSTEAD_SMTP_URL", "smtps://bob:s3cret@mail.example.com:99999")
     with pytest.raises(ValidationError) as caught:
         Settings()
     shown = str(caught.value)

@@ -2,7 +2,7 @@
 
 Accepted URLs (user and password percent-encoded, e.g. ``@`` as ``%40``)::
 
-    smtp://[user:pass@]host[:port]            plain SMTP, default port 25
+    smtp://[user:pass@]host[:port]            plain SMTP, default port 25 (a login: localhost only)
     smtp+starttls://[user:pass@]host[:port]   STARTTLS required, default port 587
     smtps://[user:pass@]host[:port]           implicit TLS (RFC 8314), default port 465
 
@@ -30,6 +30,7 @@ SCHEMES: dict[str, tuple[Security, int]] = {
     "smtp+starttls": ("starttls", 587),
     "smtps": ("tls", 465),
 }
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 ACCEPTED_FORMS = (
     "smtp://[user:pass@]host[:port] (port 25), "
     "smtp+starttls://[user:pass@]host[:port] (port 587), "
@@ -106,6 +107,12 @@ def parse_smtp_url(text: str, *, ca_file: Path | None = None) -> SmtpTarget:
         raise _invalid("the SMTP URL has a password but no user name")
     if username and not password:
         raise _invalid("the SMTP URL has a user name but no password (user:pass@host)")
+    if username and security == "plain" and parts.hostname not in LOOPBACK:
+        # RFC 4954 §4: no password in clear text over a network.
+        raise _invalid(
+            "smtp:// with a user name and password would send the password unencrypted "
+            "(allowed only to localhost); use smtp+starttls:// or smtps://"
+        )
     return SmtpTarget(
         host=parts.hostname,
         port=port or default_port,
