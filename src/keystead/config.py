@@ -19,9 +19,16 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from keystead.mail.address import check_mail_from
+from keystead.mail.smtp import parse_smtp_url
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KEYSTEAD_", extra="forbid")
+    # hide_input_in_errors: a refused value may hold a password (KEYSTEAD_SMTP_URL); each
+    # validator's message says what is wrong without quoting it.
+    model_config = SettingsConfigDict(
+        env_prefix="KEYSTEAD_", extra="forbid", hide_input_in_errors=True
+    )
 
     issuer: str = "http://127.0.0.1:8000"
     data_dir: Path = Path("keystead-data")
@@ -79,6 +86,15 @@ class Settings(BaseSettings):
     signup: bool = False  # "Create account" on the login page, and prompt=create
     signup_requires_verified_email: bool = True  # no token before the address is verified
 
+    # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
+    # message and its link; production refuses the flows that need mail.
+    # smtp://[user:pass@]host[:port] | smtp+starttls://... | smtps://... (ports 25/587/465)
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None  # e.g. "keystead <no-reply@example.com>"
+    mail_templates_dir: Path | None = None  # a file here overrides the built-in of that name
+    smtp_timeout: float = Field(10, gt=0, le=300)  # seconds per SMTP step
+    smtp_ca_file: Path | None = None  # CA bundle trusted for the SMTP server's certificate
+
     @field_validator("issuer")
     @classmethod
     def _issuer(cls, value: str) -> str:
@@ -89,6 +105,27 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("issuer must not contain a query or fragment")
         return value.rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_smtp_url(value.get_secret_value())  # ValueError: reason, never the password
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_mail_from(value)
+        return value
+
+    @field_validator("mail_templates_dir")
+    @classmethod
+    def _mail_templates_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("mail_templates_dir must be an existing directory")
+        return value
 
     @property
     def issuer_path(self) -> str:
