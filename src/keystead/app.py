@@ -8,15 +8,19 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from keystead import invalidation
+from keystead.accounts.password_policy import common_passwords
 from keystead.bootstrap import open_provider
 from keystead.config import Settings, load_settings
 from keystead.housekeeping import purge_expired
 from keystead.logs import lean_records
+from keystead.mail.deliver import HANDLERS
 from keystead.metrics import Metrics
+from keystead.outbox import Sender
 from keystead.protocol.discovery import metadata
 from keystead.provider import Provider
 from keystead.services.demo import DemoData
@@ -37,7 +41,12 @@ def build_app(
         own = provider is None
         current = provider if provider is not None else await open_provider(settings)
         _attach(app, current)
-        tasks = [asyncio.create_task(_housekeeping(current))]
+        # The outbox's sender (mail now): woken when a request writes a job.
+        sender = Sender(current, HANDLERS)
+        current.wake_outbox = sender.wake
+        tasks = [asyncio.create_task(_housekeeping(current)), asyncio.create_task(sender.run())]
+        # The list of common passwords is read once, off the event loop, before requests.
+        await anyio.to_thread.run_sync(common_passwords)
         if settings.redis_url:  # drop cached clients, APIs and keys when another process says
             tasks.append(asyncio.create_task(invalidation.listen(current, settings.redis_url)))
         try:

@@ -180,10 +180,6 @@ class _Flow:
                 "step_up": session is not None,
                 "has_code_factor": any(f.kind == TOTP for f in usable),
                 "passkey": passkey,
-                # "Forgot password?": the reset link continues to this same request
-                "forgot_url": self.provider.settings.url("/password/forgot")
-                + "?"
-                + urlencode({"continue": urlencode(areq.pairs)}),
             },
             status=status,
             headers=headers,
@@ -212,6 +208,10 @@ class _Flow:
                 "error": error,
                 "username": username or areq.login_hint or "",
                 "passkey": passkey,
+                # "Forgot password?": the reset link continues to this same request
+                "forgot_url": self.provider.settings.url("/password/forgot")
+                + "?"
+                + urlencode({"continue": urlencode(areq.pairs)}),
             },
             status=status,
             headers=headers,
