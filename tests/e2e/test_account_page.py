@@ -28,10 +28,12 @@ async def follow(browser: Browser, response: httpx.Response) -> httpx.Response:
     return response
 
 
-async def sign_in(env: Env, browser: Browser, password: str = PASSWORD) -> httpx.Response:
+async def sign_in(
+    env: Env, browser: Browser, password: str = PASSWORD, username: str = "alice"
+) -> httpx.Response:
     page = await follow(browser, await browser.open("/account"))
     assert 'name="password"' in page.text and "your keystead account" in page.text
-    return await follow(browser, await browser.login(page, password=password))
+    return await follow(browser, await browser.login(page, username, password=password))
 
 
 def secret_on(page: httpx.Response) -> str:

@@ -55,6 +55,7 @@ PROTOCOL = {
     "/password/reset": ("GET", "POST"),
     "/invitation": ("GET", "POST"),
     "/email/verify": ("GET", "POST"),
+    "/signup": ("GET", "POST"),
     "/token": ("POST",),
     "/introspect": ("POST",),
     "/revoke": ("POST",),

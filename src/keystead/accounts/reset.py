@@ -103,13 +103,17 @@ async def complete_password_link(
     now = provider.now()
     if await provider.store.action_tokens.use(token_hash(token), purpose, now) is None:
         return "This link was already used.", {}, None
-    await provider.store.users.set_password(user.sub, await provider.hasher.hash(password), now)
+    password_hash = await provider.hasher.hash(password)
+    await provider.store.users.set_password(user.sub, password_hash, now)
     if purpose == RESET:
         ended = await provider.store.users.sign_out_everywhere(user.sub, now)
         await provider.store.throttle.reset(f"reset:{user.sub}")
         provider.events.emit("user.password_reset", sub=user.sub, sessions_ended=ended)
     else:
         if user.email and not user.email_verified:
-            await provider.store.users.update(dataclasses.replace(user, email_verified=True))
+            verified = dataclasses.replace(
+                user, password_hash=password_hash, email_verified=True, updated_at=now
+            )
+            await provider.store.users.update(verified)
         provider.events.emit("user.invitation_accepted", sub=user.sub)
     return "", {}, str(record.data.get("continue") or "") or None

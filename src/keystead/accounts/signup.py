@@ -96,8 +96,9 @@ async def unverified(provider: Provider, user: User) -> bool:
     return await provider.store.markers.get(marker, provider.now()) is not None
 
 
-async def resend(provider: Provider, user: User) -> None:
-    """Another verification link (at most a few an hour), e.g. after a refused sign-in."""
+async def resend(provider: Provider, user: User, continue_query: str = "") -> None:
+    """Another verification link (at most a few an hour), e.g. after a refused sign-in; it
+    continues to ``continue_query``'s sign-in (the older links stop working)."""
     key, now = f"verify:{user.sub}", provider.now()
     if throttle_wait(
         await provider.store.throttle.get(key), 3, provider.settings.login_max_delay, now
@@ -105,4 +106,5 @@ async def resend(provider: Provider, user: User) -> None:
         return
     await provider.store.throttle.record_failure(key, now)
     if user.email:
-        await email_change.send_verification(provider, user, user.email)
+        data = {"continue": continue_query} if continue_query else None
+        await email_change.send_verification(provider, user, user.email, data=data)

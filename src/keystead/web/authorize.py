@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts import consent as consents
-from keystead.accounts import device, passkeys
+from keystead.accounts import device, passkeys, signup
 from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, ACCOUNT_PATH
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
@@ -185,6 +185,11 @@ class _Flow:
             headers=headers,
         )
 
+    def _onward(self, path: str, areq: AuthorizationRequest) -> str:
+        """A page off the login (reset, sign-up) that comes back to this same request."""
+        query = urlencode({"continue": urlencode(areq.pairs)})
+        return f"{self.provider.settings.url(path)}?{query}"
+
     async def login_page(
         self,
         areq: AuthorizationRequest,
@@ -196,6 +201,7 @@ class _Flow:
         headers: dict[str, str] | None = None,
     ) -> Response:
         token = self._state(areq, started_at)
+        settings = self.provider.settings
         # One passwordless ceremony for the button and the autofill (conditional UI).
         passkey = await passkeys.begin_sign_in(self.provider, None)
         return self._page(
@@ -209,9 +215,8 @@ class _Flow:
                 "username": username or areq.login_hint or "",
                 "passkey": passkey,
                 # "Forgot password?": the reset link continues to this same request
-                "forgot_url": self.provider.settings.url("/password/forgot")
-                + "?"
-                + urlencode({"continue": urlencode(areq.pairs)}),
+                "forgot_url": self._onward("/password/forgot", areq),
+                "signup_url": self._onward("/signup", areq) if settings.signup else "",
             },
             status=status,
             headers=headers,
@@ -252,6 +257,9 @@ class _Flow:
             areq, session, provider, started_at=started_at, consent_given_now=consent_given_now
         )
         begun = started_at if started_at is not None else provider.now()
+        if step is Step.LOGIN and "create" in areq.prompt and started_at is None:
+            # Prompt Create 1.0: the sign-up page, then this request again.
+            return RedirectResponse(self._onward("/signup", areq), status_code=303)
         if step is Step.LOGIN:
             return await self.login_page(areq, begun)
         assert session is not None
@@ -337,6 +345,9 @@ async def login(request: Request) -> Response:
             return await again(error, 429, {"Retry-After": wait})
         if result.user is None:
             return await again("Incorrect username or password.")
+        if await signup.unverified(provider, result.user):  # signed up, address unconfirmed
+            await signup.resend(provider, result.user, urlencode(areq.pairs))
+            return await again("Confirm your email address first: open the link we mailed you.")
         if await provider.store.factors.list(result.user.sub):
             # The account has a second factor: no session until it is given.
             page = await flow.factor_page(

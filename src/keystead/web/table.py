@@ -39,6 +39,7 @@ from keystead.web import (
     passkey,
     registration,
     reset,
+    signup,
 )
 from keystead.web.account import overview, profile, security
 from keystead.web.admin import apis, clients, factors, keys, users
@@ -78,6 +79,7 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/password/reset", ("GET", "POST"), reset.reset_page, errors="page"),
     Row("/invitation", ("GET", "POST"), reset.invitation, errors="page"),
     Row("/email/verify", ("GET", "POST"), email.verify, errors="page"),
+    Row("/signup", ("GET", "POST"), signup.signup_page, errors="page"),
     # RP-Initiated Logout 1.0.
     Row("/logout", ("GET", "POST"), logout.logout, errors="page"),
     Row("/logout/confirm", ("POST",), logout.confirm, errors="page"),
