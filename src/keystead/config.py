@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     invitation_ttl: int = Field(7 * 86400, ge=3600)
     signup: bool = False  # "Create account" on the login page, and prompt=create
     signup_requires_verified_email: bool = True  # no token before the address is verified
+    # The outbox (outbox.py): seconds before a failed delivery's first retry (then doubling,
+    # up to an hour).
+    outbox_retry_base: int = Field(30, ge=1, le=3600)
 
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.

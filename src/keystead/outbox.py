@@ -62,9 +62,9 @@ def payload_of(provider: Provider, job: Job) -> dict[str, Any]:
     return payload
 
 
-def backoff(attempts: int) -> int:
-    """Seconds before attempt ``attempts + 1``: 30 s doubling to an hour, ±10 % jitter."""
-    base = min(30 * 2 ** min(attempts, 20), 3600)
+def backoff(attempts: int, first: int = 30) -> int:
+    """Seconds before attempt ``attempts + 1``: ``first`` doubling to an hour, ±10 % jitter."""
+    base = min(first * 2 ** min(attempts, 20), 3600)
     return max(1, round(base * random.uniform(0.9, 1.1)))  # noqa: S311 - spreading, not secrecy
 
 
@@ -127,7 +127,8 @@ class Sender:
                 "outbox.failed", job_id=job.job_id, kind=job.kind, reason=reason[:300]
             )
             return
-        await jobs.retry(job.job_id, self.worker, now + backoff(job.attempts), reason)
+        delay = backoff(job.attempts, provider.settings.outbox_retry_base)
+        await jobs.retry(job.job_id, self.worker, now + delay, reason)
         provider.events.emit(
             "outbox.retried", job_id=job.job_id, kind=job.kind, attempts=job.attempts + 1
         )

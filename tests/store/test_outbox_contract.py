@@ -50,6 +50,7 @@ async def test_sent_retry_give_up_only_by_the_claimer(store: Store) -> None:
     assert c is not None and (c.failed_at, c.attempts) == (23, 1)
     assert await store.jobs.claim("w1", 299, 60, 10) == []  # b is not due yet; a, c are done
     assert [j.job_id for j in await store.jobs.claim("w1", 300, 60, 10)] == ["b"]
+    assert [j.job_id for j in await store.jobs.recent(2)] == ["a", "b"]  # same time: by id
     assert await store.jobs.purge(25) == 2  # a (sent 21), c (failed 23)
 
 

@@ -50,6 +50,7 @@ class JobStore(Protocol):
 
     async def give_up(self, job_id: str, worker: str, now: int, error: str) -> bool: ...
     async def get(self, job_id: str) -> Job | None: ...
+    async def recent(self, limit: int) -> list[Job]: ...  # newest first (for operators)
     async def purge(self, before: int) -> int: ...  # sent or given up before ``before``
 
 

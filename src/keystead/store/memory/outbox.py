@@ -21,6 +21,9 @@ class MemoryJobStore:
     async def get(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)
 
+    async def recent(self, limit: int) -> list[Job]:
+        return sorted(self.jobs.values(), key=lambda j: (-j.created_at, j.job_id))[:limit]
+
     async def claim(self, worker: str, now: int, lease: int, limit: int) -> list[Job]:
         due = sorted(
             (

@@ -29,6 +29,10 @@ class SqlJobStore(Concern):
     async def get(self, job_id: str) -> Job | None:
         return await self._first(select(JOBS).where(JobRow.job_id == job_id), Job)
 
+    async def recent(self, limit: int) -> list[Job]:
+        query = select(JOBS).order_by(JobRow.created_at.desc(), JobRow.job_id).limit(limit)
+        return await self._all(query, Job)
+
     async def claim(self, worker: str, now: int, lease: int, limit: int) -> list[Job]:
         due = (
             select(JobRow.job_id)
