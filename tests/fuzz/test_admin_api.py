@@ -97,6 +97,7 @@ OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
     ("PATCH", "/apis/{api_id}"),
     ("GET", "/users"),
     ("POST", "/users"),
+    ("POST", "/users/invitations"),
     ("GET", "/users/{sub}"),
     ("PATCH", "/users/{sub}"),
     ("GET", "/users/{sub}/factors"),

@@ -1,20 +1,32 @@
-"""user create | list | set-password"""
+"""user create | invite | list | set-password | delete"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
 from keystead.cli.apps import user_app
 from keystead.cli.common import emit, fail, read_password, refuse, with_provider
 from keystead.provider import Provider
+from keystead.services import invitations
 from keystead.services import users as service
 from keystead.services.common import CLI, ServiceError
+from keystead.services.factors import sub_of
+from keystead.services.pagination import CursorError, decode_cursor, encode_cursor
 from keystead.services.users import user_view
 
 # The flag of each user field: how this channel words a service's refusal.
-FLAGS = {"username": "USERNAME", "password": "password", "profile": "--claim"}
+FLAGS = {
+    "username": "USERNAME",
+    "sub": "USERNAME",
+    "password": "password",
+    "profile": "--claim",
+    "email": "EMAIL",
+}
+LIST_LIMIT = 100
+MAX_LIST_LIMIT = 1000
 
 
 @user_app.command("create")
@@ -75,14 +87,38 @@ def parse_claims(values: list[str]) -> dict[str, object]:
 
 
 @user_app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json")) -> None:
-    """List users."""
+def list_(
+    limit: int = typer.Option(
+        LIST_LIMIT, "--limit", min=1, max=MAX_LIST_LIMIT, help="Users per page."
+    ),
+    after: str | None = typer.Option(
+        None, "--after", help="The cursor the previous page printed: the page after it."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List users, oldest first, a page at a time (the database pages: any number of users).
+    --json prints {"users": [...], "next": CURSOR or null}."""
+    try:
+        position = None if after is None else decode_cursor(after)
+    except CursorError:
+        fail("--after: not a cursor this command printed.")
 
-    async def work(provider: Provider) -> list[dict[str, object]]:
-        return [user_view(u) for u in await service.list_all(provider)]
+    async def work(provider: Provider) -> dict[str, Any]:
+        found = await service.list_all(provider, position, limit + 1)  # one more: a next page?
+        page, cursor = found[:limit], None
+        if len(found) > limit:  # the cursor is the position of the last user shown
+            cursor = encode_cursor((page[-1].created_at, page[-1].sub))
+        return {"users": [user_view(u) for u in page], "next": cursor}
 
-    rows = with_provider(work)
-    emit(rows, as_json, lambda: [typer.echo(f"{r['username']}  {r['sub']}") for r in rows])
+    data = with_provider(work)
+
+    def human() -> None:
+        for r in data["users"]:
+            typer.echo(f"{r['username']}  {r['sub']}")
+        if data["next"]:  # on stderr: stdout stays one user per line
+            typer.echo(f"more: keystead user list --after {data['next']}", err=True)
+
+    emit(data, as_json, human)
 
 
 @user_app.command("set-password")
@@ -103,3 +139,75 @@ def set_password_cmd(
 
     data = with_provider(work)
     emit(data, as_json, lambda: typer.echo(f"password updated for {username}"))
+
+
+@user_app.command("invite")
+def invite(
+    email: str,
+    name: str | None = typer.Option(None, "--name", help="The invitee's full name."),
+    username: str | None = typer.Option(None, "--username", help="Default: the email address."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Invite someone by email: the account is created now, without a usable password, and
+    the mail with its single-use link (valid KEYSTEAD_INVITATION_TTL) is queued; the running
+    server sends it. The invitee chooses a password, which also verifies the address."""
+
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            user = await invitations.invite(provider, email, CLI, name=name, username=username)
+        except ServiceError as exc:
+            refuse(exc, {**FLAGS, "username": "--username"})
+        return {**user_view(user), "invitation": "queued"}
+
+    data = with_provider(work)
+    emit(
+        data,
+        as_json,
+        lambda: typer.echo(
+            f"invited {data['email']}: user {data['username']} (sub {data['sub']}); the "
+            "invitation mail is queued and the running server sends it"
+        ),
+    )
+
+
+GOES_WITH_THE_USER = "their sessions, consents, second factors and recovery codes"
+
+
+@user_app.command("delete")
+def delete(
+    username: str,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Delete a user with their sessions, consents, second factors and recovery codes; their
+    grants are revoked, so every token issued to them stops working. Cannot be undone."""
+
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            user = await service.get(provider, await sub_of(provider, username))
+            if not yes:  # the question on stderr: --json output stays one document
+                typer.confirm(
+                    f"Delete {username} (sub {user.sub}), {GOES_WITH_THE_USER}, and revoke "
+                    "their grants?",
+                    abort=True,
+                    err=True,
+                )
+            await service.delete(provider, user.sub, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
+        return {
+            **user_view(user),
+            "deleted": True,
+            "removed": ["sessions", "consents", "factors", "recovery_codes"],
+            "revoked": ["grants"],
+        }
+
+    data = with_provider(work)
+    emit(
+        data,
+        as_json,
+        lambda: typer.echo(
+            f"deleted {username} (sub {data['sub']}) with {GOES_WITH_THE_USER}; their grants "
+            "are revoked (their tokens stop working)"
+        ),
+    )

@@ -42,7 +42,7 @@ from keystead.web import (
     signup,
 )
 from keystead.web.account import overview, profile, security
-from keystead.web.admin import apis, clients, factors, keys, users
+from keystead.web.admin import apis, clients, factors, invitations, keys, users
 from keystead.web.fastlane import Direct, Row
 
 OIDC_CONFIG = "/.well-known/openid-configuration"
@@ -102,6 +102,7 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/apis", ("GET", "POST"), apis.apis),
     Row(ADMIN + "/apis/{api_id}", ("GET", "PATCH", "DELETE"), apis.api_item),
     Row(ADMIN + "/users", ("GET", "POST"), users.users),
+    Row(ADMIN + "/users/invitations", ("POST",), invitations.invitations),
     Row(ADMIN + "/users/{sub}", ("GET", "PATCH", "DELETE"), users.user_item),
     Row(ADMIN + "/users/{sub}/factors", ("GET", "DELETE"), factors.factors),
     Row(ADMIN + "/users/{sub}/factors/totp", ("PUT",), factors.totp),

@@ -128,6 +128,16 @@ class UserUpdate(_Body):
     profile: dict[str, Any] | None = None
 
 
+class Invitation(_Body):
+    email: str = Field(
+        min_length=1, max_length=254, description="Where the invitation link is sent (name@host)"
+    )
+    name: str | None = Field(None, max_length=200, description="The invitee's full name")
+    username: str | None = Field(
+        None, min_length=1, max_length=128, description="default: the email address"
+    )
+
+
 class TotpImport(_Body):
     secret: str = Field(
         min_length=1,
@@ -155,6 +165,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     ApiUpdate,
     UserCreate,
     UserUpdate,
+    Invitation,
     TotpImport,
     KeyCreate,
     KeyRotate,
@@ -175,6 +186,15 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
     ("delete", "/apis/{api_id}", "Delete an API", None, 204, ""),
     ("get", "/users", "List users", None, 200, "Page"),
     ("post", "/users", "Create a user", UserCreate, 201, "Object"),
+    (
+        "post",
+        "/users/invitations",
+        "Invite someone by email: the user is created without a usable password and the "
+        "invitation mail with its single-use link is queued",
+        Invitation,
+        201,
+        "Object",
+    ),
     ("get", "/users/{sub}", "Read a user", None, 200, "Object"),
     ("patch", "/users/{sub}", "Update a user", UserUpdate, 200, "Object"),
     ("delete", "/users/{sub}", "Delete a user, their sessions and grants", None, 204, ""),
@@ -201,6 +221,14 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
     ("get", "/keys/{kid}", "Read a key", None, 200, "Object"),
     ("delete", "/keys/{kid}", "Retire a key now (compromise)", None, 204, ""),
 )
+
+# Longer words for an operation, by (path, success status).
+NOTES = {
+    ("/users/invitations", 201): "409 when an account with the address exists. 422 (field "
+    "email) for an address that is not one, and when this server has no mail configured "
+    "(KEYSTEAD_SMTP_URL; a development server on a loopback http issuer logs the mail "
+    "instead): the request cannot succeed until the configuration changes.",
+}
 
 _ERROR = {
     "type": "object",
@@ -263,6 +291,8 @@ def _operation(
                 "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
             },
         }
+    if (path, status) in NOTES:
+        op["description"] = NOTES[path, status]
     ok: dict[str, Any] = {"description": summary}
     if kind:
         ok["content"] = {"application/json": {"schema": _RESPONSES[kind]}}

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 
-def _user_view(user: User) -> dict[str, Any]:
+def user_view(user: User) -> dict[str, Any]:
+    """A user as the admin API shows it (never the password hash)."""
     return {
         **service.user_view(user),
         "given_name": user.given_name,
@@ -44,7 +45,7 @@ async def users(request: Request, provider: Provider, caller: ActiveToken) -> Re
             request,
             partial(service.list_all, provider),
             lambda u: (u.created_at, u.sub),
-            _user_view,
+            user_view,
         )
     body = await parse_body(request, schema.UserCreate)
     user = await service.create(
@@ -60,7 +61,7 @@ async def users(request: Request, provider: Provider, caller: ActiveToken) -> Re
         profile=body.profile,
     )
     location = provider.settings.url(f"{ADMIN_API_PATH}/users/{user.sub}")
-    return json_body(_user_view(user), 201, location)
+    return json_body(user_view(user), 201, location)
 
 
 @admin_endpoint
@@ -71,7 +72,7 @@ async def user_item(request: Request, provider: Provider, caller: ActiveToken) -
         return no_content()
     user = await service.get(provider, sub)
     if request.method == "GET":
-        return json_body(_user_view(user))
+        return json_body(user_view(user))
     body = await parse_body(request, schema.UserUpdate)
     changes = body.model_dump(exclude_unset=True)
     nulls = [
@@ -82,4 +83,4 @@ async def user_item(request: Request, provider: Provider, caller: ActiveToken) -
     if "profile" in changes and changes["profile"] is None:
         changes["profile"] = {}
     updated = await service.update(provider, user, changes, actor(caller))
-    return json_body(_user_view(updated))
+    return json_body(user_view(updated))
