@@ -128,7 +128,7 @@ def test_cli_and_server_full_flow(server: tuple[Cli, str, list[str]]) -> None:
         stdin="erins long password\n",
     )
     assert user["email_verified"] is False
-    assert [u["username"] for u in cli.json("user", "list")] == ["erin"]
+    assert [u["username"] for u in cli.json("user", "list")["users"]] == ["erin"]
 
     cli.start()  # type: ignore[attr-defined]
     meta = httpx.get(issuer + "/.well-known/openid-configuration").json()
