@@ -42,5 +42,10 @@ async def open_provider(settings: Settings, *, run_migrations: bool = True) -> P
         # Writes of clients, APIs and keys tell every instance to drop its cached copy.
         redis = invalidation.connect(settings.redis_url)
         store = cast(Store, invalidation.PublishingStore(store, redis))
-    hasher = PasswordHasher(settings.password_threads)
+    hasher = PasswordHasher(
+        settings.password_threads,
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+    )
     return Provider(settings=settings, store=store, kek=kek, hasher=hasher)

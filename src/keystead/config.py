@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Threads hashing passwords in one process (argon2id keeps ~9 MiB resident per thread).
     # Default: the CPUs the process may use; ``serve --workers N`` divides them among workers.
     password_threads: int | None = Field(None, ge=1)
+    # argon2id parameters of new hashes (accounts/passwords.py; OWASP's minimums: m=7168 KiB
+    # with t=5 ... m=47104 with t=1); older hashes are replaced at the next sign-in.
+    argon2_time_cost: int = Field(4, ge=1, le=100)
+    argon2_memory_cost: int = Field(9216, ge=7168, le=4 * 1024 * 1024)  # KiB
+    argon2_parallelism: int = Field(1, ge=1, le=16)
     # Shortest password a user may choose, in code points after NFKC (accounts/password_policy.py).
     # NIST SP 800-63B §5.1.1.2: at least 8, so lower values are refused; at most 64 (the
     # longest a verifier must accept).

@@ -68,7 +68,7 @@ async def test_hashing_runs_on_at_most_limit_long_lived_threads(
     names: set[str] = set()
     running = peak = 0
 
-    def fake_verify(password_hash: str, password: str) -> bool:
+    def fake_verify(argon2: object, password_hash: str, password: str) -> bool:
         nonlocal running, peak
         with lock:
             running += 1
@@ -94,3 +94,23 @@ async def test_hashing_runs_on_at_most_limit_long_lived_threads(
     assert peak == 2
     assert len(names) == 2
     assert all(name.startswith("keystead-argon2") for name in names)
+
+
+async def test_parameters_from_the_settings_and_a_rehash_towards_them() -> None:
+    from keystead.bootstrap import open_provider  # noqa: F401 - the settings' path is bootstrap's
+    from keystead.config import Settings
+
+    settings = Settings(argon2_time_cost=3, argon2_memory_cost=12288, argon2_parallelism=1)
+    hasher = PasswordHasher(
+        limit=1,
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+    made = await hasher.hash(PASSWORD)
+    assert made.startswith("$argon2id$v=19$m=12288,t=3,p=1$")
+    default_made = await PasswordHasher(limit=1).hash(PASSWORD)
+    assert await hasher.verify(default_made, PASSWORD)  # older parameters still verify
+    assert hasher.needs_rehash(default_made) and not hasher.needs_rehash(made)
+    with pytest.raises(ValueError):
+        Settings(argon2_memory_cost=1024)  # below OWASP's smallest configuration

@@ -173,3 +173,20 @@ async def test_an_invitation_sets_the_first_password(signup_env: tuple[Env, Smtp
         assert "Signed in as" in account.text
     stored = await env.provider.store.users.get(user.sub)
     assert stored is not None and stored.email_verified
+
+
+async def test_without_sign_up_no_page_and_no_prompt_create(env: Env) -> None:
+    client_id, _ = await env.add_client()
+    async with env.client() as http:
+        assert (await http.get("/signup")).status_code == 404
+        meta = (await http.get("/.well-known/openid-configuration")).json()
+        assert "create" not in meta["prompt_values_supported"]
+        login = await http.get(auth_url(client_id))
+        assert 'id="signup"' not in login.text and 'id="forgot"' in login.text
+        refused = await http.get(auth_url(client_id, prompt="create"))
+        assert refused.status_code == 302  # an error back at the client
+        params = query_of(refused.headers["location"])
+        assert (
+            params["error"] == "invalid_request"
+            and "KEYSTEAD_SIGNUP" in params["error_description"]
+        )

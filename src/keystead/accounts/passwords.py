@@ -54,8 +54,22 @@ class PasswordHasher:
     blocks the event loop, a burst of logins queues instead of taking every thread, and the
     memory argon2 keeps per thread is bounded."""
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(
+        self,
+        limit: int | None = None,
+        *,
+        time_cost: int = TIME_COST,
+        memory_cost: int = MEMORY_COST,
+        parallelism: int = PARALLELISM,
+    ) -> None:
+        """The argon2id parameters come from the settings (``KEYSTEAD_ARGON2_*``); a hash
+        made with others verifies, and ``needs_rehash`` says to replace it."""
         self.limit = limit or usable_cpus()
+        self._argon2 = (
+            _ARGON2
+            if (time_cost, memory_cost, parallelism) == (TIME_COST, MEMORY_COST, PARALLELISM)
+            else Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+        )
         # Threads start on the first hash and stay (they end with the hasher).
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self.limit, thread_name_prefix="keystead-argon2"
@@ -63,11 +77,14 @@ class PasswordHasher:
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, _ARGON2.hash, password)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._argon2.hash, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, _verify, password_hash, password)
+        return await loop.run_in_executor(
+            self._pool, _verify, self._argon2, password_hash, password
+        )
 
     async def verify_dummy(self, password: str) -> bool:
         """Spend the same time as a real verification (unknown username), then fail."""
@@ -76,18 +93,17 @@ class PasswordHasher:
         await self.verify(self._dummy_hash, password)
         return False
 
-    @staticmethod
-    def needs_rehash(password_hash: str) -> bool:
+    def needs_rehash(self, password_hash: str) -> bool:
         """True if the hash was made with other parameters than the current ones: after a
         successful verification, hash the password again and store the new hash."""
         try:
-            return _ARGON2.check_needs_rehash(password_hash)
+            return self._argon2.check_needs_rehash(password_hash)
         except InvalidHashError:
             return False  # not an argon2 hash: it cannot have verified either
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _verify(argon2: Argon2Hasher, password_hash: str, password: str) -> bool:
     try:
-        return _ARGON2.verify(password_hash, password)
+        return argon2.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False

@@ -1,4 +1,4 @@
-"""Error catalog rows: the login and consent pages."""
+"""Error catalog rows: the login, consent and sign-up pages."""
 
 from __future__ import annotations
 
@@ -28,6 +28,21 @@ ROWS: tuple[Row, ...] = (
         (
             "Your browser sent a form we could not verify.",
             "Reload the page and try again, and make sure cookies are allowed for this site.",
+        ),
+    ),
+    (
+        "signup-disabled",
+        "invalid_request",
+        404,
+        "Sign-up is not available",
+        (
+            "KEYSTEAD_SIGNUP is off, or sign-up requires a verified email address and the "
+            "server has no mail (KEYSTEAD_SMTP_URL).",
+        ),
+        ("Set KEYSTEAD_SIGNUP=true and configure mail, or create accounts as an operator.",),
+        (
+            "You cannot create an account here yourself.",
+            "Ask the people who run this service to invite you.",
         ),
     ),
 )
