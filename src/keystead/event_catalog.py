@@ -53,11 +53,14 @@ EVENTS: dict[str, str] = {
     "token.revoked": "A token was revoked (RFC 7009).",
     "user.created": "A user account was created.",
     "user.deleted": "A user account was deleted; sessions, consents and factors went with it.",
+    "user.email_verified": "A user opened the link mailed to their address: it is now their "
+    "verified email (`changed`: a new address replaced the old one, which was told).",
     "user.invitation_accepted": "An invited user chose a password from the invitation link.",
     "user.invited": "An operator invited a user: the account exists, the link was mailed.",
     "user.password_changed": "The user changed their password on the account page.",
     "user.password_reset": "The user set a new password from a reset link; every session "
     "and grant of theirs was ended.",
     "user.password_set": "An operator set a user's password.",
+    "user.signed_up": "Someone created an account on the sign-up page (KEYSTEAD_SIGNUP).",
     "user.updated": "A user's profile changed.",
 }
