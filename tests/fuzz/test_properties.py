@@ -86,6 +86,9 @@ def _host_is_rfc3986(uri: str) -> bool:
 @example(uri="https://a;frame-ancestors *;@evil.example/cb", application_type="web")
 @example(uri="https://[x", application_type="web")
 @example(uri="https://u:p@rp.example.com/cb", application_type="web")
+@example(
+    uri="https://rp.example.com..0", application_type="web"
+)  # an empty label (seed 2332897939)
 def _redirect_uri_validation(uri: str, application_type: str) -> None:
     try:
         redirect_uris.kind_of(uri)

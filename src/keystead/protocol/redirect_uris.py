@@ -19,7 +19,10 @@ LOOPBACK_HOSTS = ("localhost",)
 # digits, hyphens, dots; IDNs in their xn-- form) or an IP literal. The reg-name's
 # sub-delimiters (; * , = ...) have no place in a hostname and would be copied into the
 # pages' Content-Security-Policy, so they are refused.
-_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
+# Labels (RFC 1123 §2.1) joined by single dots: no empty label ("a..b"), none starting or
+# ending with a hyphen; a trailing dot (the root) is allowed.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?\Z")
 # Whitespace, controls and characters RFC 3986 §2 never allows unencoded in a URI.
 _NOT_IN_URI = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]")
 
