@@ -181,15 +181,17 @@ async def _warm(app: Any, metric: str, warm_up: int) -> Call:
 
 
 async def _stop_housekeeping() -> None:
-    """Cancel the lifespan's once-a-second task: under valgrind a second is a few requests,
-    and how many ticks fell inside the measured loop would depend on the machine's speed."""
-    from keystead import app
+    """Cancel the lifespan's timed tasks — housekeeping (once a second) and the outbox's
+    sender (a look every 2 s): under valgrind a second is a few requests, and how many ticks
+    fell inside the measured loop would depend on the machine's speed."""
+    from keystead import app, outbox
 
-    code = app._housekeeping.__code__  # noqa: SLF001
-    tasks = [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "cr_code", None) is code]
-    if len(tasks) != 1:
-        raise SystemExit(f"expected the app's housekeeping task, found {len(tasks)}")
-    tasks[0].cancel()
+    codes = (app._housekeeping.__code__, outbox.Sender.run.__code__)  # noqa: SLF001
+    tasks = [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "cr_code", None) in codes]
+    if len(tasks) != 2:
+        raise SystemExit(f"expected housekeeping and the outbox sender, found {len(tasks)}")
+    for task in tasks:
+        task.cancel()
     await asyncio.wait(tasks)
 
 

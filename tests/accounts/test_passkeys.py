@@ -85,3 +85,13 @@ async def test_refusals(
         await passkeys.finish_registration(
             provider, user, device.register(challenge_of(ceremony)), ceremony.state, "again"
         )
+
+
+def test_the_login_pages_options_are_the_librarys() -> None:
+    from keystead.accounts.webauthn import authentication_options, relying_party
+
+    rp = relying_party("https://id.example.com")
+    challenge = bytes(range(32))
+    mine = passkeys.passwordless_options(rp, challenge)
+    theirs = authentication_options(rp, challenge=challenge, user_verification="required")
+    assert json.loads(mine) == json.loads(theirs)

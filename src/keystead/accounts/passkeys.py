@@ -10,11 +10,14 @@ asks that it hold no personal information).
 from __future__ import annotations
 
 import base64
+import functools
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from keystead.accounts.passkey_challenges import Challenges
 from keystead.accounts.webauthn import (
+    TIMEOUT_MS,
     PasskeyError,
     RelyingParty,
     authentication_options,
@@ -25,6 +28,7 @@ from keystead.accounts.webauthn import (
     verify_authentication,
     verify_registration,
 )
+from keystead.jose.kek import KeyEncryptor
 from keystead.protocol.acr import methods_of
 from keystead.secrets_util import b64url, random_token
 from keystead.store.base import DuplicateError, User
@@ -56,12 +60,46 @@ def _raw(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@functools.lru_cache(maxsize=8)
+def _relying_party(issuer: str) -> RelyingParty:
+    return relying_party(issuer)
+
+
 def rp_of(provider: Provider) -> RelyingParty:
-    return relying_party(provider.settings.issuer)
+    return _relying_party(provider.settings.issuer)
+
+
+# One signer per key-encryption key: deriving its key costs more than signing a state, and
+# every login page signs one (the autofill's ceremony).
+_CHALLENGES: dict[int, tuple[KeyEncryptor, Challenges]] = {}
 
 
 def challenges(provider: Provider) -> Challenges:
-    return Challenges(provider.kek.derive("passkey-challenge"))
+    kek = provider.kek
+    cached = _CHALLENGES.get(id(kek))
+    if cached is None or cached[0] is not kek:
+        if len(_CHALLENGES) > 16:
+            _CHALLENGES.clear()
+        cached = (kek, Challenges(kek.derive("passkey-challenge")))
+        _CHALLENGES[id(kek)] = cached
+    return cached[1]
+
+
+def passwordless_options(rp: RelyingParty, challenge: bytes) -> str:
+    """The options of a passwordless ceremony (no allow list, user verification required):
+    what ``authentication_options`` returns for them, formatted directly — every login page
+    carries one, and the library's model round trip cost more than the rest of the page.
+    tests/accounts/test_passkeys.py keeps the two equal."""
+    return json.dumps(
+        {
+            "challenge": _text(challenge),
+            "timeout": TIMEOUT_MS,
+            "rpId": rp.rp_id,
+            "allowCredentials": [],
+            "userVerification": "required",
+        },
+        separators=(",", ":"),
+    )
 
 
 async def begin_registration(provider: Provider, user: User) -> Ceremony:
@@ -113,6 +151,8 @@ async def begin_sign_in(provider: Provider, sub: str | None) -> Ceremony:
     """``sub`` None: passwordless (any discoverable credential, user verification required);
     else a second factor for that account (its passkeys allowed)."""
     state, challenge = challenges(provider).issue("login", sub, provider.now())
+    if sub is None:  # a host name and base64url: nothing to escape for a <script> element
+        return Ceremony(passwordless_options(rp_of(provider), challenge), state)
     allow: list[bytes] = []
     if sub is not None:
         factors = await provider.store.factors.list(sub)
