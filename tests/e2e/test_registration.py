@@ -275,3 +275,25 @@ def test_cli_mints_a_registration_token(tmp_path: Path, monkeypatch: pytest.Monk
     assert len(data["initial_access_token"]) >= 43
     assert data["registration_endpoint"] == "http://127.0.0.1:8000/register"
     assert data["reusable"] is False
+
+
+async def test_logout_metadata_through_registration(env: Env) -> None:
+    good = {
+        "redirect_uris": [REDIRECT_URI],
+        "backchannel_logout_uri": "https://rp.example.com/backchannel",
+        "backchannel_logout_session_required": True,
+        "frontchannel_logout_uri": "https://rp.example.com/frontchannel",
+    }
+    made = await register(env, good, await initial_token(env))
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["backchannel_logout_uri"] == "https://rp.example.com/backchannel"
+    assert body["backchannel_logout_session_required"] is True
+    assert body["frontchannel_logout_session_required"] is False
+    bad = {**good, "frontchannel_logout_uri": "https://elsewhere.example/fc"}
+    refused = await register(env, bad, await initial_token(env))
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_client_metadata"
+    assert "frontchannel_logout_uri" in refused.json()["error_description"]
+    flag = {**good, "backchannel_logout_session_required": "yes"}
+    assert (await register(env, flag, await initial_token(env))).status_code == 400

@@ -34,6 +34,10 @@ FLAGS = {
     "default_resource": "--default-resource",
     "post_logout_redirect_uris": "--post-logout-redirect-uri",
     "allowed_origins": "--allowed-origin",
+    "backchannel_logout_uri": "--backchannel-logout-uri",
+    "backchannel_logout_session_required": "--backchannel-logout-session-required",
+    "frontchannel_logout_uri": "--frontchannel-logout-uri",
+    "frontchannel_logout_session_required": "--frontchannel-logout-session-required",
     "expires_in": "--expires-in",
 }
 AUTH_METHOD_HELP = (
@@ -111,6 +115,14 @@ def create(
         [], "--post-logout-redirect-uri", help="Repeatable. Where /logout may send the user."
     ),
     allowed_origin: list[str] = typer.Option([], "--allowed-origin", help=ORIGIN_HELP),
+    backchannel_logout_uri: str | None = typer.Option(
+        None, "--backchannel-logout-uri", help="Back-Channel Logout 1.0: logout tokens go here."
+    ),
+    backchannel_session: bool = typer.Option(False, "--backchannel-logout-session-required"),
+    frontchannel_logout_uri: str | None = typer.Option(
+        None, "--frontchannel-logout-uri", help="Front-Channel Logout 1.0: framed at logout."
+    ),
+    frontchannel_session: bool = typer.Option(False, "--frontchannel-logout-session-required"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -130,6 +142,10 @@ def create(
         default_resource=default_resource,
         post_logout_redirect_uris=post_logout_redirect_uri,
         allowed_origins=allowed_origin,
+        backchannel_logout_uri=backchannel_logout_uri,
+        backchannel_logout_session_required=backchannel_session,
+        frontchannel_logout_uri=frontchannel_logout_uri,
+        frontchannel_logout_session_required=frontchannel_session,
         jwks=_read_jwks(jwks_file) if jwks_file is not None else None,
         jwks_uri=jwks_uri,
         token_endpoint_auth_signing_alg=auth_signing_alg,
@@ -180,6 +196,14 @@ def update(
     allowed_origin: list[str] | None = typer.Option(
         None, "--allowed-origin", help="Repeatable; replaces the registered list."
     ),
+    backchannel_logout_uri: str | None = typer.Option(None, "--backchannel-logout-uri"),
+    backchannel_session: bool | None = typer.Option(
+        None, "--backchannel-logout-session-required/--no-backchannel-logout-session-required"
+    ),
+    frontchannel_logout_uri: str | None = typer.Option(None, "--frontchannel-logout-uri"),
+    frontchannel_session: bool | None = typer.Option(
+        None, "--frontchannel-logout-session-required/--no-frontchannel-logout-session-required"
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change a client: only the options given change (a repeatable option replaces the
@@ -202,6 +226,10 @@ def update(
         "default_resource": default_resource,
         "post_logout_redirect_uris": post_logout_redirect_uri,
         "allowed_origins": allowed_origin,
+        "backchannel_logout_uri": backchannel_logout_uri,
+        "backchannel_logout_session_required": backchannel_session,
+        "frontchannel_logout_uri": frontchannel_logout_uri,
+        "frontchannel_logout_session_required": frontchannel_session,
     }
 
     async def work(provider: Provider) -> dict[str, Any]:

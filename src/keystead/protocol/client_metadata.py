@@ -78,6 +78,11 @@ class ClientSpec:
     default_resource: str | None = None  # API used when a token request names none
     allowed_origins: list[str] = field(default_factory=list)  # CORS, beyond redirect URIs
     post_logout_redirect_uris: list[str] = field(default_factory=list)  # RP-Initiated Logout
+    # Back-Channel Logout 1.0 §2.2 and Front-Channel Logout 1.0 §2.
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool = False
     jwks: dict[str, Any] | None = None  # private_key_jwt: the client's public keys, inline
     jwks_uri: str | None = None  # ... or where it publishes them (exclusive with jwks)
     token_endpoint_auth_signing_alg: str | None = None  # the one alg its assertions use
@@ -90,6 +95,54 @@ def check_redirect_uri(uri: str, application_type: str, name: str = "redirect_ur
         redirect_uris.check_registration(uri, application_type)
     except redirect_uris.RedirectUriError as exc:
         raise MetadataError(name, str(exc)) from None
+
+
+LOGOUT_METADATA = (
+    "backchannel_logout_uri",
+    "backchannel_logout_session_required",
+    "frontchannel_logout_uri",
+    "frontchannel_logout_session_required",
+)
+
+
+def _origin(uri: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(uri)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def check_logout_uris(spec: ClientSpec) -> None:
+    """Back-Channel Logout 1.0 §2.2: an absolute URI without a fragment, https (http only on
+    a loopback host, for development); Front-Channel Logout 1.0 §2: the same, with the
+    scheme, host and port of a registered redirect URI. A *_session_required flag needs its
+    URI."""
+    for name in ("backchannel_logout_uri", "frontchannel_logout_uri"):
+        uri = getattr(spec, name)
+        if uri is None:
+            if getattr(spec, name.replace("_uri", "_session_required")):
+                raise MetadataError(
+                    name.replace("_uri", "_session_required"), f"It needs {name} to be set."
+                )
+            continue
+        try:
+            parts = urlsplit(uri)
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise MetadataError(name, f"{name} {uri} is not a URI.") from None
+        if parts.fragment or "#" in uri:
+            raise MetadataError(name, f"{name} must not contain a fragment (#...).")
+        if parts.scheme != "https" and not (
+            parts.scheme == "http" and redirect_uris.is_loopback(parts.hostname)
+        ):
+            raise MetadataError(
+                name, f"{name} must be an https URL (http only on 127.0.0.1 or localhost)."
+            )
+    front = spec.frontchannel_logout_uri
+    if front is not None and _origin(front) not in {_origin(u) for u in spec.redirect_uris}:
+        raise MetadataError(
+            "frontchannel_logout_uri",
+            "frontchannel_logout_uri must have the scheme, host and port of a registered "
+            "redirect URI (Front-Channel Logout 1.0 §2).",
+        )
 
 
 def check_allowed_origins(values: list[str]) -> list[str]:
@@ -167,6 +220,7 @@ def validate(spec: ClientSpec) -> None:
     check_allowed_origins(spec.allowed_origins)
     for uri in spec.post_logout_redirect_uris:  # same rules as redirect URIs
         check_redirect_uri(uri, spec.application_type, "post_logout_redirect_uris")
+    check_logout_uris(spec)
     for token in scopes.parse(spec.scope):
         if not scopes.is_valid_token(token):
             raise MetadataError(
@@ -254,6 +308,7 @@ def client_view(client: Client) -> dict[str, Any]:
                 "default_resource",
                 "allowed_origins",
                 "post_logout_redirect_uris",
+                *LOGOUT_METADATA,
                 *AUTH_METADATA,
                 *DESCRIPTIVE_METADATA,
             )
@@ -280,6 +335,12 @@ def spec_of(client: Client) -> ClientSpec:
         default_resource=extra.get("default_resource"),
         allowed_origins=list(extra.get("allowed_origins", [])),
         post_logout_redirect_uris=list(extra.get("post_logout_redirect_uris", [])),
+        backchannel_logout_uri=extra.get("backchannel_logout_uri"),
+        backchannel_logout_session_required=bool(extra.get("backchannel_logout_session_required")),
+        frontchannel_logout_uri=extra.get("frontchannel_logout_uri"),
+        frontchannel_logout_session_required=bool(
+            extra.get("frontchannel_logout_session_required")
+        ),
         jwks=extra.get("jwks"),
         jwks_uri=extra.get("jwks_uri"),
         token_endpoint_auth_signing_alg=extra.get("token_endpoint_auth_signing_alg"),

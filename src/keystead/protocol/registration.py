@@ -114,6 +114,13 @@ def _strings(body: dict[str, Any], name: str) -> list[str] | None:
     return list(dict.fromkeys(value))
 
 
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise refused(name, f"{name} must be true or false.")
+    return value
+
+
 def _url(body: dict[str, Any], name: str) -> str | None:
     value = _string(body, name)
     if value is not None and not is_http_url(value):
@@ -237,6 +244,10 @@ def parse_metadata(body: Any) -> ClientSpec:
         id_token_signed_response_alg=_string(body, "id_token_signed_response_alg") or "RS256",
         application_type=application_type,
         post_logout_redirect_uris=_strings(body, "post_logout_redirect_uris") or [],
+        backchannel_logout_uri=_url(body, "backchannel_logout_uri"),
+        backchannel_logout_session_required=_flag(body, "backchannel_logout_session_required"),
+        frontchannel_logout_uri=_url(body, "frontchannel_logout_uri"),
+        frontchannel_logout_session_required=_flag(body, "frontchannel_logout_session_required"),
         jwks=jwks,
         jwks_uri=_url(body, "jwks_uri"),
         token_endpoint_auth_signing_alg=_string(body, "token_endpoint_auth_signing_alg"),

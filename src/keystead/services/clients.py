@@ -117,6 +117,12 @@ def _client(
             raise ClientSpecError(exc.field, exc.message) from None
     if spec.post_logout_redirect_uris:
         extra["post_logout_redirect_uris"] = list(spec.post_logout_redirect_uris)
+    for name in ("backchannel_logout_uri", "frontchannel_logout_uri"):
+        uri = getattr(spec, name)
+        if uri is not None:
+            extra[name] = uri
+            flag = name.replace("_uri", "_session_required")
+            extra[flag] = bool(getattr(spec, flag))
     return Client(
         client_id=client_id,
         client_name=spec.client_name.strip(),

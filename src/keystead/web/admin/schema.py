@@ -25,7 +25,14 @@ class _Body(BaseModel):
 # Client fields that null resets (a list to empty, an optional member to absent); every
 # other client field must not be null (web/admin/clients.py refuses it, the document says so).
 CLIENT_NULLABLE = frozenset(
-    {"default_resource", "jwks", "jwks_uri", "token_endpoint_auth_signing_alg"}
+    {
+        "default_resource",
+        "jwks",
+        "jwks_uri",
+        "token_endpoint_auth_signing_alg",
+        "backchannel_logout_uri",
+        "frontchannel_logout_uri",
+    }
 )
 CLIENT_LISTS = frozenset(
     {
@@ -58,6 +65,10 @@ class _ClientFields(_Body):
     default_resource: str | None = None
     allowed_origins: list[str] | None = None
     post_logout_redirect_uris: list[str] | None = None
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool | None = None
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool | None = None
     jwks: dict[str, Any] | None = Field(None, description="private_key_jwt: public JWK Set")
     jwks_uri: str | None = None
     token_endpoint_auth_signing_alg: str | None = None
