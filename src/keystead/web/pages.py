@@ -62,22 +62,27 @@ def origin_of(uri: str) -> str:
 
 
 def page_headers(
-    *, form_action: tuple[str, ...] = ("'self'",), script_nonce: str = ""
+    *,
+    form_action: tuple[str, ...] = ("'self'",),
+    script_nonce: str = "",
+    frame_src: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """Anti-framing, no sniffing, no referrer leaks, and a strict CSP: pages load nothing
-    from any other origin."""
+    from any other origin (``frame_src``: the origins a page may frame — the front-channel
+    logout page's clients, nothing else)."""
     script = f"script-src 'nonce-{script_nonce}'" if script_nonce else "script-src 'none'"
-    csp = "; ".join(
-        (
-            "default-src 'none'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            script,
-            f"form-action {' '.join(form_action)}",
-            "frame-ancestors 'none'",
-            "base-uri 'none'",
-        )
-    )
+    directives = [
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        script,
+        f"form-action {' '.join(form_action)}",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+    if frame_src:
+        directives.append(f"frame-src {' '.join(frame_src)}")
+    csp = "; ".join(directives)
     return {
         "Content-Security-Policy": csp,
         "X-Frame-Options": "DENY",
@@ -97,9 +102,12 @@ def render(
     script_nonce: str = "",
     headers: dict[str, str] | None = None,
     cache_control: str = "no-store",
+    frame_src: tuple[str, ...] = (),
 ) -> HTMLResponse:
     html = _TEMPLATES.get_template(template).render(**context)
-    all_headers = page_headers(form_action=form_action, script_nonce=script_nonce)
+    all_headers = page_headers(
+        form_action=form_action, script_nonce=script_nonce, frame_src=frame_src
+    )
     all_headers["Cache-Control"] = cache_control
     if cache_control != "no-store":
         del all_headers["Pragma"]
