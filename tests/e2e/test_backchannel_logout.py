@@ -12,14 +12,29 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 
+from keystead.accounts.links import RESET, token_hash
+from keystead.accounts.reset import complete_password_link
 from keystead.events import Event
 from keystead.jobs import HANDLERS
 from keystead.outbox import Sender
+from keystead.services import users
 from keystead.services.clients import ClientSpec, create_client
-from tests.e2e.conftest import REDIRECT_URI, Env, fragment_of, make_env
+from keystead.services.common import CLI, NotFound
+from keystead.store.outbox import ActionToken
+from tests.e2e.conftest import (
+    PASSWORD,
+    REDIRECT_URI,
+    Browser,
+    Env,
+    form_fields,
+    fragment_of,
+    make_env,
+)
 from tests.e2e.logout_receiver import Receiver, check_logout_token
+from tests.e2e.test_account_page import NEW_PASSWORD, follow
 from tests.e2e.test_response_types import ALL_TYPES, front_channel, url_for
 
 pytestmark = pytest.mark.anyio
@@ -154,3 +169,84 @@ async def test_a_private_address_is_never_contacted_without_the_setting(
     assert len(failed) == 2 and all("loopback, private or special-use" in r for r in failed)
     jobs = await env.provider.store.jobs.recent(10)
     assert all(j.failed_at is not None and j.sent_at is None for j in jobs)
+
+
+# --- the other ways sessions end: password reset, password change, account deletion ------
+
+
+async def signed_in(env: Env, http: httpx.AsyncClient, client_id: str) -> str:
+    """Sign in to ``client_id`` in this browser; the session's sid."""
+    token = (await front_channel(env, url_for(client_id, "id_token"), http))["id_token"]
+    sid: str = claims_of(token)["sid"]
+    return sid
+
+
+async def delivered(env: Env, receiver: Receiver, count: int) -> dict[str, list[dict[str, Any]]]:
+    """Run the sender; the verified claims each client received, by receiver name."""
+    assert await Sender(env.provider, HANDLERS).run_once() == count
+    keys, by_name = await jwks(env), {}
+    for r in receiver.received:
+        claims = check_logout_token(
+            r.token, keys, issuer=env.settings.issuer, client_id=f"rp-{r.name}"
+        )
+        by_name.setdefault(r.name, []).append(claims)
+    return by_name
+
+
+async def test_a_password_reset_logs_every_client_out(dev_env: Env, receiver: Receiver) -> None:
+    env = dev_env
+    sub = await env.add_user()
+    await add_rp(env, "rp-a", receiver.uri("a"))
+    await add_rp(env, "rp-b", receiver.uri("b"), backchannel_logout_session_required=True)
+    async with env.client() as one, env.client() as two, env.client() as three:
+        await signed_in(env, one, "rp-a")
+        sid_two = await signed_in(env, two, "rp-b")
+        sid_three = await signed_in(env, three, "rp-b")
+    now = env.clock()
+    await env.provider.store.action_tokens.add(
+        ActionToken(token_hash("the-link"), RESET, sub, now, now + 600)
+    )
+    problem, errors, _ = await complete_password_link(
+        env.provider, RESET, "the-link", NEW_PASSWORD, NEW_PASSWORD
+    )
+    assert problem == "" and errors == {}
+    got = await delivered(env, receiver, 3)
+    # rp-a: one token naming the user (all its sessions end); rp-b requires sid: one a session
+    assert [("sid" in c, c["sub"]) for c in got["a"]] == [(False, sub)]
+    assert sorted(c["sid"] for c in got["b"]) == sorted([sid_two, sid_three])
+
+
+async def test_a_password_change_logs_out_the_other_sessions_only(
+    dev_env: Env, receiver: Receiver
+) -> None:
+    env = dev_env
+    await env.add_user()
+    await add_rp(env, "rp-a", receiver.uri("a"))
+    await add_rp(env, "rp-b", receiver.uri("b"))
+    async with env.client() as other, env.client() as http:
+        sid_other = await signed_in(env, other, "rp-a")
+        sid_here = await signed_in(env, http, "rp-b")
+        browser = Browser(http)
+        account = await follow(browser, await browser.open("/account"))
+        token = form_fields(account.text)["csrf_token"]
+        data = {"csrf_token": token, "current_password": PASSWORD}
+        data |= {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+        done = await http.post("/account/password", data=data)
+        assert done.status_code == 303
+    got = await delivered(env, receiver, 1)
+    assert [c["sid"] for c in got["a"]] == [sid_other] and "b" not in got
+    assert sid_here != sid_other
+
+
+async def test_deleting_a_user_logs_every_client_out(dev_env: Env, receiver: Receiver) -> None:
+    env = dev_env
+    sub = await env.add_user()
+    await add_rp(env, "rp-a", receiver.uri("a"))
+    async with env.client() as http:
+        await signed_in(env, http, "rp-a")
+    await users.delete(env.provider, sub, CLI)
+    got = await delivered(env, receiver, 1)
+    assert [c["sub"] for c in got["a"]] == [sub]
+    with pytest.raises(NotFound):  # a second time: nothing to delete, nothing queued
+        await users.delete(env.provider, sub, CLI)
+    assert len(await env.provider.store.jobs.recent(10)) == 1
