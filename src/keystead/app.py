@@ -17,8 +17,8 @@ from keystead.accounts.password_policy import common_passwords
 from keystead.bootstrap import open_provider
 from keystead.config import Settings, load_settings
 from keystead.housekeeping import purge_expired
+from keystead.jobs import HANDLERS
 from keystead.logs import lean_records
-from keystead.mail.deliver import HANDLERS
 from keystead.metrics import Metrics
 from keystead.outbox import Sender
 from keystead.protocol.discovery import metadata

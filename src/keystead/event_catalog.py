@@ -15,6 +15,8 @@ EVENTS: dict[str, str] = {
     "client_assertion.replayed": "A client assertion's jti was used twice (RFC 7523 §3).",
     "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
     "consent.denied": "The user clicked Deny on the consent page.",
+    "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
+    "ended sessions were written to the outbox (OIDC Back-Channel Logout).",
     "cors.origin_refused": "A browser request came from an origin no client registered.",
     "cors.preflight_refused": "A CORS preflight asked for what keystead does not allow.",
     "key.retired": "A signing key stopped being published after its retirement time.",

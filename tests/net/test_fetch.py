@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from keystead.net.fetch import FetchError, SafeFetcher, is_public_address
+from keystead.net.fetch import FetchError, SafeFetcher, UnsafeTarget, is_public_address
 
 pytestmark = pytest.mark.anyio
 
@@ -149,3 +149,60 @@ async def test_slow_server_is_cut_off() -> None:
     fetcher = SafeFetcher(allow_private=True, timeout=0.05, transport=Slow())
     with pytest.raises(FetchError, match="did not answer"):
         await fetcher.get_json("https://rp.example/jwks")
+
+
+# --- post_form: the back-channel logout POST, under the same guard ------------------------
+
+
+async def test_post_form_is_pinned_and_form_encoded() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    fetcher = SafeFetcher(
+        resolver=resolver_of("93.184.215.14"), transport=httpx.MockTransport(handler)
+    )
+    assert (
+        await fetcher.post_form("https://rp.example.com/bc?x=1", {"logout_token": "a.b.c"}) == 200
+    )
+    [request] = seen
+    assert request.method == "POST" and request.url.host == "93.184.215.14"
+    assert request.url.path == "/bc" and request.url.query == b"x=1"
+    assert request.headers["host"] == "rp.example.com"
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.content == b"logout_token=a.b.c"
+
+
+async def test_post_form_refuses_private_addresses_before_connecting() -> None:
+    seen: list[httpx.Request] = []
+    fetcher = SafeFetcher(
+        resolver=resolver_of("10.0.0.7"),
+        transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200)),
+    )
+    with pytest.raises(UnsafeTarget, match="10.0.0.7"):
+        await fetcher.post_form("https://rp.example.com/bc", {"logout_token": "t"})
+    with pytest.raises(UnsafeTarget, match="https"):
+        await fetcher.post_form("http://rp.example.com/bc", {"logout_token": "t"})
+    assert seen == []
+
+
+async def test_post_form_does_not_follow_redirects() -> None:
+    fetcher = SafeFetcher(
+        allow_private=True,
+        transport=httpx.MockTransport(
+            lambda r: httpx.Response(307, headers={"location": "http://169.254.169.254/"})
+        ),
+    )
+    assert await fetcher.post_form("https://rp.example/bc", {"logout_token": "t"}) == 307
+
+
+async def test_post_form_without_an_answer_is_a_fetch_error() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    fetcher = SafeFetcher(allow_private=True, transport=httpx.MockTransport(refuse))
+    with pytest.raises(FetchError, match="could not be reached") as info:
+        await fetcher.post_form("https://rp.example/bc", {"logout_token": "t"})
+    assert not isinstance(info.value, UnsafeTarget)  # retried, unlike a refused target

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from keystead.accounts import password_policy
 from keystead.accounts.links import RESET, link_state, send_link, token_hash
 from keystead.accounts.login import throttle_wait
+from keystead.protocol import backchannel
 from keystead.store.base import User
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ async def complete_password_link(
     password_hash = await provider.hasher.hash(password)
     await provider.store.users.set_password(user.sub, password_hash, now)
     if purpose == RESET:
+        await backchannel.notify(provider, sub=user.sub, sids=None)  # every session ends
         ended = await provider.store.users.sign_out_everywhere(user.sub, now)
         await provider.store.throttle.reset(f"reset:{user.sub}")
         provider.events.emit("user.password_reset", sub=user.sub, sessions_ended=ended)

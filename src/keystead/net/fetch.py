@@ -1,4 +1,5 @@
-"""Fetch a small JSON document from a URL a client gave us, without becoming an SSRF proxy.
+"""Fetch a small JSON document from a URL a client gave us, or POST a form to one (back-channel
+logout), without becoming an SSRF proxy.
 
 A client's ``jwks_uri`` is attacker-controlled input: fetching it must not reach keystead's
 own loopback, the private network it runs in, or cloud metadata endpoints (RFC 9700 §4.15 /
@@ -38,6 +39,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class FetchError(Exception):
     """The document could not be fetched; the message is safe to show the client's owner."""
+
+
+class UnsafeTarget(FetchError):
+    """The URL is refused before any connection: not https, credentials, or an address that
+    is not public (a setting, not time, changes that)."""
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -86,6 +92,20 @@ class SafeFetcher:
 
     async def get_json(self, url: str) -> Any:
         """The JSON document at ``url``. Raises FetchError with a reason."""
+        headers = {
+            "Accept": "application/jwk-set+json, application/json",
+            "Accept-Encoding": "identity",  # the size limit counts what we parse
+        }
+        request_url, extensions = await self._target(url, headers)
+        body = await self._get(request_url, headers, extensions, url)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise FetchError(f"{url} did not return JSON.") from None
+
+    async def _target(self, url: str, headers: dict[str, str]) -> tuple[httpx.URL, dict[str, Any]]:
+        """The URL to connect to (pinned to the checked address) and the request extensions;
+        ``headers`` gets the ``Host``. Raises UnsafeTarget, or FetchError (DNS)."""
         import httpx
 
         try:
@@ -93,26 +113,22 @@ class SafeFetcher:
             host = parts.hostname
             request_url = httpx.URL(url)  # httpx's own parse, which the request will use
         except (ValueError, httpx.InvalidURL):  # e.g. "https://[x", "https://256.1.1.1/"
-            raise FetchError(f"{url[:200]} is not a valid URL.") from None
+            raise UnsafeTarget(f"{url[:200]} is not a valid URL.") from None
         allowed_schemes = ("https", "http") if self.allow_private else ("https",)
         if parts.scheme not in allowed_schemes or not host:
-            raise FetchError(f"{url} is not an https URL.")
+            raise UnsafeTarget(f"{url} is not an https URL.")
         if parts.username or parts.password:
-            raise FetchError(f"{url} must not contain credentials.")
+            raise UnsafeTarget(f"{url} must not contain credentials.")
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
-            raise FetchError(f"{url} has an invalid port.") from None
-        headers = {
-            "Accept": "application/jwk-set+json, application/json",
-            "Accept-Encoding": "identity",  # the size limit counts what we parse
-        }
+            raise UnsafeTarget(f"{url} has an invalid port.") from None
         extensions: dict[str, Any] = {}
         if not self.allow_private:
             addresses = await self.resolver(host, port)
             refused = [a for a in addresses if not is_public_address(a)]
             if not addresses or refused:
-                raise FetchError(
+                raise UnsafeTarget(
                     f"{host} resolves to a loopback, private or special-use address "
                     f"({', '.join(refused) or 'none'}); keystead only fetches from public "
                     "addresses (set KEYSTEAD_ALLOW_PRIVATE_NETWORK_FETCH=true for development)."
@@ -121,11 +137,35 @@ class SafeFetcher:
             request_url = request_url.copy_with(host=addresses[0].split("%", 1)[0])
             headers["Host"] = parts.netloc.rpartition("@")[2]
             extensions["sni_hostname"] = host
-        body = await self._get(request_url, headers, extensions, url)
+        return request_url, extensions
+
+    async def post_form(self, url: str, form: dict[str, str]) -> int:
+        """POST ``form`` (application/x-www-form-urlencoded) to ``url`` under the same guard
+        as ``get_json``; the response's status code (a redirect is not followed: its 3xx is
+        the answer). Raises UnsafeTarget (never sent) or FetchError (no answer)."""
+        import httpx
+
+        headers = {"Accept-Encoding": "identity", "Cache-Control": "no-store"}
+        request_url, extensions = await self._target(url, headers)
+        client = httpx.AsyncClient(
+            transport=self.transport,
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=False,
+            trust_env=False,
+        )
         try:
-            return json.loads(body)
-        except ValueError:
-            raise FetchError(f"{url} did not return JSON.") from None
+            with anyio.fail_after(self.timeout * 2):
+                request = client.build_request("POST", request_url, headers=headers, data=form)
+                request.extensions.update(extensions)
+                response = await client.send(request, stream=True)
+                await response.aclose()  # the body is not read: only the status counts
+                return response.status_code
+        except TimeoutError:
+            raise FetchError(f"{url} did not answer within {self.timeout * 2:.0f} s.") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url} could not be reached: {type(exc).__name__}.") from None
+        finally:
+            await client.aclose()
 
     async def _get(
         self, request_url: httpx.URL, headers: dict[str, str], ext: dict[str, Any], url: str

@@ -77,6 +77,9 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "require_request_uri_registration": False,
         "prompt_values_supported": list(prompt_values(settings.signup)),
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
+        # OIDC Back-Channel Logout §2.1: logout tokens, with sid (protocol/backchannel.py)
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
     }

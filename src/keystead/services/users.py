@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from keystead.accounts import password_policy
 from keystead.accounts.passwords import PasswordHasher
+from keystead.protocol import backchannel
 from keystead.protocol.claims import STANDARD_CLAIMS
 from keystead.secrets_util import random_id
 from keystead.services.common import Actor, Conflict, NotFound, ServiceError, audit
@@ -245,6 +246,9 @@ async def set_password_of(provider: Provider, username: str, password: str, acto
 
 
 async def delete(provider: Provider, sub: str, actor: Actor) -> None:
+    await get(provider, sub)  # NotFound before anything is queued
+    # Back-channel logout while the grants still name the sessions' clients.
+    await backchannel.notify(provider, sub=sub, sids=None)
     if not await delete_user(provider.store, sub, now=provider.now()):
         raise NotFound("sub", f"No user {sub}.")
     audit(provider, actor, "user.deleted", sub=sub)

@@ -290,6 +290,14 @@ class GrantStore(Protocol):
         ...
 
     async def revoke_grant(self, grant_id: str, now: int) -> None: ...
+    async def participants(
+        self, sub: str, sids: Sequence[str] | None = None
+    ) -> list[tuple[str, str | None]]:
+        """The distinct ``(client_id, sid)`` of ``sub``'s grants, revoked or not — within the
+        sessions ``sids`` when given (None: every session, and grants without one) — ordered
+        by client_id, sid: who took part in those sessions (Back-Channel Logout §2.7)."""
+        ...
+
     async def add_code(self, code: AuthorizationCode) -> None: ...
     async def consume_code(
         self,

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.accounts.sessions import load_session
+from keystead.protocol import backchannel
 from keystead.protocol.logout import LogoutRequest, needs_confirmation, validate_logout
 from keystead.protocol.request import from_pairs
 from keystead.secrets_util import random_token, sha256_hex
@@ -29,6 +30,8 @@ async def _end_session(request: Request, lreq: LogoutRequest) -> Response:
     cookie = request.cookies.get(cookie_name)
     if cookie:
         session = await provider.store.sessions.get(sha256_hex(cookie))
+        if session is not None:  # queued before the session goes: a crash loses no token
+            await backchannel.notify(provider, sub=session.sub, sids=[session.sid])
         await provider.store.sessions.delete(sha256_hex(cookie))
         if session is not None:
             provider.events.emit(

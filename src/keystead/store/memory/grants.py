@@ -40,6 +40,17 @@ class MemoryGrantStore:
         if grant is not None and grant.revoked_at is None:  # the first revocation time is kept
             self._grants[grant_id] = dataclasses.replace(grant, revoked_at=now)
 
+    async def participants(
+        self, sub: str, sids: Sequence[str] | None = None
+    ) -> list[tuple[str, str | None]]:
+        wanted = None if sids is None else set(sids)
+        found = {
+            (g.client_id, g.sid)
+            for g in self._grants.values()
+            if g.sub == sub and (wanted is None or g.sid in wanted)
+        }
+        return sorted(found, key=lambda pair: (pair[0], pair[1] or ""))
+
     async def add_code(self, code: AuthorizationCode) -> None:
         if code.code_hash in self._codes:
             raise DuplicateError("authorization code already exists")

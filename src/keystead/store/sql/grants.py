@@ -159,6 +159,21 @@ class SqlGrantStore(Concern):
         )
         await self._rowcount(query)
 
+    async def participants(
+        self, sub: str, sids: Sequence[str] | None = None
+    ) -> list[tuple[str, str | None]]:
+        if sids is not None and not sids:
+            return []
+        query = select(GrantRow.client_id, GrantRow.sid).distinct().where(GrantRow.sub == sub)
+        if sids is not None:
+            query = query.where(GrantRow.sid.in_(list(sids)))  # ix_grants_sub_sid (0010)
+
+        def work(connection: Connection) -> list[tuple[str, str | None]]:
+            rows = connection.execute(query).all()
+            return sorted(((r[0], r[1]) for r in rows), key=lambda p: (p[0], p[1] or ""))
+
+        return await self._db.read(work)
+
     async def add_code(self, code: AuthorizationCode) -> None:
         await self._add(CODES, code, "authorization code")
 

@@ -103,6 +103,9 @@ class GrantRow(Base):
     acr: Mapped[str | None] = mapped_column(ID)
     amr: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
 
+    # Who took part in a user's sessions: back-channel logout's participants (0010).
+    __table_args__ = (Index("ix_grants_sub_sid", "sub", "sid"),)
+
 
 class AuthorizationCodeRow(Base):
     __tablename__ = "authorization_codes"

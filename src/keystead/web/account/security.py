@@ -13,6 +13,7 @@ from starlette.responses import Response
 from keystead.accounts import passkeys, second_factor, totp
 from keystead.accounts.reset import policy_problem
 from keystead.accounts.webauthn import PasskeyError
+from keystead.protocol import backchannel
 from keystead.secrets_util import random_token
 from keystead.store.base import DuplicateError
 from keystead.store.factors import TOTP, Factor
@@ -64,6 +65,8 @@ async def _password(v: Visit, form: dict[str, str]) -> Response:
     await provider.store.users.set_password(user.sub, await provider.hasher.hash(new), now)
     # The other sessions end and grants are revoked: whoever knew the old password is out.
     cookie_hash = v.session.session_hash
+    ending = await backchannel.other_sessions(provider, user.sub, keep=cookie_hash)
+    await backchannel.notify(provider, sub=user.sub, sids=ending)
     await provider.store.users.sign_out_everywhere(user.sub, now, keep=cookie_hash)
     provider.events.emit("user.password_changed", sub=user.sub, by="user")
     return v.back("password")
