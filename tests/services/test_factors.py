@@ -51,7 +51,7 @@ async def test_import_then_list_then_reset(provider, events: list[Event]) -> Non
             user.sub,
             PASSKEY,
             "YubiKey",
-            provider.now(),
+            provider.now() + 1,  # after the app: the list is in created_at order
             credential_id="cred",
             public_key="PUBLIC-KEY-VALUE",
         )  # fmt: skip
