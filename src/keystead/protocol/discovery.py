@@ -80,6 +80,9 @@ def metadata(settings: Settings) -> dict[str, Any]:
         # OIDC Back-Channel Logout §2.1: logout tokens, with sid (protocol/backchannel.py)
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        # Front-Channel Logout 1.0 §3
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
     }

@@ -10,7 +10,7 @@ from keystead.protocol import backchannel
 from keystead.protocol.logout import LogoutRequest, needs_confirmation, validate_logout
 from keystead.protocol.request import from_pairs
 from keystead.secrets_util import random_token, sha256_hex
-from keystead.web import pages, render
+from keystead.web import frontchannel, pages, render
 from keystead.web.authorize import (
     _guard,
     _provider,
@@ -28,8 +28,11 @@ async def _end_session(request: Request, lreq: LogoutRequest) -> Response:
     provider = _provider(request)
     cookie_name = session_cookie_name(provider)
     cookie = request.cookies.get(cookie_name)
+    framed: list[str] = []
     if cookie:
         session = await provider.store.sessions.get(sha256_hex(cookie))
+        if session is not None:  # Front-Channel Logout 1.0: the clients' pages, framed
+            framed = await frontchannel.frames(provider, session)
         if session is not None:  # queued before the session goes: a crash loses no token
             await backchannel.notify(provider, sub=session.sub, sids=[session.sid])
         await provider.store.sessions.delete(sha256_hex(cookie))
@@ -42,7 +45,9 @@ async def _end_session(request: Request, lreq: LogoutRequest) -> Response:
             )
     location = lreq.location()
     response: Response
-    if location is not None:
+    if framed:
+        response = frontchannel.frames_page(provider, framed, location)
+    elif location is not None:
         response = render.redirect(location, 303)
     else:
         response = pages.render(
