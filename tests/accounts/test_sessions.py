@@ -111,3 +111,14 @@ async def test_touch_does_not_change_auth_time(provider, clock) -> None:
     session = await stored(provider, cookie)
     assert session.auth_time == NOW
     assert session.expires_at == NOW + ABSOLUTE
+
+
+async def test_a_session_keeps_where_it_signed_in(provider) -> None:
+    cookie, session = await create_session(
+        provider, ALICE, user_agent="x" * 300 + "tail", ip="192.0.2.7"
+    )
+    assert session.user_agent == "x" * 256  # at most 256 characters kept
+    assert session.ip == "192.0.2.7"
+    assert await stored(provider, cookie) == session
+    _, bare = await create_session(provider, ALICE, user_agent="", ip="")
+    assert bare.user_agent is None and bare.ip is None

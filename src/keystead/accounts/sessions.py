@@ -11,11 +11,19 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 _TOUCH_EVERY = 60  # seconds: do not write on every request
+MAX_USER_AGENT = 256  # characters of the User-Agent kept (the user's list shows a short form)
 
 
 async def create_session(
-    provider: Provider, user: User, amr: tuple[str, ...] = ("pwd",)
+    provider: Provider,
+    user: User,
+    amr: tuple[str, ...] = ("pwd",),
+    *,
+    user_agent: str | None = None,
+    ip: str | None = None,
 ) -> tuple[str, Session]:
+    """A new session of ``user``; ``user_agent`` and ``ip`` (of the request that signed in)
+    are kept for the user's list of where they are signed in."""
     now = provider.now()
     cookie = random_token()
     session = Session(
@@ -27,6 +35,8 @@ async def create_session(
         last_active_at=now,
         expires_at=now + provider.settings.session_absolute_ttl,
         amr=amr,
+        user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
+        ip=ip or None,
     )
     await provider.store.sessions.add(session)
     provider.events.emit("session.created", sub=user.sub, sid=session.sid)

@@ -186,6 +186,10 @@ class Session:
     last_active_at: int
     expires_at: int  # absolute lifetime end
     amr: tuple[str, ...] = ("pwd",)
+    # Where it was signed in, for the user's "where you're signed in" list (never a secret):
+    # the browser's User-Agent (at most 256 characters) and the client address.
+    user_agent: str | None = None
+    ip: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +294,10 @@ class GrantStore(Protocol):
         ...
 
     async def revoke_grant(self, grant_id: str, now: int) -> None: ...
+    async def list_for(self, sub: str) -> list[Grant]:
+        """The user's grants not revoked (expired ones included), newest first."""
+        ...
+
     async def add_code(self, code: AuthorizationCode) -> None: ...
     async def consume_code(
         self,
@@ -374,6 +382,7 @@ class ConsentStore(Protocol):
     async def get(self, sub: str, client_id: str) -> Consent | None: ...
     async def put(self, consent: Consent) -> None: ...  # insert or replace
     async def list_for(self, sub: str) -> list[Consent]: ...  # the user's, by client_id
+    async def delete(self, sub: str, client_id: str) -> bool: ...  # forget it; False if none
 
 
 class KeyStore(Protocol):

@@ -159,6 +159,14 @@ class SqlGrantStore(Concern):
         )
         await self._rowcount(query)
 
+    async def list_for(self, sub: str) -> list[Grant]:
+        query = (
+            select(GRANTS)
+            .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
+            .order_by(GrantRow.created_at.desc(), GrantRow.grant_id)
+        )
+        return await self._all(query, Grant)
+
     async def add_code(self, code: AuthorizationCode) -> None:
         await self._add(CODES, code, "authorization code")
 
