@@ -1,6 +1,6 @@
 """``GET /account``: who is signed in, and their password, authenticator app, passkeys and
-recovery codes — with a notice when a recovery code was used or the password was under
-attack."""
+recovery codes, where they are signed in and which apps have access — with a notice when a
+recovery code was used or the password was under attack."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ DONE = {
     "removed": "The sign-in method was removed.",
     "profile": "Your profile was saved.",
     "email": "We sent a link to the new address; it takes effect when you open it.",
+    "session_ended": "That browser was signed out.",
+    "others_ended": "Every other browser was signed out.",
+    "revoked": "The app's access was revoked; it asks again the next time you use it.",
 }
 
 
@@ -45,6 +48,9 @@ def _row(factor: Factor) -> dict[str, str]:
 async def overview_page(
     v: Visit, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
+    # Imported here: sessions.py's handlers import this module (its ``when``, the page).
+    from keystead.web.account.sessions import app_rows, session_rows
+
     provider, user = v.provider, v.user
     factors = await provider.store.factors.list(user.sub)
     codes = await provider.store.factors.recovery_codes(user.sub)
@@ -61,6 +67,8 @@ async def overview_page(
         "codes_used_at": when(codes.last_used_at) if codes.last_used_at else "",
         "attack_at": when(attack) if attack else "",
         "signed_in_at": when(v.session.auth_time),
+        "sessions": await session_rows(v),
+        "apps": await app_rows(v),
     }
     nonce = ""
     if v.fresh:
