@@ -43,6 +43,7 @@ from keystead.web import (
 )
 from keystead.web.account import overview, profile, security, sessions
 from keystead.web.admin import apis, clients, factors, invitations, keys, users
+from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
 
 OIDC_CONFIG = "/.well-known/openid-configuration"
@@ -109,6 +110,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/users/{sub}", ("GET", "PATCH", "DELETE"), users.user_item),
     Row(ADMIN + "/users/{sub}/factors", ("GET", "DELETE"), factors.factors),
     Row(ADMIN + "/users/{sub}/factors/totp", ("PUT",), factors.totp),
+    Row(ADMIN + "/users/{sub}/sessions", ("GET", "DELETE"), admin_sessions.sessions),
+    Row(ADMIN + "/users/{sub}/sessions/{sid}", ("DELETE",), admin_sessions.session_item),
     Row(ADMIN + "/keys", ("GET", "POST"), keys.keys),
     Row(ADMIN + "/keys/rotate", ("POST",), keys.rotate),
     Row(ADMIN + "/keys/{kid}", ("GET", "DELETE"), keys.key_item),
