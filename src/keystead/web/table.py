@@ -41,7 +41,7 @@ from keystead.web import (
     reset,
     signup,
 )
-from keystead.web.account import overview, profile, security, sessions
+from keystead.web.account import access, overview, profile, security
 from keystead.web.admin import apis, clients, factors, invitations, keys, users
 from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
@@ -75,9 +75,9 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/account/verify-email", ("POST",), profile.resend_verification, errors="page"),
     Row("/account/delete", ("POST",), profile.delete_account, errors="page"),
     Row("/account/data", ("GET",), profile.data_export, errors="page"),
-    Row("/account/sessions/end", ("POST",), sessions.end_session, errors="page"),
-    Row("/account/sessions/end-others", ("POST",), sessions.end_others, errors="page"),
-    Row("/account/apps/revoke", ("POST",), sessions.revoke_app, errors="page"),
+    Row("/account/sessions/end", ("POST",), access.end_session, errors="page"),
+    Row("/account/sessions/end-others", ("POST",), access.end_others, errors="page"),
+    Row("/account/apps/revoke", ("POST",), access.revoke_app, errors="page"),
     # Password reset by mail (web/reset.py).
     Row("/password/forgot", ("GET", "POST"), reset.forgot, errors="page"),
     Row("/password/reset", ("GET", "POST"), reset.reset_page, errors="page"),

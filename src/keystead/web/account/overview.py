@@ -4,7 +4,6 @@ recovery code was used or the password was under attack."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -15,6 +14,7 @@ from keystead.accounts.login import last_attack_at
 from keystead.store.factors import PASSKEY, TOTP, Factor
 from keystead.web import pages, render
 from keystead.web.account.common import Visit, reauthenticate, visit
+from keystead.web.account.sessions import app_rows, session_rows, when
 
 DONE = {
     "password": "Your password was changed.",
@@ -27,12 +27,6 @@ DONE = {
     "others_ended": "Every other browser was signed out.",
     "revoked": "The app's access was revoked; it asks again the next time you use it.",
 }
-
-
-def when(timestamp: int | None) -> str:
-    if timestamp is None:
-        return "never"
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp))
 
 
 def _row(factor: Factor) -> dict[str, str]:
@@ -48,9 +42,6 @@ def _row(factor: Factor) -> dict[str, str]:
 async def overview_page(
     v: Visit, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    # Imported here: sessions.py's handlers import this module (its ``when``, the page).
-    from keystead.web.account.sessions import app_rows, session_rows
-
     provider, user = v.provider, v.user
     factors = await provider.store.factors.list(user.sub)
     codes = await provider.store.factors.recovery_codes(user.sub)

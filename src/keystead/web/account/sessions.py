@@ -1,29 +1,27 @@
-"""The account page's "Where you're signed in" and "Apps with access": the user's sessions
-(device, address, when) with a sign-out for each other one and for all others, and the
-clients holding a grant or a consent of theirs, each with "Revoke access" (its grants revoked:
-refresh and access tokens stop at once; its consent forgotten: the next sign-in asks again).
-
-Each change needs the CSRF token and a fresh sign-in; a sid or client_id not the user's
-changes nothing (another user's session is as unknown as a made-up one).
-"""
+"""What the account page lists under "Where you're signed in" (the user's live sessions:
+device, address, when, this one marked) and "Apps with access" (by client: the user's usable
+grants and remembered consents). The changes to them are access.py's."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from starlette.requests import Request
-from starlette.responses import Response
 
 from keystead.accounts import sessions
 from keystead.accounts.account_app import ACCOUNT_CLIENT_ID
 from keystead.protocol import scopes
 from keystead.web.account.common import Visit
-from keystead.web.account.overview import when
-from keystead.web.account.security import _post
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
+
+
+def when(timestamp: int | None) -> str:
+    """A time as the account page shows it."""
+    if timestamp is None:
+        return "never"
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp))
 
 
 async def session_rows(v: Visit) -> list[dict[str, Any]]:
@@ -43,26 +41,26 @@ async def session_rows(v: Visit) -> list[dict[str, Any]]:
 
 
 @dataclass(slots=True)
-class _App:
+class App:
     client_id: str
     scope: set[str]
     granted_at: int
     grant_ids: list[str]
 
 
-async def _apps(provider: Provider, sub: str) -> dict[str, _App]:
+async def apps_of(provider: Provider, sub: str) -> dict[str, App]:
     """By client: the user's grants still usable and remembered consents."""
     now = provider.now()
-    apps: dict[str, _App] = {}
+    apps: dict[str, App] = {}
     for grant in await provider.store.grants.list_for(sub):
         if grant.expires_at is not None and grant.expires_at <= now:
             continue
-        app = apps.setdefault(grant.client_id, _App(grant.client_id, set(), 0, []))
+        app = apps.setdefault(grant.client_id, App(grant.client_id, set(), 0, []))
         app.scope.update(scopes.parse(grant.scope))
         app.granted_at = max(app.granted_at, grant.created_at)
         app.grant_ids.append(grant.grant_id)
     for consent in await provider.store.consents.list_for(sub):
-        app = apps.setdefault(consent.client_id, _App(consent.client_id, set(), 0, []))
+        app = apps.setdefault(consent.client_id, App(consent.client_id, set(), 0, []))
         app.scope.update(scopes.parse(consent.scope))
         app.granted_at = max(app.granted_at, consent.updated_at)
     apps.pop(ACCOUNT_CLIENT_ID, None)  # this page itself
@@ -72,7 +70,7 @@ async def _apps(provider: Provider, sub: str) -> dict[str, _App]:
 async def app_rows(v: Visit) -> list[dict[str, Any]]:
     """The apps with access, most recently granted first."""
     rows = []
-    apps = sorted((await _apps(v.provider, v.user.sub)).values(), key=lambda a: -a.granted_at)
+    apps = sorted((await apps_of(v.provider, v.user.sub)).values(), key=lambda a: -a.granted_at)
     for app in apps:
         client = await v.provider.get_client(app.client_id)
         rows.append(
@@ -85,58 +83,3 @@ async def app_rows(v: Visit) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-# --- the changes ---
-
-
-async def _end(v: Visit, form: dict[str, str]) -> Response:
-    sid = form.get("sid", "")
-    if sid == v.session.sid:
-        return v.back()  # this browser signs out with the page's "Sign out"
-    ended = await sessions.end_session(v.provider, v.user.sub, sid)
-    if ended is None:
-        return v.back()  # gone already, or never the user's
-    v.provider.events.emit("session.ended", sub=v.user.sub, sid=sid, by="user")
-    # back-channel logout: notify here (sub, sids=[sid])
-    return v.back("session_ended")
-
-
-async def end_session(request: Request) -> Response:
-    """``POST /account/sessions/end``: sign out one other browser (form field ``sid``)."""
-    return await _post(request, _end)
-
-
-async def _end_others(v: Visit, form: dict[str, str]) -> Response:
-    ended = await sessions.end_sessions(v.provider, v.user.sub, keep=v.session.session_hash)
-    for session in ended:
-        v.provider.events.emit("session.ended", sub=v.user.sub, sid=session.sid, by="user")
-    # back-channel logout: notify here (sub, sids=[s.sid for s in ended])
-    return v.back("others_ended")
-
-
-async def end_others(request: Request) -> Response:
-    """``POST /account/sessions/end-others``: sign out everywhere but this browser."""
-    return await _post(request, _end_others)
-
-
-async def _revoke(v: Visit, form: dict[str, str]) -> Response:
-    provider, sub = v.provider, v.user.sub
-    client_id = form.get("client_id", "")
-    app = (await _apps(provider, sub)).get(client_id)
-    if app is None:
-        return v.back()  # no access to revoke
-    now = provider.now()
-    for grant_id in app.grant_ids:  # RFC 7009 §2.1: its refresh and access tokens with it
-        await provider.store.grants.revoke_grant(grant_id, now)
-    await provider.store.consents.delete(sub, client_id)  # the next sign-in asks again
-    provider.events.emit(
-        "app.access_revoked", sub=sub, client_id=client_id, grants=len(app.grant_ids)
-    )
-    # back-channel logout: notify here (sub, client_id: its sessions with this app end)
-    return v.back("revoked")
-
-
-async def revoke_app(request: Request) -> Response:
-    """``POST /account/apps/revoke``: take back everything given to one app (``client_id``)."""
-    return await _post(request, _revoke)
