@@ -7,6 +7,8 @@ EVENTS: dict[str, str] = {
     "api.created": "An operator registered an API (a resource server).",
     "api.deleted": "An operator deleted an API; its tokens' audience no longer exists.",
     "api.updated": "An operator changed an API's name, scopes or token settings.",
+    "app.access_revoked": "The user revoked an app's access on the account page: its grants "
+    "were revoked (its refresh and access tokens stopped working) and its consent forgotten.",
     "authorization.issued": "The authorization endpoint answered a client with a code/tokens.",
     "client.created": "A client was registered (CLI, admin API or dynamic registration).",
     "client.deleted": "A client was deleted with its grants, codes and tokens.",
@@ -49,7 +51,8 @@ EVENTS: dict[str, str] = {
     "request.failed": "A request ended with an error (its catalog id is in the event).",
     "request.refused": "A request was refused before any protocol handling (size, method).",
     "session.created": "The user signed in: a new SSO session.",
-    "session.ended": "An SSO session ended (logout).",
+    "session.ended": "An SSO session ended: logout, or signed out from the account page "
+    "(`by`: user) or by an operator (`channel`: cli, admin_api).",
     "token.granted": "The token endpoint issued tokens.",
     "token.issued": "An access token was issued in the front channel.",
     "token.revoked": "A token was revoked (RFC 7009).",

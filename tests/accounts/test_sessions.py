@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keystead.accounts.sessions import create_session, load_session
+from keystead.accounts.sessions import create_session, describe_device, load_session
 from keystead.secrets_util import sha256_hex
 from keystead.store.base import User
 
@@ -111,3 +111,46 @@ async def test_touch_does_not_change_auth_time(provider, clock) -> None:
     session = await stored(provider, cookie)
     assert session.auth_time == NOW
     assert session.expires_at == NOW + ABSOLUTE
+
+
+async def test_a_session_keeps_where_it_signed_in(provider) -> None:
+    cookie, session = await create_session(
+        provider, ALICE, user_agent="x" * 300 + "tail", ip="192.0.2.7"
+    )
+    assert session.user_agent == "x" * 256  # at most 256 characters kept
+    assert session.ip == "192.0.2.7"
+    assert await stored(provider, cookie) == session
+    _, bare = await create_session(provider, ALICE, user_agent="", ip="")
+    assert bare.user_agent is None and bare.ip is None
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "device"),
+    [
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like "
+            "Gecko) Version/18.1 Safari/605.1.15",
+            "Safari on macOS",
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            "Firefox on Linux",
+        ),
+        ("curl/8.5.0", "curl"),
+        ("SomeBot/1.0", "SomeBot/1.0"),
+        ("x" * 100, "x" * 80 + "…"),
+        (None, "Unknown device"),
+    ],
+)
+def test_describe_device(user_agent: str | None, device: str) -> None:
+    assert describe_device(user_agent) == device

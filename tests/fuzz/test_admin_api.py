@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from keystead.accounts.sessions import create_session
 from keystead.services.apis import ApiSpec, create_api
 from tests.e2e.conftest import Env, make_env
 from tests.e2e.test_admin_api import admin_token
@@ -73,7 +74,7 @@ def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Admin]:
 
 
 async def _objects(env: Env, token: str) -> dict[str, str]:
-    """One client, API, user and key for the fuzz to reach (random ids are all 404s)."""
+    """One client, API, user (signed in) and key for the fuzz to reach (random ids are all 404s)."""
     client_id, _ = await env.add_client()
     api, _ = await create_api(
         env.provider.store, ApiSpec("https://api.example", "API", [("read", "R")]), env.clock()
@@ -82,7 +83,11 @@ async def _objects(env: Env, token: str) -> dict[str, str]:
     sub = await env.add_user()
     async with env.client(headers={"Authorization": f"Bearer {token}"}) as http:
         keys = (await http.get(f"{ADMIN}/keys")).json()["items"]
-    return {"client_id": client_id, "api_id": api.api_id, "sub": sub, "kid": keys[0]["kid"]}
+    user = await env.provider.store.users.get(sub)
+    assert user is not None
+    _, session = await create_session(env.provider, user, user_agent="fuzz", ip="192.0.2.1")
+    known = {"client_id": client_id, "api_id": api.api_id, "sub": sub, "sid": session.sid}
+    return known | {"kid": keys[0]["kid"]}
 
 
 OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
@@ -103,6 +108,9 @@ OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
     ("GET", "/users/{sub}/factors"),
     ("PUT", "/users/{sub}/factors/totp"),
     ("DELETE", "/users/{sub}/factors"),
+    ("GET", "/users/{sub}/sessions"),
+    ("DELETE", "/users/{sub}/sessions/{sid}"),
+    ("DELETE", "/users/{sub}/sessions"),
     ("GET", "/keys"),
     ("POST", "/keys"),
     ("POST", "/keys/rotate"),

@@ -17,7 +17,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from keystead.store.base import AccessToken, AuthorizationCode, Client, Grant, RefreshToken
+from keystead.store.base import (
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    Grant,
+    RefreshToken,
+    Session,
+)
 from keystead.store.sql import alembic_config, default_sqlite_url, make_engine, migrate, open_store
 from keystead.store.sql.models import Base
 
@@ -285,3 +292,23 @@ async def test_a_database_at_head_is_not_migrated_again(sqlite_url: str) -> None
     await migrate(sqlite_url)
     assert await _at_head(sqlite_url)
     await migrate(sqlite_url)  # a no-op that does not even import Alembic's commands
+
+
+async def test_sessions_from_before_0011_have_no_device_and_survive_a_downgrade(
+    sqlite_url: str,
+) -> None:
+    await _alembic(sqlite_url, "upgrade", "0009_outbox")
+    await _execute(
+        sqlite_url,
+        "INSERT INTO sessions VALUES ('" + "3" * 64 + "', 'sid', 's', 1, 1, 1, 99, '[\"pwd\"]')",
+    )
+    await migrate(sqlite_url)
+    store = await open_store(sqlite_url)
+    try:
+        assert await store.sessions.get("3" * 64) == Session("3" * 64, "sid", "s", 1, 1, 1, 99)
+    finally:
+        await store.close()
+    await _alembic(sqlite_url, "downgrade", "0009_outbox")
+    assert await _scalars(sqlite_url, "SELECT sid FROM sessions") == ["sid"]
+    await migrate(sqlite_url)  # and up again
+    assert await _scalars(sqlite_url, "SELECT version_num FROM alembic_version") == [_head()]

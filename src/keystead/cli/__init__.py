@@ -7,10 +7,22 @@ module registers its commands on the apps when imported here.
 
 from __future__ import annotations
 
-from keystead.cli import apis, backup, clients, explain, keys, mfa, serve, users
+from keystead.cli import apis, backup, clients, explain, keys, mfa, serve, sessions, users
 from keystead.cli.apps import app
 
-__all__ = ["apis", "app", "backup", "clients", "explain", "keys", "main", "mfa", "serve", "users"]
+__all__ = [
+    "apis",
+    "app",
+    "backup",
+    "clients",
+    "explain",
+    "keys",
+    "main",
+    "mfa",
+    "serve",
+    "sessions",
+    "users",
+]
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
+from keystead.store.sessions import Session as Session
+from keystead.store.sessions import SessionStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,20 +177,6 @@ class Api:
 
 
 @dataclass(frozen=True, slots=True)
-class Session:
-    """An SSO session. ``session_hash`` is the hash of the cookie value; ``sid`` is public."""
-
-    session_hash: str
-    sid: str
-    sub: str
-    auth_time: int
-    created_at: int
-    last_active_at: int
-    expires_at: int  # absolute lifetime end
-    amr: tuple[str, ...] = ("pwd",)
-
-
-@dataclass(frozen=True, slots=True)
 class Consent:
     sub: str
     client_id: str
@@ -298,6 +286,10 @@ class GrantStore(Protocol):
         by client_id, sid: who took part in those sessions (Back-Channel Logout §2.7)."""
         ...
 
+    async def list_for(self, sub: str) -> list[Grant]:
+        """The user's grants not revoked (expired ones included), newest first."""
+        ...
+
     async def add_code(self, code: AuthorizationCode) -> None: ...
     async def consume_code(
         self,
@@ -363,25 +355,11 @@ class GrantStore(Protocol):
         ...
 
 
-class SessionStore(Protocol):
-    async def add(self, session: Session) -> None: ...
-    async def get(self, session_hash: str) -> Session | None: ...
-    async def touch(self, session_hash: str, now: int) -> None: ...
-    async def list_for(self, sub: str) -> list[Session]: ...  # the user's, newest first
-    async def add_factors(
-        self, session_hash: str, amr: tuple[str, ...], auth_time: int
-    ) -> bool: ...  # a step-up: the session's new amr and auth_time (False: it is gone)
-    async def delete(self, session_hash: str) -> None: ...
-    async def purge_expired(self, before: int, idle_before: int) -> int:
-        """Delete sessions that expired before ``before`` or were last active before
-        ``idle_before``; return how many."""
-        ...
-
-
 class ConsentStore(Protocol):
     async def get(self, sub: str, client_id: str) -> Consent | None: ...
     async def put(self, consent: Consent) -> None: ...  # insert or replace
     async def list_for(self, sub: str) -> list[Consent]: ...  # the user's, by client_id
+    async def delete(self, sub: str, client_id: str) -> bool: ...  # forget it; False if none
 
 
 class KeyStore(Protocol):

@@ -386,7 +386,9 @@ async def start_session(
     old = flow.request.cookies.get(session_cookie_name(provider))
     if old:
         await provider.store.sessions.delete(sha256_hex(old))
-    cookie, session = await create_session(provider, user, amr)
+    client = flow.request.client  # where it signs in, for the user's list of sessions
+    ua, ip = flow.request.headers.get("user-agent"), client.host if client else None
+    cookie, session = await create_session(provider, user, amr, user_agent=ua, ip=ip)
     flow.cookies[session_cookie_name(provider)] = cookie
     return flow.finish(await flow.proceed(areq, session, interaction.started_at))
 

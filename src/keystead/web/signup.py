@@ -75,7 +75,12 @@ async def signup_page(request: Request) -> Response:
                     "status_role": "status",
                 },
             )
-        cookie, _ = await create_session(provider, user)  # no verification required: signed in
+        cookie, _ = await create_session(  # no verification required: signed in
+            provider,
+            user,
+            user_agent=request.headers.get("user-agent"),
+            ip=page.client_ip,
+        )
         target = settings.url("/authorize") + "?" + query if query else settings.url("/account")
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(

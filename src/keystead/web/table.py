@@ -41,8 +41,9 @@ from keystead.web import (
     reset,
     signup,
 )
-from keystead.web.account import overview, profile, security
+from keystead.web.account import access, overview, profile, security
 from keystead.web.admin import apis, clients, factors, invitations, keys, users
+from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
 
 OIDC_CONFIG = "/.well-known/openid-configuration"
@@ -74,6 +75,9 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/account/verify-email", ("POST",), profile.resend_verification, errors="page"),
     Row("/account/delete", ("POST",), profile.delete_account, errors="page"),
     Row("/account/data", ("GET",), profile.data_export, errors="page"),
+    Row("/account/sessions/end", ("POST",), access.end_session, errors="page"),
+    Row("/account/sessions/end-others", ("POST",), access.end_others, errors="page"),
+    Row("/account/apps/revoke", ("POST",), access.revoke_app, errors="page"),
     # Password reset by mail (web/reset.py).
     Row("/password/forgot", ("GET", "POST"), reset.forgot, errors="page"),
     Row("/password/reset", ("GET", "POST"), reset.reset_page, errors="page"),
@@ -106,6 +110,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/users/{sub}", ("GET", "PATCH", "DELETE"), users.user_item),
     Row(ADMIN + "/users/{sub}/factors", ("GET", "DELETE"), factors.factors),
     Row(ADMIN + "/users/{sub}/factors/totp", ("PUT",), factors.totp),
+    Row(ADMIN + "/users/{sub}/sessions", ("GET", "DELETE"), admin_sessions.sessions),
+    Row(ADMIN + "/users/{sub}/sessions/{sid}", ("DELETE",), admin_sessions.session_item),
     Row(ADMIN + "/keys", ("GET", "POST"), keys.keys),
     Row(ADMIN + "/keys/rotate", ("POST",), keys.rotate),
     Row(ADMIN + "/keys/{kid}", ("GET", "DELETE"), keys.key_item),

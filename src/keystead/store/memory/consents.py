@@ -23,6 +23,9 @@ class MemoryConsentStore:
             (c for c in self._consents.values() if c.sub == sub), key=lambda c: c.client_id
         )
 
+    async def delete(self, sub: str, client_id: str) -> bool:
+        return self._consents.pop((sub, client_id), None) is not None
+
     def delete_client(self, client_id: str) -> None:
         self._consents = {k: c for k, c in self._consents.items() if c.client_id != client_id}
 

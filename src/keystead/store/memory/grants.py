@@ -51,6 +51,11 @@ class MemoryGrantStore:
         }
         return sorted(found, key=lambda pair: (pair[0], pair[1] or ""))
 
+    async def list_for(self, sub: str) -> list[Grant]:
+        mine = [g for g in self._grants.values() if g.sub == sub and g.revoked_at is None]
+        mine.sort(key=lambda g: g.grant_id)
+        return sorted(mine, key=lambda g: g.created_at, reverse=True)
+
     async def add_code(self, code: AuthorizationCode) -> None:
         if code.code_hash in self._codes:
             raise DuplicateError("authorization code already exists")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from keystead.store.base import Consent
@@ -25,6 +25,10 @@ class SqlConsentStore(Concern):
     async def list_for(self, sub: str) -> list[Consent]:
         query = select(CONSENTS).where(ConsentRow.sub == sub).order_by(ConsentRow.client_id)
         return await self._all(query, Consent)
+
+    async def delete(self, sub: str, client_id: str) -> bool:
+        query = delete(ConsentRow).where(ConsentRow.sub == sub, ConsentRow.client_id == client_id)
+        return bool(await self._rowcount(query))
 
     async def put(self, consent: Consent) -> None:
         query = (

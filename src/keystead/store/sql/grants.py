@@ -174,6 +174,14 @@ class SqlGrantStore(Concern):
 
         return await self._db.read(work)
 
+    async def list_for(self, sub: str) -> list[Grant]:
+        query = (
+            select(GRANTS)
+            .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
+            .order_by(GrantRow.created_at.desc(), GrantRow.grant_id)
+        )
+        return await self._all(query, Grant)
+
     async def add_code(self, code: AuthorizationCode) -> None:
         await self._add(CODES, code, "authorization code")
 

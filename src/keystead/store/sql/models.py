@@ -91,7 +91,7 @@ class GrantRow(Base):
     client_id: Mapped[str] = mapped_column(
         ID, ForeignKey("clients.client_id", ondelete="CASCADE"), index=True
     )
-    sub: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str] = mapped_column(ID)  # the account page's list: ix_grants_sub_sid
     scope: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
@@ -182,12 +182,14 @@ class SessionRow(Base):
 
     session_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
     sid: Mapped[str] = mapped_column(ID)
-    sub: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str] = mapped_column(ID, index=True)
     auth_time: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
     last_active_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     amr: Mapped[list[str]] = mapped_column(JSON)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(ID)
 
 
 class ConsentRow(Base):

@@ -1,10 +1,9 @@
 """``GET /account``: who is signed in, and their password, authenticator app, passkeys and
-recovery codes — with a notice when a recovery code was used or the password was under
-attack."""
+recovery codes, where they are signed in and which apps have access — with a notice when a
+recovery code was used or the password was under attack."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -15,6 +14,7 @@ from keystead.accounts.login import last_attack_at
 from keystead.store.factors import PASSKEY, TOTP, Factor
 from keystead.web import pages, render
 from keystead.web.account.common import Visit, reauthenticate, visit
+from keystead.web.account.sessions import app_rows, session_rows, when
 
 DONE = {
     "password": "Your password was changed.",
@@ -23,13 +23,10 @@ DONE = {
     "removed": "The sign-in method was removed.",
     "profile": "Your profile was saved.",
     "email": "We sent a link to the new address; it takes effect when you open it.",
+    "session_ended": "That browser was signed out.",
+    "others_ended": "Every other browser was signed out.",
+    "revoked": "The app's access was revoked; it asks again the next time you use it.",
 }
-
-
-def when(timestamp: int | None) -> str:
-    if timestamp is None:
-        return "never"
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp))
 
 
 def _row(factor: Factor) -> dict[str, str]:
@@ -61,6 +58,8 @@ async def overview_page(
         "codes_used_at": when(codes.last_used_at) if codes.last_used_at else "",
         "attack_at": when(attack) if attack else "",
         "signed_in_at": when(v.session.auth_time),
+        "sessions": await session_rows(v),
+        "apps": await app_rows(v),
     }
     nonce = ""
     if v.fresh:

@@ -226,6 +226,9 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
         201,
         "Object",
     ),
+    ("get", "/users/{sub}/sessions", "List where a user is signed in", None, 200, "Object"),
+    ("delete", "/users/{sub}/sessions", "Sign a user out everywhere", None, 200, "Object"),
+    ("delete", "/users/{sub}/sessions/{sid}", "End one session of a user", None, 204, ""),
     ("get", "/keys", "List signing keys", None, 200, "Page"),
     ("post", "/keys", "Add the next key for one alg (rotation)", KeyCreate, 201, "Object"),
     ("post", "/keys/rotate", "Rotate the keys of some or every alg", KeyRotate, 200, "List"),
@@ -235,6 +238,10 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
 
 # Longer words for an operation, by (path, success status).
 NOTES = {
+    ("/users/{sub}/sessions", 200): "GET: the user's live sessions, newest first (sid, "
+    "created_at, last_active_at, auth_time, expires_at, device, user_agent, ip, amr). DELETE: "
+    "ends them all; the response says how many (`ended`). The apps the user signed in to keep "
+    "their tokens.",
     ("/users/invitations", 201): "409 when an account with the address exists. 422 (field "
     "email) for an address that is not one, and when this server has no mail configured "
     "(KEYSTEAD_SMTP_URL; a development server on a loopback http issuer logs the mail "
@@ -276,7 +283,7 @@ def _operation(
     op: dict[str, Any] = {"summary": summary, "security": [{"keystead": [ADMIN_SCOPE]}]}
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in ("client_id", "api_id", "sub", "kid")
+        for name in ("client_id", "api_id", "sub", "sid", "kid")
         if "{" + name + "}" in path
     ]
     if kind == "Page":
