@@ -250,3 +250,31 @@ async def test_deleting_a_user_logs_every_client_out(dev_env: Env, receiver: Rec
     with pytest.raises(NotFound):  # a second time: nothing to delete, nothing queued
         await users.delete(env.provider, sub, CLI)
     assert len(await env.provider.store.jobs.recent(10)) == 1
+
+
+async def test_the_account_page_signs_a_session_out_and_revokes_an_app(
+    dev_env: Env, receiver: Receiver
+) -> None:
+    env = dev_env
+    await env.add_user()
+    await add_rp(env, "rp-a", receiver.uri("a"))
+    await add_rp(env, "rp-b", receiver.uri("b"))
+    async with env.client() as other, env.client() as http:
+        sid_other = await signed_in(env, other, "rp-a")
+        await signed_in(env, http, "rp-b")
+        browser = Browser(http)
+        account = await follow(browser, await browser.open("/account"))
+        token = form_fields(account.text)["csrf_token"]
+        ended = await http.post(
+            "/account/sessions/end", data={"csrf_token": token, "sid": sid_other}
+        )
+        assert ended.status_code == 303
+        got = await delivered(env, receiver, 1)
+        assert [c["sid"] for c in got["a"]] == [sid_other] and "b" not in got
+        receiver.received.clear()
+        revoked = await http.post(
+            "/account/apps/revoke", data={"csrf_token": token, "client_id": "rp-b"}
+        )
+        assert revoked.status_code == 303
+        got = await delivered(env, receiver, 1)
+        assert list(got) == ["b"]  # only the app whose access went

@@ -66,15 +66,24 @@ async def other_sessions(provider: Provider, sub: str, *, keep: str) -> list[str
     return [s.sid for s in await provider.store.sessions.list_for(sub) if s.session_hash != keep]
 
 
-async def notify(provider: Provider, *, sub: str, sids: Sequence[str] | None) -> int:
+async def notify(
+    provider: Provider,
+    *,
+    sub: str,
+    sids: Sequence[str] | None,
+    client_ids: Sequence[str] | None = None,
+) -> int:
     """Queue a logout token for every client that took part in the sessions ``sids`` of
     ``sub`` (None: in any of the user's sessions) and registered a ``backchannel_logout_uri``.
     How many jobs were written. Call it before the grants that record the participants go.
 
     With ``sids`` None, a client that does not require ``sid`` gets one token naming only the
     user (§2.4: all its sessions of that user end); one that requires it gets one per session.
+    ``client_ids``: only those clients (an app whose access the user revoked).
     """
     participants = await provider.store.grants.participants(sub, sids)
+    if client_ids is not None:
+        participants = [p for p in participants if p[0] in client_ids]
     by_client: dict[str, list[str | None]] = {}
     for client_id, sid in participants:
         by_client.setdefault(client_id, []).append(sid)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.accounts import sessions
+from keystead.protocol import backchannel
 from keystead.services.common import Actor, NotFound, audit
 from keystead.store.base import Session
 
@@ -45,10 +46,12 @@ async def list_sessions(provider: Provider, sub: str) -> list[dict[str, Any]]:
     return [session_view(s) for s in await sessions.live_sessions(provider, sub)]
 
 
-def _ended(provider: Provider, actor: Actor, ended: list[Session]) -> None:
+async def _ended(provider: Provider, actor: Actor, ended: list[Session]) -> None:
     for session in ended:
         audit(provider, actor, "session.ended", sub=session.sub, sid=session.sid)
-    # back-channel logout: notify here (sub, sids=[s.sid for s in ended])
+    if ended:  # Back-Channel Logout 1.0: the clients of those sessions are told
+        sids = [s.sid for s in ended]
+        await backchannel.notify(provider, sub=ended[0].sub, sids=sids)
 
 
 async def end_session(provider: Provider, sub: str, sid: str, actor: Actor) -> dict[str, Any]:
@@ -57,7 +60,7 @@ async def end_session(provider: Provider, sub: str, sid: str, actor: Actor) -> d
     session = await sessions.end_session(provider, sub, sid)
     if session is None:
         raise NotFound("sid", f"No session {sid} of user {sub}.")
-    _ended(provider, actor, [session])
+    await _ended(provider, actor, [session])
     return session_view(session)
 
 
@@ -65,5 +68,5 @@ async def end_all(provider: Provider, sub: str, actor: Actor) -> int:
     """End every session of the user; how many there were."""
     await _known(provider, sub)
     ended = await sessions.end_sessions(provider, sub)
-    _ended(provider, actor, ended)
+    await _ended(provider, actor, ended)
     return len(ended)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.accounts import sessions
+from keystead.protocol import backchannel
 from keystead.web.account.common import Visit
 from keystead.web.account.security import _post
 from keystead.web.account.sessions import apps_of
@@ -25,7 +26,7 @@ async def _end(v: Visit, form: dict[str, str]) -> Response:
     if ended is None:
         return v.back()  # gone already, or never the user's
     v.provider.events.emit("session.ended", sub=v.user.sub, sid=sid, by="user")
-    # back-channel logout: notify here (sub, sids=[sid])
+    await backchannel.notify(v.provider, sub=v.user.sub, sids=[sid])
     return v.back("session_ended")
 
 
@@ -38,7 +39,9 @@ async def _end_others(v: Visit, form: dict[str, str]) -> Response:
     ended = await sessions.end_sessions(v.provider, v.user.sub, keep=v.session.session_hash)
     for session in ended:
         v.provider.events.emit("session.ended", sub=v.user.sub, sid=session.sid, by="user")
-    # back-channel logout: notify here (sub, sids=[s.sid for s in ended])
+    if ended:
+        sids = [s.sid for s in ended]
+        await backchannel.notify(v.provider, sub=v.user.sub, sids=sids)
     return v.back("others_ended")
 
 
@@ -60,7 +63,7 @@ async def _revoke(v: Visit, form: dict[str, str]) -> Response:
     provider.events.emit(
         "app.access_revoked", sub=sub, client_id=client_id, grants=len(app.grant_ids)
     )
-    # back-channel logout: notify here (sub, client_id: its sessions with this app end)
+    await backchannel.notify(provider, sub=sub, sids=None, client_ids=[client_id])
     return v.back("revoked")
 
 

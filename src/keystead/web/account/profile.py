@@ -102,6 +102,8 @@ async def data_export(request: Request) -> Response:
                     "amr": list(s.amr),
                     "created_at": s.created_at,
                     "last_active_at": s.last_active_at,
+                    "user_agent": s.user_agent,
+                    "ip": s.ip,
                 }
                 for s in await store.sessions.list_for(sub)
             ],
