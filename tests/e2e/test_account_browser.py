@@ -9,12 +9,9 @@ skips)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pyotp
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
@@ -26,7 +23,8 @@ from tests.e2e.passkey_browser import (
     remove_virtual_authenticator,
 )
 from tests.e2e.screenshots import keep
-from tests.e2e.test_server_process import KEYSTEAD, Cli, free_port
+from tests.e2e.serving import serving
+from tests.e2e.test_server_process import Cli, free_port
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -41,25 +39,8 @@ def keystead(tmp_path: Path) -> Iterator[tuple[str, str]]:
     issuer = f"http://localhost:{port}"
     cli = Cli(tmp_path / "data", issuer)
     user = cli.json("user", "create", "rita", "--password-stdin", stdin=PASSWORD + "\n")
-    server = subprocess.Popen(
-        [*KEYSTEAD, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=cli.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(issuer + "/jwks").raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline and server.poll() is None, "no keystead"
-                time.sleep(0.1)
+    with serving(cli, port):
         yield issuer, user["sub"]
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def sign_in(page: Page, issuer: str) -> None:

@@ -6,18 +6,17 @@ under keystead's CSP, no console error, screenshots kept."""
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
 from tests.e2e.screenshots import keep
-from tests.e2e.test_server_process import KEYSTEAD, Cli, free_port
+from tests.e2e.serving import serving
+from tests.e2e.test_server_process import Cli, free_port
 from tests.mail.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.timeout(180)
@@ -40,25 +39,8 @@ def keystead(tmp_path: Path) -> Iterator[tuple[str, str, SmtpSink]]:
             "client", "create", "--name", "Shop", "--redirect-uri", CALLBACK,
             "--token-endpoint-auth-method", "none", "--skip-consent",
         )  # fmt: skip
-        server = subprocess.Popen(
-            [*KEYSTEAD, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=cli.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(issuer + "/jwks").raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    assert time.monotonic() < deadline and server.poll() is None
-                    time.sleep(0.1)
+        with serving(cli, port):
             yield issuer, client["client_id"], sink
-        finally:
-            server.terminate()
-            server.wait(10)
 
 
 def mail_link(sink: SmtpSink, count: int, path: str) -> str:

@@ -20,7 +20,8 @@ import pytest
 
 from tests.e2e.conftest import form_fields
 from tests.e2e.logout_receiver import Receiver, check_logout_token
-from tests.e2e.test_server_process import KEYSTEAD, Cli, free_port
+from tests.e2e.serving import serving
+from tests.e2e.test_server_process import Cli, free_port
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -69,23 +70,8 @@ def served(tmp_path: Path, rp_node: Path) -> Iterator[tuple[str, str, Receiver]]
             "--backchannel-logout-session-required",
         )  # fmt: skip
         cli.json("user", "create", "rita", "--password-stdin", stdin=PASSWORD + "\n")
-        server = subprocess.Popen(
-            [*KEYSTEAD, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=cli.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(issuer + "/jwks").raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    assert time.monotonic() < deadline and server.poll() is None
-                    time.sleep(0.1)
+        with serving(cli, port):
             yield issuer, client["client_id"], receiver
-        finally:
-            server.terminate()
-            server.wait(10)
 
 
 def test_openid_client_signs_in_and_logs_out(served: tuple[str, str, Receiver]) -> None:

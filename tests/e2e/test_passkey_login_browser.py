@@ -11,9 +11,7 @@ context and a domain as RP ID. Chromium is required (fails, never skips)."""
 from __future__ import annotations
 
 import secrets
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +27,8 @@ from keystead.protocol.pkce import s256
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
 from tests.e2e.passkey_browser import add_virtual_authenticator, credentials
 from tests.e2e.screenshots import keep
-from tests.e2e.test_server_process import KEYSTEAD, Cli, free_port
+from tests.e2e.serving import serving
+from tests.e2e.test_server_process import Cli, free_port
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -92,25 +91,8 @@ def stack(tmp_path: Path, callback: str) -> Iterator[Stack]:
         "openid",
         "--skip-consent",
     )
-    server = subprocess.Popen(
-        [*KEYSTEAD, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=cli.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(issuer + "/jwks").raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline and server.poll() is None, "no keystead"
-                time.sleep(0.1)
+    with serving(cli, port):
         yield Stack(issuer, user["sub"], client["client_id"], client["client_secret"], callback)
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 class Client:

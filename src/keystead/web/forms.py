@@ -12,7 +12,7 @@ from starlette.responses import Response
 from keystead.errors import OAuthError
 from keystead.secrets_util import random_token, same_text
 from keystead.web import pages
-from keystead.web.authorize import csrf_cookie_name
+from keystead.web.authorize import _set_cookie, csrf_cookie_name
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -35,14 +35,7 @@ class FormPage:
 
     def finish(self, response: Response) -> Response:
         if self.new_csrf:
-            response.set_cookie(
-                csrf_cookie_name(self.provider),
-                self.csrf,
-                path="/",
-                httponly=True,
-                samesite="lax",
-                secure=self.provider.settings.secure_cookies,
-            )
+            _set_cookie(response, self.provider, csrf_cookie_name(self.provider), self.csrf)
         return response
 
     def render(

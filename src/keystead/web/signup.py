@@ -12,7 +12,7 @@ from keystead.accounts.links import mail_ready
 from keystead.accounts.sessions import create_session
 from keystead.errors import OAuthError
 from keystead.web import render
-from keystead.web.authorize import session_cookie_name
+from keystead.web.authorize import _set_cookie, session_cookie_name
 from keystead.web.forms import FormPage
 from keystead.web.parse import read_form
 from keystead.web.reset import _continue_query
@@ -83,14 +83,7 @@ async def signup_page(request: Request) -> Response:
         )
         target = settings.url("/authorize") + "?" + query if query else settings.url("/account")
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(
-            session_cookie_name(provider),
-            cookie,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-        )
+        _set_cookie(response, provider, session_cookie_name(provider), cookie)
         return page.finish(response)
 
     return await render.guarded(request, run, kind="page", after_post=request.method == "POST")
