@@ -3,6 +3,7 @@ ASGI transport), with a tiny form-following browser and the same services the CL
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -15,9 +16,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from starlette.applications import Starlette
+from typer.testing import CliRunner
 
 from keystead.app import build_app
 from keystead.bootstrap import open_provider
+from keystead.cli import app as cli_app
 from keystead.config import Settings
 from keystead.provider import Provider
 from keystead.services.clients import ClientSpec, create_client
@@ -143,3 +146,23 @@ def pkce_pair() -> tuple[str, str]:
 
     verifier = secrets.token_urlsafe(48)
     return verifier, s256(verifier)
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real command line (Typer's runner) on a temporary data dir: ``run(*args)`` is its
+    JSON answer; ``ok=False`` expects a refusal (exit 1) and returns the words. A test module
+    may define its own ``run`` (older ones do)."""
+    monkeypatch.setenv("KEYSTEAD_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KEYSTEAD_ISSUER", "http://127.0.0.1:8000")
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True, stdin: str | None = None, as_json: bool = True) -> Any:
+        result = runner.invoke(cli_app, [*args, "--json"] if ok and as_json else list(args), stdin)
+        if not ok:
+            assert result.exit_code == 1, result.output
+            return result.output
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output) if as_json else result.output
+
+    return invoke

@@ -6,36 +6,15 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pyotp
-import pytest
-from typer.testing import CliRunner
 
 from keystead.accounts import totp
 from keystead.bootstrap import open_provider
-from keystead.cli import app
 from keystead.config import Settings
 from keystead.store.factors import Factor
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("KEYSTEAD_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("KEYSTEAD_ISSUER", "http://127.0.0.1:8000")
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True, stdin: str | None = None, as_json: bool = True) -> Any:
-        result = runner.invoke(app, [*args, "--json"] if ok and as_json else list(args), stdin)
-        if not ok:
-            assert result.exit_code == 1, result.output
-            return result.output
-        assert result.exit_code == 0, result.output
-        return json.loads(result.output) if as_json else result.output
-
-    return invoke
 
 
 def stored_factors(sub: str) -> list[Factor]:

@@ -5,37 +5,16 @@ sid, then all; an unknown user or a sid of another user is refused naming the ar
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import anyio
-import pytest
-from typer.testing import CliRunner
 
 from keystead.accounts.sessions import create_session
 from keystead.bootstrap import open_provider
-from keystead.cli import app
 from keystead.config import Settings
 from keystead.store.base import Session
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("KEYSTEAD_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("KEYSTEAD_ISSUER", "http://127.0.0.1:8000")
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True, stdin: str | None = None, as_json: bool = True) -> Any:
-        result = runner.invoke(app, [*args, "--json"] if ok and as_json else list(args), stdin)
-        if not ok:
-            assert result.exit_code == 1, result.output
-            return result.output
-        assert result.exit_code == 0, result.output
-        return json.loads(result.output) if as_json else result.output
-
-    return invoke
 
 
 def sign_in(sub: str, user_agent: str | None, ip: str | None) -> Session:
