@@ -146,6 +146,11 @@ async def test_a_session_keeps_where_it_signed_in(provider) -> None:
             "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
             "Firefox on Linux",
         ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "HeadlessChrome/131.0.0.0 Safari/537.36",
+            "Headless Chrome on Linux",
+        ),
         ("curl/8.5.0", "curl"),
         ("SomeBot/1.0", "SomeBot/1.0"),
         ("x" * 100, "x" * 80 + "…"),

@@ -100,6 +100,7 @@ _BROWSERS = (
     (re.compile(r"\bOPR/|\bOpera\b"), "Opera"),
     (re.compile(r"\bSamsungBrowser/"), "Samsung Internet"),
     (re.compile(r"\bFirefox/|\bFxiOS/"), "Firefox"),
+    (re.compile(r"\bHeadlessChrome/"), "Headless Chrome"),
     (re.compile(r"\bChrom(?:e|ium)/|\bCriOS/"), "Chrome"),
     (re.compile(r"\bVersion/[\d.]+.*\bSafari/"), "Safari"),
     (re.compile(r"^curl/"), "curl"),
