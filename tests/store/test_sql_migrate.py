@@ -38,6 +38,7 @@ TABLES = {
     "authorization_codes",
     "clients",
     "consents",
+    "device_codes",
     "events",
     "factors",
     "grants",
@@ -189,7 +190,7 @@ async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
     await _alembic(sqlite_url, "downgrade", "0002")
 
     new_tables = {"apis", "refresh_tokens", "markers", "factors", "recovery_codes"}
-    new_tables |= {"jobs", "action_tokens"}
+    new_tables |= {"jobs", "action_tokens", "device_codes"}
     assert await _tables(sqlite_url) == TABLES - new_tables
     assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sessions import Session as Session
@@ -423,6 +424,7 @@ class Store(Protocol):
     factors: FactorStore
     jobs: JobStore
     action_tokens: ActionTokenStore
+    device_codes: DeviceCodeStore
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

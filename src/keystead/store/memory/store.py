@@ -16,10 +16,12 @@ from keystead.store.base import (
     ThrottleStore,
     UserStore,
 )
+from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.memory.apis import MemoryApiStore
 from keystead.store.memory.clients import MemoryClientStore
 from keystead.store.memory.consents import MemoryConsentStore
+from keystead.store.memory.device_codes import MemoryDeviceCodeStore
 from keystead.store.memory.events import MemoryEventStore
 from keystead.store.memory.factors import MemoryFactorStore
 from keystead.store.memory.grants import MemoryGrantStore
@@ -71,6 +73,7 @@ class MemoryStore:
         self.events: EventStore = MemoryEventStore()
         self.apis: ApiStore = MemoryApiStore()
         self.markers: MarkerStore = MemoryMarkerStore()
+        self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
 
     async def ping(self) -> None:
         return None

@@ -331,3 +331,23 @@ class ActionTokenRow(Base):
     email: Mapped[str | None] = mapped_column(Text)
     used_at: Mapped[int | None] = mapped_column(BigInteger)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DeviceCodeRow(Base):
+    """``DeviceCodeStore``: RFC 8628 device codes, by the hashes of both codes."""
+
+    __tablename__ = "device_codes"
+
+    device_code_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    user_code_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    client_id: Mapped[str] = mapped_column(ID)
+    scope: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    interval: Mapped[int] = mapped_column(Integer)
+    last_polled_at: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str | None] = mapped_column(ID)
+    sid: Mapped[str | None] = mapped_column(ID)
+    auth_time: Mapped[int | None] = mapped_column(BigInteger)
+    consumed_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -2,7 +2,7 @@
 
 One module per concern (``clients.py``, ``users.py``, ``grants.py``, ``sessions.py``,
 ``consents.py``, ``keys.py``, ``throttle.py``, ``apis.py``, ``markers.py``, ``events.py``,
-``factors.py``, ``outbox.py``),
+``factors.py``, ``outbox.py``, ``device_codes.py``),
 each class built on ``concern.Concern``; the Core tables and the statements they share are in
 ``tables.py``. Each method is one short transaction: a plain function of a SQLAlchemy Core
 ``Connection`` that the ``Database`` runs (database.py: inline on the event loop for SQLite,
@@ -26,12 +26,14 @@ from keystead.store.base import (
     ThrottleStore,
     UserStore,
 )
+from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sql.apis import SqlApiStore
 from keystead.store.sql.clients import SqlClientStore
 from keystead.store.sql.consents import SqlConsentStore
 from keystead.store.sql.database import Database
+from keystead.store.sql.device_codes import SqlDeviceCodeStore
 from keystead.store.sql.events import SqlEventStore
 from keystead.store.sql.factors import SqlFactorStore
 from keystead.store.sql.grants import SqlGrantStore
@@ -61,6 +63,7 @@ class SqlStore:
         self.factors: FactorStore = SqlFactorStore(db)
         self.jobs: JobStore = SqlJobStore(db)
         self.action_tokens: ActionTokenStore = SqlActionTokenStore(db)
+        self.device_codes: DeviceCodeStore = SqlDeviceCodeStore(db)
 
     async def ping(self) -> None:
         await self.db.ping()
