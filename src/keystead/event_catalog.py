@@ -16,6 +16,9 @@ EVENTS: dict[str, str] = {
     "client.updated": "A client's registration changed.",
     "client_assertion.replayed": "A client assertion's jti was used twice (RFC 7523 §3).",
     "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
+    "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
+    "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",
+    "device.denied": "A signed-in user denied a device's request (RFC 8628).",
     "consent.denied": "The user clicked Deny on the consent page.",
     "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",

@@ -29,6 +29,8 @@ from keystead.web import (
     admin,
     authorize,
     demo,
+    device,
+    device_page,
     email,
     endpoints,
     errors_pages,
@@ -91,6 +93,9 @@ ENDPOINTS: tuple[Row, ...] = (
     # introspection (RFC 7662).
     Row("/token", ("POST",), endpoints.token, cors="client",
         direct=Direct(endpoints.token_direct)),
+    # Device authorization (RFC 8628 §3.1) and its verification page (§3.3).
+    Row("/device_authorization", ("POST",), device.device_authorization),
+    Row("/device", ("GET", "POST"), device_page.device_page, errors="page"),
     Row("/userinfo", ("GET", "POST"), endpoints.userinfo, cors="client"),
     Row("/revoke", ("POST",), endpoints.revoke, cors="client"),
     Row("/introspect", ("POST",), endpoints.introspect,

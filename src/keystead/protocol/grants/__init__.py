@@ -6,8 +6,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from keystead.protocol.grants import authorization_code, client_credentials, refresh_token
+from keystead.protocol.grants import (
+    authorization_code,
+    client_credentials,
+    device_code,
+    refresh_token,
+)
 
 GRANTS: dict[str, ModuleType] = {
-    module.GRANT_TYPE: module for module in (authorization_code, refresh_token, client_credentials)
+    module.GRANT_TYPE: module
+    for module in (authorization_code, refresh_token, client_credentials, device_code)
 }
