@@ -60,6 +60,8 @@ PROTOCOL = {
     "/email/verify": ("GET", "POST"),
     "/signup": ("GET", "POST"),
     "/token": ("POST",),
+    "/device_authorization": ("POST",),
+    "/device": ("GET", "POST"),
     "/introspect": ("POST",),
     "/revoke": ("POST",),
     "/userinfo": ("GET", "POST"),

@@ -31,6 +31,10 @@ RFC_ERRORS = {
     "account_selection_required",
     "request_not_supported",
     "request_uri_not_supported",
+    # RFC 8628 §3.5 (device authorization grant)
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
     # RFC 7591 §3.2.2 (dynamic client registration)
     "invalid_redirect_uri",
     "invalid_client_metadata",
