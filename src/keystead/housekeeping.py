@@ -42,6 +42,7 @@ async def purge_expired(provider: Provider) -> dict[str, int]:
         # single-use links past their expiry; outbox jobs sent or given up a week ago
         "action_tokens": await store.action_tokens.purge(now - PURGE_MARGIN),
         "jobs": await store.jobs.purge(now - JOB_MEMORY),
+        "device_codes": await store.device_codes.purge(now - PURGE_MARGIN),
     }
     if any(counts.values()):
         log.info("purged expired rows: %s", counts)

@@ -24,6 +24,7 @@ ENDPOINTS = {
     "introspection_endpoint": "/introspect",
     "end_session_endpoint": "/logout",
     "registration_endpoint": "/register",  # RFC 7591 §3
+    "device_authorization_endpoint": "/device_authorization",  # RFC 8628 §4
 }
 
 
