@@ -144,7 +144,7 @@ async def test_require_mfa_policy_round_trip(provider) -> None:
         provider,
         ClientSpec(client_name="Bank", redirect_uris=["https://bank.example/cb"]),
         CLI,
-        require_mfa=True,
+        policy={"require_mfa": True},
     )
     assert requires_mfa(strict) and strict.extra["require_mfa"] is True
     stored = await clients.get(provider, strict.client_id)
@@ -154,9 +154,18 @@ async def test_require_mfa_policy_round_trip(provider) -> None:
     renamed.client_name = "Bank 2"
     kept, _ = await clients.update(provider, stored, renamed, CLI)
     assert requires_mfa(kept) and requires_mfa(await clients.get(provider, strict.client_id))
-    off, _ = await clients.update(provider, kept, clients.spec_of(kept), CLI, require_mfa=False)
+    off, _ = await clients.update(
+        provider, kept, clients.spec_of(kept), CLI, policy={"require_mfa": False}
+    )
     assert not requires_mfa(off) and "require_mfa" not in off.extra
-    on, _ = await clients.update(provider, off, clients.spec_of(off), CLI, require_mfa=True)
+    on, _ = await clients.update(
+        provider, off, clients.spec_of(off), CLI, policy={"require_mfa": True}
+    )
     assert requires_mfa(await clients.get(provider, on.client_id))
     # not RFC 7591 metadata: the public view has no such member
     assert "require_mfa" not in clients.client_view(on)
+    # a policy value of the wrong kind, or a policy that does not exist, is refused by name
+    for bad in ({"require_mfa": "yes"}, {"require_2fa": True}):
+        with pytest.raises(clients.ClientSpecError) as refused:
+            await clients.update(provider, on, clients.spec_of(on), CLI, policy=bad)
+        assert refused.value.field == next(iter(bad))

@@ -153,13 +153,20 @@ def create(
 
     async def work(provider: Provider) -> dict[str, Any]:
         try:
-            client, secret = await service.create(provider, spec, CLI, require_mfa=require_mfa)
+            client, secret = await service.create(
+                provider, spec, CLI, policy={"require_mfa": require_mfa}
+            )
         except ServiceError as exc:
             refuse(exc, FLAGS)
         return _with_secret(operator_view(client), secret)
 
     data = with_provider(work)
     emit(data, as_json, lambda: _show_secret(data))
+
+
+def _given(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy rows an update names (an option not given is None: the row stays)."""
+    return {name: value for name, value in policy.items() if value is not None}
 
 
 @client_app.command("update")
@@ -240,7 +247,7 @@ def update(
                 if value is not None:
                     setattr(spec, field, value)
             updated, secret = await service.update(
-                provider, client, spec, CLI, require_mfa=require_mfa
+                provider, client, spec, CLI, policy=_given({"require_mfa": require_mfa})
             )
         except ServiceError as exc:
             refuse(exc, FLAGS)

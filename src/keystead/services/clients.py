@@ -10,6 +10,7 @@ a store no server reads yet: tests, the benchmark).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from keystead.jose.kek import KeyEncryptor
@@ -26,6 +27,7 @@ from keystead.protocol.client_metadata import (
 )
 from keystead.protocol.client_metadata import validate as validate_metadata
 from keystead.secrets_util import random_id, random_token, sha256_hex
+from keystead.services import client_policy
 from keystead.services.common import Actor, Conflict, NotFound, ServiceError, audit
 from keystead.store.base import Client, DuplicateError, Position, Store
 
@@ -165,23 +167,23 @@ def seal_secret(
     return client_assertion.seal_secret(kek, client_id, secret)
 
 
-# Client.extra entries that belong to the registration or the operator's policy, not to the
-# metadata: kept on update (a client updating itself through RFC 7592 cannot drop them).
-REQUIRE_MFA = "require_mfa"
-KEPT_ON_UPDATE = ("registration_access_token_hash", REQUIRE_MFA)
-
-
-def _set_require_mfa(client: Client, require_mfa: bool | None) -> None:
-    if require_mfa is True:
-        client.extra[REQUIRE_MFA] = True
-    elif require_mfa is False:
-        client.extra.pop(REQUIRE_MFA, None)
+# Client.extra entries that belong to the registration or the operator's policy
+# (services/client_policy.py), not to the metadata: kept on update (a client updating itself
+# through RFC 7592 cannot drop them).
+KEPT_ON_UPDATE = ("registration_access_token_hash",)
 
 
 def operator_view(client: Client) -> dict[str, Any]:
     """What the CLI and the admin API show: the public metadata and the operator's policy
-    (not in registration responses: require_mfa is no RFC 7591 metadata)."""
-    return {**client_view(client), REQUIRE_MFA: requires_mfa(client)}
+    (not in registration responses: the policy is no RFC 7591 metadata)."""
+    return {**client_view(client), **client_policy.view(client)}
+
+
+def _apply_policy(extra: dict[str, Any], policy: Mapping[str, Any] | None) -> None:
+    try:
+        client_policy.apply(extra, policy)
+    except client_policy.PolicyError as exc:
+        raise ClientSpecError(exc.field, exc.message) from None
 
 
 async def update_client(
@@ -191,10 +193,10 @@ async def update_client(
     *,
     kek: KeyEncryptor | None = None,
     rotate_secret: bool = False,
-    require_mfa: bool | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> tuple[Client, str | None]:
     """Replace a client's metadata with ``spec``; its client_id and created_at stay, and so
-    does its require_mfa policy unless ``require_mfa`` is given.
+    does its policy, but for the rows ``policy`` changes.
 
     The secret is kept, unless ``rotate_secret`` or the new method needs a secret the client
     does not have: then a new one is returned in clear, once. One UPDATE: nothing is
@@ -202,6 +204,7 @@ async def update_client(
     """
     spec.client_id = current.client_id
     validate_spec(spec)
+    _apply_policy(dict(current.extra), policy)  # refused before anything is written
     await _check_default_resource(store, spec)
     method = spec.token_endpoint_auth_method
     secret_hash, sealed, secret = None, None, None
@@ -219,7 +222,8 @@ async def update_client(
             sealed = kept_sealed if method == "client_secret_jwt" else None
     updated = _client(spec, current.client_id, current.created_at, secret_hash, sealed)
     updated.extra.update({k: current.extra[k] for k in KEPT_ON_UPDATE if k in current.extra})
-    _set_require_mfa(updated, require_mfa)
+    updated.extra.update(client_policy.kept(current.extra))
+    _apply_policy(updated.extra, policy)
     if not await store.clients.update(updated):
         raise NotFound("client_id", f"No client with client_id {current.client_id}.")
     return updated, secret
@@ -248,10 +252,12 @@ async def create(
     actor: Actor,
     *,
     extra: dict[str, Any] | None = None,
-    require_mfa: bool = False,
+    policy: Mapping[str, Any] | None = None,
 ) -> tuple[Client, str | None]:
-    """A new client and its secret in clear (once), or None for a method without one."""
-    extra = {**(extra or {}), **({REQUIRE_MFA: True} if require_mfa else {})}
+    """A new client and its secret in clear (once), or None for a method without one;
+    ``policy`` sets rows of services/client_policy.py."""
+    extra = dict(extra or {})
+    _apply_policy(extra, policy)
     client, secret = await create_client(
         provider.store, spec, provider.now(), kek=provider.kek, extra=extra
     )
@@ -267,18 +273,18 @@ async def update(
     actor: Actor,
     *,
     rotate_secret: bool = False,
-    require_mfa: bool | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> tuple[Client, str | None]:
     """``current`` with the metadata of ``spec``; a secret in clear if a new one was made
-    (``rotate_secret``, or a new method needs one the client did not have). ``require_mfa``
-    None keeps the policy."""
+    (``rotate_secret``, or a new method needs one the client did not have). The policy's
+    rows not named in ``policy`` stay."""
     updated, secret = await update_client(
         provider.store,
         current,
         spec,
         kek=provider.kek,
         rotate_secret=rotate_secret,
-        require_mfa=require_mfa,
+        policy=policy,
     )
     provider.forget_client(current.client_id)
     audit(provider, actor, "client.updated", client_id=current.client_id, new_secret=bool(secret))

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from keystead.protocol.admin_auth import ADMIN_API_PATH
 from keystead.protocol.tokens import ActiveToken
 from keystead.services import clients as service
+from keystead.services.client_policy import POLICY
 from keystead.services.clients import DESCRIPTIVE_METADATA, ClientSpec, operator_view, spec_of
 from keystead.web.admin import schema
 from keystead.web.admin.common import (
@@ -50,12 +51,14 @@ def _apply(spec: ClientSpec, changes: dict[str, Any]) -> ClientSpec:
     return spec
 
 
-def _require_mfa(changes: dict[str, Any]) -> bool | None:
-    """The operator's policy is no client metadata: taken out of the body's members."""
-    if "require_mfa" in changes and changes["require_mfa"] is None:
-        raise FieldErrors([{"field": "require_mfa", "message": "must not be null"}])
-    value: bool | None = changes.pop("require_mfa", None)
-    return value
+def _policy(changes: dict[str, Any]) -> dict[str, Any]:
+    """The operator's policy (services/client_policy.py) is no client metadata: its rows
+    are taken out of the body's members."""
+    policy = {name: changes.pop(name) for name in POLICY if name in changes}
+    nulls = [{"field": n, "message": "must not be null"} for n, v in policy.items() if v is None]
+    if nulls:
+        raise FieldErrors(nulls)
+    return policy
 
 
 def _location(provider: Provider, client_id: str) -> str:
@@ -73,9 +76,9 @@ async def clients(request: Request, provider: Provider, caller: ActiveToken) -> 
         )
     body = await parse_body(request, schema.ClientCreate)
     changes = body.model_dump(exclude_unset=True)
-    require_mfa = bool(_require_mfa(changes))
+    policy = _policy(changes)
     spec = _apply(ClientSpec(client_name=changes.pop("client_name"), redirect_uris=[]), changes)
-    client, secret = await service.create(provider, spec, actor(caller), require_mfa=require_mfa)
+    client, secret = await service.create(provider, spec, actor(caller), policy=policy)
     view = operator_view(client)
     if secret is not None:
         view["client_secret"] = secret
@@ -94,11 +97,9 @@ async def client_item(request: Request, provider: Provider, caller: ActiveToken)
         return json_body(operator_view(client))
     body = await parse_body(request, schema.ClientUpdate)
     changes = body.model_dump(exclude_unset=True)
-    require_mfa = _require_mfa(changes)
+    policy = _policy(changes)
     spec = _apply(spec_of(client), changes)
-    updated, secret = await service.update(
-        provider, client, spec, actor(caller), require_mfa=require_mfa
-    )
+    updated, secret = await service.update(provider, client, spec, actor(caller), policy=policy)
     view = operator_view(updated)
     if secret is not None:  # the new method needed a secret the client did not have
         view["client_secret"] = secret
