@@ -123,7 +123,7 @@ async def test_an_altered_validated_request_is_refused(env: Env, change: dict[st
             },
         )
     assert r.status_code == 400 and "location" not in r.headers
-    assert "ks_session" not in r.headers.get("set-cookie", "")
+    assert "keystead_session" not in r.headers.get("set-cookie", "")
 
 
 async def test_a_client_deleted_after_the_login_page_is_refused(env: Env) -> None:
@@ -136,7 +136,7 @@ async def test_a_client_deleted_after_the_login_page_is_refused(env: Env) -> Non
         env.provider.forget_client(client_id)
         r = await browser.login(page)
     assert r.status_code == 400 and "location" not in r.headers
-    assert "ks_session" not in r.headers.get("set-cookie", "")
+    assert "keystead_session" not in r.headers.get("set-cookie", "")
 
 
 async def test_a_redirect_uri_removed_after_the_login_page_is_refused(

@@ -32,7 +32,7 @@ async def browser_at(env: Env, address: str) -> AsyncIterator[Browser]:
 
 
 def device_cookie_name(env: Env) -> str:
-    return "__Host-ks_device" if env.settings.secure_cookies else "ks_device"
+    return "__Host-keystead_device" if env.settings.secure_cookies else "keystead_device"
 
 
 async def attack(env: Env, client_id: str, browser: Browser, guesses: int = GUESSES) -> None:

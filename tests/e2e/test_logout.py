@@ -33,7 +33,7 @@ async def test_logout_with_hint_ends_the_session_and_redirects(env: Env) -> None
         )
         assert r.status_code == 303
         assert r.headers["location"] == AFTER + "?state=bye"
-        assert "ks_session=" in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
+        assert "keystead_session=" in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
         # the session is gone: prompt=none now fails
         silent = await http.get(url_for(client_id, "id_token", prompt="none"))
         assert fragment_of(silent.headers["location"])["error"] == "login_required"
@@ -111,7 +111,7 @@ async def test_a_token_of_another_kind_is_not_an_id_token_hint(env: Env) -> None
             )
             r = await http.get("/logout?" + urlencode({"id_token_hint": forged}))
             assert r.status_code == 400, r.text
-            assert "ks_session=" not in r.headers.get("set-cookie", "")
+            assert "keystead_session=" not in r.headers.get("set-cookie", "")
         # still signed in: prompt=none succeeds
         silent = await http.get(url_for(client_id, "id_token", prompt="none"))
         assert "id_token" in fragment_of(silent.headers["location"])

@@ -69,7 +69,7 @@ async def test_a_code_after_the_password(env: Env) -> None:
         browser = Browser(http)
         page = await browser.login(await authorize(env, browser, client_id))
         assert page.status_code == 200 and CODE_FIELD in page.text
-        assert "ks_session" not in http.cookies  # no session before the second factor
+        assert "keystead_session" not in http.cookies  # no session before the second factor
         wrong = await browser.submit(
             page, code="000000" if app.at(env.clock()) != "000000" else "1"
         )

@@ -118,7 +118,7 @@ async def test_a_passkey_as_the_second_factor(env: Env) -> None:
         page = await browser.login(await authorize(env, browser, client_id))
         assert page.status_code == 200 and "Use your passkey" in page.text
         assert CODE_FIELD not in page.text  # no authenticator app: the passkey only
-        assert "ks_session" not in http.cookies  # no session before the second factor
+        assert "keystead_session" not in http.cookies  # no session before the second factor
         assert passkey_action(page) == env.settings.issuer + "/login/factor"
         options = options_of(page)
         allowed = options["allowCredentials"]
@@ -185,7 +185,7 @@ async def test_refusals_are_pages_that_say_why(env: Env) -> None:
             answer = await send(http, page, credential)
             assert answer.status_code == 400, answer.text[:600]
             assert words in answer.text and BUTTON in answer.text  # the login page again
-            assert "ks_session" not in http.cookies
+            assert "keystead_session" not in http.cookies
             return answer
 
         page = await authorize(env, browser, client_id)
@@ -209,7 +209,7 @@ async def test_refusals_are_pages_that_say_why(env: Env) -> None:
         done = await http.post(passkey_action(page), data={**fields, "credential": good})
         assert done.status_code == 303
         # replayed: the same POST again (its challenge state is used)
-        http.cookies.delete("ks_session")
+        http.cookies.delete("keystead_session")
         again = await http.post(passkey_action(page), data={**fields, "credential": good})
         assert again.status_code == 400 and "already used" in again.text
         # the same response with a fresh challenge state: made for another challenge
@@ -234,7 +234,7 @@ async def test_a_passkey_of_another_account_is_no_second_factor(env: Env) -> Non
         page = await browser.login(await authorize(env, browser, client_id))  # alice
         answer = await send(http, page, bobs.assert_(page_challenge(page)))
         assert answer.status_code == 400 and "not registered here" in answer.text
-        assert "Use your passkey" in answer.text and "ks_session" not in http.cookies
+        assert "Use your passkey" in answer.text and "keystead_session" not in http.cookies
 
 
 async def test_a_forged_state_or_csrf_is_refused(env: Env) -> None:
@@ -254,4 +254,4 @@ async def test_a_forged_state_or_csrf_is_refused(env: Env) -> None:
         assert answer.status_code == 400 and "altered" in answer.text
         bad_csrf = {**fields, "csrf_token": "nope", "credential": credential}
         answer = await http.post("/login/passkey", data=bad_csrf)
-        assert answer.status_code == 400 and "ks_session" not in http.cookies
+        assert answer.status_code == 400 and "keystead_session" not in http.cookies

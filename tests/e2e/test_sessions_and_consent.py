@@ -151,7 +151,7 @@ async def test_login_without_csrf_cookie_is_refused(env: Env) -> None:
         data.update(username="alice", password="correct horse battery staple")
         r = await other.post("/login", data=data)
     assert r.status_code == 400
-    assert "set-cookie" not in r.headers or "ks_session" not in r.headers["set-cookie"]
+    assert "set-cookie" not in r.headers or "keystead_session" not in r.headers["set-cookie"]
 
 
 @pytest.mark.parametrize("token", ["é" * 22, "\u2603", ""])
@@ -165,7 +165,7 @@ async def test_login_with_a_hostile_csrf_token_is_refused_not_a_500(env: Env, to
         data.update(username="alice", password="correct horse battery staple", csrf_token=token)
         r = await http.post("/login", data=data)
     assert r.status_code == 400, r.text
-    assert "ks_session" not in r.headers.get("set-cookie", "")
+    assert "keystead_session" not in r.headers.get("set-cookie", "")
     assert "The form could not be verified" in r.text  # csrf-invalid's page
 
 

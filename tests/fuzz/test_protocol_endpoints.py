@@ -224,7 +224,7 @@ def requests(path: str, method: str, context: dict[str, str]) -> st.SearchStrate
         st.sampled_from([None, b"https://rp.example.com", b"null", b"\xff"]),
         st.sampled_from([None, b"application/json", b"application/jwt", b"*/*;q=\xff"]),
         st.sampled_from(
-            [None, cookies, cookies, b"ks_session=" + b"A" * 40, b"=;=;\xff", b"a" * 5000]
+            [None, cookies, cookies, b"keystead_session=" + b"A" * 40, b"=;=;\xff", b"a" * 5000]
         ),
     )
 

@@ -29,7 +29,7 @@ _PURPOSE = "device-cookie"
 
 
 def cookie_name(provider: Provider) -> str:
-    return "__Host-ks_device" if provider.settings.secure_cookies else "ks_device"
+    return "__Host-keystead_device" if provider.settings.secure_cookies else "keystead_device"
 
 
 def _mac(key: bytes, issued_at: str, nonce: str, account: str) -> str:

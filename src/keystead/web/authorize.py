@@ -53,11 +53,11 @@ def _signer(request: Request) -> InteractionSigner:
 
 
 def session_cookie_name(provider: Provider) -> str:
-    return "__Host-ks_session" if provider.settings.secure_cookies else "ks_session"
+    return "__Host-keystead_session" if provider.settings.secure_cookies else "keystead_session"
 
 
 def csrf_cookie_name(provider: Provider) -> str:
-    return "__Host-ks_csrf" if provider.settings.secure_cookies else "ks_csrf"
+    return "__Host-keystead_csrf" if provider.settings.secure_cookies else "keystead_csrf"
 
 
 def _set_cookie(

@@ -1,5 +1,5 @@
 """The CSRF double submit of pages outside the sign-in flow (password reset, links from
-mail): the token is the ``ks_csrf`` cookie's value, echoed by each form; a page sets the
+mail): the token is the ``keystead_csrf`` cookie's value, echoed by each form; a page sets the
 cookie when the browser has none."""
 
 from __future__ import annotations
