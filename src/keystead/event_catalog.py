@@ -24,6 +24,21 @@ EVENTS: dict[str, str] = {
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",
     "cors.origin_refused": "A browser request came from an origin no client registered.",
     "cors.preflight_refused": "A CORS preflight asked for what keystead does not allow.",
+    "federation.started": "A browser was sent to an upstream provider's sign-in "
+    "(`connection`; `link`: from the account page, to link it).",
+    "federation.failed": "A sign-in at an upstream provider failed (`catalog_id`, `detail` for "
+    "the developer: an error response, an invalid ID token, a timeout ...).",
+    "federation.signed_in": "A user signed in through an upstream provider (amr fed).",
+    "federation.linked": "An upstream identity (connection, upstream_sub) was linked to a "
+    "local account: after the account's password, by a trusted verified email, or from the "
+    "signed-in account page.",
+    "federation.link_offered": "An upstream identity matched an existing account's email: "
+    "the owner was asked to prove the account before linking (never linked silently).",
+    "federation.unlinked": "A user unlinked an upstream sign-in on the account page.",
+    "federation.user_created": "A new local user was made just in time from an upstream "
+    "identity (the connection allows it: --jit).",
+    "federation.no_account": "An unknown upstream identity was refused: the connection makes "
+    "no users just in time (--no-jit) and no account matched.",
     "key.retired": "A signing key stopped being published after its retirement time.",
     "keys.rotated": "A new signing key became the active one.",
     "link.sent": "A single-use link (`purpose`: reset, verify_email, invite) and its mail "

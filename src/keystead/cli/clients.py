@@ -39,6 +39,9 @@ FLAGS = {
     "frontchannel_logout_uri": "--frontchannel-logout-uri",
     "frontchannel_logout_session_required": "--frontchannel-logout-session-required",
     "expires_in": "--expires-in",
+    "require_mfa": "--require-mfa",
+    "connections": "--connection",
+    "password_login": "--password-login",
 }
 AUTH_METHOD_HELP = (
     "client_secret_basic | client_secret_post | client_secret_jwt | private_key_jwt "
@@ -48,6 +51,11 @@ SIGNING_ALG_HELP = (
     "The one alg the client's assertions use (default: HS256 for client_secret_jwt; "
     "RS256, PS256, ES256 or EdDSA for private_key_jwt)."
 )
+CONNECTION_HELP = (
+    "Repeatable. An upstream connection (keystead connection list) its login page offers; "
+    "default: every enabled one."
+)
+PASSWORD_LOGIN_HELP = "--no-password-login: its login page offers upstream connections only."
 ORIGIN_HELP = (
     "Repeatable. A browser origin (https://app.example.com) that may call the token, "
     "UserInfo and revocation endpoints, besides the origins of the redirect URIs."
@@ -105,6 +113,10 @@ def create(
     require_mfa: bool = typer.Option(
         False, "--require-mfa", help="Every sign-in for this client needs a second factor."
     ),
+    connection: list[str] = typer.Option([], "--connection", help=CONNECTION_HELP),
+    password_login: bool = typer.Option(
+        True, "--password-login/--no-password-login", help=PASSWORD_LOGIN_HELP
+    ),
     alg: str = typer.Option("ES256", "--id-token-signed-response-alg"),
     application_type: str = typer.Option("web", "--application-type", help="web | native"),
     client_id: str | None = typer.Option(None, "--client-id", help="Default: random."),
@@ -154,7 +166,14 @@ def create(
     async def work(provider: Provider) -> dict[str, Any]:
         try:
             client, secret = await service.create(
-                provider, spec, CLI, policy={"require_mfa": require_mfa}
+                provider,
+                spec,
+                CLI,
+                policy={
+                    "require_mfa": require_mfa,
+                    "connections": connection or None,
+                    "password_login": password_login,
+                },
             )
         except ServiceError as exc:
             refuse(exc, FLAGS)
@@ -193,6 +212,15 @@ def update(
         None,
         "--require-mfa/--no-require-mfa",
         help="Every sign-in for this client needs a second factor (or no longer).",
+    ),
+    connection: list[str] | None = typer.Option(
+        None, "--connection", help=CONNECTION_HELP + " Replaces the list."
+    ),
+    all_connections: bool = typer.Option(
+        False, "--all-connections", help="Offer every enabled connection again."
+    ),
+    password_login: bool | None = typer.Option(
+        None, "--password-login/--no-password-login", help=PASSWORD_LOGIN_HELP
     ),
     alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
     application_type: str | None = typer.Option(None, "--application-type"),
@@ -239,6 +267,12 @@ def update(
         "frontchannel_logout_session_required": frontchannel_session,
     }
 
+    policy = _given({"require_mfa": require_mfa, "password_login": password_login})
+    if all_connections:
+        policy["connections"] = None
+    elif connection:
+        policy["connections"] = connection
+
     async def work(provider: Provider) -> dict[str, Any]:
         try:
             client = await service.get(provider, client_id)
@@ -246,9 +280,7 @@ def update(
             for field, value in changes.items():
                 if value is not None:
                     setattr(spec, field, value)
-            updated, secret = await service.update(
-                provider, client, spec, CLI, policy=_given({"require_mfa": require_mfa})
-            )
+            updated, secret = await service.update(provider, client, spec, CLI, policy=policy)
         except ServiceError as exc:
             refuse(exc, FLAGS)
         return _with_secret(operator_view(updated), secret)

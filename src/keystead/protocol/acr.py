@@ -34,6 +34,9 @@ AMR_HARDWARE_KEY = "hwk"  # a device-bound passkey
 AMR_SOFTWARE_KEY = "swk"  # a synced passkey (backup eligible): the key lives in software
 AMR_USER = "user"  # the authenticator tested that the user was present
 AMR_MFA = "mfa"  # more than one factor
+# RFC 8176 names no method for "an upstream provider authenticated the user" (issue 22):
+# keystead reports "fed", one factor (what the upstream checked is not known here).
+AMR_FEDERATED = "fed"
 
 
 def acr_of(amr: Iterable[str]) -> str:
@@ -54,7 +57,7 @@ def with_factor(amr: Sequence[str], methods: Sequence[str]) -> tuple[str, ...]:
     """A session's methods after another factor: both kept, ``mfa`` when more than one."""
     combined = list(dict.fromkeys((*amr, *methods)))
     combined = [m for m in combined if m != AMR_MFA]
-    factors = {AMR_PASSWORD, AMR_OTP} | {AMR_HARDWARE_KEY, AMR_SOFTWARE_KEY}
+    factors = {AMR_PASSWORD, AMR_OTP, AMR_FEDERATED} | {AMR_HARDWARE_KEY, AMR_SOFTWARE_KEY}
     kinds = {m for m in combined if m in factors}
     passkey_with_uv = bool(kinds & {AMR_HARDWARE_KEY, AMR_SOFTWARE_KEY}) and AMR_USER in combined
     if len(kinds) > 1 or passkey_with_uv:

@@ -17,6 +17,7 @@ API's schema; the services' ``create``/``update`` take ``policy={name: value}``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,12 +47,41 @@ def _flag(name: str) -> Callable[[Any], Any]:
     return check
 
 
+_CONNECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+def _connections(value: Any) -> list[str] | None:
+    """None: every enabled connection; a list: only these, by name (issue 22)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError("connections", "connections is a list of connection names, or null.")
+    for name in value:
+        if not _CONNECTION_NAME.match(name):
+            raise PolicyError(
+                "connections", f"{name!r} is no connection name (lowercase letters, digits, -)."
+            )
+    return sorted(set(value))
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "require_mfa",
         False,
         _flag("require_mfa"),
         "Every sign-in for this client needs a second factor.",
+    ),
+    Rule(
+        "connections",
+        None,
+        _connections,
+        "The upstream connections its login page offers (default: every enabled one).",
+    ),
+    Rule(
+        "password_login",
+        True,
+        _flag("password_login"),
+        "Whether its login page has the password form (false: upstream connections only).",
     ),
 )
 POLICY: dict[str, Rule] = {rule.name: rule for rule in RULES}

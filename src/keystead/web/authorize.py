@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts import consent as consents
-from keystead.accounts import device, passkeys, signup
+from keystead.accounts import device, federated, passkeys, signup
 from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, ACCOUNT_PATH
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
@@ -34,7 +34,7 @@ from keystead.protocol.issue import issue
 from keystead.secrets_util import random_token, same_text, sha256_hex
 from keystead.store.base import Session, User
 from keystead.store.factors import PASSKEY, TOTP
-from keystead.web import pages, render
+from keystead.web import pages, render, upstream_trip
 from keystead.web.interaction import Interaction, InteractionSigner
 from keystead.web.parse import oauth_request, read_form
 
@@ -204,16 +204,20 @@ class _Flow:
         settings = self.provider.settings
         # One passwordless ceremony for the button and the autofill (conditional UI).
         passkey = await passkeys.begin_sign_in(self.provider, None)
+        with_password = federated.password_login(areq.client)
         return self._page(
             "login.html",
             areq,
             {
+                "connections": await federated.offered(self.provider, areq.client),
+                "federation_action": settings.url("/federation/start"),
+                "password_login": with_password,
                 "action": self.provider.settings.url("/login"),
                 "passkey_action": self.provider.settings.url("/login/passkey"),
                 "interaction": token,
                 "error": error,
                 "username": username or areq.login_hint or "",
-                "passkey": passkey,
+                "passkey": passkey if with_password else None,
                 # "Forgot password?": the reset link continues to this same request
                 "forgot_url": self._onward("/password/forgot", areq),
                 "signup_url": self._onward("/signup", areq) if settings.signup else "",
@@ -260,6 +264,10 @@ class _Flow:
         if step is Step.LOGIN and "create" in areq.prompt and started_at is None:
             # Prompt Create 1.0: the sign-up page, then this request again.
             return RedirectResponse(self._onward("/signup", areq), status_code=303)
+        if step is Step.LOGIN and started_at is None:  # idp_hint=NAME: straight upstream
+            hinted = await upstream_trip.hinted(provider, areq, lambda: self._state(areq, begun))
+            if hinted is not None:
+                return hinted
         if step is Step.LOGIN:
             return await self.login_page(areq, begun)
         assert session is not None
@@ -334,6 +342,12 @@ async def login(request: Request) -> Response:
             )
             return flow.finish(page)
 
+        if not federated.password_login(areq.client):
+            raise OAuthError(
+                "password-login-disabled",
+                f"{areq.client.client_name} signs users in through upstream providers only "
+                "(the client's --no-password-login policy).",
+            )
         if not username or not password:
             return await again("Enter your username and password.", 400)
         client_ip = request.client.host if request.client else None

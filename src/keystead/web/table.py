@@ -35,6 +35,7 @@ from keystead.web import (
     endpoints,
     errors_pages,
     factor,
+    federation,
     logout,
     ops,
     pages,
@@ -43,7 +44,7 @@ from keystead.web import (
     reset,
     signup,
 )
-from keystead.web.account import access, overview, profile, security
+from keystead.web.account import access, connections, overview, profile, security
 from keystead.web.admin import apis, clients, factors, invitations, keys, users
 from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
@@ -65,6 +66,10 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/login/factor", ("POST",), factor.factor, errors="page"),
     Row("/login/passkey", ("POST",), passkey.passkey_login, errors="page"),
     Row("/consent", ("POST",), authorize.consent, errors="page"),
+    # Sign-in with an upstream provider (web/federation.py, issue 22).
+    Row("/federation/start", ("POST",), federation.start, errors="page"),
+    Row("/federation/link", ("POST",), federation.link, errors="page"),
+    Row("/federation/{name}/callback", ("GET",), federation.callback, errors="page"),
     # The user's own account page (web/account/): signed in through /authorize.
     Row("/account", ("GET",), overview.account, errors="page"),
     Row("/account/confirm", ("GET",), overview.confirm, errors="page"),
@@ -80,6 +85,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/account/sessions/end", ("POST",), access.end_session, errors="page"),
     Row("/account/sessions/end-others", ("POST",), access.end_others, errors="page"),
     Row("/account/apps/revoke", ("POST",), access.revoke_app, errors="page"),
+    Row("/account/connections/link", ("POST",), connections.link, errors="page"),
+    Row("/account/connections/unlink", ("POST",), connections.unlink, errors="page"),
     # Password reset by mail (web/reset.py).
     Row("/password/forgot", ("GET", "POST"), reset.forgot, errors="page"),
     Row("/password/reset", ("GET", "POST"), reset.reset_page, errors="page"),

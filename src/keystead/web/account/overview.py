@@ -13,6 +13,7 @@ from keystead.accounts import passkeys
 from keystead.accounts.login import last_attack_at
 from keystead.store.factors import PASSKEY, TOTP, Factor
 from keystead.web import pages, render
+from keystead.web.account import connections
 from keystead.web.account.common import Visit, reauthenticate, visit
 from keystead.web.account.sessions import app_rows, session_rows, when
 
@@ -26,6 +27,8 @@ DONE = {
     "session_ended": "That browser was signed out.",
     "others_ended": "Every other browser was signed out.",
     "revoked": "The app's access was revoked; it asks again the next time you use it.",
+    "linked": "The sign-in was linked: you can use it to sign in to this account.",
+    "unlinked": "The sign-in was unlinked from this account.",
 }
 
 
@@ -60,6 +63,7 @@ async def overview_page(
         "signed_in_at": when(v.session.auth_time),
         "sessions": await session_rows(v),
         "apps": await app_rows(v),
+        **await connections.context(v),
     }
     nonce = ""
     if v.fresh:

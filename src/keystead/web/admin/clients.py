@@ -55,7 +55,11 @@ def _policy(changes: dict[str, Any]) -> dict[str, Any]:
     """The operator's policy (services/client_policy.py) is no client metadata: its rows
     are taken out of the body's members."""
     policy = {name: changes.pop(name) for name in POLICY if name in changes}
-    nulls = [{"field": n, "message": "must not be null"} for n, v in policy.items() if v is None]
+    nulls = [
+        {"field": n, "message": "must not be null"}
+        for n, v in policy.items()
+        if v is None and POLICY[n].default is not None
+    ]
     if nulls:
         raise FieldErrors(nulls)
     return policy

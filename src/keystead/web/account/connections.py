@@ -1,0 +1,73 @@
+"""The account page's "Sign-in with other providers" (issue 22): the upstream identities
+linked to the account, unlinking one (never the last way to sign in), and linking another
+through the upstream's sign-in (web/federation.py handles its return)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from keystead.accounts import federated
+from keystead.web import upstream_trip
+from keystead.web.account.common import Visit
+from keystead.web.account.security import _post
+from keystead.web.account.sessions import when
+
+
+async def context(v: Visit) -> dict[str, Any]:
+    """The section's rows: linked identities, and the connections that could be linked."""
+    provider = v.provider
+    connections = {c.connection_id: c for c in await provider.store.connections.list()}
+    linked = await provider.store.federated_identities.for_user(v.user.sub)
+    rows = [
+        {
+            "connection_id": i.connection_id,
+            "name": connections[i.connection_id].display_name,
+            "email": i.email or "",
+            "linked": when(i.created_at),
+            "last_used": when(i.last_login_at),
+        }
+        for i in linked
+        if i.connection_id in connections
+    ]
+    taken = {i.connection_id for i in linked}
+    available = [
+        {"name": c.name, "display_name": c.display_name}
+        for c in connections.values()
+        if c.enabled and c.connection_id not in taken
+    ]
+    return {
+        "identities": rows,
+        "linkable": available,
+        "has_password": federated.has_password(v.user),
+    }
+
+
+async def _link(v: Visit, form: dict[str, str]) -> Response:
+    name = form.get("connection", "")
+    for connection in await v.provider.store.connections.list():
+        if connection.name == name and connection.enabled:
+            trip = await upstream_trip.begin(v.provider, connection, link_sub=v.user.sub)
+            return v.finish(trip)
+    return v.back()  # gone or disabled meanwhile: nothing to link
+
+
+async def link(request: Request) -> Response:
+    """``POST /account/connections/link``: sign in at the upstream to link it here."""
+    return await _post(request, _link)
+
+
+async def _unlink(v: Visit, form: dict[str, str]) -> Response:
+    from keystead.web.account.overview import overview_page  # the page imports this module
+
+    error = await federated.unlink(v.provider, v.user, form.get("connection_id", ""))
+    if error:
+        return await overview_page(v, errors={"connections": error}, status=400)
+    return v.back("unlinked")
+
+
+async def unlink(request: Request) -> Response:
+    """``POST /account/connections/unlink``: remove a linked upstream sign-in."""
+    return await _post(request, _unlink)
