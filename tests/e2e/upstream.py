@@ -62,21 +62,35 @@ __all__ = [
 
 UPSTREAM_DIR = Path(__file__).resolve().parents[1] / "upstream_node"
 _npm_lock = threading.Lock()
+_ready: list[Path] = []
 
 
 def ensure_upstream_node() -> Path:
-    """`npm ci` in tests/upstream_node once, when oidc-provider is not installed yet."""
+    """Checks node (20.12+) and runs `npm ci` in tests/upstream_node when oidc-provider is not
+    installed yet; once per test process. Fails (never skips) without node and npm."""
     with _npm_lock:
+        if _ready:
+            return _ready[0]
+        npm = shutil.which("npm")
+        if npm is None or shutil.which("node") is None:
+            pytest.fail("node and npm are required for the upstream OpenID Provider tests")
+        _check_node_version()
         if not (UPSTREAM_DIR / "node_modules" / "oidc-provider").is_dir():
-            npm = shutil.which("npm")
-            if npm is None or shutil.which("node") is None:
-                pytest.fail("node and npm are required for the upstream OpenID Provider tests")
             proc = subprocess.run(
                 [npm, "ci", "--no-audit", "--no-fund"],
                 cwd=UPSTREAM_DIR, capture_output=True, text=True, timeout=300, check=False,
             )  # fmt: skip
             assert proc.returncode == 0, f"npm ci failed:\n{proc.stdout}\n{proc.stderr}"
+        _ready.append(UPSTREAM_DIR)
     return UPSTREAM_DIR
+
+
+def _check_node_version() -> None:
+    """oidc-provider 9 uses crypto.hash (node 20.12+); its maintainers support 22 LTS+."""
+    out = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    major, minor = (int(part) for part in out.stdout.strip().lstrip("v").split(".")[:2])
+    if (major, minor) < (20, 12):
+        pytest.fail(f"node {out.stdout.strip()} is too old for oidc-provider: 20.12+ needed")
 
 
 def make_key(kid: str, alg: str = "RS256") -> dict[str, Any]:
@@ -296,7 +310,10 @@ def sign_in_upstream(http: httpx.Client, authorize_url: str, login: str, *, step
 async def sign_in_upstream_async(
     http: httpx.AsyncClient, authorize_url: str, login: str, *, steps: int = 12
 ) -> str:
-    """sign_in_upstream for an httpx.AsyncClient (e.g. the one of an in-process keystead)."""
+    """sign_in_upstream for an httpx.AsyncClient. With an in-process keystead, give the client
+    mounts so that only keystead's origin goes to the app and the upstream over the network:
+    httpx.AsyncClient(mounts={KEYSTEAD_ORIGIN: httpx.ASGITransport(app), "all://":
+    httpx.AsyncHTTPTransport()})."""
     response = await http.get(authorize_url, follow_redirects=False)
     for _ in range(steps):
         action, url, form = _next_step(authorize_url, response)
