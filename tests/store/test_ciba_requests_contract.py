@@ -22,7 +22,7 @@ def request(n: str = "1", sub: str = "sub-1", expires_at: int = 610) -> CibaRequ
 
 
 async def test_add_get_and_duplicates(store: Store) -> None:
-    first = dataclasses.replace(request("a"), delivery_mode=PING, notification_token_enc="sealed")
+    first = dataclasses.replace(request("a"), delivery_mode=PING, ping_enc="sealed")
     await store.ciba_requests.add(first)
     assert await store.ciba_requests.get(first.auth_req_id_hash) == first
     assert await store.ciba_requests.get_by_request_id("req-a") == first

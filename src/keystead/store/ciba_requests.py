@@ -4,8 +4,9 @@ Only the SHA-256 of the ``auth_req_id`` is stored (§7.3: it is a bearer handle 
 client). The user is resolved from the hint when the request is made (§7.1), so a request
 always names its ``sub``; it goes pending -> approved | denied once, by that user, and an
 approved one is consumed once (§10.1 with RFC 6749 §4.1.2's single use): ``consume`` is one
-conditional UPDATE. A ping client's ``client_notification_token`` is needed in clear when the
-ping is sent (§10.2), so it is kept sealed with the key-encryption key, never in clear.
+conditional UPDATE. A ping client's ``client_notification_token`` and the ``auth_req_id`` are
+needed in clear when the ping is sent (§10.2), so both are kept sealed with the
+key-encryption key (``ping_enc``), never in clear.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class CibaRequest:
     delivery_mode: str  # POLL | PING (§4 backchannel_token_delivery_mode)
     acr_values: str | None = None
     binding_message: str | None = None
-    notification_token_enc: str | None = None  # PING: sealed client_notification_token
+    # PING: the auth_req_id and client_notification_token the ping carries (§10.2), sealed
+    # with the key-encryption key (never in clear at rest).
+    ping_enc: str | None = None
     last_polled_at: int | None = None
     status: str = PENDING
     decided_at: int | None = None

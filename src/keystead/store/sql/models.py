@@ -369,7 +369,7 @@ class CibaRequestRow(Base):
     delivery_mode: Mapped[str] = mapped_column(ID)
     acr_values: Mapped[str | None] = mapped_column(Text)
     binding_message: Mapped[str | None] = mapped_column(Text)
-    notification_token_enc: Mapped[str | None] = mapped_column(Text)
+    ping_enc: Mapped[str | None] = mapped_column(Text)
     last_polled_at: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(ID)
     decided_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("delivery_mode", sa.String(), nullable=False),
         sa.Column("acr_values", sa.Text(), nullable=True),
         sa.Column("binding_message", sa.Text(), nullable=True),
-        sa.Column("notification_token_enc", sa.Text(), nullable=True),
+        sa.Column("ping_enc", sa.Text(), nullable=True),
         sa.Column("last_polled_at", sa.BigInteger(), nullable=True),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("decided_at", sa.BigInteger(), nullable=True),
