@@ -20,6 +20,7 @@ import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
 
+from keystead.housekeeping import PURGE_MARGIN, purge_expired
 from keystead.jobs import HANDLERS
 from keystead.outbox import Sender
 from keystead.protocol.ciba_metadata import GRANT_TYPE
@@ -54,7 +55,8 @@ async def bc_authorize(
 
 async def start(http: httpx.AsyncClient, client: tuple[str, str], **params: str) -> str:
     params.setdefault("login_hint", "alice")
-    r = await bc_authorize(http, client, binding_message=BINDING, **params)
+    params.setdefault("binding_message", BINDING)
+    r = await bc_authorize(http, client, **params)
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
     body = r.json()
@@ -189,6 +191,29 @@ async def test_expired_request(env: Env) -> None:
         _, forms = await pending_on_account(browser)
         assert forms == []  # no longer listed
         assert error_of(await poll(rp, client, auth_req_id)) == "expired_token"
+        # Housekeeping purges it after the margin; then it is simply unknown.
+        env.clock.now += PURGE_MARGIN + 1
+        assert (await purge_expired(env.provider))["ciba_requests"] == 1
+        assert error_of(await poll(rp, client, auth_req_id)) == "invalid_grant"
+
+
+async def test_page_escapes_the_message_and_approval_needs_a_fresh_sign_in(env: Env) -> None:
+    client = await ciba_client(env)
+    await env.add_user()
+    async with env.client() as rp, env.client() as http:
+        script = "<script>alert(1)</script>"
+        auth_req_id = await start(rp, client, binding_message=script, requested_expiry="1800")
+        browser = Browser(http)
+        await sign_in(env, browser)
+        text, _ = await pending_on_account(browser)
+        assert "<script>alert(1)</script>" not in text and "&lt;script&gt;" in text
+        env.clock.now += 16 * 60  # the sign-in is no longer fresh
+        r = await decide(browser, "approve")
+        assert r.status_code == 303 and "/authorize" in r.headers["location"]
+        assert error_of(await poll(rp, client, auth_req_id)) == "authorization_pending"
+        r = await decide(browser, "deny")  # denying needs no fresh sign-in
+        assert r.status_code == 303 and "done=ciba_denied" in r.headers["location"]
+        assert error_of(await poll(rp, client, auth_req_id)) == "access_denied"
 
 
 async def test_another_user_cannot_answer(env: Env) -> None:
