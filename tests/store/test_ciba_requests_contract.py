@@ -11,6 +11,7 @@ import pytest
 
 from keystead.store.base import DuplicateError, Store
 from keystead.store.ciba_requests import APPROVED, DENIED, PENDING, PING, POLL, CibaRequest
+from keystead.store.outbox import Job
 
 pytestmark = pytest.mark.anyio
 
@@ -100,3 +101,22 @@ async def test_deny_expiry_and_purge(store: Store) -> None:
     assert await ciba.get(expired.auth_req_id_hash) is None
     assert await ciba.get_by_request_id("req-2") is None
     assert await ciba.get(denied.auth_req_id_hash) is not None
+
+
+async def test_the_ping_job_is_written_with_the_answer_only(store: Store) -> None:
+    ciba = store.ciba_requests
+    await ciba.add(request("1"))
+    await ciba.add(request("2"))
+
+    def job(n: str) -> Job:
+        return Job(f"job-{n}", "ciba_ping", "sealed", 20, 20)
+
+    assert await ciba.approve(
+        "req-1", "sub-1", 20, sid=None, auth_time=None, acr=None, amr=(), jobs=[job("a")]
+    )
+    # A second answer does not count, and its job is not written.
+    assert not await ciba.deny("req-1", "sub-1", 21, jobs=[job("b")])
+    assert await ciba.deny("req-2", "sub-1", 22, jobs=[job("c")])
+    assert await store.jobs.get("job-a") is not None
+    assert await store.jobs.get("job-b") is None
+    assert await store.jobs.get("job-c") is not None

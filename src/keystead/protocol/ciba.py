@@ -210,6 +210,13 @@ async def answer(
     answer that counted. A ping client is pinged through the outbox (§10.2)."""
     store = provider.store.ciba_requests
     now = provider.now()
+    jobs = []
+    if request.delivery_mode == PING and request.ping_enc is not None:
+        # §10.2: the ping tells the client to fetch the result, approved or denied; it is
+        # written with the answer, in one transaction (written only if the answer counts).
+        data = provider.kek.decrypt(request.ping_enc, _ping_aad(request.auth_req_id_hash))
+        payload = {"client_id": request.client_id, **json.loads(data)}
+        jobs.append(new_job(provider, PING_KIND, payload))
     if approve:
         done = await store.approve(
             request.request_id,
@@ -219,9 +226,10 @@ async def answer(
             auth_time=session.auth_time,
             acr=acr_of(session.amr),
             amr=tuple(session.amr),
+            jobs=jobs,
         )
     else:
-        done = await store.deny(request.request_id, session.sub, now)
+        done = await store.deny(request.request_id, session.sub, now, jobs=jobs)
     if not done:
         return False
     provider.events.emit(
@@ -229,11 +237,7 @@ async def answer(
         client_id=request.client_id,
         sub=session.sub,
     )
-    if request.delivery_mode == PING and request.ping_enc is not None:
-        # §10.2: the ping tells the client to fetch the result, approved or denied.
-        data = provider.kek.decrypt(request.ping_enc, _ping_aad(request.auth_req_id_hash))
-        payload = {"client_id": request.client_id, **json.loads(data)}
-        await provider.store.jobs.add(new_job(provider, PING_KIND, payload))
+    if jobs:
         provider.events.emit("ciba.ping_queued", client_id=request.client_id)
         provider.wake_outbox()
     return True

@@ -11,8 +11,11 @@ key-encryption key (``ping_enc``), never in clear.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from keystead.store.outbox import Job
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -77,12 +80,15 @@ class CibaRequestStore(Protocol):
         auth_time: int | None,
         acr: str | None,
         amr: tuple[str, ...],
+        jobs: Sequence[Job] = (),
     ) -> bool:
-        """Approve the pending, unexpired request of ``sub``: True for the one caller that did."""
+        """Approve the pending, unexpired request of ``sub``: True for the one caller that did.
+        ``jobs`` (the ping, §10.2) are written in the same transaction, only if it did."""
         ...
 
-    async def deny(self, request_id: str, sub: str, now: int) -> bool:
-        """Deny the pending, unexpired request of ``sub``: True for the one caller that did."""
+    async def deny(self, request_id: str, sub: str, now: int, jobs: Sequence[Job] = ()) -> bool:
+        """Deny the pending, unexpired request of ``sub``: True for the one caller that did;
+        ``jobs`` as for ``approve``."""
         ...
 
     async def consume(self, auth_req_id_hash: str, now: int) -> bool:

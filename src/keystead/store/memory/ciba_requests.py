@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from keystead.store.base import DuplicateError
 from keystead.store.ciba_requests import APPROVED, DENIED, PENDING, CibaRequest
+from keystead.store.memory.outbox import MemoryJobStore
+from keystead.store.outbox import Job
 
 
 class MemoryCibaRequestStore:
-    def __init__(self) -> None:
+    def __init__(self, jobs: MemoryJobStore) -> None:
         self._requests: dict[str, CibaRequest] = {}
         self._by_request_id: dict[str, str] = {}
+        self._jobs = jobs
 
     async def add(self, request: CibaRequest) -> None:
         if request.auth_req_id_hash in self._requests or request.request_id in self._by_request_id:
@@ -45,7 +49,9 @@ class MemoryCibaRequestStore:
         if request is not None:
             self._requests[auth_req_id_hash] = dataclasses.replace(request, interval=interval)
 
-    def _decide(self, request_id: str, sub: str, now: int, **changes: object) -> bool:
+    def _decide(
+        self, request_id: str, sub: str, now: int, jobs: Sequence[Job], **changes: object
+    ) -> bool:
         key = self._by_request_id.get(request_id)
         request = None if key is None else self._requests.get(key)
         if request is None or request.sub != sub:
@@ -54,6 +60,8 @@ class MemoryCibaRequestStore:
             return False
         replaced = dataclasses.replace(request, decided_at=now, **changes)  # type: ignore[arg-type]
         self._requests[request.auth_req_id_hash] = replaced
+        for job in jobs:  # with the decision, as SQL's one transaction
+            self._jobs.jobs[job.job_id] = job
         return True
 
     async def approve(
@@ -66,11 +74,13 @@ class MemoryCibaRequestStore:
         auth_time: int | None,
         acr: str | None,
         amr: tuple[str, ...],
+        jobs: Sequence[Job] = (),
     ) -> bool:
         return self._decide(
             request_id,
             sub,
             now,
+            jobs,
             status=APPROVED,
             sid=sid,
             auth_time=auth_time,
@@ -78,8 +88,8 @@ class MemoryCibaRequestStore:
             amr=tuple(amr),
         )
 
-    async def deny(self, request_id: str, sub: str, now: int) -> bool:
-        return self._decide(request_id, sub, now, status=DENIED)
+    async def deny(self, request_id: str, sub: str, now: int, jobs: Sequence[Job] = ()) -> bool:
+        return self._decide(request_id, sub, now, jobs, status=DENIED)
 
     async def consume(self, auth_req_id_hash: str, now: int) -> bool:
         request = self._requests.get(auth_req_id_hash)

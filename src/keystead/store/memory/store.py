@@ -76,7 +76,7 @@ class MemoryStore:
         self.apis: ApiStore = MemoryApiStore()
         self.markers: MarkerStore = MemoryMarkerStore()
         self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
-        self.ciba_requests: CibaRequestStore = MemoryCibaRequestStore()
+        self.ciba_requests: CibaRequestStore = MemoryCibaRequestStore(jobs)
 
     async def ping(self) -> None:
         return None

@@ -3,15 +3,19 @@ UPDATE, so it succeeds for one caller only, even across processes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from keystead.store.ciba_requests import APPROVED, DENIED, PENDING, CibaRequest
-from keystead.store.sql.concern import Concern
-from keystead.store.sql.convert import from_mapping
+from keystead.store.outbox import Job
+from keystead.store.sql.concern import Concern, integrity_error
+from keystead.store.sql.convert import from_mapping, to_values
 from keystead.store.sql.models import CibaRequestRow
+from keystead.store.sql.tables import JOBS
 
 CIBA_REQUESTS = cast(Table, CibaRequestRow.__table__)
 _ROW = CibaRequestRow
@@ -58,7 +62,9 @@ class SqlCibaRequestStore(Concern):
         )
         await self._rowcount(query)
 
-    async def _decide(self, request_id: str, sub: str, now: int, values: dict[str, Any]) -> bool:
+    async def _decide(
+        self, request_id: str, sub: str, now: int, values: dict[str, Any], jobs: Sequence[Job]
+    ) -> bool:
         query = (
             update(_ROW)
             .where(
@@ -69,7 +75,18 @@ class SqlCibaRequestStore(Concern):
             )
             .values(decided_at=now, **values)
         )
-        return bool(await self._rowcount(query))
+
+        def work(connection: Connection) -> bool:
+            if connection.execute(query).rowcount != 1:
+                return False
+            for job in jobs:  # the ping, in the same transaction as the decision
+                connection.execute(insert(JOBS), to_values(job))
+            return True
+
+        try:
+            return await self._db.run(work)
+        except IntegrityError as exc:
+            raise integrity_error(exc, "job") from exc
 
     async def approve(
         self,
@@ -81,6 +98,7 @@ class SqlCibaRequestStore(Concern):
         auth_time: int | None,
         acr: str | None,
         amr: tuple[str, ...],
+        jobs: Sequence[Job] = (),
     ) -> bool:
         values = {
             "status": APPROVED,
@@ -89,10 +107,10 @@ class SqlCibaRequestStore(Concern):
             "acr": acr,
             "amr": list(amr),
         }
-        return await self._decide(request_id, sub, now, values)
+        return await self._decide(request_id, sub, now, values, jobs)
 
-    async def deny(self, request_id: str, sub: str, now: int) -> bool:
-        return await self._decide(request_id, sub, now, {"status": DENIED})
+    async def deny(self, request_id: str, sub: str, now: int, jobs: Sequence[Job] = ()) -> bool:
+        return await self._decide(request_id, sub, now, {"status": DENIED}, jobs)
 
     async def consume(self, auth_req_id_hash: str, now: int) -> bool:
         # CIBA §10.1 / RFC 6749 §4.1.2: single use, one conditional UPDATE.
