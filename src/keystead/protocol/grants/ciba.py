@@ -2,8 +2,9 @@
 until the user has answered on their authentication device (or, in ping mode, calls once
 pinged); once approved, the auth_req_id is exchanged for tokens once.
 
-Poll and ping clients may both call: §7.3 gives an ``interval`` to both modes, and a ping
-client whose ping was lost still gets its tokens by polling. Push mode is not supported.
+Poll and ping clients may both call: §7.3 gives an ``interval`` to both modes (the working
+group's reading: a ping client may also poll), and a ping client whose ping was lost still gets
+its tokens by polling. Push mode is not supported.
 """
 
 from __future__ import annotations
