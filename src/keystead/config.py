@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # The outbox (outbox.py): seconds before a failed delivery's first retry (then doubling,
     # up to an hour).
     outbox_retry_base: int = Field(30, ge=1, le=3600)
+    # CIBA (protocol/ciba.py): how users learn of a backchannel authentication request; the
+    # development notifier "account_page" lists them on /account with Approve / Deny.
+    ciba_notifier: Literal["account_page"] = "account_page"
 
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.

@@ -19,6 +19,15 @@ EVENTS: dict[str, str] = {
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
     "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",
     "device.denied": "A signed-in user denied a device's request (RFC 8628).",
+    "ciba.requested": "A client made a CIBA backchannel authentication request for a user "
+    "(CIBA Core 1.0 §7); `mode` is poll or ping.",
+    "ciba.notified": "The CIBA notifier told the user of a pending request (`via`: how).",
+    "ciba.approved": "The signed-in user approved a CIBA request on the account page.",
+    "ciba.denied": "The signed-in user denied a CIBA request on the account page.",
+    "ciba.ping_queued": "A CIBA ping (§10.2) to the client's notification endpoint was "
+    "written to the outbox.",
+    "ciba.pinged": "A CIBA ping was delivered: the client's notification endpoint accepted it.",
+    "ciba.tokens_issued": "A CIBA auth_req_id was exchanged for tokens (single use).",
     "consent.denied": "The user clicked Deny on the consent page.",
     "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",

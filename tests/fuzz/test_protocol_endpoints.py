@@ -62,6 +62,8 @@ PROTOCOL = {
     "/token": ("POST",),
     "/device_authorization": ("POST",),
     "/device": ("GET", "POST"),
+    "/bc-authorize": ("POST",),
+    "/account/ciba/answer": ("POST",),
     "/introspect": ("POST",),
     "/revoke": ("POST",),
     "/userinfo": ("GET", "POST"),

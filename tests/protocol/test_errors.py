@@ -35,6 +35,10 @@ RFC_ERRORS = {
     "authorization_pending",
     "slow_down",
     "expired_token",
+    # CIBA Core 1.0 §13 (backchannel authentication endpoint)
+    "unknown_user_id",
+    "expired_login_hint_token",
+    "invalid_binding_message",
     # RFC 7591 §3.2.2 (dynamic client registration)
     "invalid_redirect_uri",
     "invalid_client_metadata",

@@ -39,7 +39,11 @@ FLAGS = {
     "frontchannel_logout_uri": "--frontchannel-logout-uri",
     "frontchannel_logout_session_required": "--frontchannel-logout-session-required",
     "expires_in": "--expires-in",
+    "backchannel_token_delivery_mode": "--backchannel-token-delivery-mode",
+    "backchannel_client_notification_endpoint": "--backchannel-client-notification-endpoint",
 }
+CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
+CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
 AUTH_METHOD_HELP = (
     "client_secret_basic | client_secret_post | client_secret_jwt | private_key_jwt "
     "(with --jwks or --jwks-uri) | none (public client)."
@@ -123,6 +127,12 @@ def create(
         None, "--frontchannel-logout-uri", help="Front-Channel Logout 1.0: framed at logout."
     ),
     frontchannel_session: bool = typer.Option(False, "--frontchannel-logout-session-required"),
+    ciba_mode: str | None = typer.Option(
+        None, "--backchannel-token-delivery-mode", help=CIBA_MODE_HELP
+    ),
+    ciba_endpoint: str | None = typer.Option(
+        None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -149,6 +159,8 @@ def create(
         jwks=_read_jwks(jwks_file) if jwks_file is not None else None,
         jwks_uri=jwks_uri,
         token_endpoint_auth_signing_alg=auth_signing_alg,
+        backchannel_token_delivery_mode=ciba_mode,
+        backchannel_client_notification_endpoint=ciba_endpoint,
     )
 
     async def work(provider: Provider) -> dict[str, Any]:
@@ -211,6 +223,12 @@ def update(
     frontchannel_session: bool | None = typer.Option(
         None, "--frontchannel-logout-session-required/--no-frontchannel-logout-session-required"
     ),
+    ciba_mode: str | None = typer.Option(
+        None, "--backchannel-token-delivery-mode", help=CIBA_MODE_HELP
+    ),
+    ciba_endpoint: str | None = typer.Option(
+        None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change a client: only the options given change (a repeatable option replaces the
@@ -237,6 +255,8 @@ def update(
         "backchannel_logout_session_required": backchannel_session,
         "frontchannel_logout_uri": frontchannel_logout_uri,
         "frontchannel_logout_session_required": frontchannel_session,
+        "backchannel_token_delivery_mode": ciba_mode,
+        "backchannel_client_notification_endpoint": ciba_endpoint,
     }
 
     async def work(provider: Provider) -> dict[str, Any]:

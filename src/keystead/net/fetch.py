@@ -1,5 +1,5 @@
-"""Fetch a small JSON document from a URL a client gave us, or POST a form to one (back-channel
-logout), without becoming an SSRF proxy.
+"""Fetch a small JSON document from a URL a client gave us, or POST a form (back-channel
+logout) or JSON (CIBA ping) to one, without becoming an SSRF proxy.
 
 A client's ``jwks_uri`` is attacker-controlled input: fetching it must not reach keystead's
 own loopback, the private network it runs in, or cloud metadata endpoints (RFC 9700 §4.15 /
@@ -143,9 +143,21 @@ class SafeFetcher:
         """POST ``form`` (application/x-www-form-urlencoded) to ``url`` under the same guard
         as ``get_json``; the response's status code (a redirect is not followed: its 3xx is
         the answer). Raises UnsafeTarget (never sent) or FetchError (no answer)."""
+        return await self._post(url, {}, data=form)
+
+    async def post_json(self, url: str, body: Any, *, bearer: str | None = None) -> int:
+        """POST ``body`` as application/json to ``url`` (with ``Authorization: Bearer``
+        when given: a CIBA ping, CIBA §10.2) under the same guard; the status code, as
+        ``post_form``."""
+        headers = {"Content-Type": "application/json"}
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        return await self._post(url, headers, content=json.dumps(body).encode())
+
+    async def _post(self, url: str, extra_headers: dict[str, str], **body: Any) -> int:
         import httpx
 
-        headers = {"Accept-Encoding": "identity", "Cache-Control": "no-store"}
+        headers = {"Accept-Encoding": "identity", "Cache-Control": "no-store", **extra_headers}
         request_url, extensions = await self._target(url, headers)
         client = httpx.AsyncClient(
             transport=self.transport,
@@ -155,7 +167,7 @@ class SafeFetcher:
         )
         try:
             with anyio.fail_after(self.timeout * 2):
-                request = client.build_request("POST", request_url, headers=headers, data=form)
+                request = client.build_request("POST", request_url, headers=headers, **body)
                 request.extensions.update(extensions)
                 response = await client.send(request, stream=True)
                 await response.aclose()  # the body is not read: only the status counts

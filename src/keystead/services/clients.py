@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from keystead.jose.kek import KeyEncryptor
 from keystead.protocol import client_assertion, scopes
 from keystead.protocol.acr import requires_mfa
+from keystead.protocol.ciba_metadata import CIBA_METADATA
 from keystead.protocol.client_metadata import (
     DESCRIPTIVE_METADATA,
     SECRET_METHODS,
@@ -146,8 +147,8 @@ def _client(
 def auth_extra(spec: ClientSpec) -> dict[str, Any]:
     """The Client.extra entries for the authentication method and descriptive metadata."""
     extra: dict[str, Any] = {k: v for k, v in spec.metadata.items() if k in DESCRIPTIVE_METADATA}
-    for key in ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg"):
-        if getattr(spec, key) is not None:
+    for key in ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", *CIBA_METADATA):
+        if getattr(spec, key) not in (None, False):
             extra[key] = getattr(spec, key)
     return extra
 

@@ -28,6 +28,7 @@ from keystead.protocol.admin_auth import ADMIN_API_PATH as ADMIN
 from keystead.web import (
     admin,
     authorize,
+    ciba,
     demo,
     device,
     device_page,
@@ -44,6 +45,7 @@ from keystead.web import (
     signup,
 )
 from keystead.web.account import access, overview, profile, security
+from keystead.web.account import ciba as account_ciba
 from keystead.web.admin import apis, clients, factors, invitations, keys, users
 from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
@@ -96,6 +98,10 @@ ENDPOINTS: tuple[Row, ...] = (
     # Device authorization (RFC 8628 §3.1) and its verification page (§3.3).
     Row("/device_authorization", ("POST",), device.device_authorization),
     Row("/device", ("GET", "POST"), device_page.device_page, errors="page"),
+    # CIBA Core 1.0: the backchannel authentication endpoint (§7) and the development
+    # notifier's answers on the account page (web/account/ciba.py).
+    Row("/bc-authorize", ("POST",), ciba.bc_authorize),
+    Row("/account/ciba/answer", ("POST",), account_ciba.answer, errors="page"),
     Row("/userinfo", ("GET", "POST"), endpoints.userinfo, cors="client"),
     Row("/revoke", ("POST",), endpoints.revoke, cors="client"),
     Row("/introspect", ("POST",), endpoints.introspect,

@@ -8,6 +8,7 @@ from types import ModuleType
 
 from keystead.protocol.grants import (
     authorization_code,
+    ciba,
     client_credentials,
     device_code,
     refresh_token,
@@ -15,5 +16,5 @@ from keystead.protocol.grants import (
 
 GRANTS: dict[str, ModuleType] = {
     module.GRANT_TYPE: module
-    for module in (authorization_code, refresh_token, client_credentials, device_code)
+    for module in (authorization_code, refresh_token, client_credentials, device_code, ciba)
 }

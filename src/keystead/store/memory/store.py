@@ -16,9 +16,11 @@ from keystead.store.base import (
     ThrottleStore,
     UserStore,
 )
+from keystead.store.ciba_requests import CibaRequestStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.memory.apis import MemoryApiStore
+from keystead.store.memory.ciba_requests import MemoryCibaRequestStore
 from keystead.store.memory.clients import MemoryClientStore
 from keystead.store.memory.consents import MemoryConsentStore
 from keystead.store.memory.device_codes import MemoryDeviceCodeStore
@@ -74,6 +76,7 @@ class MemoryStore:
         self.apis: ApiStore = MemoryApiStore()
         self.markers: MarkerStore = MemoryMarkerStore()
         self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
+        self.ciba_requests: CibaRequestStore = MemoryCibaRequestStore(jobs)
 
     async def ping(self) -> None:
         return None

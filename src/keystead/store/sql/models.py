@@ -351,3 +351,30 @@ class DeviceCodeRow(Base):
     sid: Mapped[str | None] = mapped_column(ID)
     auth_time: Mapped[int | None] = mapped_column(BigInteger)
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CibaRequestRow(Base):
+    """``CibaRequestStore``: CIBA backchannel authentication requests, by the auth_req_id hash."""
+
+    __tablename__ = "ciba_requests"
+
+    auth_req_id_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ID, unique=True)
+    client_id: Mapped[str] = mapped_column(ID)
+    sub: Mapped[str] = mapped_column(ID, index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    interval: Mapped[int] = mapped_column(Integer)
+    delivery_mode: Mapped[str] = mapped_column(ID)
+    acr_values: Mapped[str | None] = mapped_column(Text)
+    binding_message: Mapped[str | None] = mapped_column(Text)
+    ping_enc: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(ID)
+    decided_at: Mapped[int | None] = mapped_column(BigInteger)
+    sid: Mapped[str | None] = mapped_column(ID)
+    auth_time: Mapped[int | None] = mapped_column(BigInteger)
+    acr: Mapped[str | None] = mapped_column(ID)
+    amr: Mapped[list[str]] = mapped_column(JSON)
+    consumed_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -2,7 +2,7 @@
 
 One module per concern (``clients.py``, ``users.py``, ``grants.py``, ``sessions.py``,
 ``consents.py``, ``keys.py``, ``throttle.py``, ``apis.py``, ``markers.py``, ``events.py``,
-``factors.py``, ``outbox.py``, ``device_codes.py``),
+``factors.py``, ``outbox.py``, ``device_codes.py``, ``ciba_requests.py``),
 each class built on ``concern.Concern``; the Core tables and the statements they share are in
 ``tables.py``. Each method is one short transaction: a plain function of a SQLAlchemy Core
 ``Connection`` that the ``Database`` runs (database.py: inline on the event loop for SQLite,
@@ -26,10 +26,12 @@ from keystead.store.base import (
     ThrottleStore,
     UserStore,
 )
+from keystead.store.ciba_requests import CibaRequestStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sql.apis import SqlApiStore
+from keystead.store.sql.ciba_requests import SqlCibaRequestStore
 from keystead.store.sql.clients import SqlClientStore
 from keystead.store.sql.consents import SqlConsentStore
 from keystead.store.sql.database import Database
@@ -64,6 +66,7 @@ class SqlStore:
         self.jobs: JobStore = SqlJobStore(db)
         self.action_tokens: ActionTokenStore = SqlActionTokenStore(db)
         self.device_codes: DeviceCodeStore = SqlDeviceCodeStore(db)
+        self.ciba_requests: CibaRequestStore = SqlCibaRequestStore(db)
 
     async def ping(self) -> None:
         await self.db.ping()

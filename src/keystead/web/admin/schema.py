@@ -32,6 +32,8 @@ CLIENT_NULLABLE = frozenset(
         "token_endpoint_auth_signing_alg",
         "backchannel_logout_uri",
         "frontchannel_logout_uri",
+        "backchannel_token_delivery_mode",
+        "backchannel_client_notification_endpoint",
     }
 )
 CLIENT_LISTS = frozenset(
@@ -72,6 +74,11 @@ class _ClientFields(_Body):
     jwks: dict[str, Any] | None = Field(None, description="private_key_jwt: public JWK Set")
     jwks_uri: str | None = None
     token_endpoint_auth_signing_alg: str | None = None
+    backchannel_token_delivery_mode: Literal["poll", "ping"] | None = Field(
+        None, description="CIBA Core 1.0 §4 (grant type urn:openid:params:grant-type:ciba)"
+    )
+    backchannel_client_notification_endpoint: str | None = None
+    backchannel_user_code_parameter: bool | None = None
     client_uri: str | None = None
     logo_uri: str | None = None
     tos_uri: str | None = None
