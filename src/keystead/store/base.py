@@ -17,6 +17,7 @@ from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sessions import Session as Session
 from keystead.store.sessions import SessionStore
+from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +426,7 @@ class Store(Protocol):
     jobs: JobStore
     action_tokens: ActionTokenStore
     device_codes: DeviceCodeStore
+    trusted_issuers: TrustedIssuerStore
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

@@ -32,6 +32,8 @@ from keystead.store.memory.sessions import MemorySessionStore
 from keystead.store.memory.throttle import MemoryThrottleStore
 from keystead.store.memory.users import MemoryUserStore
 from keystead.store.outbox import ActionTokenStore, JobStore
+from keystead.store.memory.trusted_issuers import MemoryTrustedIssuerStore
+from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
 class MemoryStore:
@@ -74,6 +76,7 @@ class MemoryStore:
         self.apis: ApiStore = MemoryApiStore()
         self.markers: MarkerStore = MemoryMarkerStore()
         self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
+        self.trusted_issuers: TrustedIssuerStore = MemoryTrustedIssuerStore()
 
     async def ping(self) -> None:
         return None

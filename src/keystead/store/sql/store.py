@@ -43,6 +43,8 @@ from keystead.store.sql.outbox import SqlActionTokenStore, SqlJobStore
 from keystead.store.sql.sessions import SqlSessionStore
 from keystead.store.sql.throttle import SqlThrottleStore
 from keystead.store.sql.users import SqlUserStore
+from keystead.store.sql.trusted_issuers import SqlTrustedIssuerStore
+from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
 class SqlStore:
@@ -64,6 +66,7 @@ class SqlStore:
         self.jobs: JobStore = SqlJobStore(db)
         self.action_tokens: ActionTokenStore = SqlActionTokenStore(db)
         self.device_codes: DeviceCodeStore = SqlDeviceCodeStore(db)
+        self.trusted_issuers: TrustedIssuerStore = SqlTrustedIssuerStore(db)
 
     async def ping(self) -> None:
         await self.db.ping()
