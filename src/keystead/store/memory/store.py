@@ -30,9 +30,9 @@ from keystead.store.memory.markers import MemoryMarkerStore
 from keystead.store.memory.outbox import MemoryActionTokenStore, MemoryJobStore
 from keystead.store.memory.sessions import MemorySessionStore
 from keystead.store.memory.throttle import MemoryThrottleStore
+from keystead.store.memory.trusted_issuers import MemoryTrustedIssuerStore
 from keystead.store.memory.users import MemoryUserStore
 from keystead.store.outbox import ActionTokenStore, JobStore
-from keystead.store.memory.trusted_issuers import MemoryTrustedIssuerStore
 from keystead.store.trusted_issuers import TrustedIssuerStore
 
 

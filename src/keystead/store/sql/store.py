@@ -42,8 +42,8 @@ from keystead.store.sql.markers import SqlMarkerStore
 from keystead.store.sql.outbox import SqlActionTokenStore, SqlJobStore
 from keystead.store.sql.sessions import SqlSessionStore
 from keystead.store.sql.throttle import SqlThrottleStore
-from keystead.store.sql.users import SqlUserStore
 from keystead.store.sql.trusted_issuers import SqlTrustedIssuerStore
+from keystead.store.sql.users import SqlUserStore
 from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
