@@ -110,12 +110,15 @@ async def _jwt(provider: Provider, client: Client, value: str, role: str) -> Par
     found = await trusted_jwt.verify(provider, client, value, role, assertion=False)
     scope = found.claims.get("scope")
     act = found.claims.get("act")
+    # A subject mapped to a local user is a keystead subject; one used as is ("none") is the
+    # issuer's, and act names that issuer next to it (RFC 8693 §4.1: sub in the iss's context).
+    foreign = found.issuer.subject_mapping == "none"
     return Party(
         found.sub,
         scopes.parse(scope) if isinstance(scope, str) else None,
         act if isinstance(act, dict) else None,
         None,
-        found.issuer.issuer,
+        found.issuer.issuer if foreign else None,
     )
 
 
