@@ -63,7 +63,8 @@ class _ClientFields(_Body):
     token_exchange: dict[str, Any] | None = Field(
         None,
         description='Token exchange policy (RFC 8693): {"audiences": [API identifiers], '
-        '"impersonate": bool, "delegate": bool}.',
+        '"impersonate": bool, "delegate": bool}; replaces the whole policy (a member left out '
+        "is [] or false).",
     )
     id_token_signed_response_alg: str | None = None
     application_type: Literal["web", "native"] | None = None
