@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # fetching a client's jwks_uri may reach loopback/private addresses (development, tests)
     allow_private_network_fetch: bool = False
     open_registration: bool = False  # /register without an initial access token
+    # JWTs of trusted issuers (RFC 7523 §3 grants, RFC 8693 jwt subject/actor tokens):
+    jwt_grant_leeway: int = Field(60, ge=0, le=600)  # clock skew allowed on exp, nbf, iat
+    jwt_grant_max_age: int = Field(3600, ge=60)  # a jwt-bearer assertion's iat at most this old
 
     # Login throttling (accounts/login.py): delays double per failure past a threshold.
     login_account_threshold: int = 5  # failures on an account from one address

@@ -21,6 +21,7 @@ from keystead.error_catalog import (
     authorize,
     ciba,
     client,
+    exchange,
     pages,
     request,
     resource,
@@ -50,7 +51,7 @@ class CatalogEntry:
 
 
 # The areas of the catalog, in the order of docs/errors.md and the /errors index.
-_AREAS = (request, authorize, token, ciba, resource, pages, client, admin, server)
+_AREAS = (request, authorize, token, exchange, ciba, resource, pages, client, admin, server)
 
 CATALOG: dict[str, CatalogEntry] = {
     row[0]: CatalogEntry(*row) for area in _AREAS for row in area.ROWS

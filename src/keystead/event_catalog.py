@@ -80,4 +80,16 @@ EVENTS: dict[str, str] = {
     "user.password_set": "An operator set a user's password.",
     "user.signed_up": "Someone created an account on the sign-up page (KEYSTEAD_SIGNUP).",
     "user.updated": "A user's profile changed.",
+    "jwt_bearer.refused": "A JWT bearer grant (RFC 7523 §2.1) was refused; `catalog_id` "
+    "names the rule.",
+    "jwt_bearer.used": "A client got an access token for `sub` with a trusted issuer's JWT "
+    "(RFC 7523 §2.1).",
+    "token.exchanged": "A client exchanged a token (RFC 8693): `sub`, `actor` (delegation) or "
+    "none (impersonation), `audience`, `mode`.",
+    "token_exchange.refused": "A token exchange (RFC 8693) was refused; `catalog_id` names "
+    "the rule.",
+    "trusted_issuer.created": "An operator trusted an outside JWT issuer for some clients "
+    "(RFC 7523, RFC 8693).",
+    "trusted_issuer.deleted": "An operator stopped trusting an outside JWT issuer; its JWTs "
+    "are refused.",
 }

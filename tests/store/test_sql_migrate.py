@@ -50,6 +50,7 @@ TABLES = {
     "refresh_tokens",
     "sessions",
     "throttle",
+    "trusted_issuers",
     "users",
 }
 
@@ -191,7 +192,7 @@ async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
     await _alembic(sqlite_url, "downgrade", "0002")
 
     new_tables = {"apis", "refresh_tokens", "markers", "factors", "recovery_codes"}
-    new_tables |= {"jobs", "action_tokens", "device_codes", "ciba_requests"}
+    new_tables |= {"jobs", "action_tokens", "device_codes", "trusted_issuers", "ciba_requests"}
     assert await _tables(sqlite_url) == TABLES - new_tables
     assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]

@@ -7,7 +7,18 @@ module registers its commands on the apps when imported here.
 
 from __future__ import annotations
 
-from keystead.cli import apis, backup, clients, explain, keys, mfa, serve, sessions, users
+from keystead.cli import (
+    apis,
+    backup,
+    clients,
+    explain,
+    keys,
+    mfa,
+    serve,
+    sessions,
+    trusted_issuers,
+    users,
+)
 from keystead.cli.apps import app
 
 __all__ = [
@@ -21,6 +32,7 @@ __all__ = [
     "mfa",
     "serve",
     "sessions",
+    "trusted_issuers",
     "users",
 ]
 

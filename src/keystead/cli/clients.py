@@ -11,10 +11,11 @@ import typer
 from keystead.cli.apps import client_app
 from keystead.cli.common import emit, fail, refuse, with_provider
 from keystead.provider import Provider
+from keystead.services import client_policy, registration
 from keystead.services import clients as service
-from keystead.services import registration
 from keystead.services.clients import ClientSpec, operator_view, spec_of
 from keystead.services.common import CLI, ServiceError
+from keystead.store.base import Client
 
 # The flag of each client metadata name: how this channel words a service's refusal.
 FLAGS = {
@@ -41,6 +42,7 @@ FLAGS = {
     "expires_in": "--expires-in",
     "backchannel_token_delivery_mode": "--backchannel-token-delivery-mode",
     "backchannel_client_notification_endpoint": "--backchannel-client-notification-endpoint",
+    "token_exchange": "--token-exchange-audience",
 }
 CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
 CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
@@ -51,6 +53,10 @@ AUTH_METHOD_HELP = (
 SIGNING_ALG_HELP = (
     "The one alg the client's assertions use (default: HS256 for client_secret_jwt; "
     "RS256, PS256, ES256 or EdDSA for private_key_jwt)."
+)
+EXCHANGE_AUDIENCE_HELP = (
+    "Repeatable. An API identifier this client may get tokens for by token exchange "
+    "(RFC 8693); with --token-exchange-impersonate and/or --token-exchange-delegate."
 )
 ORIGIN_HELP = (
     "Repeatable. A browser origin (https://app.example.com) that may call the token, "
@@ -109,6 +115,15 @@ def create(
     require_mfa: bool = typer.Option(
         False, "--require-mfa", help="Every sign-in for this client needs a second factor."
     ),
+    exchange_audience: list[str] = typer.Option(
+        [], "--token-exchange-audience", help=EXCHANGE_AUDIENCE_HELP
+    ),
+    exchange_impersonate: bool = typer.Option(
+        False, "--token-exchange-impersonate", help="Token exchange without an actor token."
+    ),
+    exchange_delegate: bool = typer.Option(
+        False, "--token-exchange-delegate", help="Token exchange with an actor token (act)."
+    ),
     alg: str = typer.Option("ES256", "--id-token-signed-response-alg"),
     application_type: str = typer.Option("web", "--application-type", help="web | native"),
     client_id: str | None = typer.Option(None, "--client-id", help="Default: random."),
@@ -166,7 +181,17 @@ def create(
     async def work(provider: Provider) -> dict[str, Any]:
         try:
             client, secret = await service.create(
-                provider, spec, CLI, policy={"require_mfa": require_mfa}
+                provider,
+                spec,
+                CLI,
+                policy={
+                    "require_mfa": require_mfa,
+                    "token_exchange": {
+                        "audiences": exchange_audience,
+                        "impersonate": exchange_impersonate,
+                        "delegate": exchange_delegate,
+                    },
+                },
             )
         except ServiceError as exc:
             refuse(exc, FLAGS)
@@ -174,6 +199,21 @@ def create(
 
     data = with_provider(work)
     emit(data, as_json, lambda: _show_secret(data))
+
+
+def _exchange_changes(
+    client: Client,
+    audiences: list[str] | None,
+    impersonate: bool | None,
+    delegate: bool | None,
+) -> dict[str, Any] | None:
+    """The token_exchange policy with the given flags changed (None: no flag given)."""
+    given = {"audiences": audiences, "impersonate": impersonate, "delegate": delegate}
+    if all(v is None for v in given.values()):
+        return None
+    current = dict(client_policy.get(client, "token_exchange"))
+    current.update({k: v for k, v in given.items() if v is not None})
+    return current
 
 
 def _given(policy: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +245,15 @@ def update(
         None,
         "--require-mfa/--no-require-mfa",
         help="Every sign-in for this client needs a second factor (or no longer).",
+    ),
+    exchange_audience: list[str] | None = typer.Option(
+        None, "--token-exchange-audience", help=EXCHANGE_AUDIENCE_HELP + " Replaces the list."
+    ),
+    exchange_impersonate: bool | None = typer.Option(
+        None, "--token-exchange-impersonate/--no-token-exchange-impersonate"
+    ),
+    exchange_delegate: bool | None = typer.Option(
+        None, "--token-exchange-delegate/--no-token-exchange-delegate"
     ),
     alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
     application_type: str | None = typer.Option(None, "--application-type"),
@@ -267,7 +316,18 @@ def update(
                 if value is not None:
                     setattr(spec, field, value)
             updated, secret = await service.update(
-                provider, client, spec, CLI, policy=_given({"require_mfa": require_mfa})
+                provider,
+                client,
+                spec,
+                CLI,
+                policy=_given(
+                    {
+                        "require_mfa": require_mfa,
+                        "token_exchange": _exchange_changes(
+                            client, exchange_audience, exchange_impersonate, exchange_delegate
+                        ),
+                    }
+                ),
             )
         except ServiceError as exc:
             refuse(exc, FLAGS)

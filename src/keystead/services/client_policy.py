@@ -54,6 +54,43 @@ RULES: tuple[Rule, ...] = (
         "Every sign-in for this client needs a second factor.",
     ),
 )
+TOKEN_EXCHANGE_DEFAULT: dict[str, Any] = {"audiences": [], "impersonate": False, "delegate": False}
+
+
+def _token_exchange(value: Any) -> dict[str, Any]:
+    """RFC 8693: which APIs (identifiers) the client may exchange tokens for, and whether
+    without an actor token (impersonation) and with one (delegation)."""
+    name = "token_exchange"
+    if not isinstance(value, Mapping):
+        raise PolicyError(
+            name,
+            f'{name} is an object {{"audiences": [...], "impersonate": bool, "delegate": bool}}.',
+        )
+    unknown = set(value) - set(TOKEN_EXCHANGE_DEFAULT)
+    if unknown:
+        raise PolicyError(name, f"{name} has unknown members: {', '.join(sorted(unknown))}.")
+    audiences = value.get("audiences", [])
+    if not isinstance(audiences, list | tuple) or not all(
+        isinstance(a, str) and "://" in a and "#" not in a for a in audiences
+    ):
+        raise PolicyError(name, f"{name}.audiences is a list of API identifiers (absolute URIs).")
+    stored: dict[str, Any] = {"audiences": list(dict.fromkeys(audiences))}
+    for flag in ("impersonate", "delegate"):
+        if not isinstance(value.get(flag, False), bool):
+            raise PolicyError(name, f"{name}.{flag} is true or false.")
+        stored[flag] = value.get(flag, False)
+    return stored
+
+
+RULES += (
+    Rule(
+        "token_exchange",
+        TOKEN_EXCHANGE_DEFAULT,
+        _token_exchange,
+        "Token exchange (RFC 8693): the APIs it may get tokens for, and whether it may "
+        "impersonate (no actor token) and delegate (with an actor token).",
+    ),
+)
 POLICY: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
 

@@ -18,6 +18,7 @@ from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sessions import Session as Session
 from keystead.store.sessions import SessionStore
+from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,6 +428,7 @@ class Store(Protocol):
     action_tokens: ActionTokenStore
     device_codes: DeviceCodeStore
     ciba_requests: CibaRequestStore
+    trusted_issuers: TrustedIssuerStore
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

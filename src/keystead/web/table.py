@@ -46,7 +46,7 @@ from keystead.web import (
 )
 from keystead.web.account import access, overview, profile, security
 from keystead.web.account import ciba as account_ciba
-from keystead.web.admin import apis, clients, factors, invitations, keys, users
+from keystead.web.admin import apis, clients, factors, invitations, keys, trusted_issuers, users
 from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
 
@@ -126,6 +126,9 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/keys", ("GET", "POST"), keys.keys),
     Row(ADMIN + "/keys/rotate", ("POST",), keys.rotate),
     Row(ADMIN + "/keys/{kid}", ("GET", "DELETE"), keys.key_item),
+    Row(ADMIN + "/trusted-issuers", ("GET", "POST"), trusted_issuers.trusted_issuers),
+    Row(ADMIN + "/trusted-issuers/{issuer_id}", ("GET", "DELETE"),
+        trusted_issuers.trusted_issuer_item),
     # keystead's own documentation of each error (the error_uri).
     Row("/errors", ("GET",), errors_pages.error_index, errors="page"),
     Row("/errors/{catalog_id}", ("GET",), errors_pages.error_doc, errors="page"),

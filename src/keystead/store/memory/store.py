@@ -32,8 +32,10 @@ from keystead.store.memory.markers import MemoryMarkerStore
 from keystead.store.memory.outbox import MemoryActionTokenStore, MemoryJobStore
 from keystead.store.memory.sessions import MemorySessionStore
 from keystead.store.memory.throttle import MemoryThrottleStore
+from keystead.store.memory.trusted_issuers import MemoryTrustedIssuerStore
 from keystead.store.memory.users import MemoryUserStore
 from keystead.store.outbox import ActionTokenStore, JobStore
+from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
 class MemoryStore:
@@ -77,6 +79,7 @@ class MemoryStore:
         self.markers: MarkerStore = MemoryMarkerStore()
         self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
         self.ciba_requests: CibaRequestStore = MemoryCibaRequestStore(jobs)
+        self.trusted_issuers: TrustedIssuerStore = MemoryTrustedIssuerStore()
 
     async def ping(self) -> None:
         return None

@@ -353,6 +353,22 @@ class DeviceCodeRow(Base):
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class TrustedIssuerRow(Base):
+    """``TrustedIssuerStore``: outside JWT issuers (RFC 7523 grants, RFC 8693 ``jwt``)."""
+
+    __tablename__ = "trusted_issuers"
+
+    issuer_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    issuer: Mapped[str] = mapped_column(ID, unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    jwks_uri: Mapped[str | None] = mapped_column(Text)
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    subject_claim: Mapped[str] = mapped_column(ID)
+    subject_mapping: Mapped[str] = mapped_column(ID)
+    allowed_client_ids: Mapped[list[str]] = mapped_column(JSON)
+    verifies_email: Mapped[bool] = mapped_column(Boolean)
+
+
 class CibaRequestRow(Base):
     """``CibaRequestStore``: CIBA backchannel authentication requests, by the auth_req_id hash."""
 

@@ -44,7 +44,9 @@ from keystead.store.sql.markers import SqlMarkerStore
 from keystead.store.sql.outbox import SqlActionTokenStore, SqlJobStore
 from keystead.store.sql.sessions import SqlSessionStore
 from keystead.store.sql.throttle import SqlThrottleStore
+from keystead.store.sql.trusted_issuers import SqlTrustedIssuerStore
 from keystead.store.sql.users import SqlUserStore
+from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
 class SqlStore:
@@ -67,6 +69,7 @@ class SqlStore:
         self.action_tokens: ActionTokenStore = SqlActionTokenStore(db)
         self.device_codes: DeviceCodeStore = SqlDeviceCodeStore(db)
         self.ciba_requests: CibaRequestStore = SqlCibaRequestStore(db)
+        self.trusted_issuers: TrustedIssuerStore = SqlTrustedIssuerStore(db)
 
     async def ping(self) -> None:
         await self.db.ping()

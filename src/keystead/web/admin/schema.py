@@ -62,6 +62,12 @@ class _ClientFields(_Body):
     require_mfa: bool | None = Field(
         None, description="Every sign-in for this client needs a second factor (policy)."
     )
+    token_exchange: dict[str, Any] | None = Field(
+        None,
+        description='Token exchange policy (RFC 8693): {"audiences": [API identifiers], '
+        '"impersonate": bool, "delegate": bool}; replaces the whole policy (a member left out '
+        "is [] or false).",
+    )
     id_token_signed_response_alg: str | None = None
     application_type: Literal["web", "native"] | None = None
     default_resource: str | None = None
@@ -121,6 +127,20 @@ class ApiUpdate(_Body):
     rotate_secret: bool = False
     self_registration_scopes: list[str] | None = Field(
         None, description=SELF_SCOPES + " Replaces the list; [] for none; absent keeps it."
+    )
+
+
+class TrustedIssuerCreate(_Body):
+    issuer: str = Field(description="The exact iss of its JWTs")
+    jwks_uri: str | None = Field(None, description="Where its JWK Set is (or jwks)")
+    jwks: dict[str, Any] | None = Field(None, description="Its public JWK Set (or jwks_uri)")
+    subject_claim: str = "sub"
+    subject_mapping: Literal["sub", "username", "email", "none"] = Field(
+        "sub", description="How the JWT's subject maps to a local user"
+    )
+    verifies_email: bool = Field(False, description="email mapping: trust its emails")
+    allowed_client_ids: list[str] = Field(
+        default_factory=list, description="Clients that may present its JWTs; none if empty"
     )
 
 
@@ -187,6 +207,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     TotpImport,
     KeyCreate,
     KeyRotate,
+    TrustedIssuerCreate,
 )
 
 # (method, path, summary, request model, success status, what the response is)
@@ -241,6 +262,10 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
     ("post", "/keys/rotate", "Rotate the keys of some or every alg", KeyRotate, 200, "List"),
     ("get", "/keys/{kid}", "Read a key", None, 200, "Object"),
     ("delete", "/keys/{kid}", "Retire a key now (compromise)", None, 204, ""),
+    ("get", "/trusted-issuers", "List trusted JWT issuers", None, 200, "Page"),
+    ("post", "/trusted-issuers", "Trust a JWT issuer", TrustedIssuerCreate, 201, "Object"),
+    ("get", "/trusted-issuers/{issuer_id}", "Read a trusted issuer", None, 200, "Object"),
+    ("delete", "/trusted-issuers/{issuer_id}", "Stop trusting an issuer", None, 204, ""),
 )
 
 # Longer words for an operation, by (path, success status).

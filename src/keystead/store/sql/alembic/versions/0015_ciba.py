@@ -1,7 +1,7 @@
 """Backchannel authentication requests of OpenID Connect CIBA Core 1.0.
 
 Revision ID: 0015_ciba
-Revises: 0012_device_codes
+Revises: 0014_trusted_issuers
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_ciba"
-down_revision: str | None = "0012_device_codes"
+down_revision: str | None = "0014_trusted_issuers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
