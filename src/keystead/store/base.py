@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
@@ -425,6 +426,8 @@ class Store(Protocol):
     jobs: JobStore
     action_tokens: ActionTokenStore
     device_codes: DeviceCodeStore
+    connections: ConnectionStore
+    federated_identities: FederatedIdentityStore
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...
