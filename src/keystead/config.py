@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # fetching a client's jwks_uri may reach loopback/private addresses (development, tests)
     allow_private_network_fetch: bool = False
     open_registration: bool = False  # /register without an initial access token
+    # Federation (federation/): seconds per step of a call to an upstream identity provider
+    federation_timeout: float = Field(10.0, gt=0, le=60)
 
     # Login throttling (accounts/login.py): delays double per failure past a threshold.
     login_account_threshold: int = 5  # failures on an account from one address

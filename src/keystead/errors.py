@@ -20,6 +20,7 @@ from keystead.error_catalog import (
     admin,
     authorize,
     client,
+    federation,
     pages,
     request,
     resource,
@@ -49,7 +50,7 @@ class CatalogEntry:
 
 
 # The areas of the catalog, in the order of docs/errors.md and the /errors index.
-_AREAS = (request, authorize, token, resource, pages, client, admin, server)
+_AREAS = (request, authorize, token, resource, pages, federation, client, admin, server)
 
 CATALOG: dict[str, CatalogEntry] = {
     row[0]: CatalogEntry(*row) for area in _AREAS for row in area.ROWS
