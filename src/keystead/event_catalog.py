@@ -19,6 +19,12 @@ EVENTS: dict[str, str] = {
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
     "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",
     "device.denied": "A signed-in user denied a device's request (RFC 8628).",
+    "connection.created": "An operator added an upstream identity provider (a connection: "
+    "`connection` names it); its client secret is stored sealed.",
+    "connection.deleted": "An operator deleted a connection with every upstream identity "
+    "linked through it.",
+    "connection.updated": "An operator changed a connection (`changed` lists the fields; a "
+    "secret's value is never recorded).",
     "consent.denied": "The user clicked Deny on the consent page.",
     "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",

@@ -7,7 +7,18 @@ module registers its commands on the apps when imported here.
 
 from __future__ import annotations
 
-from keystead.cli import apis, backup, clients, explain, keys, mfa, serve, sessions, users
+from keystead.cli import (
+    apis,
+    backup,
+    clients,
+    connections,
+    explain,
+    keys,
+    mfa,
+    serve,
+    sessions,
+    users,
+)
 from keystead.cli.apps import app
 
 __all__ = [
@@ -15,6 +26,7 @@ __all__ = [
     "app",
     "backup",
     "clients",
+    "connections",
     "explain",
     "keys",
     "main",

@@ -45,6 +45,7 @@ from keystead.web import (
 )
 from keystead.web.account import access, overview, profile, security
 from keystead.web.admin import apis, clients, factors, invitations, keys, users
+from keystead.web.admin import connections as admin_connections
 from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
 
@@ -120,6 +121,9 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/keys", ("GET", "POST"), keys.keys),
     Row(ADMIN + "/keys/rotate", ("POST",), keys.rotate),
     Row(ADMIN + "/keys/{kid}", ("GET", "DELETE"), keys.key_item),
+    Row(ADMIN + "/connections", ("GET", "POST"), admin_connections.connections),
+    Row(ADMIN + "/connections/{name}", ("GET", "PATCH", "DELETE"),
+        admin_connections.connection_item),
     # keystead's own documentation of each error (the error_uri).
     Row("/errors", ("GET",), errors_pages.error_index, errors="page"),
     Row("/errors/{catalog_id}", ("GET",), errors_pages.error_doc, errors="page"),
