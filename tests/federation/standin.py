@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode
 
+import anyio
 import uvicorn
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import RSAKey
@@ -144,6 +145,8 @@ class Upstream:
         form = await self._form(request)
         method = self._client_auth(request, form)
         self.token_requests.append({"method": method, "form": form, "path": request.url.path})
+        if "slow" in self.spoil:  # answers after this many seconds
+            await anyio.sleep(self.spoil["slow"])
         if "token" in self.spoil:
             status, body = self.spoil["token"]
             return JSONResponse(body, status)

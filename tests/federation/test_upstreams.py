@@ -6,9 +6,7 @@ authentication methods; upstream failures; and GitHub's OAuth 2.0 API."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -20,9 +18,15 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import OctKey
 
 from keystead.config import Settings
-from keystead.federation import UpstreamError, Upstreams, enabled_connection, error_response
+from keystead.federation import (
+    RequestValues,
+    UpstreamError,
+    Upstreams,
+    enabled_connection,
+    error_response,
+)
 from keystead.federation.github import api_url
-from keystead.federation.upstream import seal_secret
+from keystead.federation.upstream import s256, seal_secret
 from keystead.jose.kek import KeyEncryptor
 from keystead.store.connections import Connection
 from keystead.store.memory import MemoryStore
@@ -71,12 +75,6 @@ def connection(upstream: Upstream, **changes: Any) -> Connection:
     return Connection(**values)
 
 
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(32)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 async def approve(url: str) -> dict[str, str]:
     """The browser's trip: the stand-in approves at once and redirects back."""
     async with httpx.AsyncClient() as http:
@@ -88,19 +86,22 @@ async def approve(url: str) -> dict[str, str]:
 
 
 async def sign_in(upstreams: Upstreams, conn: Connection, *, finish_nonce: str | None = None):
-    state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    verifier, challenge = pkce()
+    values = RequestValues.new()
     url = await upstreams.authorization_url(
-        conn, redirect_uri=REDIRECT_URI, state=state, nonce=nonce, code_challenge=challenge
+        conn,
+        redirect_uri=REDIRECT_URI,
+        state=values.state,
+        nonce=values.nonce,
+        code_challenge=values.code_challenge,
     )
     back = await approve(url)
-    assert back["state"] == state
+    assert back["state"] == values.state
     return await upstreams.finish(
         conn,
         redirect_uri=REDIRECT_URI,
         code=back["code"],
-        code_verifier=verifier,
-        nonce=nonce if finish_nonce is None else finish_nonce,
+        code_verifier=values.code_verifier,
+        nonce=values.nonce if finish_nonce is None else finish_nonce,
     )
 
 
@@ -322,6 +323,27 @@ async def test_an_unreachable_upstream(upstreams: Upstreams, upstream: Upstream)
     assert caught.value.status == 503
 
 
+async def test_a_token_endpoint_that_does_not_answer_in_time(
+    tmp_path: Path, mono: Monotonic, upstream: Upstream
+) -> None:
+    hasty = make_upstreams(tmp_path, mono, federation_timeout=0.3)
+    upstream.spoil["slow"] = 3
+    started = time.monotonic()
+    detail = await refused(hasty, connection(upstream), "upstream-unreachable")
+    assert time.monotonic() - started < 2.5
+    assert "Timeout" in detail or "did not answer" in detail
+
+
+def test_request_values_are_fresh_and_pkce_s256() -> None:
+    first, second = RequestValues.new(), RequestValues.new()
+    assert len({first.state, first.nonce, second.state, second.nonce}) == 4
+    assert 43 <= len(first.code_verifier) <= 128
+    # RFC 7636 Appendix B's example
+    assert s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == (
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )
+
+
 async def test_a_private_issuer_is_refused_without_the_development_switch(
     tmp_path: Path, mono: Monotonic, upstream: Upstream
 ) -> None:
@@ -339,6 +361,8 @@ async def test_a_private_issuer_is_refused_without_the_development_switch(
         ({"jwks_uri": None}, "jwks_uri"),
         ({"token_endpoint": None}, "token_endpoint"),
         ({"code_challenge_methods_supported": ["plain"]}, "S256"),
+        ({"token_endpoint": "ftp://127.0.0.1/token"}, "token_endpoint"),
+        ({"userinfo_endpoint": "javascript:alert(1)"}, "userinfo_endpoint"),
     ],
 )
 async def test_an_unusable_discovery_document(

@@ -2,7 +2,8 @@
 found by discovery, or GitHub's OAuth 2.0 API. Uses net/ (every call through the SSRF guard)
 and jose/; protocol/ (keystead as the provider) never imports it.
 
-- upstream.py: ``UpstreamIdentity``, ``UpstreamError``, the sealed client secret
+- upstream.py: ``UpstreamIdentity``, ``UpstreamError``, ``RequestValues`` (state, nonce,
+  PKCE of one request), the sealed client secret
 - upstreams.py: ``Upstreams`` (``provider.upstreams``): authorization_url, finish
 - discovery.py, id_token.py, token.py: OIDC Discovery, ID token validation, the calls
 - oidc.py, github.py: one module per kind of connection
@@ -10,7 +11,14 @@ and jose/; protocol/ (keystead as the provider) never imports it.
 
 from __future__ import annotations
 
-from keystead.federation.upstream import UpstreamError, UpstreamIdentity
+from keystead.federation.upstream import RequestValues, UpstreamError, UpstreamIdentity
 from keystead.federation.upstreams import Upstreams, enabled_connection, error_response
 
-__all__ = ["UpstreamError", "UpstreamIdentity", "Upstreams", "enabled_connection", "error_response"]
+__all__ = [
+    "RequestValues",
+    "UpstreamError",
+    "UpstreamIdentity",
+    "Upstreams",
+    "enabled_connection",
+    "error_response",
+]

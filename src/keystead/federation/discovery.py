@@ -23,9 +23,10 @@ def discovery_url(issuer: str) -> str:
     return issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
-def check_document(issuer: str, document: Any) -> dict[str, Any]:
+def check_document(issuer: str, document: Any, *, allow_http: bool = False) -> dict[str, Any]:
     """The document if keystead can sign in with it; else UpstreamError naming what is
-    wrong (upstream-discovery-invalid)."""
+    wrong (upstream-discovery-invalid). Its endpoints are https URLs (``allow_http``: or http,
+    with KEYSTEAD_ALLOW_PRIVATE_NETWORK_FETCH=true)."""
     where = discovery_url(issuer)
     if not isinstance(document, dict):
         raise UpstreamError("upstream-discovery-invalid", f"{where} is not a JSON object.")
@@ -36,14 +37,20 @@ def check_document(issuer: str, document: Any) -> dict[str, Any]:
             f"{where} names issuer {document.get('issuer')!r}, not {issuer!r} (OIDC Discovery "
             "§4.3: they must be identical; set the connection's issuer to the upstream's).",
         )
+    schemes = ("https://", "http://") if allow_http else ("https://",)
     for member in REQUIRED:
         value = document.get(member)
-        if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        if not isinstance(value, str) or not value.startswith(schemes):
             raise UpstreamError(
                 "upstream-discovery-invalid",
-                f"{where} has no {member} (a URL); keystead needs the authorization, token "
-                "and JWKS endpoints of an OpenID Provider.",
+                f"{where} has no {member} (an https URL); keystead needs the authorization, "
+                "token and JWKS endpoints of an OpenID Provider.",
             )
+    userinfo = document.get("userinfo_endpoint")
+    if userinfo is not None and not (isinstance(userinfo, str) and userinfo.startswith(schemes)):
+        raise UpstreamError(
+            "upstream-discovery-invalid", f"{where} has a userinfo_endpoint that is no https URL."
+        )
     methods = document.get("code_challenge_methods_supported")
     if isinstance(methods, list) and methods and "S256" not in methods:
         raise UpstreamError(
@@ -105,7 +112,7 @@ class DiscoveryCache:
                 "upstream-discovery-invalid",
                 f"{url} answered HTTP {status}: is {issuer} the upstream's issuer?",
             )
-        checked = check_document(issuer, document)
+        checked = check_document(issuer, document, allow_http=self.fetcher.allow_private)
         if len(self._documents) >= MAX_ENTRIES:
             self._documents.clear()
         self._documents[issuer] = (self._monotonic(), checked)

@@ -4,6 +4,9 @@ sealed under the key-encryption key."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,3 +49,26 @@ def seal_secret(kek: KeyEncryptor, connection_id: str, client_secret: str) -> st
 
 def unseal_secret(kek: KeyEncryptor, connection: Connection) -> str:
     return kek.decrypt(connection.client_secret_enc, connection.connection_id.encode()).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestValues:
+    """The single-use values of one authorization request to an upstream: ``state`` (RFC 6749
+    §10.12, CSRF), ``nonce`` (OIDC Core §3.1.2.1, replay) and the PKCE pair (RFC 7636 §4.1-4.2:
+    ``code_challenge`` goes out, ``code_verifier`` stays with keystead until ``finish``)."""
+
+    state: str
+    nonce: str
+    code_verifier: str
+    code_challenge: str
+
+    @classmethod
+    def new(cls) -> RequestValues:
+        verifier = secrets.token_urlsafe(48)  # 64 characters of [A-Za-z0-9_-] (§4.1: 43-128)
+        return cls(secrets.token_urlsafe(24), secrets.token_urlsafe(24), verifier, s256(verifier))
+
+
+def s256(code_verifier: str) -> str:
+    """RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier))) without padding."""
+    digest = hashlib.sha256(code_verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
