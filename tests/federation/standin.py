@@ -93,6 +93,7 @@ class Upstream:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,  # RFC 9207
         }
         if self.userinfo:
             document["userinfo_endpoint"] = f"{self.issuer}/userinfo"
@@ -116,6 +117,8 @@ class Upstream:
             CLIENT_ID, q["redirect_uri"], q.get("nonce"), q.get("code_challenge"), q["scope"]
         )
         params = {"code": code, "state": q.get("state", "")}
+        if request.url.path == "/authorize":  # GitHub sends no iss
+            params["iss"] = self.spoil.get("iss", self.issuer)
         return RedirectResponse(f"{q['redirect_uri']}?{urlencode(params)}", 302)
 
     def _client_auth(self, request: Request, form: dict[str, str]) -> str | None:

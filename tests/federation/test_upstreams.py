@@ -95,11 +95,11 @@ async def sign_in(upstreams: Upstreams, conn: Connection, *, finish_nonce: str |
         code_challenge=values.code_challenge,
     )
     back = await approve(url)
-    assert back["state"] == values.state
+    code = await upstreams.callback_code(conn, back, state=values.state)
     return await upstreams.finish(
         conn,
         redirect_uri=REDIRECT_URI,
-        code=back["code"],
+        code=code,
         code_verifier=values.code_verifier,
         nonce=values.nonce if finish_nonce is None else finish_nonce,
     )
@@ -389,6 +389,43 @@ async def test_a_disabled_or_unknown_connection(upstreams: Upstreams, upstream: 
     with pytest.raises(UpstreamError) as caught:
         await enabled_connection(store.connections, "acme")
     assert caught.value.catalog_id == "connection-disabled"
+
+
+async def test_the_callback_is_checked_before_the_code_is_used(
+    upstreams: Upstreams, upstream: Upstream
+) -> None:
+    conn = connection(upstream)
+    good = {"code": "c", "state": "s", "iss": upstream.issuer}
+    assert await upstreams.callback_code(conn, good, state="s") == "c"
+
+    async def refused_callback(params: dict[str, str], catalog_id: str) -> str:
+        with pytest.raises(UpstreamError) as caught:
+            await upstreams.callback_code(conn, params, state="s")
+        assert caught.value.catalog_id == catalog_id
+        return caught.value.detail
+
+    # RFC 6749 §10.12: another browser's (or no) state, even with an error
+    assert "not this browser's" in await refused_callback(
+        good | {"state": "t"}, "upstream-callback-invalid"
+    )
+    no_state = {"error": "access_denied"}
+    assert "no state" in await refused_callback(no_state, "upstream-callback-invalid")
+    # RFC 9207: another issuer's answer, or none from an upstream that promises one
+    mixed_up = good | {"iss": "https://evil.example"}
+    assert "evil.example" in await refused_callback(mixed_up, "upstream-callback-invalid")
+    no_iss = {"code": "c", "state": "s"}
+    assert "no iss" in await refused_callback(no_iss, "upstream-callback-invalid")
+    denied = {"state": "s", "iss": upstream.issuer, "error": "access_denied"}
+    assert "error=access_denied" in await refused_callback(denied, "upstream-error-response")
+    empty = {"state": "s", "iss": upstream.issuer}
+    assert "neither" in await refused_callback(empty, "upstream-callback-invalid")
+    # GitHub sends no iss
+    assert await upstreams.callback_code(github(upstream), no_iss, state="s") == "c"
+
+
+async def test_a_mixed_up_iss_in_a_real_redirect(upstreams: Upstreams, upstream: Upstream) -> None:
+    upstream.spoil["iss"] = "http://127.0.0.1:1"
+    await refused(upstreams, connection(upstream), "upstream-callback-invalid")
 
 
 def test_an_error_redirect_from_the_upstream() -> None:

@@ -76,6 +76,22 @@ ROWS: tuple[Row, ...] = (
         ("Signing in with the other service did not complete.", "Try again if you cancelled."),
     ),
     (
+        "upstream-callback-invalid",
+        "access_denied",
+        403,
+        "The upstream's answer does not belong to this sign-in",
+        (
+            "The redirect back from the upstream has no state or another browser's (RFC 6749 "
+            "§10.12: a forged or replayed answer), names another issuer (RFC 9207: a mix-up), "
+            "or carries neither a code nor an error.",
+        ),
+        (
+            "Start signing in again from the application, in one browser tab; nothing to "
+            "change if it was an attack.",
+        ),
+        ("This sign-in could not be completed safely.", "Start signing in again."),
+    ),
+    (
         "upstream-token-error",
         "server_error",
         502,

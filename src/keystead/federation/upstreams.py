@@ -5,11 +5,12 @@ upstream redirects back, with the caches this needs (discovery documents, JWK Se
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from keystead.config import Settings
 from keystead.federation import github, oidc
+from keystead.federation.callback import check_callback
 from keystead.federation.discovery import DiscoveryCache
 from keystead.federation.upstream import UpstreamError, UpstreamIdentity, unseal_secret
 from keystead.jose.kek import KeyEncryptor
@@ -83,6 +84,16 @@ class Upstreams:
             login_hint=login_hint,
         )
 
+    async def callback_code(
+        self, connection: Connection, params: Mapping[str, str], *, state: str
+    ) -> str:
+        """The code of the upstream's redirect back (its query ``params``), after checking the
+        ``state`` keystead sent, the RFC 9207 ``iss`` and an ``error`` (callback.py)."""
+        document = (
+            None if connection.kind == GITHUB else await self.discovery.get(connection.issuer)
+        )
+        return check_callback(params, state=state, document=document)
+
     async def finish(
         self,
         connection: Connection,
@@ -92,8 +103,8 @@ class Upstreams:
         code_verifier: str,
         nonce: str,
     ) -> UpstreamIdentity:
-        """Redeem the code and establish who signed in. The caller has checked ``state``
-        (and that the upstream sent no error: ``error_response``)."""
+        """Redeem the code and establish who signed in. The caller has the code from
+        ``callback_code`` (state, iss and error checked)."""
         _check_enabled(connection)
         secret = unseal_secret(self.kek, connection)
         if connection.kind == GITHUB:
@@ -119,16 +130,6 @@ class Upstreams:
 def _check_enabled(connection: Connection) -> None:
     if not connection.enabled:
         raise UpstreamError("connection-disabled", f"the connection {connection.name} is disabled.")
-
-
-def error_response(params: dict[str, str]) -> UpstreamError:
-    """The upstream redirected back with error=... (RFC 6749 §4.1.2.1): as an UpstreamError
-    whose detail keeps its error, error_description and error_uri (cut)."""
-    parts = [f"error={params.get('error', '')[:100]}"]
-    for name in ("error_description", "error_uri"):
-        if params.get(name):
-            parts.append(f"{name}={params[name][:200]}")
-    return UpstreamError("upstream-error-response", "the upstream answered " + " ".join(parts))
 
 
 async def enabled_connection(connections: ConnectionStore, name: str) -> Connection:
