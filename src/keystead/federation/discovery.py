@@ -104,7 +104,8 @@ class DiscoveryCache:
         try:
             status, document = await self.fetcher.exchange("GET", url)
         except FetchError as exc:
-            raise UpstreamError("upstream-unreachable", str(exc)) from None
+            said = str(exc) if url in str(exc) else f"{url}: {exc}"
+            raise UpstreamError("upstream-unreachable", said) from None
         if status >= 500:
             raise UpstreamError("upstream-unreachable", f"{url} answered HTTP {status}.")
         if status != 200:
