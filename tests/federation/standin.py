@@ -159,7 +159,10 @@ class Upstream:
         if grant is None:
             return JSONResponse({"error": "invalid_grant", "error_description": "bad code"}, 400)
         now = int(time.time())
+        access_token = "at-" + secrets.token_urlsafe(8)
+        half = hashlib.sha256(access_token.encode()).digest()[:16]  # OIDC Core §3.1.3.6
         claims = {
+            "at_hash": base64.urlsafe_b64encode(half).rstrip(b"=").decode(),
             "iss": self.issuer,
             "sub": USER_SUB,
             "aud": CLIENT_ID,
@@ -177,7 +180,7 @@ class Upstream:
         header = {"alg": self.spoil.get("alg", "RS256"), "kid": key.kid}
         id_token = self.spoil.get("id_token") or jose_jwt.encode(header, claims, key)
         return JSONResponse(
-            {"access_token": "at-" + secrets.token_urlsafe(8), "token_type": "Bearer",
+            {"access_token": access_token, "token_type": "Bearer",
              "expires_in": 300, "id_token": id_token},
             headers={"Cache-Control": "no-store"},
         )  # fmt: skip

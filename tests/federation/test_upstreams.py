@@ -228,6 +228,7 @@ async def test_unsigned_and_hmac_id_tokens_are_refused(
         ({"exp": int(time.time()) - 600}, "expired"),
         ({"iat": int(time.time()) + 600}, "iat"),
         ({"sub": ""}, "no sub"),
+        ({"at_hash": "R0FSQkFHRQ"}, "at_hash does not match"),  # OIDC Core §3.1.3.8
     ],
 )
 async def test_each_claim_is_checked(

@@ -114,8 +114,8 @@ ROWS: tuple[Row, ...] = (
         "The upstream's ID token is not valid",
         (
             "The ID token's signature does not verify with the upstream's JWKS, or its alg is "
-            "none or HS*, or its iss, aud, azp, exp or iat is wrong (OIDC Core §3.1.3.7); the "
-            "detail says which.",
+            "none or HS*, or its iss, aud, azp, exp or iat is wrong (OIDC Core §3.1.3.7), or "
+            "its at_hash does not match the access token (§3.1.3.8); the detail says which.",
         ),
         (
             "Check the connection's issuer and client_id, the clocks of both servers, and "

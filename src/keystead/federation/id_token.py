@@ -16,7 +16,7 @@ from keystead.jose.client_keys import (
     peek,
     verify_with_jwks,
 )
-from keystead.jose.jwt import JoseError
+from keystead.jose.jwt import JoseError, hash_claim
 
 SKEW = 60  # seconds of clock difference allowed on exp and iat
 
@@ -114,3 +114,21 @@ def check_claims(
             "the ID token has no nonce" if got is None else "the ID token's nonce is not ours",
         )
     return claims
+
+
+def check_at_hash(claims: dict[str, Any], access_token: str, alg: str) -> None:
+    """OIDC Core §3.1.3.8: an at_hash, when present, binds the ID token to the access token
+    it came with (a substituted access token would read someone else's UserInfo)."""
+    at_hash = claims.get("at_hash")
+    if at_hash is None:
+        return
+    try:
+        expected = hash_claim(access_token, alg)
+    except (ValueError, UnicodeError):
+        raise UpstreamError(
+            "upstream-id-token-invalid", "the access token cannot be checked against at_hash."
+        ) from None
+    if not isinstance(at_hash, str) or not hmac.compare_digest(at_hash, expected):
+        raise UpstreamError(
+            "upstream-id-token-invalid", "the ID token's at_hash does not match the access token."
+        )

@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from keystead.federation.discovery import DiscoveryCache
-from keystead.federation.id_token import check_claims, verify_signature
+from keystead.federation.id_token import (
+    check_at_hash,
+    check_claims,
+    signing_alg,
+    verify_signature,
+)
 from keystead.federation.token import get_json, token_request, with_query
 from keystead.federation.upstream import UpstreamError, UpstreamIdentity
 from keystead.jose.client_keys import UnknownKid
@@ -105,6 +110,7 @@ class OidcUpstream:
         check_claims(
             claims, issuer=document["issuer"], client_id=connection.client_id, nonce=nonce, now=now
         )
+        check_at_hash(claims, answer["access_token"], signing_alg(id_token))
         merged = {k: v for k, v in claims.items() if k in PROFILE_CLAIMS}
         email, verified = claims.get("email"), claims.get("email_verified")
         userinfo_endpoint = document.get("userinfo_endpoint")
