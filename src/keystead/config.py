@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     # JWTs of trusted issuers (RFC 7523 §3 grants, RFC 8693 jwt subject/actor tokens):
     jwt_grant_leeway: int = Field(60, ge=0, le=600)  # clock skew allowed on exp, nbf, iat
     jwt_grant_max_age: int = Field(3600, ge=60)  # a jwt-bearer assertion's iat at most this old
+    # Federation (federation/): seconds per step of a call to an upstream identity provider
+    federation_timeout: float = Field(10.0, gt=0, le=60)
 
     # Login throttling (accounts/login.py): delays double per failure past a threshold.
     login_account_threshold: int = 5  # failures on an account from one address

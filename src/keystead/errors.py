@@ -22,6 +22,7 @@ from keystead.error_catalog import (
     ciba,
     client,
     exchange,
+    federation,
     pages,
     request,
     resource,
@@ -51,7 +52,19 @@ class CatalogEntry:
 
 
 # The areas of the catalog, in the order of docs/errors.md and the /errors index.
-_AREAS = (request, authorize, token, exchange, ciba, resource, pages, client, admin, server)
+_AREAS = (
+    request,
+    authorize,
+    token,
+    exchange,
+    ciba,
+    resource,
+    pages,
+    federation,
+    client,
+    admin,
+    server,
+)
 
 CATALOG: dict[str, CatalogEntry] = {
     row[0]: CatalogEntry(*row) for area in _AREAS for row in area.ROWS

@@ -28,6 +28,12 @@ EVENTS: dict[str, str] = {
     "written to the outbox.",
     "ciba.pinged": "A CIBA ping was delivered: the client's notification endpoint accepted it.",
     "ciba.tokens_issued": "A CIBA auth_req_id was exchanged for tokens (single use).",
+    "connection.created": "An operator added an upstream identity provider (a connection: "
+    "`connection` names it); its client secret is stored sealed.",
+    "connection.deleted": "An operator deleted a connection with every upstream identity "
+    "linked through it.",
+    "connection.updated": "An operator changed a connection (`changed` lists the fields; a "
+    "secret's value is never recorded).",
     "consent.denied": "The user clicked Deny on the consent page.",
     "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",

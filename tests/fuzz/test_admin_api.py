@@ -29,7 +29,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from keystead.accounts.sessions import create_session
+from keystead.federation.upstream import seal_secret
 from keystead.services.apis import ApiSpec, create_api
+from keystead.store.connections import Connection
 from tests.e2e.conftest import Env, make_env
 from tests.e2e.test_admin_api import admin_token
 from tests.fuzz.conftest import bounded, check_answer, run_seeded
@@ -87,7 +89,11 @@ async def _objects(env: Env, token: str) -> dict[str, str]:
     assert user is not None
     _, session = await create_session(env.provider, user, user_agent="fuzz", ip="192.0.2.1")
     known = {"client_id": client_id, "api_id": api.api_id, "sub": sub, "sid": session.sid}
-    return known | {"kid": keys[0]["kid"]}
+    # A GitHub connection: no discovery document to fetch when it changes.
+    sealed = seal_secret(env.provider.kek, "conn-fuzz", "secret")
+    github = Connection("conn-fuzz", "fuzz", "Fuzz", "github", "https://github.com", "id", sealed)
+    await env.provider.store.connections.add(github)
+    return known | {"kid": keys[0]["kid"], "name": github.name}
 
 
 OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
@@ -115,10 +121,15 @@ OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
     ("POST", "/keys"),
     ("POST", "/keys/rotate"),
     ("GET", "/keys/{kid}"),
+    ("GET", "/connections"),
+    ("POST", "/connections"),
+    ("GET", "/connections/{name}"),
+    ("PATCH", "/connections/{name}"),
     ("DELETE", "/clients/{client_id}"),
     ("DELETE", "/apis/{api_id}"),
     ("DELETE", "/users/{sub}"),
     ("DELETE", "/keys/{kid}"),
+    ("DELETE", "/connections/{name}"),
 ]
 
 

@@ -39,7 +39,9 @@ TABLES = {
     "ciba_requests",
     "clients",
     "consents",
+    "connections",
     "device_codes",
+    "federated_identities",
     "events",
     "factors",
     "grants",
@@ -193,6 +195,7 @@ async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
 
     new_tables = {"apis", "refresh_tokens", "markers", "factors", "recovery_codes"}
     new_tables |= {"jobs", "action_tokens", "device_codes", "trusted_issuers", "ciba_requests"}
+    new_tables |= {"connections", "federated_identities"}
     assert await _tables(sqlite_url) == TABLES - new_tables
     assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]

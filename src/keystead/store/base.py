@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from keystead.store.ciba_requests import CibaRequestStore
+from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
@@ -429,6 +430,8 @@ class Store(Protocol):
     device_codes: DeviceCodeStore
     ciba_requests: CibaRequestStore
     trusted_issuers: TrustedIssuerStore
+    connections: ConnectionStore
+    federated_identities: FederatedIdentityStore
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

@@ -47,6 +47,7 @@ from keystead.web import (
 from keystead.web.account import access, overview, profile, security
 from keystead.web.account import ciba as account_ciba
 from keystead.web.admin import apis, clients, factors, invitations, keys, trusted_issuers, users
+from keystead.web.admin import connections as admin_connections
 from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
 
@@ -129,6 +130,9 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/trusted-issuers", ("GET", "POST"), trusted_issuers.trusted_issuers),
     Row(ADMIN + "/trusted-issuers/{issuer_id}", ("GET", "DELETE"),
         trusted_issuers.trusted_issuer_item),
+    Row(ADMIN + "/connections", ("GET", "POST"), admin_connections.connections),
+    Row(ADMIN + "/connections/{name}", ("GET", "PATCH", "DELETE"),
+        admin_connections.connection_item),
     # keystead's own documentation of each error (the error_uri).
     Row("/errors", ("GET",), errors_pages.error_index, errors="page"),
     Row("/errors/{catalog_id}", ("GET",), errors_pages.error_doc, errors="page"),

@@ -17,11 +17,13 @@ from keystead.store.base import (
     UserStore,
 )
 from keystead.store.ciba_requests import CibaRequestStore
+from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.memory.apis import MemoryApiStore
 from keystead.store.memory.ciba_requests import MemoryCibaRequestStore
 from keystead.store.memory.clients import MemoryClientStore
+from keystead.store.memory.connections import MemoryConnectionStore, MemoryFederatedIdentityStore
 from keystead.store.memory.consents import MemoryConsentStore
 from keystead.store.memory.device_codes import MemoryDeviceCodeStore
 from keystead.store.memory.events import MemoryEventStore
@@ -52,12 +54,15 @@ class MemoryStore:
         factors = MemoryFactorStore(users.has)
         jobs = MemoryJobStore()
         action_tokens = MemoryActionTokenStore(jobs, users.has)
+        identities = MemoryFederatedIdentityStore(users.has, lambda c: connections.has(c))
+        connections = MemoryConnectionStore(identities.delete_connection)
         users.on_delete = (
             sessions.delete_sub,
             consents.delete_sub,
             grants.revoke_sub,
             factors.delete_sub,
             action_tokens.delete_sub,
+            identities.delete_sub,
         )
 
         def sign_out(sub: str, now: int, keep: str | None) -> int:
@@ -80,6 +85,8 @@ class MemoryStore:
         self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
         self.ciba_requests: CibaRequestStore = MemoryCibaRequestStore(jobs)
         self.trusted_issuers: TrustedIssuerStore = MemoryTrustedIssuerStore()
+        self.connections: ConnectionStore = connections
+        self.federated_identities: FederatedIdentityStore = identities
 
     async def ping(self) -> None:
         return None

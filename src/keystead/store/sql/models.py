@@ -353,6 +353,42 @@ class DeviceCodeRow(Base):
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class ConnectionRow(Base):
+    """``ConnectionStore``: upstream identity providers (store/connections.py)."""
+
+    __tablename__ = "connections"
+
+    connection_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(ID, unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(ID)
+    issuer: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(Text)
+    client_secret_enc: Mapped[str] = mapped_column(Text)  # encrypted under the KEK
+    scope: Mapped[str] = mapped_column(Text)
+    auth_method: Mapped[str] = mapped_column(ID)
+    jit: Mapped[bool] = mapped_column(Boolean)
+    link_by_verified_email: Mapped[bool] = mapped_column(Boolean)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class FederatedIdentityRow(Base):
+    """``FederatedIdentityStore``: an upstream's sub at a connection is a local user."""
+
+    __tablename__ = "federated_identities"
+
+    connection_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("connections.connection_id", ondelete="CASCADE"), primary_key=True
+    )
+    upstream_sub: Mapped[str] = mapped_column(ID, primary_key=True)
+    sub: Mapped[str] = mapped_column(ID, ForeignKey("users.sub", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    last_login_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class TrustedIssuerRow(Base):
     """``TrustedIssuerStore``: outside JWT issuers (RFC 7523 grants, RFC 8693 ``jwt``)."""
 

@@ -3,6 +3,7 @@
 One module per concern (``clients.py``, ``users.py``, ``grants.py``, ``sessions.py``,
 ``consents.py``, ``keys.py``, ``throttle.py``, ``apis.py``, ``markers.py``, ``events.py``,
 ``factors.py``, ``outbox.py``, ``device_codes.py``, ``ciba_requests.py``),
+``factors.py``, ``outbox.py``, ``device_codes.py``, ``connections.py``),
 each class built on ``concern.Concern``; the Core tables and the statements they share are in
 ``tables.py``. Each method is one short transaction: a plain function of a SQLAlchemy Core
 ``Connection`` that the ``Database`` runs (database.py: inline on the event loop for SQLite,
@@ -27,12 +28,14 @@ from keystead.store.base import (
     UserStore,
 )
 from keystead.store.ciba_requests import CibaRequestStore
+from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sql.apis import SqlApiStore
 from keystead.store.sql.ciba_requests import SqlCibaRequestStore
 from keystead.store.sql.clients import SqlClientStore
+from keystead.store.sql.connections import SqlConnectionStore, SqlFederatedIdentityStore
 from keystead.store.sql.consents import SqlConsentStore
 from keystead.store.sql.database import Database
 from keystead.store.sql.device_codes import SqlDeviceCodeStore
@@ -70,6 +73,8 @@ class SqlStore:
         self.device_codes: DeviceCodeStore = SqlDeviceCodeStore(db)
         self.ciba_requests: CibaRequestStore = SqlCibaRequestStore(db)
         self.trusted_issuers: TrustedIssuerStore = SqlTrustedIssuerStore(db)
+        self.connections: ConnectionStore = SqlConnectionStore(db)
+        self.federated_identities: FederatedIdentityStore = SqlFederatedIdentityStore(db)
 
     async def ping(self) -> None:
         await self.db.ping()

@@ -16,6 +16,11 @@ from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
 from keystead.protocol.client_metadata import AUTH_METHODS, DESCRIPTIVE_METADATA
 from keystead.services.factors import MAX_NAME, MAX_SECRET_TEXT
 from keystead.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from keystead.web.admin.connection_schema import (
+    CONNECTION_NOT_NULL,
+    ConnectionCreate,
+    ConnectionUpdate,
+)
 
 
 class _Body(BaseModel):
@@ -208,6 +213,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     KeyCreate,
     KeyRotate,
     TrustedIssuerCreate,
+    ConnectionCreate,
+    ConnectionUpdate,
 )
 
 # (method, path, summary, request model, success status, what the response is)
@@ -266,6 +273,11 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
     ("post", "/trusted-issuers", "Trust a JWT issuer", TrustedIssuerCreate, 201, "Object"),
     ("get", "/trusted-issuers/{issuer_id}", "Read a trusted issuer", None, 200, "Object"),
     ("delete", "/trusted-issuers/{issuer_id}", "Stop trusting an issuer", None, 204, ""),
+    ("get", "/connections", "List upstream identity providers", None, 200, "Page"),
+    ("post", "/connections", "Add an upstream identity provider", ConnectionCreate, 201, "Object"),
+    ("get", "/connections/{name}", "Read a connection", None, 200, "Object"),
+    ("patch", "/connections/{name}", "Update a connection", ConnectionUpdate, 200, "Object"),
+    ("delete", "/connections/{name}", "Delete a connection and its links", None, 204, ""),
 )
 
 # Longer words for an operation, by (path, success status).
@@ -315,7 +327,7 @@ def _operation(
     op: dict[str, Any] = {"summary": summary, "security": [{"keystead": [ADMIN_SCOPE]}]}
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in ("client_id", "api_id", "sub", "sid", "kid")
+        for name in ("client_id", "api_id", "sub", "sid", "kid", "name")
         if "{" + name + "}" in path
     ]
     if kind == "Page":
@@ -384,6 +396,7 @@ def openapi(settings: Settings) -> dict[str, Any]:
         may_be_null = CLIENT_NULLABLE | CLIENT_LISTS | set(DESCRIPTIVE_METADATA)
         _not_null(props, [p for p in props if p not in may_be_null])
     _not_null(schemas["UserUpdate"]["properties"], USER_NOT_NULL)
+    _not_null(schemas["ConnectionUpdate"]["properties"], CONNECTION_NOT_NULL)
     schemas["Error"] = _ERROR
     return {
         "openapi": "3.1.0",

@@ -1,7 +1,7 @@
 """Trusted issuers of JWT authorization grants (RFC 7523) and token exchange (RFC 8693).
 
 Revision ID: 0014_trusted_issuers
-Revises: 0012_device_codes
+Revises: 0013_federation
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_trusted_issuers"
-down_revision: str | None = "0012_device_codes"
+down_revision: str | None = "0013_federation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
