@@ -45,6 +45,8 @@ TABLES = {
     "jobs",
     "keys",
     "markers",
+    "oauth1_temporary",
+    "oauth1_tokens",
     "recovery_codes",
     "refresh_tokens",
     "sessions",
@@ -190,7 +192,7 @@ async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
     await _alembic(sqlite_url, "downgrade", "0002")
 
     new_tables = {"apis", "refresh_tokens", "markers", "factors", "recovery_codes"}
-    new_tables |= {"jobs", "action_tokens", "device_codes"}
+    new_tables |= {"jobs", "action_tokens", "device_codes", "oauth1_temporary", "oauth1_tokens"}
     assert await _tables(sqlite_url) == TABLES - new_tables
     assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]

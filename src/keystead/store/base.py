@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
+from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sessions import Session as Session
 from keystead.store.sessions import SessionStore
@@ -425,6 +426,7 @@ class Store(Protocol):
     jobs: JobStore
     action_tokens: ActionTokenStore
     device_codes: DeviceCodeStore
+    oauth1: OAuth1Store
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

@@ -27,10 +27,12 @@ from keystead.store.memory.factors import MemoryFactorStore
 from keystead.store.memory.grants import MemoryGrantStore
 from keystead.store.memory.keys import MemoryKeyStore
 from keystead.store.memory.markers import MemoryMarkerStore
+from keystead.store.memory.oauth1 import MemoryOAuth1Store
 from keystead.store.memory.outbox import MemoryActionTokenStore, MemoryJobStore
 from keystead.store.memory.sessions import MemorySessionStore
 from keystead.store.memory.throttle import MemoryThrottleStore
 from keystead.store.memory.users import MemoryUserStore
+from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 
 
@@ -74,6 +76,7 @@ class MemoryStore:
         self.apis: ApiStore = MemoryApiStore()
         self.markers: MarkerStore = MemoryMarkerStore()
         self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
+        self.oauth1: OAuth1Store = MemoryOAuth1Store()
 
     async def ping(self) -> None:
         return None

@@ -2,7 +2,7 @@
 
 One module per concern (``clients.py``, ``users.py``, ``grants.py``, ``sessions.py``,
 ``consents.py``, ``keys.py``, ``throttle.py``, ``apis.py``, ``markers.py``, ``events.py``,
-``factors.py``, ``outbox.py``, ``device_codes.py``),
+``factors.py``, ``outbox.py``, ``device_codes.py``, ``oauth1.py``),
 each class built on ``concern.Concern``; the Core tables and the statements they share are in
 ``tables.py``. Each method is one short transaction: a plain function of a SQLAlchemy Core
 ``Connection`` that the ``Database`` runs (database.py: inline on the event loop for SQLite,
@@ -28,6 +28,7 @@ from keystead.store.base import (
 )
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
+from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sql.apis import SqlApiStore
 from keystead.store.sql.clients import SqlClientStore
@@ -39,6 +40,7 @@ from keystead.store.sql.factors import SqlFactorStore
 from keystead.store.sql.grants import SqlGrantStore
 from keystead.store.sql.keys import SqlKeyStore
 from keystead.store.sql.markers import SqlMarkerStore
+from keystead.store.sql.oauth1 import SqlOAuth1Store
 from keystead.store.sql.outbox import SqlActionTokenStore, SqlJobStore
 from keystead.store.sql.sessions import SqlSessionStore
 from keystead.store.sql.throttle import SqlThrottleStore
@@ -64,6 +66,7 @@ class SqlStore:
         self.jobs: JobStore = SqlJobStore(db)
         self.action_tokens: ActionTokenStore = SqlActionTokenStore(db)
         self.device_codes: DeviceCodeStore = SqlDeviceCodeStore(db)
+        self.oauth1: OAuth1Store = SqlOAuth1Store(db)
 
     async def ping(self) -> None:
         await self.db.ping()
