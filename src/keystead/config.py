@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     # up to an hour).
     outbox_retry_base: int = Field(30, ge=1, le=3600)
 
+    # OAuth 1.0a (RFC 5849, docs/oauth1.md): how far oauth_timestamp may be from the clock
+    # (seconds either way; nonces are remembered this long), and the temporary credentials'
+    # lifetime.
+    oauth1_timestamp_window: int = Field(300, ge=30, le=3600)
+    oauth1_request_token_ttl: int = Field(600, ge=60, le=3600)
+
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.
     # smtp://[user:pass@]host[:port] | smtp+starttls://... | smtps://... (ports 25/587/465)

@@ -7,7 +7,18 @@ module registers its commands on the apps when imported here.
 
 from __future__ import annotations
 
-from keystead.cli import apis, backup, clients, explain, keys, mfa, serve, sessions, users
+from keystead.cli import (
+    apis,
+    backup,
+    clients,
+    explain,
+    keys,
+    mfa,
+    oauth1,
+    serve,
+    sessions,
+    users,
+)
 from keystead.cli.apps import app
 
 __all__ = [
@@ -19,6 +30,7 @@ __all__ = [
     "keys",
     "main",
     "mfa",
+    "oauth1",
     "serve",
     "sessions",
     "users",

@@ -38,6 +38,7 @@ FLAGS = {
     "backchannel_logout_session_required": "--backchannel-logout-session-required",
     "frontchannel_logout_uri": "--frontchannel-logout-uri",
     "frontchannel_logout_session_required": "--frontchannel-logout-session-required",
+    "oauth1_rsa_public_key": "--oauth1-rsa-public-key",
     "expires_in": "--expires-in",
 }
 AUTH_METHOD_HELP = (
@@ -105,6 +106,11 @@ def create(
     require_mfa: bool = typer.Option(
         False, "--require-mfa", help="Every sign-in for this client needs a second factor."
     ),
+    oauth1: bool = typer.Option(False, "--oauth1", help="Also an OAuth 1.0a consumer."),
+    oauth1_oob: bool = typer.Option(False, "--oauth1-oob", help="OAuth 1.0a: allow oob."),
+    oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
+        None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
+    ),
     alg: str = typer.Option("ES256", "--id-token-signed-response-alg"),
     application_type: str = typer.Option("web", "--application-type", help="web | native"),
     client_id: str | None = typer.Option(None, "--client-id", help="Default: random."),
@@ -154,7 +160,13 @@ def create(
     async def work(provider: Provider) -> dict[str, Any]:
         try:
             client, secret = await service.create(
-                provider, spec, CLI, policy={"require_mfa": require_mfa}
+                provider,
+                spec,
+                CLI,
+                policy={
+                    "require_mfa": require_mfa,
+                    **_oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
+                },
             )
         except ServiceError as exc:
             refuse(exc, FLAGS)
@@ -162,6 +174,19 @@ def create(
 
     data = with_provider(work)
     emit(data, as_json, lambda: _show_secret(data))
+
+
+def _oauth1_policy(
+    enabled: bool | None, oob: bool | None, rsa_key_file: Path | None
+) -> dict[str, Any]:
+    """The OAuth 1.0a rows (docs/oauth1.md); None: not given."""
+    policy: dict[str, Any] = {"oauth1": enabled, "oauth1_oob": oob}
+    if rsa_key_file is not None:
+        try:
+            policy["oauth1_rsa_public_key"] = rsa_key_file.read_text()
+        except (OSError, ValueError) as exc:
+            fail(f"--oauth1-rsa-public-key {rsa_key_file}: {exc}")
+    return policy
 
 
 def _given(policy: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +218,11 @@ def update(
         None,
         "--require-mfa/--no-require-mfa",
         help="Every sign-in for this client needs a second factor (or no longer).",
+    ),
+    oauth1: bool | None = typer.Option(None, "--oauth1/--no-oauth1", help="OAuth 1.0a."),
+    oauth1_oob: bool | None = typer.Option(None, "--oauth1-oob/--no-oauth1-oob"),
+    oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
+        None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
     ),
     alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
     application_type: str | None = typer.Option(None, "--application-type"),
@@ -247,7 +277,16 @@ def update(
                 if value is not None:
                     setattr(spec, field, value)
             updated, secret = await service.update(
-                provider, client, spec, CLI, policy=_given({"require_mfa": require_mfa})
+                provider,
+                client,
+                spec,
+                CLI,
+                policy=_given(
+                    {
+                        "require_mfa": require_mfa,
+                        **_oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
+                    }
+                ),
             )
         except ServiceError as exc:
             refuse(exc, FLAGS)
