@@ -143,7 +143,7 @@ def test_rsa_sha1_against_authlib() -> None:
 
 
 def test_small_or_non_rsa_keys_are_refused() -> None:
-    small = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()  # noqa: S505
     pem = small.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
