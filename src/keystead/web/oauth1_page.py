@@ -44,7 +44,7 @@ async def _show(v: Visit, item: flow.Pending) -> Response:
     client = item.client
     callback = item.cred.callback
     origin = "" if callback == flow.OOB else pages.origin_of(callback)
-    context = {
+    context: dict[str, object] = {
         "action": v.url(AUTHORIZE_PATH),
         "client_name": client.client_name or client.client_id,
         "oauth_token": item.token,
