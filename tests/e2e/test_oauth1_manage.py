@@ -13,6 +13,7 @@ import anyio
 import httpx
 import pytest
 
+from keystead.web.authorize import csrf_cookie_name
 from tests.e2e.conftest import Browser, Env, form_fields
 from tests.e2e.test_account_page import sign_in
 from tests.e2e.test_admin_api import ADMIN, admin, admin_token
@@ -139,7 +140,10 @@ async def test_account_page_lists_the_consumer_and_revokes(env: Env) -> None:
             token_id = form_fields(listing.text)["token_id"]
             r = await bobs.post(
                 "/account/oauth1/revoke",
-                data={"token_id": token_id, "csrf_token": bobs.cookies.get("ks_csrf") or ""},
+                data={
+                    "token_id": token_id,
+                    "csrf_token": bobs.cookies.get(csrf_cookie_name(env.provider)) or "",
+                },
             )
             assert r.status_code == 303
         assert (await c.get("/oauth1/userinfo")).status_code == 200
