@@ -291,6 +291,20 @@ async def test_plaintext_over_https_and_oob(tmp_path: Any) -> None:
         ) as c:
             temporary = await c.fetch_request_token("/oauth1/request_token")
             assert temporary["oauth_token"] and temporary["oauth_token_secret"]
+            # oob (§2.1): no redirect; the page shows the verifier the user types in.
+            await env.add_user()
+            async with env.client() as http:
+                browser = Browser(http)
+                url = c.create_authorization_url("/oauth1/authorize", temporary["oauth_token"])
+                login = await follow(browser, await browser.open(url))
+                page = await follow(browser, await browser.login(login))
+                assert "a code to enter in the application" in page.text
+                shown = await browser.submit(page, decision="approve")
+                assert shown.status_code == 200 and "Access granted" in shown.text
+                verifier = shown.text.split("Enter this code in the application: ")[1][:32]
+            await c.fetch_access_token("/oauth1/access_token", verifier)
+            r = await c.get("/oauth1/userinfo")
+            assert r.status_code == 200 and r.json()["preferred_username"] == "alice"
     finally:
         await env.provider.close()
 
