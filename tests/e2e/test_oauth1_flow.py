@@ -349,3 +349,13 @@ async def test_secret_rotation_keeps_hmac_working(env: Env) -> None:
         assert problem(await c.post("/oauth1/request_token"), 401) == "signature_invalid"
     async with consumer(env, client_id, new) as c:
         assert (await c.fetch_request_token("/oauth1/request_token"))["oauth_token"]
+
+
+async def test_deleting_the_consumer_takes_its_tokens(env: Env) -> None:
+    sub = await env.add_user()
+    client_id, secret = await add_consumer(env)
+    async with consumer(env, client_id, secret) as c:
+        await three_legs(env, c)
+        await clients.delete(env.provider, client_id, CLI)
+        assert await env.provider.store.oauth1.tokens_of(sub) == []  # ON DELETE CASCADE
+        assert problem(await c.get("/oauth1/userinfo"), 401) == "consumer_key_unknown"
