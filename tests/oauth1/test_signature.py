@@ -212,3 +212,23 @@ def test_base_string_agrees_with_authlib(
     url = "https://ID.example.com:443/" + signature.encode(path)
     theirs = authlib_signature.construct_base_string(method, url, params)
     assert signature.base_string(method, url, params) == theirs
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    header=st.one_of(
+        st.text(max_size=200),
+        st.lists(st.tuples(st.sampled_from(["oauth_nonce", "realm", "x", "oauth_"]), _TEXT)).map(
+            lambda ps: "OAuth " + ",".join(f'{n}="{v}"' for n, v in ps)
+        ),
+    ),
+    query=_PARAMS,
+)
+def test_hostile_headers_are_refused_cleanly(header: str, query: list[tuple[str, str]]) -> None:
+    """Whatever the Authorization header and query hold: collected, or a 400 OAuthError."""
+    try:
+        got = collect(SignedRequest("GET", "https://x/", query=query, authorization=header))
+    except OAuthError as exc:
+        assert exc.status == 400
+    else:
+        assert all(name.startswith("oauth_") for name in got.protocol)
