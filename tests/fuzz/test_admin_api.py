@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from keystead.accounts.sessions import create_session
 from keystead.services.apis import ApiSpec, create_api
+from keystead.store.oauth1 import TokenCredential
 from tests.e2e.conftest import Env, make_env
 from tests.e2e.test_admin_api import admin_token
 from tests.fuzz.conftest import bounded, check_answer, run_seeded
@@ -87,7 +88,9 @@ async def _objects(env: Env, token: str) -> dict[str, str]:
     assert user is not None
     _, session = await create_session(env.provider, user, user_agent="fuzz", ip="192.0.2.1")
     known = {"client_id": client_id, "api_id": api.api_id, "sub": sub, "sid": session.sid}
-    return known | {"kid": keys[0]["kid"]}
+    oauth1 = TokenCredential("fuzz-token", "0" * 64, "v1.x", client_id, sub, "openid", 1)
+    await env.provider.store.oauth1.add_token(oauth1)  # an OAuth 1.0a token to revoke
+    return known | {"kid": keys[0]["kid"], "token_id": oauth1.token_id}
 
 
 OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
@@ -111,6 +114,8 @@ OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
     ("GET", "/users/{sub}/sessions"),
     ("DELETE", "/users/{sub}/sessions/{sid}"),
     ("DELETE", "/users/{sub}/sessions"),
+    ("GET", "/users/{sub}/oauth1-tokens"),
+    ("DELETE", "/oauth1-tokens/{token_id}"),
     ("GET", "/keys"),
     ("POST", "/keys"),
     ("POST", "/keys/rotate"),
