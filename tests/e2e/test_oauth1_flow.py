@@ -84,6 +84,10 @@ def token_kwargs(token: dict[str, str]) -> dict[str, str]:
     return {"token": token["oauth_token"], "token_secret": token["oauth_token_secret"]}
 
 
+def catalog_id(r: httpx.Response) -> str:
+    return dict(parse_qsl(r.text))["error_uri"].rsplit("/", 1)[1]
+
+
 def problem(r: httpx.Response, status: int) -> str:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/x-www-form-urlencoded")
@@ -206,7 +210,9 @@ async def test_token_and_verifier_attacks(env: Env) -> None:
             assert problem(await early.get("/oauth1/userinfo"), 401) == "token_rejected"
             # Before the user approved: no verifier is right.
             early.auth.verifier = "guess"
-            assert problem(await early.post("/oauth1/access_token"), 401) == "verifier_invalid"
+            r = await early.post("/oauth1/access_token")
+            assert problem(r, 401) == "token_rejected"
+            assert catalog_id(r) == "oauth1-verifier-invalid"
         url = c.create_authorization_url("/oauth1/authorize", temporary["oauth_token"])
         params = c.parse_authorization_response(await approve(env, url))
         async with consumer(
@@ -217,7 +223,9 @@ async def test_token_and_verifier_attacks(env: Env) -> None:
             token_secret=temporary["oauth_token_secret"],
         ) as attacker:
             attacker.auth.verifier = "not-the-verifier"
-            assert problem(await attacker.post("/oauth1/access_token"), 401) == "verifier_invalid"
+            r = await attacker.post("/oauth1/access_token")
+            assert problem(r, 401) == "token_rejected"
+            assert catalog_id(r) == "oauth1-verifier-invalid"
         token = await c.fetch_access_token("/oauth1/access_token", params["oauth_verifier"])
         # The verifier again (a new nonce): the temporary credentials were exchanged once.
         async with consumer(
@@ -228,7 +236,7 @@ async def test_token_and_verifier_attacks(env: Env) -> None:
             token_secret=temporary["oauth_token_secret"],
             verifier=params["oauth_verifier"],
         ) as replay:
-            assert problem(await replay.post("/oauth1/access_token"), 401) == "token_rejected"
+            assert problem(await replay.post("/oauth1/access_token"), 401) == "token_used"
         # Another consumer's token credentials: refused.
         other_id, other_secret = await add_consumer(env)
         async with consumer(
@@ -359,3 +367,18 @@ async def test_deleting_the_consumer_takes_its_tokens(env: Env) -> None:
         await clients.delete(env.provider, client_id, CLI)
         assert await env.provider.store.oauth1.tokens_of(sub) == []  # ON DELETE CASCADE
         assert problem(await c.get("/oauth1/userinfo"), 401) == "consumer_key_unknown"
+
+
+async def test_temporary_credentials_expire(env: Env) -> None:
+    await env.add_user()
+    client_id, secret = await add_consumer(env)
+    async with consumer(env, client_id, secret) as c:
+        temporary = await c.fetch_request_token("/oauth1/request_token")
+        url = c.create_authorization_url("/oauth1/authorize", temporary["oauth_token"])
+        env.clock.now += env.settings.oauth1_request_token_ttl  # 10 minutes by default
+        async with env.client() as http:
+            r = await Browser(http).open(url)
+            assert r.status_code == 400 and "not valid" in r.text  # before any sign-in
+        c.auth.verifier = "anything"
+        r = await c.post("/oauth1/access_token")
+        assert problem(r, 401) == "token_expired"

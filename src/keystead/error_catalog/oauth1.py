@@ -141,8 +141,24 @@ ROWS: tuple[Row, ...] = (
         ("Send the user through the authorization again.",),
     ),
     (
+        "oauth1-token-expired",
+        "token_expired",
+        401,
+        "Temporary credentials expired",
+        ("The temporary credentials outlived KEYSTEAD_OAUTH1_REQUEST_TOKEN_TTL (RFC 5849 §2.1).",),
+        ("Request new temporary credentials and send the user through the authorization.",),
+    ),
+    (
+        "oauth1-token-used",
+        "token_used",
+        401,
+        "Temporary credentials already exchanged",
+        ("The temporary credentials were exchanged for token credentials once already (§2.3).",),
+        ("Use the token credentials received then; a replay of the exchange is refused.",),
+    ),
+    (
         "oauth1-verifier-invalid",
-        "verifier_invalid",
+        "token_rejected",
         401,
         "Invalid verifier",
         (

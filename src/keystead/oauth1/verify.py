@@ -121,10 +121,12 @@ async def _temporary(provider: Provider, client: Client, value: str) -> Temporar
     cred = await provider.store.oauth1.get_temporary(sha256_hex(value))
     if cred is None or cred.client_id != client.client_id:
         raise _token_rejected("no temporary credentials of this consumer have it")
-    if cred.expires_at <= provider.now():  # temporary credentials are short-lived
-        raise _token_rejected("the temporary credentials expired; request new ones")
     if cred.used_at is not None:  # RFC 5849 §2.3: exchanged once
-        raise _token_rejected("these temporary credentials were exchanged already")
+        raise OAuthError("oauth1-token-used", "These temporary credentials were exchanged already.")
+    if cred.expires_at <= provider.now():  # temporary credentials are short-lived
+        raise OAuthError(
+            "oauth1-token-expired", "The temporary credentials expired; request new ones."
+        )
     return cred
 
 
