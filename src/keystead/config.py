@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     # development notifier "account_page" lists them on /account with Approve / Deny.
     ciba_notifier: Literal["account_page"] = "account_page"
 
+    # OAuth 1.0a (RFC 5849, docs/oauth1.md): how far oauth_timestamp may be from the clock
+    # (seconds either way; nonces are remembered this long), and the temporary credentials'
+    # lifetime.
+    oauth1_timestamp_window: int = Field(300, ge=30, le=3600)
+    oauth1_request_token_ttl: int = Field(600, ge=60, le=3600)
+
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.
     # smtp://[user:pass@]host[:port] | smtp+starttls://... | smtps://... (ports 25/587/465)

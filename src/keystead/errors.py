@@ -23,6 +23,7 @@ from keystead.error_catalog import (
     client,
     exchange,
     federation,
+    oauth1,
     pages,
     request,
     resource,
@@ -64,6 +65,7 @@ _AREAS = (
     client,
     admin,
     server,
+    oauth1,
 )
 
 CATALOG: dict[str, CatalogEntry] = {

@@ -34,6 +34,23 @@ EVENTS: dict[str, str] = {
     "linked through it.",
     "connection.updated": "An operator changed a connection (`changed` lists the fields; a "
     "secret's value is never recorded).",
+    "oauth1.request_token": "An OAuth 1.0a consumer obtained temporary credentials "
+    "(RFC 5849 §2.1).",
+    "oauth1.authorized": "A signed-in user approved an OAuth 1.0a consumer's temporary "
+    "credentials; a verifier was issued (RFC 5849 §2.2).",
+    "oauth1.denied": "A signed-in user denied an OAuth 1.0a consumer's request.",
+    "oauth1.access_token": "An OAuth 1.0a consumer exchanged approved temporary credentials "
+    "and their verifier for token credentials (`token_id`; RFC 5849 §2.3).",
+    "oauth1.signature_invalid": "An OAuth 1.0a request's signature did not match keystead's "
+    "signature base string (RFC 5849 §3.4): a wrong secret or a tampered request.",
+    "oauth1.nonce_replayed": "An OAuth 1.0a consumer's nonce came again with the same "
+    "timestamp: a replayed request (RFC 5849 §3.3).",
+    "oauth1.timestamp_refused": "An OAuth 1.0a request's timestamp was outside the accepted "
+    "window (KEYSTEAD_OAUTH1_TIMESTAMP_WINDOW).",
+    "oauth1.verifier_invalid": "An OAuth 1.0a access token request had a wrong or used "
+    "verifier (RFC 5849 §2.3).",
+    "oauth1.token_revoked": "OAuth 1.0a token credentials were revoked (CLI, admin API or "
+    "the user's account page: `channel`).",
     "consent.denied": "The user clicked Deny on the consent page.",
     "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",

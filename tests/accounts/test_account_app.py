@@ -37,3 +37,12 @@ def test_no_open_redirect() -> None:
         assert return_url(settings, state) == "https://id.example/account"
     # an unsafe ``then`` is not carried at all
     assert "." not in _state(sign_in_url(settings, then="https://evil.example"))
+
+
+def test_oauth1_return_round_trip() -> None:
+    settings = Settings(issuer="https://id.example")
+    token = "Ab-_" * 10 + "xyz"  # base64url, as oauth1/credentials.py makes them
+    state = _state(sign_in_url(settings, then=f"oauth1:{token}"))
+    assert return_url(settings, state) == f"https://id.example/oauth1/authorize?oauth_token={token}"
+    for bad in ("x.oauth1:short", "x.oauth1:a/../../evil" + "a" * 20, "x.oauth1:" + "a" * 65):
+        assert return_url(settings, bad) == "https://id.example/account"

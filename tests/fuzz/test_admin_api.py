@@ -32,6 +32,7 @@ from keystead.accounts.sessions import create_session
 from keystead.federation.upstream import seal_secret
 from keystead.services.apis import ApiSpec, create_api
 from keystead.store.connections import Connection
+from keystead.store.oauth1 import TokenCredential
 from tests.e2e.conftest import Env, make_env
 from tests.e2e.test_admin_api import admin_token
 from tests.fuzz.conftest import bounded, check_answer, run_seeded
@@ -93,7 +94,9 @@ async def _objects(env: Env, token: str) -> dict[str, str]:
     sealed = seal_secret(env.provider.kek, "conn-fuzz", "secret")
     github = Connection("conn-fuzz", "fuzz", "Fuzz", "github", "https://github.com", "id", sealed)
     await env.provider.store.connections.add(github)
-    return known | {"kid": keys[0]["kid"], "name": github.name}
+    oauth1 = TokenCredential("fuzz-token", "0" * 64, "v1.x", client_id, sub, "openid", 1)
+    await env.provider.store.oauth1.add_token(oauth1)  # an OAuth 1.0a token to revoke
+    return known | {"kid": keys[0]["kid"], "name": github.name, "token_id": oauth1.token_id}
 
 
 OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
@@ -117,6 +120,8 @@ OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
     ("GET", "/users/{sub}/sessions"),
     ("DELETE", "/users/{sub}/sessions/{sid}"),
     ("DELETE", "/users/{sub}/sessions"),
+    ("GET", "/users/{sub}/oauth1-tokens"),
+    ("DELETE", "/oauth1-tokens/{token_id}"),
     ("GET", "/keys"),
     ("POST", "/keys"),
     ("POST", "/keys/rotate"),

@@ -43,6 +43,21 @@ RFC_ERRORS = {
     "invalid_redirect_uri",
     "invalid_client_metadata",
     "invalid_software_statement",
+    # RFC 5849 §3.2 (OAuth 1.0a), as the OAuth Problem Reporting extension names them
+    "parameter_absent",
+    "parameter_rejected",
+    "version_rejected",
+    "signature_method_rejected",
+    "signature_invalid",
+    "timestamp_refused",
+    "nonce_used",
+    "consumer_key_unknown",
+    "consumer_key_rejected",
+    "token_rejected",
+    "token_expired",
+    "token_used",
+    "token_revoked",
+    "permission_denied",
 }
 
 

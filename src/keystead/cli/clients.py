@@ -39,6 +39,7 @@ FLAGS = {
     "backchannel_logout_session_required": "--backchannel-logout-session-required",
     "frontchannel_logout_uri": "--frontchannel-logout-uri",
     "frontchannel_logout_session_required": "--frontchannel-logout-session-required",
+    "oauth1_rsa_public_key": "--oauth1-rsa-public-key",
     "expires_in": "--expires-in",
     "backchannel_token_delivery_mode": "--backchannel-token-delivery-mode",
     "backchannel_client_notification_endpoint": "--backchannel-client-notification-endpoint",
@@ -124,6 +125,11 @@ def create(
     exchange_delegate: bool = typer.Option(
         False, "--token-exchange-delegate", help="Token exchange with an actor token (act)."
     ),
+    oauth1: bool = typer.Option(False, "--oauth1", help="Also an OAuth 1.0a consumer."),
+    oauth1_oob: bool = typer.Option(False, "--oauth1-oob", help="OAuth 1.0a: allow oob."),
+    oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
+        None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
+    ),
     alg: str = typer.Option("ES256", "--id-token-signed-response-alg"),
     application_type: str = typer.Option("web", "--application-type", help="web | native"),
     client_id: str | None = typer.Option(None, "--client-id", help="Default: random."),
@@ -191,6 +197,7 @@ def create(
                         "impersonate": exchange_impersonate,
                         "delegate": exchange_delegate,
                     },
+                    **_oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
                 },
             )
         except ServiceError as exc:
@@ -214,6 +221,19 @@ def _exchange_changes(
     current = dict(client_policy.get(client, "token_exchange"))
     current.update({k: v for k, v in given.items() if v is not None})
     return current
+
+
+def _oauth1_policy(
+    enabled: bool | None, oob: bool | None, rsa_key_file: Path | None
+) -> dict[str, Any]:
+    """The OAuth 1.0a rows (docs/oauth1.md); None: not given."""
+    policy: dict[str, Any] = {"oauth1": enabled, "oauth1_oob": oob}
+    if rsa_key_file is not None:
+        try:
+            policy["oauth1_rsa_public_key"] = rsa_key_file.read_text()
+        except (OSError, ValueError) as exc:
+            fail(f"--oauth1-rsa-public-key {rsa_key_file}: {exc}")
+    return policy
 
 
 def _given(policy: dict[str, Any]) -> dict[str, Any]:
@@ -254,6 +274,11 @@ def update(
     ),
     exchange_delegate: bool | None = typer.Option(
         None, "--token-exchange-delegate/--no-token-exchange-delegate"
+    ),
+    oauth1: bool | None = typer.Option(None, "--oauth1/--no-oauth1", help="OAuth 1.0a."),
+    oauth1_oob: bool | None = typer.Option(None, "--oauth1-oob/--no-oauth1-oob"),
+    oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
+        None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
     ),
     alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
     application_type: str | None = typer.Option(None, "--application-type"),
@@ -326,6 +351,7 @@ def update(
                         "token_exchange": _exchange_changes(
                             client, exchange_audience, exchange_impersonate, exchange_delegate
                         ),
+                        **_oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
                     }
                 ),
             )

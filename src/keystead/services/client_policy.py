@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keystead.oauth1.signature import load_rsa_public_key
 from keystead.services.common import ServiceError
 from keystead.store.base import Client
 
@@ -46,12 +47,47 @@ def _flag(name: str) -> Callable[[Any], Any]:
     return check
 
 
+def _rsa_public_key(value: Any) -> str | None:
+    """A PEM RSA public key of at least 2048 bits (RSA-SHA1, RFC 5849 §3.4.3), or None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PolicyError("oauth1_rsa_public_key", "oauth1_rsa_public_key is a PEM string.")
+    try:
+        load_rsa_public_key(value)
+    except ValueError as exc:
+        raise PolicyError(
+            "oauth1_rsa_public_key",
+            f"oauth1_rsa_public_key is not a PEM RSA public key of 2048 bits or more: {exc}.",
+        ) from None
+    return value.strip() + "\n"
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "require_mfa",
         False,
         _flag("require_mfa"),
         "Every sign-in for this client needs a second factor.",
+    ),
+    Rule(
+        "oauth1",
+        False,
+        _flag("oauth1"),
+        "The client is also an OAuth 1.0a consumer (RFC 5849): consumer key = client_id, "
+        "consumer secret = client_secret (kept sealed for HMAC).",
+    ),
+    Rule(
+        "oauth1_oob",
+        False,
+        _flag("oauth1_oob"),
+        "OAuth 1.0a: oauth_callback=oob is allowed (the user copies the verifier).",
+    ),
+    Rule(
+        "oauth1_rsa_public_key",
+        None,
+        _rsa_public_key,
+        "OAuth 1.0a: the consumer's RSA public key (PEM) for RSA-SHA1 signatures.",
     ),
 )
 TOKEN_EXCHANGE_DEFAULT: dict[str, Any] = {"audiences": [], "impersonate": False, "delegate": False}
@@ -98,6 +134,11 @@ def get(client: Client, name: str) -> Any:
     """The client's value for the row ``name`` (its default when unset)."""
     rule = POLICY[name]
     return client.extra.get(name, rule.default)
+
+
+def get_in(extra: Mapping[str, Any], name: str) -> Any:
+    """The value of the row ``name`` in a client's ``extra`` (its default when unset)."""
+    return extra.get(name, POLICY[name].default)
 
 
 def view(client: Client) -> dict[str, Any]:

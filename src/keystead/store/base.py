@@ -16,6 +16,7 @@ from keystead.store.ciba_requests import CibaRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
+from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sessions import Session as Session
 from keystead.store.sessions import SessionStore
@@ -432,6 +433,7 @@ class Store(Protocol):
     trusted_issuers: TrustedIssuerStore
     connections: ConnectionStore
     federated_identities: FederatedIdentityStore
+    oauth1: OAuth1Store
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

@@ -37,6 +37,8 @@ from keystead.web import (
     errors_pages,
     factor,
     logout,
+    oauth1,
+    oauth1_page,
     ops,
     pages,
     passkey,
@@ -44,10 +46,11 @@ from keystead.web import (
     reset,
     signup,
 )
-from keystead.web.account import access, overview, profile, security
+from keystead.web.account import access, oauth1_access, overview, profile, security
 from keystead.web.account import ciba as account_ciba
 from keystead.web.admin import apis, clients, factors, invitations, keys, trusted_issuers, users
 from keystead.web.admin import connections as admin_connections
+from keystead.web.admin import oauth1 as admin_oauth1
 from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
 
@@ -83,6 +86,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/account/sessions/end", ("POST",), access.end_session, errors="page"),
     Row("/account/sessions/end-others", ("POST",), access.end_others, errors="page"),
     Row("/account/apps/revoke", ("POST",), access.revoke_app, errors="page"),
+    Row("/account/oauth1", ("GET",), oauth1_access.oauth1_apps, errors="page"),
+    Row("/account/oauth1/revoke", ("POST",), oauth1_access.revoke, errors="page"),
     # Password reset by mail (web/reset.py).
     Row("/password/forgot", ("GET", "POST"), reset.forgot, errors="page"),
     Row("/password/reset", ("GET", "POST"), reset.reset_page, errors="page"),
@@ -107,6 +112,12 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/revoke", ("POST",), endpoints.revoke, cors="client"),
     Row("/introspect", ("POST",), endpoints.introspect,
         direct=Direct(endpoints.introspect_direct, declines=endpoints.wants_jwt)),
+    # OAuth 1.0a (RFC 5849 §2): temporary credentials, the user's authorization, token
+    # credentials, and a protected resource signed with them.
+    Row(oauth1.REQUEST_TOKEN_PATH, ("POST",), oauth1.request_token),
+    Row(oauth1.AUTHORIZE_PATH, ("GET", "POST"), oauth1_page.authorize_page, errors="page"),
+    Row(oauth1.ACCESS_TOKEN_PATH, ("POST",), oauth1.access_token),
+    Row(oauth1.USERINFO_PATH, ("GET", "POST"), oauth1.userinfo),
     # Dynamic registration (RFC 7591) and management (RFC 7592).
     Row("/register", ("POST",), registration.register),
     Row("/register/{client_id}", ("GET", "PUT", "DELETE"), registration.manage),
@@ -124,6 +135,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/users/{sub}/factors/totp", ("PUT",), factors.totp),
     Row(ADMIN + "/users/{sub}/sessions", ("GET", "DELETE"), admin_sessions.sessions),
     Row(ADMIN + "/users/{sub}/sessions/{sid}", ("DELETE",), admin_sessions.session_item),
+    Row(ADMIN + "/users/{sub}/oauth1-tokens", ("GET",), admin_oauth1.tokens),
+    Row(ADMIN + "/oauth1-tokens/{token_id}", ("DELETE",), admin_oauth1.token_item),
     Row(ADMIN + "/keys", ("GET", "POST"), keys.keys),
     Row(ADMIN + "/keys/rotate", ("POST",), keys.rotate),
     Row(ADMIN + "/keys/{kid}", ("GET", "DELETE"), keys.key_item),

@@ -31,11 +31,13 @@ from keystead.store.memory.factors import MemoryFactorStore
 from keystead.store.memory.grants import MemoryGrantStore
 from keystead.store.memory.keys import MemoryKeyStore
 from keystead.store.memory.markers import MemoryMarkerStore
+from keystead.store.memory.oauth1 import MemoryOAuth1Store
 from keystead.store.memory.outbox import MemoryActionTokenStore, MemoryJobStore
 from keystead.store.memory.sessions import MemorySessionStore
 from keystead.store.memory.throttle import MemoryThrottleStore
 from keystead.store.memory.trusted_issuers import MemoryTrustedIssuerStore
 from keystead.store.memory.users import MemoryUserStore
+from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.trusted_issuers import TrustedIssuerStore
 
@@ -87,6 +89,7 @@ class MemoryStore:
         self.trusted_issuers: TrustedIssuerStore = MemoryTrustedIssuerStore()
         self.connections: ConnectionStore = connections
         self.federated_identities: FederatedIdentityStore = identities
+        self.oauth1: OAuth1Store = MemoryOAuth1Store()
 
     async def ping(self) -> None:
         return None

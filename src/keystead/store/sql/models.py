@@ -430,3 +430,39 @@ class CibaRequestRow(Base):
     acr: Mapped[str | None] = mapped_column(ID)
     amr: Mapped[list[str]] = mapped_column(JSON)
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class OAuth1TemporaryRow(Base):
+    """``OAuth1Store``: RFC 5849 §2.1 temporary credentials, by the hash of the token."""
+
+    __tablename__ = "oauth1_temporary"
+
+    token_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    secret_enc: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("clients.client_id", ondelete="CASCADE"), index=True
+    )
+    callback: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    status: Mapped[str] = mapped_column(ID)
+    verifier_hash: Mapped[str | None] = mapped_column(HASH)
+    sub: Mapped[str | None] = mapped_column(ID)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class OAuth1TokenRow(Base):
+    """``OAuth1Store``: RFC 5849 §2.3 token credentials; they go with their client or user."""
+
+    __tablename__ = "oauth1_tokens"
+
+    token_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    secret_enc: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("clients.client_id", ondelete="CASCADE"), index=True
+    )
+    sub: Mapped[str] = mapped_column(ID, ForeignKey("users.sub", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)

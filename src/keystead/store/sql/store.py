@@ -2,8 +2,8 @@
 
 One module per concern (``clients.py``, ``users.py``, ``grants.py``, ``sessions.py``,
 ``consents.py``, ``keys.py``, ``throttle.py``, ``apis.py``, ``markers.py``, ``events.py``,
-``factors.py``, ``outbox.py``, ``device_codes.py``, ``ciba_requests.py``),
-``factors.py``, ``outbox.py``, ``device_codes.py``, ``connections.py``),
+``factors.py``, ``outbox.py``, ``device_codes.py``, ``ciba_requests.py``, ``connections.py``,
+``oauth1.py``),
 each class built on ``concern.Concern``; the Core tables and the statements they share are in
 ``tables.py``. Each method is one short transaction: a plain function of a SQLAlchemy Core
 ``Connection`` that the ``Database`` runs (database.py: inline on the event loop for SQLite,
@@ -31,6 +31,7 @@ from keystead.store.ciba_requests import CibaRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
+from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sql.apis import SqlApiStore
 from keystead.store.sql.ciba_requests import SqlCibaRequestStore
@@ -44,6 +45,7 @@ from keystead.store.sql.factors import SqlFactorStore
 from keystead.store.sql.grants import SqlGrantStore
 from keystead.store.sql.keys import SqlKeyStore
 from keystead.store.sql.markers import SqlMarkerStore
+from keystead.store.sql.oauth1 import SqlOAuth1Store
 from keystead.store.sql.outbox import SqlActionTokenStore, SqlJobStore
 from keystead.store.sql.sessions import SqlSessionStore
 from keystead.store.sql.throttle import SqlThrottleStore
@@ -75,6 +77,7 @@ class SqlStore:
         self.trusted_issuers: TrustedIssuerStore = SqlTrustedIssuerStore(db)
         self.connections: ConnectionStore = SqlConnectionStore(db)
         self.federated_identities: FederatedIdentityStore = SqlFederatedIdentityStore(db)
+        self.oauth1: OAuth1Store = SqlOAuth1Store(db)
 
     async def ping(self) -> None:
         await self.db.ping()

@@ -73,6 +73,11 @@ class _ClientFields(_Body):
         '"impersonate": bool, "delegate": bool}; replaces the whole policy (a member left out '
         "is [] or false).",
     )
+    oauth1: bool | None = Field(None, description="Also an OAuth 1.0a consumer (policy).")
+    oauth1_oob: bool | None = Field(None, description="OAuth 1.0a: oob allowed (policy).")
+    oauth1_rsa_public_key: str | None = Field(
+        None, description='OAuth 1.0a RSA-SHA1: PEM public key ("" removes it) (policy).'
+    )
     id_token_signed_response_alg: str | None = None
     application_type: Literal["web", "native"] | None = None
     default_resource: str | None = None
@@ -264,6 +269,15 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
     ("get", "/users/{sub}/sessions", "List where a user is signed in", None, 200, "Object"),
     ("delete", "/users/{sub}/sessions", "Sign a user out everywhere", None, 200, "Object"),
     ("delete", "/users/{sub}/sessions/{sid}", "End one session of a user", None, 204, ""),
+    (
+        "get",
+        "/users/{sub}/oauth1-tokens",
+        "List the OAuth 1.0a token credentials a user approved",
+        None,
+        200,
+        "Object",
+    ),
+    ("delete", "/oauth1-tokens/{token_id}", "Revoke an OAuth 1.0a token", None, 200, "Object"),
     ("get", "/keys", "List signing keys", None, 200, "Page"),
     ("post", "/keys", "Add the next key for one alg (rotation)", KeyCreate, 201, "Object"),
     ("post", "/keys/rotate", "Rotate the keys of some or every alg", KeyRotate, 200, "List"),
