@@ -9,13 +9,18 @@ from typing import Any
 import typer
 
 from keystead.cli.apps import client_app
+from keystead.cli.client_policy import (
+    EXCHANGE_AUDIENCE_HELP,
+    exchange_changes,
+    given,
+    oauth1_policy,
+)
 from keystead.cli.common import emit, fail, refuse, with_provider
 from keystead.provider import Provider
-from keystead.services import client_policy, registration
 from keystead.services import clients as service
+from keystead.services import registration
 from keystead.services.clients import ClientSpec, operator_view, spec_of
 from keystead.services.common import CLI, ServiceError
-from keystead.store.base import Client
 
 # The flag of each client metadata name: how this channel words a service's refusal.
 FLAGS = {
@@ -54,10 +59,6 @@ AUTH_METHOD_HELP = (
 SIGNING_ALG_HELP = (
     "The one alg the client's assertions use (default: HS256 for client_secret_jwt; "
     "RS256, PS256, ES256 or EdDSA for private_key_jwt)."
-)
-EXCHANGE_AUDIENCE_HELP = (
-    "Repeatable. An API identifier this client may get tokens for by token exchange "
-    "(RFC 8693); with --token-exchange-impersonate and/or --token-exchange-delegate."
 )
 ORIGIN_HELP = (
     "Repeatable. A browser origin (https://app.example.com) that may call the token, "
@@ -197,7 +198,7 @@ def create(
                         "impersonate": exchange_impersonate,
                         "delegate": exchange_delegate,
                     },
-                    **_oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
+                    **oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
                 },
             )
         except ServiceError as exc:
@@ -206,39 +207,6 @@ def create(
 
     data = with_provider(work)
     emit(data, as_json, lambda: _show_secret(data))
-
-
-def _exchange_changes(
-    client: Client,
-    audiences: list[str] | None,
-    impersonate: bool | None,
-    delegate: bool | None,
-) -> dict[str, Any] | None:
-    """The token_exchange policy with the given flags changed (None: no flag given)."""
-    given = {"audiences": audiences, "impersonate": impersonate, "delegate": delegate}
-    if all(v is None for v in given.values()):
-        return None
-    current = dict(client_policy.get(client, "token_exchange"))
-    current.update({k: v for k, v in given.items() if v is not None})
-    return current
-
-
-def _oauth1_policy(
-    enabled: bool | None, oob: bool | None, rsa_key_file: Path | None
-) -> dict[str, Any]:
-    """The OAuth 1.0a rows (docs/oauth1.md); None: not given."""
-    policy: dict[str, Any] = {"oauth1": enabled, "oauth1_oob": oob}
-    if rsa_key_file is not None:
-        try:
-            policy["oauth1_rsa_public_key"] = rsa_key_file.read_text()
-        except (OSError, ValueError) as exc:
-            fail(f"--oauth1-rsa-public-key {rsa_key_file}: {exc}")
-    return policy
-
-
-def _given(policy: dict[str, Any]) -> dict[str, Any]:
-    """The policy rows an update names (an option not given is None: the row stays)."""
-    return {name: value for name, value in policy.items() if value is not None}
 
 
 @client_app.command("update")
@@ -345,13 +313,13 @@ def update(
                 client,
                 spec,
                 CLI,
-                policy=_given(
+                policy=given(
                     {
                         "require_mfa": require_mfa,
-                        "token_exchange": _exchange_changes(
+                        "token_exchange": exchange_changes(
                             client, exchange_audience, exchange_impersonate, exchange_delegate
                         ),
-                        **_oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
+                        **oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
                     }
                 ),
             )

@@ -14,7 +14,7 @@ from keystead.store.ciba_requests import APPROVED, DENIED, PENDING, CibaRequest
 from keystead.store.outbox import Job
 from keystead.store.sql.concern import Concern, integrity_error
 from keystead.store.sql.convert import from_mapping, to_values
-from keystead.store.sql.models import CibaRequestRow
+from keystead.store.sql.models_more import CibaRequestRow
 from keystead.store.sql.tables import JOBS
 
 CIBA_REQUESTS = cast(Table, CibaRequestRow.__table__)

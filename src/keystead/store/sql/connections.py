@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from keystead.store.connections import Connection, FederatedIdentity
 from keystead.store.sql.concern import Concern, integrity_error
 from keystead.store.sql.convert import to_values
-from keystead.store.sql.models import ConnectionRow, FederatedIdentityRow
+from keystead.store.sql.models_more import ConnectionRow, FederatedIdentityRow
 
 CONNECTIONS = cast(Table, ConnectionRow.__table__)
 IDENTITIES = cast(Table, FederatedIdentityRow.__table__)

@@ -15,7 +15,7 @@ from keystead.store.oauth1 import (
     TokenCredential,
 )
 from keystead.store.sql.concern import Concern
-from keystead.store.sql.models import OAuth1TemporaryRow, OAuth1TokenRow
+from keystead.store.sql.models_more import OAuth1TemporaryRow, OAuth1TokenRow
 
 TEMPORARY = cast(Table, OAuth1TemporaryRow.__table__)
 TOKENS = cast(Table, OAuth1TokenRow.__table__)

@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import Table, delete, select
 
 from keystead.store.sql.concern import Concern
-from keystead.store.sql.models import TrustedIssuerRow
+from keystead.store.sql.models_more import TrustedIssuerRow
 from keystead.store.trusted_issuers import TrustedIssuer
 
 TRUSTED_ISSUERS = cast(Table, TrustedIssuerRow.__table__)
