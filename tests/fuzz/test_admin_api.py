@@ -33,6 +33,7 @@ from keystead.federation.upstream import seal_secret
 from keystead.services.apis import ApiSpec, create_api
 from keystead.store.connections import Connection
 from keystead.store.oauth1 import TokenCredential
+from keystead.store.trusted_issuers import TrustedIssuer
 from tests.e2e.conftest import Env, make_env
 from tests.e2e.test_admin_api import admin_token
 from tests.fuzz.conftest import bounded, check_answer, run_seeded
@@ -96,7 +97,16 @@ async def _objects(env: Env, token: str) -> dict[str, str]:
     await env.provider.store.connections.add(github)
     oauth1 = TokenCredential("fuzz-token", "0" * 64, "v1.x", client_id, sub, "openid", 1)
     await env.provider.store.oauth1.add_token(oauth1)  # an OAuth 1.0a token to revoke
-    return known | {"kid": keys[0]["kid"], "name": github.name, "token_id": oauth1.token_id}
+    issuer = TrustedIssuer(
+        "ti-fuzz", "https://issuer.example", 1, jwks_uri="https://issuer.example/jwks"
+    )
+    await env.provider.store.trusted_issuers.add(issuer)
+    return known | {
+        "kid": keys[0]["kid"],
+        "name": github.name,
+        "token_id": oauth1.token_id,
+        "issuer_id": issuer.issuer_id,
+    }
 
 
 OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
@@ -130,11 +140,15 @@ OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
     ("POST", "/connections"),
     ("GET", "/connections/{name}"),
     ("PATCH", "/connections/{name}"),
+    ("GET", "/trusted-issuers"),
+    ("POST", "/trusted-issuers"),
+    ("GET", "/trusted-issuers/{issuer_id}"),
     ("DELETE", "/clients/{client_id}"),
     ("DELETE", "/apis/{api_id}"),
     ("DELETE", "/users/{sub}"),
     ("DELETE", "/keys/{kid}"),
     ("DELETE", "/connections/{name}"),
+    ("DELETE", "/trusted-issuers/{issuer_id}"),
 ]
 
 
