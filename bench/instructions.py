@@ -142,7 +142,7 @@ async def _requests(app: Any, metric: str, creds: dict[str, str]) -> Call:
     server = type("Issuer", (), {"issuer": ""})()
     bench_creds = Credentials(creds["client_id"], creds["client_secret"], "", "")
     query = urlsplit(authorize_url(server, bench_creds, FLOW_SCOPE)).query.encode()
-    browser = [(b"cookie", b"ks_session=" + cookie.encode())]
+    browser = [(b"cookie", b"keystead_session=" + cookie.encode())]
 
     async def flow() -> dict[str, Any]:
         redirect = await _asgi(app, "GET", "/authorize", b"", browser, query)

@@ -26,7 +26,7 @@ def raised_catalog_ids() -> dict[str, list[str]]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "OAuthError"
+                and node.func.id in ("OAuthError", "UpstreamError")
             ):
                 first = node.args[0] if node.args else None
                 assert isinstance(first, ast.Constant) and isinstance(first.value, str), (

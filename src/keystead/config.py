@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     # fetching a client's jwks_uri may reach loopback/private addresses (development, tests)
     allow_private_network_fetch: bool = False
     open_registration: bool = False  # /register without an initial access token
+    # JWTs of trusted issuers (RFC 7523 §3 grants, RFC 8693 jwt subject/actor tokens):
+    jwt_grant_leeway: int = Field(60, ge=0, le=600)  # clock skew allowed on exp, nbf, iat
+    jwt_grant_max_age: int = Field(3600, ge=60)  # a jwt-bearer assertion's iat at most this old
+    # Federation (federation/): seconds per step of a call to an upstream identity provider
+    federation_timeout: float = Field(10.0, gt=0, le=60)
 
     # Login throttling (accounts/login.py): delays double per failure past a threshold.
     login_account_threshold: int = 5  # failures on an account from one address
@@ -93,6 +98,15 @@ class Settings(BaseSettings):
     # The outbox (outbox.py): seconds before a failed delivery's first retry (then doubling,
     # up to an hour).
     outbox_retry_base: int = Field(30, ge=1, le=3600)
+    # CIBA (protocol/ciba.py): how users learn of a backchannel authentication request; the
+    # development notifier "account_page" lists them on /account with Approve / Deny.
+    ciba_notifier: Literal["account_page"] = "account_page"
+
+    # OAuth 1.0a (RFC 5849, docs/oauth1.md): how far oauth_timestamp may be from the clock
+    # (seconds either way; nonces are remembered this long), and the temporary credentials'
+    # lifetime.
+    oauth1_timestamp_window: int = Field(300, ge=30, le=3600)
+    oauth1_request_token_ttl: int = Field(600, ge=60, le=3600)
 
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.

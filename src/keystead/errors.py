@@ -19,7 +19,11 @@ from typing import Any, NamedTuple
 from keystead.error_catalog import (
     admin,
     authorize,
+    ciba,
     client,
+    exchange,
+    federation,
+    oauth1,
     pages,
     request,
     resource,
@@ -49,7 +53,20 @@ class CatalogEntry:
 
 
 # The areas of the catalog, in the order of docs/errors.md and the /errors index.
-_AREAS = (request, authorize, token, resource, pages, client, admin, server)
+_AREAS = (
+    request,
+    authorize,
+    token,
+    exchange,
+    ciba,
+    resource,
+    pages,
+    federation,
+    client,
+    admin,
+    server,
+    oauth1,
+)
 
 CATALOG: dict[str, CatalogEntry] = {
     row[0]: CatalogEntry(*row) for area in _AREAS for row in area.ROWS

@@ -19,6 +19,38 @@ EVENTS: dict[str, str] = {
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
     "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",
     "device.denied": "A signed-in user denied a device's request (RFC 8628).",
+    "ciba.requested": "A client made a CIBA backchannel authentication request for a user "
+    "(CIBA Core 1.0 §7); `mode` is poll or ping.",
+    "ciba.notified": "The CIBA notifier told the user of a pending request (`via`: how).",
+    "ciba.approved": "The signed-in user approved a CIBA request on the account page.",
+    "ciba.denied": "The signed-in user denied a CIBA request on the account page.",
+    "ciba.ping_queued": "A CIBA ping (§10.2) to the client's notification endpoint was "
+    "written to the outbox.",
+    "ciba.pinged": "A CIBA ping was delivered: the client's notification endpoint accepted it.",
+    "ciba.tokens_issued": "A CIBA auth_req_id was exchanged for tokens (single use).",
+    "connection.created": "An operator added an upstream identity provider (a connection: "
+    "`connection` names it); its client secret is stored sealed.",
+    "connection.deleted": "An operator deleted a connection with every upstream identity "
+    "linked through it.",
+    "connection.updated": "An operator changed a connection (`changed` lists the fields; a "
+    "secret's value is never recorded).",
+    "oauth1.request_token": "An OAuth 1.0a consumer obtained temporary credentials "
+    "(RFC 5849 §2.1).",
+    "oauth1.authorized": "A signed-in user approved an OAuth 1.0a consumer's temporary "
+    "credentials; a verifier was issued (RFC 5849 §2.2).",
+    "oauth1.denied": "A signed-in user denied an OAuth 1.0a consumer's request.",
+    "oauth1.access_token": "An OAuth 1.0a consumer exchanged approved temporary credentials "
+    "and their verifier for token credentials (`token_id`; RFC 5849 §2.3).",
+    "oauth1.signature_invalid": "An OAuth 1.0a request's signature did not match keystead's "
+    "signature base string (RFC 5849 §3.4): a wrong secret or a tampered request.",
+    "oauth1.nonce_replayed": "An OAuth 1.0a consumer's nonce came again with the same "
+    "timestamp: a replayed request (RFC 5849 §3.3).",
+    "oauth1.timestamp_refused": "An OAuth 1.0a request's timestamp was outside the accepted "
+    "window (KEYSTEAD_OAUTH1_TIMESTAMP_WINDOW).",
+    "oauth1.verifier_invalid": "An OAuth 1.0a access token request had a wrong or used "
+    "verifier (RFC 5849 §2.3).",
+    "oauth1.token_revoked": "OAuth 1.0a token credentials were revoked (CLI, admin API or "
+    "the user's account page: `channel`).",
     "consent.denied": "The user clicked Deny on the consent page.",
     "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",
@@ -86,4 +118,16 @@ EVENTS: dict[str, str] = {
     "user.password_set": "An operator set a user's password.",
     "user.signed_up": "Someone created an account on the sign-up page (KEYSTEAD_SIGNUP).",
     "user.updated": "A user's profile changed.",
+    "jwt_bearer.refused": "A JWT bearer grant (RFC 7523 §2.1) was refused; `catalog_id` "
+    "names the rule.",
+    "jwt_bearer.used": "A client got an access token for `sub` with a trusted issuer's JWT "
+    "(RFC 7523 §2.1).",
+    "token.exchanged": "A client exchanged a token (RFC 8693): `sub`, `actor` (delegation) or "
+    "none (impersonation), `audience`, `mode`.",
+    "token_exchange.refused": "A token exchange (RFC 8693) was refused; `catalog_id` names "
+    "the rule.",
+    "trusted_issuer.created": "An operator trusted an outside JWT issuer for some clients "
+    "(RFC 7523, RFC 8693).",
+    "trusted_issuer.deleted": "An operator stopped trusting an outside JWT issuer; its JWTs "
+    "are refused.",
 }

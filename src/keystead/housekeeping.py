@@ -43,6 +43,8 @@ async def purge_expired(provider: Provider) -> dict[str, int]:
         "action_tokens": await store.action_tokens.purge(now - PURGE_MARGIN),
         "jobs": await store.jobs.purge(now - JOB_MEMORY),
         "device_codes": await store.device_codes.purge(now - PURGE_MARGIN),
+        "ciba_requests": await store.ciba_requests.purge(now - PURGE_MARGIN),
+        "oauth1_temporary": await store.oauth1.purge(now - PURGE_MARGIN),  # RFC 5849 §2.1
     }
     if any(counts.values()):
         log.info("purged expired rows: %s", counts)

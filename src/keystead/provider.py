@@ -18,6 +18,7 @@ from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, account_client
 from keystead.accounts.passwords import PasswordHasher
 from keystead.config import Settings
 from keystead.events import EventRecorder, Events
+from keystead.federation.upstreams import Upstreams
 from keystead.jose.kek import KeyEncryptor
 from keystead.jose.keys import KeyRing
 from keystead.net.fetch import SafeFetcher
@@ -62,11 +63,13 @@ class Provider:
     wake_outbox: Callable[[], None] = lambda: None
     recorder: EventRecorder = field(init=False)
     client_jwks: ClientJwksCache = field(init=False)  # clients' jwks_uri (private_key_jwt)
+    upstreams: Upstreams = field(init=False)  # federation: upstream identity providers
 
     def __post_init__(self) -> None:
         self.client_jwks = ClientJwksCache(
             SafeFetcher(allow_private=self.settings.allow_private_network_fetch)
         )
+        self.upstreams = Upstreams(self.settings, self.kek, self.now)
         # Refused requests and security events go to the events table, in batches.
         self.recorder = EventRecorder(self.store.events)
         self.events.subscribers.append(self.recorder)

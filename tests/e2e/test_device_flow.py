@@ -12,7 +12,7 @@ import pytest
 
 from keystead.protocol.device_authorization import GRANT_TYPE
 from tests.e2e.conftest import Browser, Env
-from tests.e2e.test_account_page import sign_in
+from tests.e2e.test_account_page import follow, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -73,10 +73,15 @@ async def test_device_flow_approved_once(env: Env) -> None:
         assert error_of(await poll(tv, client_id, device_code)) == "slow_down"
 
         browser = Browser(http)
-        # Not signed in: /device sends the browser to the account sign-in.
+        # Not signed in: /device sends the browser to the account sign-in, which comes back
+        # to /device with the code of verification_uri_complete filled in.
         r = await browser.open(body["verification_uri_complete"])
         assert r.status_code == 303
-        await sign_in(env, browser)
+        login = await follow(browser, r)
+        assert 'name="password"' in login.text
+        back = await follow(browser, await browser.login(login, "alice"))
+        assert str(back.url).startswith(env.settings.issuer + "/device?user_code=")
+        assert f'value="{body["user_code"]}"' in back.text, back.text[:600]
         done = await answer(env, browser, body["user_code"], "approve")
         assert done.status_code == 200 and "Device connected" in done.text
 

@@ -33,7 +33,8 @@ async def test_logout_with_hint_ends_the_session_and_redirects(env: Env) -> None
         )
         assert r.status_code == 303
         assert r.headers["location"] == AFTER + "?state=bye"
-        assert "keystead_session=" in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
+        cleared = r.headers["set-cookie"]
+        assert "keystead_session=" in cleared and "Max-Age=0" in cleared
         # the session is gone: prompt=none now fails
         silent = await http.get(url_for(client_id, "id_token", prompt="none"))
         assert fragment_of(silent.headers["location"])["error"] == "login_required"

@@ -54,6 +54,10 @@ RFC_ERRORS = frozenset(
         "request_not_supported",
         "request_uri_not_supported",
         "registration_not_supported",
+        # CIBA Core 1.0 §13 (/bc-authorize)
+        "unknown_user_id",
+        "expired_login_hint_token",
+        "invalid_binding_message",
     }
 )
 

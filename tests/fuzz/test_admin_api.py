@@ -29,7 +29,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from keystead.accounts.sessions import create_session
+from keystead.federation.upstream import seal_secret
 from keystead.services.apis import ApiSpec, create_api
+from keystead.store.connections import Connection
+from keystead.store.oauth1 import TokenCredential
+from keystead.store.trusted_issuers import TrustedIssuer
 from tests.e2e.conftest import Env, make_env
 from tests.e2e.test_admin_api import admin_token
 from tests.fuzz.conftest import bounded, check_answer, run_seeded
@@ -87,7 +91,22 @@ async def _objects(env: Env, token: str) -> dict[str, str]:
     assert user is not None
     _, session = await create_session(env.provider, user, user_agent="fuzz", ip="192.0.2.1")
     known = {"client_id": client_id, "api_id": api.api_id, "sub": sub, "sid": session.sid}
-    return known | {"kid": keys[0]["kid"]}
+    # A GitHub connection: no discovery document to fetch when it changes.
+    sealed = seal_secret(env.provider.kek, "conn-fuzz", "secret")
+    github = Connection("conn-fuzz", "fuzz", "Fuzz", "github", "https://github.com", "id", sealed)
+    await env.provider.store.connections.add(github)
+    oauth1 = TokenCredential("fuzz-token", "0" * 64, "v1.x", client_id, sub, "openid", 1)
+    await env.provider.store.oauth1.add_token(oauth1)  # an OAuth 1.0a token to revoke
+    issuer = TrustedIssuer(
+        "ti-fuzz", "https://issuer.example", 1, jwks_uri="https://issuer.example/jwks"
+    )
+    await env.provider.store.trusted_issuers.add(issuer)
+    return known | {
+        "kid": keys[0]["kid"],
+        "name": github.name,
+        "token_id": oauth1.token_id,
+        "issuer_id": issuer.issuer_id,
+    }
 
 
 OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
@@ -111,14 +130,25 @@ OPERATIONS = [  # deletions last: the objects in Admin.known stay until then
     ("GET", "/users/{sub}/sessions"),
     ("DELETE", "/users/{sub}/sessions/{sid}"),
     ("DELETE", "/users/{sub}/sessions"),
+    ("GET", "/users/{sub}/oauth1-tokens"),
+    ("DELETE", "/oauth1-tokens/{token_id}"),
     ("GET", "/keys"),
     ("POST", "/keys"),
     ("POST", "/keys/rotate"),
     ("GET", "/keys/{kid}"),
+    ("GET", "/connections"),
+    ("POST", "/connections"),
+    ("GET", "/connections/{name}"),
+    ("PATCH", "/connections/{name}"),
+    ("GET", "/trusted-issuers"),
+    ("POST", "/trusted-issuers"),
+    ("GET", "/trusted-issuers/{issuer_id}"),
     ("DELETE", "/clients/{client_id}"),
     ("DELETE", "/apis/{api_id}"),
     ("DELETE", "/users/{sub}"),
     ("DELETE", "/keys/{kid}"),
+    ("DELETE", "/connections/{name}"),
+    ("DELETE", "/trusted-issuers/{issuer_id}"),
 ]
 
 

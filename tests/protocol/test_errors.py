@@ -35,10 +35,29 @@ RFC_ERRORS = {
     "authorization_pending",
     "slow_down",
     "expired_token",
+    # CIBA Core 1.0 §13 (backchannel authentication endpoint)
+    "unknown_user_id",
+    "expired_login_hint_token",
+    "invalid_binding_message",
     # RFC 7591 §3.2.2 (dynamic client registration)
     "invalid_redirect_uri",
     "invalid_client_metadata",
     "invalid_software_statement",
+    # RFC 5849 §3.2 (OAuth 1.0a), as the OAuth Problem Reporting extension names them
+    "parameter_absent",
+    "parameter_rejected",
+    "version_rejected",
+    "signature_method_rejected",
+    "signature_invalid",
+    "timestamp_refused",
+    "nonce_used",
+    "consumer_key_unknown",
+    "consumer_key_rejected",
+    "token_rejected",
+    "token_expired",
+    "token_used",
+    "token_revoked",
+    "permission_denied",
 }
 
 

@@ -2,6 +2,8 @@
 // tests/e2e/test_openid_client_logout.py: each command prints one JSON object.
 //   node rp.mjs start ISSUER CLIENT_ID REDIRECT_URI
 //   node rp.mjs finish ISSUER CLIENT_ID REDIRECT_URI CALLBACK_URL VERIFIER STATE NONCE POST_LOGOUT
+//   node rp.mjs exchange ISSUER CLIENT_ID CLIENT_SECRET SUBJECT_JWT AUDIENCE  (RFC 8693, by
+//     tests/e2e/test_openid_client_exchange.py: delegation with its own client_credentials token)
 import * as client from "openid-client";
 
 const [command, issuer, clientId, redirectUri, ...rest] = process.argv.slice(2);
@@ -46,5 +48,26 @@ async function finish() {
   return { claims, end_session_url: endSession.href };
 }
 
-const result = command === "start" ? await start() : await finish();
+async function exchange() {
+  // here the third argument is the client secret, not a redirect URI
+  const [subjectJwt, audience] = rest;
+  const config = await client.discovery(
+    new URL(issuer), clientId, redirectUri, client.ClientSecretBasic(redirectUri),
+    { execute: [client.allowInsecureRequests] },
+  );
+  const actor = await client.clientCredentialsGrant(config, { resource: audience });
+  const tokens = await client.genericGrantRequest(
+    config, "urn:ietf:params:oauth:grant-type:token-exchange", {
+      subject_token: subjectJwt,
+      subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+      actor_token: actor.access_token,
+      actor_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      audience,
+    },
+  );
+  return { ...tokens };
+}
+
+const commands = { start, finish, exchange };
+const result = await commands[command]();
 process.stdout.write(JSON.stringify(result) + "\n");

@@ -36,19 +36,25 @@ TABLES = {
     "alembic_version",
     "apis",
     "authorization_codes",
+    "ciba_requests",
     "clients",
     "consents",
+    "connections",
     "device_codes",
+    "federated_identities",
     "events",
     "factors",
     "grants",
     "jobs",
     "keys",
     "markers",
+    "oauth1_temporary",
+    "oauth1_tokens",
     "recovery_codes",
     "refresh_tokens",
     "sessions",
     "throttle",
+    "trusted_issuers",
     "users",
 }
 
@@ -190,7 +196,9 @@ async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
     await _alembic(sqlite_url, "downgrade", "0002")
 
     new_tables = {"apis", "refresh_tokens", "markers", "factors", "recovery_codes"}
-    new_tables |= {"jobs", "action_tokens", "device_codes"}
+    new_tables |= {"jobs", "action_tokens", "device_codes", "trusted_issuers", "ciba_requests"}
+    new_tables |= {"connections", "federated_identities"}
+    new_tables |= {"oauth1_temporary", "oauth1_tokens"}
     assert await _tables(sqlite_url) == TABLES - new_tables
     assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]

@@ -7,7 +7,20 @@ module registers its commands on the apps when imported here.
 
 from __future__ import annotations
 
-from keystead.cli import apis, backup, clients, explain, keys, mfa, serve, sessions, users
+from keystead.cli import (
+    apis,
+    backup,
+    clients,
+    connections,
+    explain,
+    keys,
+    mfa,
+    oauth1,
+    serve,
+    sessions,
+    trusted_issuers,
+    users,
+)
 from keystead.cli.apps import app
 
 __all__ = [
@@ -15,12 +28,15 @@ __all__ = [
     "app",
     "backup",
     "clients",
+    "connections",
     "explain",
     "keys",
     "main",
     "mfa",
+    "oauth1",
     "serve",
     "sessions",
+    "trusted_issuers",
     "users",
 ]
 

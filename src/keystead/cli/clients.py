@@ -9,6 +9,12 @@ from typing import Any
 import typer
 
 from keystead.cli.apps import client_app
+from keystead.cli.client_policy import (
+    EXCHANGE_AUDIENCE_HELP,
+    exchange_changes,
+    given,
+    oauth1_policy,
+)
 from keystead.cli.common import emit, fail, refuse, with_provider
 from keystead.provider import Provider
 from keystead.services import clients as service
@@ -38,11 +44,17 @@ FLAGS = {
     "backchannel_logout_session_required": "--backchannel-logout-session-required",
     "frontchannel_logout_uri": "--frontchannel-logout-uri",
     "frontchannel_logout_session_required": "--frontchannel-logout-session-required",
+    "oauth1_rsa_public_key": "--oauth1-rsa-public-key",
     "expires_in": "--expires-in",
+    "backchannel_token_delivery_mode": "--backchannel-token-delivery-mode",
+    "backchannel_client_notification_endpoint": "--backchannel-client-notification-endpoint",
+    "token_exchange": "--token-exchange-audience",
     "require_mfa": "--require-mfa",
     "connections": "--connection",
     "password_login": "--password-login",
 }
+CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
+CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
 AUTH_METHOD_HELP = (
     "client_secret_basic | client_secret_post | client_secret_jwt | private_key_jwt "
     "(with --jwks or --jwks-uri) | none (public client)."
@@ -117,6 +129,20 @@ def create(
     password_login: bool = typer.Option(
         True, "--password-login/--no-password-login", help=PASSWORD_LOGIN_HELP
     ),
+    exchange_audience: list[str] = typer.Option(
+        [], "--token-exchange-audience", help=EXCHANGE_AUDIENCE_HELP
+    ),
+    exchange_impersonate: bool = typer.Option(
+        False, "--token-exchange-impersonate", help="Token exchange without an actor token."
+    ),
+    exchange_delegate: bool = typer.Option(
+        False, "--token-exchange-delegate", help="Token exchange with an actor token (act)."
+    ),
+    oauth1: bool = typer.Option(False, "--oauth1", help="Also an OAuth 1.0a consumer."),
+    oauth1_oob: bool = typer.Option(False, "--oauth1-oob", help="OAuth 1.0a: allow oob."),
+    oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
+        None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
+    ),
     alg: str = typer.Option("ES256", "--id-token-signed-response-alg"),
     application_type: str = typer.Option("web", "--application-type", help="web | native"),
     client_id: str | None = typer.Option(None, "--client-id", help="Default: random."),
@@ -135,6 +161,12 @@ def create(
         None, "--frontchannel-logout-uri", help="Front-Channel Logout 1.0: framed at logout."
     ),
     frontchannel_session: bool = typer.Option(False, "--frontchannel-logout-session-required"),
+    ciba_mode: str | None = typer.Option(
+        None, "--backchannel-token-delivery-mode", help=CIBA_MODE_HELP
+    ),
+    ciba_endpoint: str | None = typer.Option(
+        None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -161,6 +193,8 @@ def create(
         jwks=_read_jwks(jwks_file) if jwks_file is not None else None,
         jwks_uri=jwks_uri,
         token_endpoint_auth_signing_alg=auth_signing_alg,
+        backchannel_token_delivery_mode=ciba_mode,
+        backchannel_client_notification_endpoint=ciba_endpoint,
     )
 
     async def work(provider: Provider) -> dict[str, Any]:
@@ -173,6 +207,12 @@ def create(
                     "require_mfa": require_mfa,
                     "connections": connection or None,
                     "password_login": password_login,
+                    "token_exchange": {
+                        "audiences": exchange_audience,
+                        "impersonate": exchange_impersonate,
+                        "delegate": exchange_delegate,
+                    },
+                    **oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
                 },
             )
         except ServiceError as exc:
@@ -181,11 +221,6 @@ def create(
 
     data = with_provider(work)
     emit(data, as_json, lambda: _show_secret(data))
-
-
-def _given(policy: dict[str, Any]) -> dict[str, Any]:
-    """The policy rows an update names (an option not given is None: the row stays)."""
-    return {name: value for name, value in policy.items() if value is not None}
 
 
 @client_app.command("update")
@@ -222,6 +257,20 @@ def update(
     password_login: bool | None = typer.Option(
         None, "--password-login/--no-password-login", help=PASSWORD_LOGIN_HELP
     ),
+    exchange_audience: list[str] | None = typer.Option(
+        None, "--token-exchange-audience", help=EXCHANGE_AUDIENCE_HELP + " Replaces the list."
+    ),
+    exchange_impersonate: bool | None = typer.Option(
+        None, "--token-exchange-impersonate/--no-token-exchange-impersonate"
+    ),
+    exchange_delegate: bool | None = typer.Option(
+        None, "--token-exchange-delegate/--no-token-exchange-delegate"
+    ),
+    oauth1: bool | None = typer.Option(None, "--oauth1/--no-oauth1", help="OAuth 1.0a."),
+    oauth1_oob: bool | None = typer.Option(None, "--oauth1-oob/--no-oauth1-oob"),
+    oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
+        None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
+    ),
     alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
     application_type: str | None = typer.Option(None, "--application-type"),
     default_resource: str | None = typer.Option(None, "--default-resource"),
@@ -238,6 +287,12 @@ def update(
     frontchannel_logout_uri: str | None = typer.Option(None, "--frontchannel-logout-uri"),
     frontchannel_session: bool | None = typer.Option(
         None, "--frontchannel-logout-session-required/--no-frontchannel-logout-session-required"
+    ),
+    ciba_mode: str | None = typer.Option(
+        None, "--backchannel-token-delivery-mode", help=CIBA_MODE_HELP
+    ),
+    ciba_endpoint: str | None = typer.Option(
+        None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
     ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -265,13 +320,15 @@ def update(
         "backchannel_logout_session_required": backchannel_session,
         "frontchannel_logout_uri": frontchannel_logout_uri,
         "frontchannel_logout_session_required": frontchannel_session,
+        "backchannel_token_delivery_mode": ciba_mode,
+        "backchannel_client_notification_endpoint": ciba_endpoint,
     }
 
-    policy = _given({"require_mfa": require_mfa, "password_login": password_login})
+    connections: dict[str, Any] = {}
     if all_connections:
-        policy["connections"] = None
+        connections["connections"] = None
     elif connection:
-        policy["connections"] = connection
+        connections["connections"] = connection
 
     async def work(provider: Provider) -> dict[str, Any]:
         try:
@@ -280,7 +337,23 @@ def update(
             for field, value in changes.items():
                 if value is not None:
                     setattr(spec, field, value)
-            updated, secret = await service.update(provider, client, spec, CLI, policy=policy)
+            updated, secret = await service.update(
+                provider,
+                client,
+                spec,
+                CLI,
+                policy=given(
+                    {
+                        "require_mfa": require_mfa,
+                        "token_exchange": exchange_changes(
+                            client, exchange_audience, exchange_impersonate, exchange_delegate
+                        ),
+                        **oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
+                        "password_login": password_login,
+                    }
+                )
+                | connections,
+            )
         except ServiceError as exc:
             refuse(exc, FLAGS)
         return _with_secret(operator_view(updated), secret)

@@ -1,5 +1,6 @@
-"""Fetch a small JSON document from a URL a client gave us, or POST a form to one (back-channel
-logout), without becoming an SSRF proxy.
+"""Fetch a small JSON document from a URL a client gave us, POST a form (back-channel logout)
+or JSON (CIBA ping) to one, or talk JSON with an upstream identity provider (``exchange``:
+federation/), without becoming an SSRF proxy.
 
 A client's ``jwks_uri`` is attacker-controlled input: fetching it must not reach keystead's
 own loopback, the private network it runs in, or cloud metadata endpoints (RFC 9700 §4.15 /
@@ -143,9 +144,21 @@ class SafeFetcher:
         """POST ``form`` (application/x-www-form-urlencoded) to ``url`` under the same guard
         as ``get_json``; the response's status code (a redirect is not followed: its 3xx is
         the answer). Raises UnsafeTarget (never sent) or FetchError (no answer)."""
+        return await self._post(url, {}, data=form)
+
+    async def post_json(self, url: str, body: Any, *, bearer: str | None = None) -> int:
+        """POST ``body`` as application/json to ``url`` (with ``Authorization: Bearer``
+        when given: a CIBA ping, CIBA §10.2) under the same guard; the status code, as
+        ``post_form``."""
+        headers = {"Content-Type": "application/json"}
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        return await self._post(url, headers, content=json.dumps(body).encode())
+
+    async def _post(self, url: str, extra_headers: dict[str, str], **body: Any) -> int:
         import httpx
 
-        headers = {"Accept-Encoding": "identity", "Cache-Control": "no-store"}
+        headers = {"Accept-Encoding": "identity", "Cache-Control": "no-store", **extra_headers}
         request_url, extensions = await self._target(url, headers)
         client = httpx.AsyncClient(
             transport=self.transport,
@@ -155,7 +168,7 @@ class SafeFetcher:
         )
         try:
             with anyio.fail_after(self.timeout * 2):
-                request = client.build_request("POST", request_url, headers=headers, data=form)
+                request = client.build_request("POST", request_url, headers=headers, **body)
                 request.extensions.update(extensions)
                 response = await client.send(request, stream=True)
                 await response.aclose()  # the body is not read: only the status counts
@@ -166,6 +179,68 @@ class SafeFetcher:
             raise FetchError(f"{url} could not be reached: {type(exc).__name__}.") from None
         finally:
             await client.aclose()
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """Send a GET (or a POST of ``form``, application/x-www-form-urlencoded) with extra
+        ``headers`` under the same guard as ``get_json`` and read the answer whatever its
+        status (an OAuth error response is JSON with a 400): ``(status, JSON or None when the
+        body is not JSON)``. Raises UnsafeTarget (never sent) or FetchError (no answer, a
+        body past ``max_bytes``)."""
+        import httpx
+
+        sent = {
+            "Accept": "application/json",
+            "Accept-Encoding": "identity",
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        }
+        request_url, extensions = await self._target(url, sent)
+        client = httpx.AsyncClient(
+            transport=self.transport,
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        try:
+            with anyio.fail_after(self.timeout * 2):
+                request = client.build_request(method, request_url, headers=sent, data=form)
+                request.extensions.update(extensions)
+                response = await client.send(request, stream=True)
+                try:
+                    body = await self._read(response, url)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise FetchError(f"{url} did not answer within {self.timeout * 2:.0f} s.") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url} could not be reached: {type(exc).__name__}.") from None
+        finally:
+            await client.aclose()
+        try:
+            return response.status_code, json.loads(body)
+        except ValueError:
+            return response.status_code, None
+
+    async def _read(self, response: httpx.Response, url: str) -> bytes:
+        """The body of ``response``, at most ``max_bytes``, uncompressed."""
+        if response.headers.get("content-encoding", "identity") != "identity":
+            raise FetchError(f"{url} answered with a compressed body.")
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(f"{url} is larger than {self.max_bytes} bytes.")
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise FetchError(f"{url} is larger than {self.max_bytes} bytes.")
+        return bytes(body)
 
     async def _get(
         self, request_url: httpx.URL, headers: dict[str, str], ext: dict[str, Any], url: str
@@ -187,17 +262,7 @@ class SafeFetcher:
                 try:
                     if response.status_code != 200:
                         raise FetchError(f"{url} answered HTTP {response.status_code}.")
-                    if response.headers.get("content-encoding", "identity") != "identity":
-                        raise FetchError(f"{url} answered with a compressed body.")
-                    declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                        raise FetchError(f"{url} is larger than {self.max_bytes} bytes.")
-                    body = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        body += chunk
-                        if len(body) > self.max_bytes:
-                            raise FetchError(f"{url} is larger than {self.max_bytes} bytes.")
-                    return bytes(body)
+                    return await self._read(response, url)
                 finally:
                     await response.aclose()
         except TimeoutError:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from keystead.jose.client_keys import InvalidJwks, parse_jwks
 from keystead.jose.keys import SUPPORTED_ALGS
-from keystead.protocol import redirect_uris, scopes
+from keystead.protocol import ciba_metadata, redirect_uris, scopes
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.origins import parse_origin
@@ -86,6 +86,10 @@ class ClientSpec:
     jwks: dict[str, Any] | None = None  # private_key_jwt: the client's public keys, inline
     jwks_uri: str | None = None  # ... or where it publishes them (exclusive with jwks)
     token_endpoint_auth_signing_alg: str | None = None  # the one alg its assertions use
+    # CIBA Core 1.0 §4 (protocol/ciba_metadata.py).
+    backchannel_token_delivery_mode: str | None = None
+    backchannel_client_notification_endpoint: str | None = None
+    backchannel_user_code_parameter: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values
 
 
@@ -227,6 +231,15 @@ def validate(spec: ClientSpec) -> None:
                 "scope", f"scope {token!r} has characters RFC 6749 §3.3 does not allow."
             )
     check_auth_metadata(spec)
+    broken = ciba_metadata.problem(
+        spec.grant_types,
+        spec.token_endpoint_auth_method,
+        spec.backchannel_token_delivery_mode,
+        spec.backchannel_client_notification_endpoint,
+        spec.backchannel_user_code_parameter,
+    )
+    if broken is not None:
+        raise MetadataError(*broken)
 
 
 def _has_unstorable(value: Any) -> bool:
@@ -310,6 +323,7 @@ def client_view(client: Client) -> dict[str, Any]:
                 "post_logout_redirect_uris",
                 *LOGOUT_METADATA,
                 *AUTH_METADATA,
+                *ciba_metadata.CIBA_METADATA,
                 *DESCRIPTIVE_METADATA,
             )
             if k in client.extra
@@ -344,5 +358,8 @@ def spec_of(client: Client) -> ClientSpec:
         jwks=extra.get("jwks"),
         jwks_uri=extra.get("jwks_uri"),
         token_endpoint_auth_signing_alg=extra.get("token_endpoint_auth_signing_alg"),
+        backchannel_token_delivery_mode=extra.get(ciba_metadata.MODE),
+        backchannel_client_notification_endpoint=extra.get(ciba_metadata.ENDPOINT),
+        backchannel_user_code_parameter=bool(extra.get(ciba_metadata.USER_CODE)),
         metadata={k: extra[k] for k in DESCRIPTIVE_METADATA if k in extra},
     )

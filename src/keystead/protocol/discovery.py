@@ -10,6 +10,7 @@ from keystead.jose.keys import SUPPORTED_ALGS
 from keystead.protocol import pkce, scopes
 from keystead.protocol.acr import ACR_VALUES
 from keystead.protocol.authorize import DISPLAY_VALUES, prompt_values
+from keystead.protocol.ciba_metadata import DELIVERY_MODES
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS, signing_algs
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.response import RESPONSE_MODES
@@ -25,6 +26,7 @@ ENDPOINTS = {
     "end_session_endpoint": "/logout",
     "registration_endpoint": "/register",  # RFC 7591 §3
     "device_authorization_endpoint": "/device_authorization",  # RFC 8628 §4
+    "backchannel_authentication_endpoint": "/bc-authorize",  # CIBA Core 1.0 §4
 }
 
 
@@ -84,6 +86,10 @@ def metadata(settings: Settings) -> dict[str, Any]:
         # Front-Channel Logout 1.0 §3
         "frontchannel_logout_supported": True,
         "frontchannel_logout_session_supported": True,
+        # CIBA Core 1.0 §4: poll and ping (no push), no signed requests (so no
+        # backchannel_authentication_request_signing_alg_values_supported), no user_code.
+        "backchannel_token_delivery_modes_supported": list(DELIVERY_MODES),
+        "backchannel_user_code_parameter_supported": False,
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
     }

@@ -97,6 +97,8 @@ async def _access_claims(provider: Provider, value: str) -> dict[str, Any] | Non
     }
     if token.jti:
         claims["jti"] = token.jti
+    if token.act is not None:
+        claims["act"] = token.act  # RFC 8693 §4.1: who acts for the subject
     return claims
 
 

@@ -251,6 +251,12 @@ def parse_metadata(body: Any) -> ClientSpec:
         jwks=jwks,
         jwks_uri=_url(body, "jwks_uri"),
         token_endpoint_auth_signing_alg=_string(body, "token_endpoint_auth_signing_alg"),
+        # CIBA Core 1.0 §4
+        backchannel_token_delivery_mode=_string(body, "backchannel_token_delivery_mode"),
+        backchannel_client_notification_endpoint=_url(
+            body, "backchannel_client_notification_endpoint"
+        ),
+        backchannel_user_code_parameter=_flag(body, "backchannel_user_code_parameter"),
         metadata=metadata,
     )
     try:

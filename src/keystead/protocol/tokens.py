@@ -49,6 +49,7 @@ class TokenRequest(NamedTuple):
     api: Api | None
     grant: Grant | None  # None for client_credentials
     auth_time: int | None = None
+    act: dict[str, Any] | None = None  # RFC 8693 §4.1: the actor of a delegated token
 
 
 class ActiveToken(NamedTuple):
@@ -64,6 +65,7 @@ class ActiveToken(NamedTuple):
     token_hash: str | None  # the stored record's key, when there is one
     grant_id: str | None
     claims_request: dict[str, Any]  # of the grant's claims request (OIDC Core §5.5)
+    act: dict[str, Any] | None = None  # RFC 8693 §4.1 (exchanged tokens)
 
 
 def audience(provider: Provider, api: Api | None, scope: str) -> tuple[str, ...]:
@@ -130,6 +132,8 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
     }
     if treq.auth_time is not None:
         claims["auth_time"] = treq.auth_time
+    if treq.act is not None:
+        claims["act"] = treq.act  # RFC 8693 §4.1
     ring = await provider.keyring()
     value = jwt.sign(claims, ring, provider.settings.access_token_alg, now=now, typ=AT_JWT_TYP)
     grant = treq.grant
@@ -214,6 +218,7 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
         token_hash=token_hash,
         grant_id=grant_id,
         claims_request=claims_request,
+        act=claims.get("act") if isinstance(claims.get("act"), dict) else None,
     )
 
 
@@ -242,4 +247,12 @@ async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | 
         token_hash=token_hash,
         grant_id=status.grant_id,
         claims_request=status.claims,
+        act=exchange_act(status.claims),
     )
+
+
+def exchange_act(grant_claims: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``act`` of an exchanged token's grant (protocol/grants/token_exchange.py keeps it
+    next to the claims request, whose members are only userinfo and id_token)."""
+    act = grant_claims.get("act")
+    return act if isinstance(act, dict) else None

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keystead.oauth1.signature import load_rsa_public_key
 from keystead.services.common import ServiceError
 from keystead.store.base import Client
 
@@ -64,6 +65,22 @@ def _connections(value: Any) -> list[str] | None:
     return sorted(set(value))
 
 
+def _rsa_public_key(value: Any) -> str | None:
+    """A PEM RSA public key of at least 2048 bits (RSA-SHA1, RFC 5849 §3.4.3), or None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PolicyError("oauth1_rsa_public_key", "oauth1_rsa_public_key is a PEM string.")
+    try:
+        load_rsa_public_key(value)
+    except ValueError as exc:
+        raise PolicyError(
+            "oauth1_rsa_public_key",
+            f"oauth1_rsa_public_key is not a PEM RSA public key of 2048 bits or more: {exc}.",
+        ) from None
+    return value.strip() + "\n"
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "require_mfa",
@@ -83,6 +100,62 @@ RULES: tuple[Rule, ...] = (
         _flag("password_login"),
         "Whether its login page has the password form (false: upstream connections only).",
     ),
+    Rule(
+        "oauth1",
+        False,
+        _flag("oauth1"),
+        "The client is also an OAuth 1.0a consumer (RFC 5849): consumer key = client_id, "
+        "consumer secret = client_secret (kept sealed for HMAC).",
+    ),
+    Rule(
+        "oauth1_oob",
+        False,
+        _flag("oauth1_oob"),
+        "OAuth 1.0a: oauth_callback=oob is allowed (the user copies the verifier).",
+    ),
+    Rule(
+        "oauth1_rsa_public_key",
+        None,
+        _rsa_public_key,
+        "OAuth 1.0a: the consumer's RSA public key (PEM) for RSA-SHA1 signatures.",
+    ),
+)
+TOKEN_EXCHANGE_DEFAULT: dict[str, Any] = {"audiences": [], "impersonate": False, "delegate": False}
+
+
+def _token_exchange(value: Any) -> dict[str, Any]:
+    """RFC 8693: which APIs (identifiers) the client may exchange tokens for, and whether
+    without an actor token (impersonation) and with one (delegation)."""
+    name = "token_exchange"
+    if not isinstance(value, Mapping):
+        raise PolicyError(
+            name,
+            f'{name} is an object {{"audiences": [...], "impersonate": bool, "delegate": bool}}.',
+        )
+    unknown = set(value) - set(TOKEN_EXCHANGE_DEFAULT)
+    if unknown:
+        raise PolicyError(name, f"{name} has unknown members: {', '.join(sorted(unknown))}.")
+    audiences = value.get("audiences", [])
+    if not isinstance(audiences, list | tuple) or not all(
+        isinstance(a, str) and "://" in a and "#" not in a for a in audiences
+    ):
+        raise PolicyError(name, f"{name}.audiences is a list of API identifiers (absolute URIs).")
+    stored: dict[str, Any] = {"audiences": list(dict.fromkeys(audiences))}
+    for flag in ("impersonate", "delegate"):
+        if not isinstance(value.get(flag, False), bool):
+            raise PolicyError(name, f"{name}.{flag} is true or false.")
+        stored[flag] = value.get(flag, False)
+    return stored
+
+
+RULES += (
+    Rule(
+        "token_exchange",
+        TOKEN_EXCHANGE_DEFAULT,
+        _token_exchange,
+        "Token exchange (RFC 8693): the APIs it may get tokens for, and whether it may "
+        "impersonate (no actor token) and delegate (with an actor token).",
+    ),
 )
 POLICY: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
@@ -91,6 +164,11 @@ def get(client: Client, name: str) -> Any:
     """The client's value for the row ``name`` (its default when unset)."""
     rule = POLICY[name]
     return client.extra.get(name, rule.default)
+
+
+def get_in(extra: Mapping[str, Any], name: str) -> Any:
+    """The value of the row ``name`` in a client's ``extra`` (its default when unset)."""
+    return extra.get(name, POLICY[name].default)
 
 
 def view(client: Client) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from keystead.jose.kek import KeyEncryptor
 from keystead.protocol import client_assertion, scopes
 from keystead.protocol.acr import requires_mfa
+from keystead.protocol.ciba_metadata import CIBA_METADATA
 from keystead.protocol.client_metadata import (
     DESCRIPTIVE_METADATA,
     SECRET_METHODS,
@@ -92,7 +93,7 @@ async def create_client(
     await _check_default_resource(store, spec)
     client_id = spec.client_id or random_id()
     secret = random_token(32) if spec.token_endpoint_auth_method in SECRET_METHODS else None
-    sealed = seal_secret(spec, client_id, secret, kek)
+    sealed = seal_secret(spec, client_id, secret, kek, oauth1=bool((extra or {}).get("oauth1")))
     client = _client(spec, client_id, now, sha256_hex(secret) if secret else None, sealed)
     client.extra.update(extra or {})
     try:
@@ -146,23 +147,29 @@ def _client(
 def auth_extra(spec: ClientSpec) -> dict[str, Any]:
     """The Client.extra entries for the authentication method and descriptive metadata."""
     extra: dict[str, Any] = {k: v for k, v in spec.metadata.items() if k in DESCRIPTIVE_METADATA}
-    for key in ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg"):
-        if getattr(spec, key) is not None:
+    for key in ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", *CIBA_METADATA):
+        if getattr(spec, key) not in (None, False):
             extra[key] = getattr(spec, key)
     return extra
 
 
 def seal_secret(
-    spec: ClientSpec, client_id: str, secret: str | None, kek: KeyEncryptor | None
+    spec: ClientSpec,
+    client_id: str,
+    secret: str | None,
+    kek: KeyEncryptor | None,
+    *,
+    oauth1: bool = False,
 ) -> str | None:
     """client_secret_jwt: the secret is the HMAC key (OIDC Core §9), so it is needed in
-    clear — kept encrypted at rest with the key-encryption key, bound to the client_id."""
-    if spec.token_endpoint_auth_method != "client_secret_jwt" or secret is None:
+    clear — kept encrypted at rest with the key-encryption key, bound to the client_id. So is
+    an OAuth 1.0a consumer's (``oauth1``): its HMAC key (RFC 5849 §3.4.2)."""
+    if (spec.token_endpoint_auth_method != "client_secret_jwt" and not oauth1) or secret is None:
         return None
     if kek is None:
         raise ClientSpecError(
             "token_endpoint_auth_method",
-            "client_secret_jwt needs the key-encryption key to store the secret.",
+            "client_secret_jwt and OAuth 1.0a need the key-encryption key to store the secret.",
         )
     return client_assertion.seal_secret(kek, client_id, secret)
 
@@ -204,22 +211,25 @@ async def update_client(
     """
     spec.client_id = current.client_id
     validate_spec(spec)
-    _apply_policy(dict(current.extra), policy)  # refused before anything is written
+    future = dict(current.extra)
+    _apply_policy(future, policy)  # refused before anything is written
+    oauth1 = bool(client_policy.get_in(future, "oauth1"))  # its secret kept sealed too
     await _check_default_resource(store, spec)
     method = spec.token_endpoint_auth_method
     secret_hash, sealed, secret = None, None, None
     if method in SECRET_METHODS:
         kept_sealed = current.extra.get("client_secret_enc")
+        needs_sealed = method == "client_secret_jwt" or oauth1
         can_keep = current.client_secret_hash is not None and (
-            method != "client_secret_jwt" or isinstance(kept_sealed, str)
+            not needs_sealed or isinstance(kept_sealed, str)
         )
         if rotate_secret or not can_keep:
             secret = random_token(32)
             secret_hash = sha256_hex(secret)
-            sealed = seal_secret(spec, current.client_id, secret, kek)
+            sealed = seal_secret(spec, current.client_id, secret, kek, oauth1=oauth1)
         else:
             secret_hash = current.client_secret_hash
-            sealed = kept_sealed if method == "client_secret_jwt" else None
+            sealed = kept_sealed if needs_sealed else None
     updated = _client(spec, current.client_id, current.created_at, secret_hash, sealed)
     updated.extra.update({k: current.extra[k] for k in KEPT_ON_UPDATE if k in current.extra})
     updated.extra.update(client_policy.kept(current.extra))

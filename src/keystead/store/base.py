@@ -12,11 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from keystead.store.ciba_requests import CibaRequestStore
+from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
+from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sessions import Session as Session
 from keystead.store.sessions import SessionStore
+from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +429,11 @@ class Store(Protocol):
     jobs: JobStore
     action_tokens: ActionTokenStore
     device_codes: DeviceCodeStore
+    ciba_requests: CibaRequestStore
+    trusted_issuers: TrustedIssuerStore
+    connections: ConnectionStore
+    federated_identities: FederatedIdentityStore
+    oauth1: OAuth1Store
 
     async def ping(self) -> None: ...  # raises when the database cannot be reached
     async def close(self) -> None: ...

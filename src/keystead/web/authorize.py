@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts import consent as consents
 from keystead.accounts import device, federated, passkeys, signup
-from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, ACCOUNT_PATH
+from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, return_url
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
@@ -272,7 +272,8 @@ class _Flow:
             return await self.login_page(areq, begun)
         assert session is not None
         if step is Step.ISSUE and areq.client.client_id == ACCOUNT_CLIENT_ID:
-            return RedirectResponse(provider.settings.url(ACCOUNT_PATH), status_code=303)
+            target = return_url(provider.settings, areq.state)  # /account, or back to /device
+            return RedirectResponse(target, status_code=303)
         if step is Step.FACTOR:
             return await self.factor_page(areq, begun, sub=session.sub, session=session)
         if step is Step.CONSENT:

@@ -56,7 +56,8 @@ async def _post(v: Visit, request: Request) -> Response:
 
 async def device_page(request: Request) -> Response:
     async def run() -> Response:
-        v = await visit(request)
+        code = request.query_params.get("user_code", "")[:16]
+        v = await visit(request, then=f"device:{code}" if code else "device")
         if isinstance(v, Response):
             return v
         if request.method == "GET":

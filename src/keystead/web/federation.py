@@ -74,31 +74,17 @@ async def start(request: Request) -> Response:
 
 
 def _user_words(err: UpstreamError) -> str:
-    message, advice = OAuthError(err.catalog_id, err.detail).entry.user_message
+    message, advice = err.entry.user_message
     return f"{message} {advice}".strip()
 
 
 async def _finish(
     provider: Provider, connection: Connection, trip: upstream_trip.Trip, request: Request
 ) -> UpstreamIdentity:
-    params = request.query_params
-    if "error" in params:  # RFC 6749 §4.1.2.1: the upstream refused or the user cancelled
-        described = params.get("error_description", "")[:200]
-        raise UpstreamError(
-            "upstream-error-response",
-            f"{connection.name} answered error={params['error'][:60]}"
-            + (f": {described}" if described else ""),
-        )
-    issuer = params.get("iss")
-    if issuer is not None and connection.kind == "oidc" and issuer != connection.issuer:
-        # RFC 9207 §2.4: a response naming another issuer is a mix-up attack.
-        raise UpstreamError(
-            "upstream-error-response",
-            f"The response names iss={issuer[:100]}, not {connection.issuer} (RFC 9207).",
-        )
-    code = params.get("code", "")
-    if not code:
-        raise UpstreamError("upstream-error-response", f"{connection.name} returned no code.")
+    """The upstream's answer checked (state, RFC 9207 iss, error or code), the code redeemed,
+    the ID token and UserInfo validated (federation/)."""
+    params = dict(request.query_params)
+    code = await provider.upstreams.callback_code(connection, params, state=trip.state)
     return await provider.upstreams.finish(
         connection,
         redirect_uri=redirect_uri(provider.settings, connection),
@@ -344,7 +330,7 @@ async def _link_from_account(
             catalog_id=exc.catalog_id,
             detail=exc.detail,
         )
-        raise OAuthError(exc.catalog_id, exc.detail) from None
+        raise
     linked = await provider.store.federated_identities.find(
         connection.connection_id, who.upstream_sub
     )

@@ -28,6 +28,7 @@ from keystead.protocol.admin_auth import ADMIN_API_PATH as ADMIN
 from keystead.web import (
     admin,
     authorize,
+    ciba,
     demo,
     device,
     device_page,
@@ -37,6 +38,8 @@ from keystead.web import (
     factor,
     federation,
     logout,
+    oauth1,
+    oauth1_page,
     ops,
     pages,
     passkey,
@@ -44,8 +47,11 @@ from keystead.web import (
     reset,
     signup,
 )
-from keystead.web.account import access, connections, overview, profile, security
-from keystead.web.admin import apis, clients, factors, invitations, keys, users
+from keystead.web.account import access, connections, oauth1_access, overview, profile, security
+from keystead.web.account import ciba as account_ciba
+from keystead.web.admin import apis, clients, factors, invitations, keys, trusted_issuers, users
+from keystead.web.admin import connections as admin_connections
+from keystead.web.admin import oauth1 as admin_oauth1
 from keystead.web.admin import sessions as admin_sessions
 from keystead.web.fastlane import Direct, Row
 
@@ -87,6 +93,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/account/apps/revoke", ("POST",), access.revoke_app, errors="page"),
     Row("/account/connections/link", ("POST",), connections.link, errors="page"),
     Row("/account/connections/unlink", ("POST",), connections.unlink, errors="page"),
+    Row("/account/oauth1", ("GET",), oauth1_access.oauth1_apps, errors="page"),
+    Row("/account/oauth1/revoke", ("POST",), oauth1_access.revoke, errors="page"),
     # Password reset by mail (web/reset.py).
     Row("/password/forgot", ("GET", "POST"), reset.forgot, errors="page"),
     Row("/password/reset", ("GET", "POST"), reset.reset_page, errors="page"),
@@ -103,10 +111,20 @@ ENDPOINTS: tuple[Row, ...] = (
     # Device authorization (RFC 8628 §3.1) and its verification page (§3.3).
     Row("/device_authorization", ("POST",), device.device_authorization),
     Row("/device", ("GET", "POST"), device_page.device_page, errors="page"),
+    # CIBA Core 1.0: the backchannel authentication endpoint (§7) and the development
+    # notifier's answers on the account page (web/account/ciba.py).
+    Row("/bc-authorize", ("POST",), ciba.bc_authorize),
+    Row("/account/ciba/answer", ("POST",), account_ciba.answer, errors="page"),
     Row("/userinfo", ("GET", "POST"), endpoints.userinfo, cors="client"),
     Row("/revoke", ("POST",), endpoints.revoke, cors="client"),
     Row("/introspect", ("POST",), endpoints.introspect,
         direct=Direct(endpoints.introspect_direct, declines=endpoints.wants_jwt)),
+    # OAuth 1.0a (RFC 5849 §2): temporary credentials, the user's authorization, token
+    # credentials, and a protected resource signed with them.
+    Row(oauth1.REQUEST_TOKEN_PATH, ("POST",), oauth1.request_token),
+    Row(oauth1.AUTHORIZE_PATH, ("GET", "POST"), oauth1_page.authorize_page, errors="page"),
+    Row(oauth1.ACCESS_TOKEN_PATH, ("POST",), oauth1.access_token),
+    Row(oauth1.USERINFO_PATH, ("GET", "POST"), oauth1.userinfo),
     # Dynamic registration (RFC 7591) and management (RFC 7592).
     Row("/register", ("POST",), registration.register),
     Row("/register/{client_id}", ("GET", "PUT", "DELETE"), registration.manage),
@@ -124,9 +142,17 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/users/{sub}/factors/totp", ("PUT",), factors.totp),
     Row(ADMIN + "/users/{sub}/sessions", ("GET", "DELETE"), admin_sessions.sessions),
     Row(ADMIN + "/users/{sub}/sessions/{sid}", ("DELETE",), admin_sessions.session_item),
+    Row(ADMIN + "/users/{sub}/oauth1-tokens", ("GET",), admin_oauth1.tokens),
+    Row(ADMIN + "/oauth1-tokens/{token_id}", ("DELETE",), admin_oauth1.token_item),
     Row(ADMIN + "/keys", ("GET", "POST"), keys.keys),
     Row(ADMIN + "/keys/rotate", ("POST",), keys.rotate),
     Row(ADMIN + "/keys/{kid}", ("GET", "DELETE"), keys.key_item),
+    Row(ADMIN + "/trusted-issuers", ("GET", "POST"), trusted_issuers.trusted_issuers),
+    Row(ADMIN + "/trusted-issuers/{issuer_id}", ("GET", "DELETE"),
+        trusted_issuers.trusted_issuer_item),
+    Row(ADMIN + "/connections", ("GET", "POST"), admin_connections.connections),
+    Row(ADMIN + "/connections/{name}", ("GET", "PATCH", "DELETE"),
+        admin_connections.connection_item),
     # keystead's own documentation of each error (the error_uri).
     Row("/errors", ("GET",), errors_pages.error_index, errors="page"),
     Row("/errors/{catalog_id}", ("GET",), errors_pages.error_doc, errors="page"),

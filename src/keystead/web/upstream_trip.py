@@ -20,9 +20,9 @@ from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts import federated
 from keystead.errors import OAuthError
+from keystead.federation import RequestValues
 from keystead.protocol.authorization_request import AuthorizationRequest
-from keystead.protocol.pkce import s256
-from keystead.secrets_util import random_token, same_text
+from keystead.secrets_util import same_text
 from keystead.services.connections import redirect_uri
 from keystead.store.connections import Connection
 
@@ -96,12 +96,13 @@ async def begin(
     PKCE challenge (S256, RFC 7636 §4.2), remembering them in the trip cookie."""
     if not connection.enabled:
         raise OAuthError("connection-disabled", f"The connection {connection.name} is disabled.")
+    values = RequestValues.new()
     trip = Trip(
         connection.connection_id,
         connection.name,
-        state=random_token(24),
-        nonce=random_token(24),
-        code_verifier=random_token(48),
+        state=values.state,
+        nonce=values.nonce,
+        code_verifier=values.code_verifier,
         expires_at=provider.now() + TRIP_TTL,
         interaction=interaction,
         link_sub=link_sub,
@@ -109,9 +110,9 @@ async def begin(
     url = await provider.upstreams.authorization_url(
         connection,
         redirect_uri=redirect_uri(provider.settings, connection),
-        state=trip.state,
-        nonce=trip.nonce,
-        code_challenge=s256(trip.code_verifier),
+        state=values.state,
+        nonce=values.nonce,
+        code_challenge=values.code_challenge,
         login_hint=login_hint,
     )
     provider.events.emit("federation.started", connection=connection.name, link=bool(link_sub))

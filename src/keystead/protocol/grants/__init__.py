@@ -8,12 +8,23 @@ from types import ModuleType
 
 from keystead.protocol.grants import (
     authorization_code,
+    ciba,
     client_credentials,
     device_code,
+    jwt_bearer,
     refresh_token,
+    token_exchange,
 )
 
 GRANTS: dict[str, ModuleType] = {
     module.GRANT_TYPE: module
-    for module in (authorization_code, refresh_token, client_credentials, device_code)
+    for module in (
+        authorization_code,
+        refresh_token,
+        client_credentials,
+        device_code,
+        token_exchange,
+        jwt_bearer,
+        ciba,
+    )
 }

@@ -18,31 +18,20 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
-    String,
     Text,
     func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-# Deterministic constraint names, so later migrations can refer to them on every dialect.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-HASH = String(64)  # SHA-256 hex digest
-ID = String()  # unbounded VARCHAR: the memory store has no length limits either
-EMPTY_JSON_ARRAY = text("'[]'")  # server default of JSON array columns added by a migration
-EMPTY_JSON_OBJECT = text("'{}'")  # server default for JSON object columns
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from keystead.store.sql.declarative import (  # noqa: F401 - their home is models.py's API
+    EMPTY_JSON_ARRAY,
+    EMPTY_JSON_OBJECT,
+    HASH,
+    ID,
+    NAMING_CONVENTION,
+    Base,
+)
 
 
 class ClientRow(Base):
@@ -351,3 +340,8 @@ class DeviceCodeRow(Base):
     sid: Mapped[str | None] = mapped_column(ID)
     auth_time: Mapped[int | None] = mapped_column(BigInteger)
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# The rows of the concerns added since (federation, trusted issuers, CIBA, OAuth 1.0a) live in
+# models_more.py, on the same Base: imported here so Base.metadata always has every table.
+from keystead.store.sql import models_more  # noqa: E402, F401

@@ -67,13 +67,14 @@ class Visit:
         return self.finish(RedirectResponse(target, status_code=303))
 
 
-async def visit(request: Request) -> Visit | Response:
-    """The visit of a signed-in user, or the redirect that signs the browser in first."""
+async def visit(request: Request, *, then: str | None = None) -> Visit | Response:
+    """The visit of a signed-in user, or the redirect that signs the browser in first
+    (``then``: where that sign-in returns, accounts/account_app.py)."""
     provider: Provider = request.app.state.provider
     session = await load_session(provider, request.cookies.get(session_cookie_name(provider)))
     user = await provider.store.users.get(session.sub) if session is not None else None
     if session is None or user is None:
-        return RedirectResponse(sign_in_url(provider.settings), status_code=303)
+        return RedirectResponse(sign_in_url(provider.settings, then=then), status_code=303)
     csrf = request.cookies.get(csrf_cookie_name(provider)) or ""
     return Visit(request, provider, session, user, csrf or random_token(24), not csrf)
 

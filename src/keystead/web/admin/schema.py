@@ -16,6 +16,11 @@ from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
 from keystead.protocol.client_metadata import AUTH_METHODS, DESCRIPTIVE_METADATA
 from keystead.services.factors import MAX_NAME, MAX_SECRET_TEXT
 from keystead.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from keystead.web.admin.connection_schema import (
+    CONNECTION_NOT_NULL,
+    ConnectionCreate,
+    ConnectionUpdate,
+)
 
 
 class _Body(BaseModel):
@@ -32,6 +37,8 @@ CLIENT_NULLABLE = frozenset(
         "token_endpoint_auth_signing_alg",
         "backchannel_logout_uri",
         "frontchannel_logout_uri",
+        "backchannel_token_delivery_mode",
+        "backchannel_client_notification_endpoint",
     }
 )
 CLIENT_LISTS = frozenset(
@@ -60,6 +67,17 @@ class _ClientFields(_Body):
     require_mfa: bool | None = Field(
         None, description="Every sign-in for this client needs a second factor (policy)."
     )
+    token_exchange: dict[str, Any] | None = Field(
+        None,
+        description='Token exchange policy (RFC 8693): {"audiences": [API identifiers], '
+        '"impersonate": bool, "delegate": bool}; replaces the whole policy (a member left out '
+        "is [] or false).",
+    )
+    oauth1: bool | None = Field(None, description="Also an OAuth 1.0a consumer (policy).")
+    oauth1_oob: bool | None = Field(None, description="OAuth 1.0a: oob allowed (policy).")
+    oauth1_rsa_public_key: str | None = Field(
+        None, description='OAuth 1.0a RSA-SHA1: PEM public key ("" removes it) (policy).'
+    )
     id_token_signed_response_alg: str | None = None
     application_type: Literal["web", "native"] | None = None
     default_resource: str | None = None
@@ -72,6 +90,11 @@ class _ClientFields(_Body):
     jwks: dict[str, Any] | None = Field(None, description="private_key_jwt: public JWK Set")
     jwks_uri: str | None = None
     token_endpoint_auth_signing_alg: str | None = None
+    backchannel_token_delivery_mode: Literal["poll", "ping"] | None = Field(
+        None, description="CIBA Core 1.0 §4 (grant type urn:openid:params:grant-type:ciba)"
+    )
+    backchannel_client_notification_endpoint: str | None = None
+    backchannel_user_code_parameter: bool | None = None
     client_uri: str | None = None
     logo_uri: str | None = None
     tos_uri: str | None = None
@@ -114,6 +137,20 @@ class ApiUpdate(_Body):
     rotate_secret: bool = False
     self_registration_scopes: list[str] | None = Field(
         None, description=SELF_SCOPES + " Replaces the list; [] for none; absent keeps it."
+    )
+
+
+class TrustedIssuerCreate(_Body):
+    issuer: str = Field(description="The exact iss of its JWTs")
+    jwks_uri: str | None = Field(None, description="Where its JWK Set is (or jwks)")
+    jwks: dict[str, Any] | None = Field(None, description="Its public JWK Set (or jwks_uri)")
+    subject_claim: str = "sub"
+    subject_mapping: Literal["sub", "username", "email", "none"] = Field(
+        "sub", description="How the JWT's subject maps to a local user"
+    )
+    verifies_email: bool = Field(False, description="email mapping: trust its emails")
+    allowed_client_ids: list[str] = Field(
+        default_factory=list, description="Clients that may present its JWTs; none if empty"
     )
 
 
@@ -180,6 +217,9 @@ MODELS: tuple[type[BaseModel], ...] = (
     TotpImport,
     KeyCreate,
     KeyRotate,
+    TrustedIssuerCreate,
+    ConnectionCreate,
+    ConnectionUpdate,
 )
 
 # (method, path, summary, request model, success status, what the response is)
@@ -229,11 +269,29 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, str], ...] =
     ("get", "/users/{sub}/sessions", "List where a user is signed in", None, 200, "Object"),
     ("delete", "/users/{sub}/sessions", "Sign a user out everywhere", None, 200, "Object"),
     ("delete", "/users/{sub}/sessions/{sid}", "End one session of a user", None, 204, ""),
+    (
+        "get",
+        "/users/{sub}/oauth1-tokens",
+        "List the OAuth 1.0a token credentials a user approved",
+        None,
+        200,
+        "Object",
+    ),
+    ("delete", "/oauth1-tokens/{token_id}", "Revoke an OAuth 1.0a token", None, 200, "Object"),
     ("get", "/keys", "List signing keys", None, 200, "Page"),
     ("post", "/keys", "Add the next key for one alg (rotation)", KeyCreate, 201, "Object"),
     ("post", "/keys/rotate", "Rotate the keys of some or every alg", KeyRotate, 200, "List"),
     ("get", "/keys/{kid}", "Read a key", None, 200, "Object"),
     ("delete", "/keys/{kid}", "Retire a key now (compromise)", None, 204, ""),
+    ("get", "/trusted-issuers", "List trusted JWT issuers", None, 200, "Page"),
+    ("post", "/trusted-issuers", "Trust a JWT issuer", TrustedIssuerCreate, 201, "Object"),
+    ("get", "/trusted-issuers/{issuer_id}", "Read a trusted issuer", None, 200, "Object"),
+    ("delete", "/trusted-issuers/{issuer_id}", "Stop trusting an issuer", None, 204, ""),
+    ("get", "/connections", "List upstream identity providers", None, 200, "Page"),
+    ("post", "/connections", "Add an upstream identity provider", ConnectionCreate, 201, "Object"),
+    ("get", "/connections/{name}", "Read a connection", None, 200, "Object"),
+    ("patch", "/connections/{name}", "Update a connection", ConnectionUpdate, 200, "Object"),
+    ("delete", "/connections/{name}", "Delete a connection and its links", None, 204, ""),
 )
 
 # Longer words for an operation, by (path, success status).
@@ -283,7 +341,7 @@ def _operation(
     op: dict[str, Any] = {"summary": summary, "security": [{"keystead": [ADMIN_SCOPE]}]}
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in ("client_id", "api_id", "sub", "sid", "kid")
+        for name in ("client_id", "api_id", "sub", "sid", "kid", "name")
         if "{" + name + "}" in path
     ]
     if kind == "Page":
@@ -352,6 +410,7 @@ def openapi(settings: Settings) -> dict[str, Any]:
         may_be_null = CLIENT_NULLABLE | CLIENT_LISTS | set(DESCRIPTIVE_METADATA)
         _not_null(props, [p for p in props if p not in may_be_null])
     _not_null(schemas["UserUpdate"]["properties"], USER_NOT_NULL)
+    _not_null(schemas["ConnectionUpdate"]["properties"], CONNECTION_NOT_NULL)
     schemas["Error"] = _ERROR
     return {
         "openapi": "3.1.0",
