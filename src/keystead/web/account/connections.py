@@ -4,16 +4,17 @@ through the upstream's sign-in (web/federation.py handles its return)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.accounts import federated
-from keystead.web import upstream_trip
-from keystead.web.account.common import Visit
-from keystead.web.account.security import _post
+from keystead.web import render, upstream_trip
+from keystead.web.account.common import Visit, check_csrf, reauthenticate, visit
 from keystead.web.account.sessions import when
+from keystead.web.parse import read_form
 
 
 async def context(v: Visit) -> dict[str, Any]:
@@ -43,6 +44,24 @@ async def context(v: Visit) -> dict[str, Any]:
         "linkable": available,
         "has_password": federated.has_password(v.user),
     }
+
+
+async def _post(
+    request: Request, handler: Callable[[Visit, dict[str, str]], Awaitable[Response]]
+) -> Response:
+    """A change of the sign-in methods: CSRF, then a fresh sign-in (as security.py's)."""
+
+    async def run() -> Response:
+        v = await visit(request)
+        if isinstance(v, Response):
+            return v
+        form = dict(await read_form(request))
+        check_csrf(v, form)
+        if not v.fresh:
+            return reauthenticate(v)
+        return await handler(v, form)
+
+    return await render.guarded(request, run, kind="page", after_post=True)
 
 
 async def _link(v: Visit, form: dict[str, str]) -> Response:
