@@ -408,3 +408,21 @@ async def follow(http: httpx.AsyncClient, r: httpx.Response) -> httpx.Response:
     while r.status_code in (302, 303):
         r = await http.get(r.headers["location"])
     return r
+
+
+def test_client_policy_flags(run: Any) -> None:
+    """keystead client create/update --connection / --all-connections / --no-password-login."""
+    base = ("client", "create", "--name", "App", "--redirect-uri", "https://app.example/cb")
+    plain = run(*base)
+    assert plain["connections"] is None and plain["password_login"] is True
+    strict = run(*base, "--connection", "corp", "--connection", "github", "--no-password-login")
+    assert strict["connections"] == ["corp", "github"] and strict["password_login"] is False
+    client_id = strict["client_id"]
+    assert run("client", "update", client_id, "--name", "Renamed")["connections"] == [
+        "corp",
+        "github",
+    ]
+    back = run("client", "update", client_id, "--all-connections", "--password-login")
+    assert back["connections"] is None and back["password_login"] is True
+    refused = run("client", "update", client_id, "--connection", "Not A Name", ok=False)
+    assert "--connection" in refused and "no connection name" in refused

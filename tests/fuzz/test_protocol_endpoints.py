@@ -40,6 +40,9 @@ PROTOCOL = {
     "/login/factor": ("POST",),
     "/login/passkey": ("POST",),
     "/consent": ("POST",),
+    "/federation/start": ("POST",),
+    "/federation/link": ("POST",),
+    "/federation/{name}/callback": ("GET",),
     "/account": ("GET",),
     "/account/confirm": ("GET",),
     "/account/password": ("POST",),
@@ -53,6 +56,8 @@ PROTOCOL = {
     "/account/sessions/end": ("POST",),
     "/account/sessions/end-others": ("POST",),
     "/account/apps/revoke": ("POST",),
+    "/account/connections/link": ("POST",),
+    "/account/connections/unlink": ("POST",),
     "/account/oauth1": ("GET",),
     "/account/oauth1/revoke": ("POST",),
     "/account/data": ("GET",),
@@ -214,7 +219,7 @@ def base_of(path: str, c: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 
 def requests(path: str, method: str, context: dict[str, str]) -> st.SearchStrategy[Raw]:
-    concrete = path.replace("{client_id}", context["registered_id"])
+    concrete = path.replace("{client_id}", context["registered_id"]).replace("{name}", "corp")
     paths = st.sampled_from([concrete] * 8 + [concrete + "/", concrete.replace("/", "//", 1)])
     json_body = path.startswith("/register")
     base = base_of(path, context)

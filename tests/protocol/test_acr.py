@@ -55,3 +55,11 @@ def test_met_and_reported() -> None:
     assert acr.reported(PWD_KEY, ("2", "phr")) == "2"  # the requester's first choice it meets
     assert acr.reported(PWD_KEY, ()) == "phr"
     assert acr.reported(PWD, ("2",)) == "1"  # unmet and voluntary: reported as it is
+
+
+def test_an_upstream_sign_in_is_one_factor() -> None:
+    """issue 22: amr fed counts as a factor: with the account's own code it is mfa (acr 2)."""
+    assert acr.with_factor(("fed",), ()) == ("fed",)
+    assert acr.acr_of(("fed",)) == acr.ACR_PASSWORD
+    both = acr.with_factor(("fed",), ("otp",))
+    assert "mfa" in both and acr.acr_of(both) == acr.ACR_MFA

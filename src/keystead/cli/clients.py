@@ -9,8 +9,17 @@ from typing import Any
 import typer
 
 from keystead.cli.apps import client_app
-from keystead.cli.client_policy import (
+from keystead.cli.client_flags import (
+    AUTH_METHOD_HELP,
+    CIBA_ENDPOINT_HELP,
+    CIBA_MODE_HELP,
+    CONNECTION_HELP,
     EXCHANGE_AUDIENCE_HELP,
+    FLAGS,
+    ORIGIN_HELP,
+    PASSWORD_LOGIN_HELP,
+    SIGNING_ALG_HELP,
+    connections_change,
     exchange_changes,
     given,
     oauth1_policy,
@@ -21,57 +30,6 @@ from keystead.services import clients as service
 from keystead.services import registration
 from keystead.services.clients import ClientSpec, operator_view, spec_of
 from keystead.services.common import CLI, ServiceError
-
-# The flag of each client metadata name: how this channel words a service's refusal.
-FLAGS = {
-    "client_name": "--name",
-    "redirect_uris": "--redirect-uri",
-    "grant_types": "--grant-type",
-    "response_types": "--response-type",
-    "scope": "--scope",
-    "token_endpoint_auth_method": "--token-endpoint-auth-method",
-    "jwks": "--jwks",
-    "jwks_uri": "--jwks-uri",
-    "token_endpoint_auth_signing_alg": "--token-endpoint-auth-signing-alg",
-    "require_pkce": "--require-pkce",
-    "id_token_signed_response_alg": "--id-token-signed-response-alg",
-    "application_type": "--application-type",
-    "client_id": "--client-id",
-    "default_resource": "--default-resource",
-    "post_logout_redirect_uris": "--post-logout-redirect-uri",
-    "allowed_origins": "--allowed-origin",
-    "backchannel_logout_uri": "--backchannel-logout-uri",
-    "backchannel_logout_session_required": "--backchannel-logout-session-required",
-    "frontchannel_logout_uri": "--frontchannel-logout-uri",
-    "frontchannel_logout_session_required": "--frontchannel-logout-session-required",
-    "oauth1_rsa_public_key": "--oauth1-rsa-public-key",
-    "expires_in": "--expires-in",
-    "backchannel_token_delivery_mode": "--backchannel-token-delivery-mode",
-    "backchannel_client_notification_endpoint": "--backchannel-client-notification-endpoint",
-    "token_exchange": "--token-exchange-audience",
-    "require_mfa": "--require-mfa",
-    "connections": "--connection",
-    "password_login": "--password-login",
-}
-CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
-CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
-AUTH_METHOD_HELP = (
-    "client_secret_basic | client_secret_post | client_secret_jwt | private_key_jwt "
-    "(with --jwks or --jwks-uri) | none (public client)."
-)
-SIGNING_ALG_HELP = (
-    "The one alg the client's assertions use (default: HS256 for client_secret_jwt; "
-    "RS256, PS256, ES256 or EdDSA for private_key_jwt)."
-)
-CONNECTION_HELP = (
-    "Repeatable. An upstream connection (keystead connection list) its login page offers; "
-    "default: every enabled one."
-)
-PASSWORD_LOGIN_HELP = "--no-password-login: its login page offers upstream connections only."
-ORIGIN_HELP = (
-    "Repeatable. A browser origin (https://app.example.com) that may call the token, "
-    "UserInfo and revocation endpoints, besides the origins of the redirect URIs."
-)
 
 
 def _read_jwks(jwks_file: Path) -> dict[str, Any]:
@@ -324,11 +282,7 @@ def update(
         "backchannel_client_notification_endpoint": ciba_endpoint,
     }
 
-    connections: dict[str, Any] = {}
-    if all_connections:
-        connections["connections"] = None
-    elif connection:
-        connections["connections"] = connection
+    connections = connections_change(all_connections, connection)
 
     async def work(provider: Provider) -> dict[str, Any]:
         try:

@@ -5,7 +5,6 @@ through the upstream's sign-in (web/federation.py handles its return)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,37 +12,8 @@ from starlette.responses import Response
 from keystead.accounts import federated
 from keystead.web import render, upstream_trip
 from keystead.web.account.common import Visit, check_csrf, reauthenticate, visit
-from keystead.web.account.sessions import when
+from keystead.web.account.overview import overview_page
 from keystead.web.parse import read_form
-
-
-async def context(v: Visit) -> dict[str, Any]:
-    """The section's rows: linked identities, and the connections that could be linked."""
-    provider = v.provider
-    connections = {c.connection_id: c for c in await provider.store.connections.list()}
-    linked = await provider.store.federated_identities.for_user(v.user.sub)
-    rows = [
-        {
-            "connection_id": i.connection_id,
-            "name": connections[i.connection_id].display_name,
-            "email": i.email or "",
-            "linked": when(i.created_at),
-            "last_used": when(i.last_login_at),
-        }
-        for i in linked
-        if i.connection_id in connections
-    ]
-    taken = {i.connection_id for i in linked}
-    available = [
-        {"name": c.name, "display_name": c.display_name}
-        for c in connections.values()
-        if c.enabled and c.connection_id not in taken
-    ]
-    return {
-        "identities": rows,
-        "linkable": available,
-        "has_password": federated.has_password(v.user),
-    }
 
 
 async def _post(
@@ -79,8 +49,6 @@ async def link(request: Request) -> Response:
 
 
 async def _unlink(v: Visit, form: dict[str, str]) -> Response:
-    from keystead.web.account.overview import overview_page  # the page imports this module
-
     error = await federated.unlink(v.provider, v.user, form.get("connection_id", ""))
     if error:
         return await overview_page(v, errors={"connections": error}, status=400)

@@ -13,7 +13,7 @@ from keystead.accounts import passkeys
 from keystead.accounts.login import last_attack_at
 from keystead.store.factors import PASSKEY, TOTP, Factor
 from keystead.web import pages, render
-from keystead.web.account import ciba, connections
+from keystead.web.account import ciba, connection_rows
 from keystead.web.account.common import Visit, reauthenticate, visit
 from keystead.web.account.sessions import app_rows, session_rows, when
 
@@ -64,7 +64,7 @@ async def overview_page(
         "sessions": await session_rows(v),
         "apps": await app_rows(v),
         "ciba": await ciba.context(v),  # CIBA requests waiting for the user
-        **await connections.context(v),
+        **await connection_rows.context(v),
     }
     nonce = ""
     if v.fresh:

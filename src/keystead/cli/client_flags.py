@@ -1,0 +1,108 @@
+"""The client commands' flags: each metadata name's flag (how the CLI words a refusal), the
+help texts, and the flags of the operator's policy (services/client_policy.py) turned into
+policy rows for ``create``/``update``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from keystead.cli.common import fail
+from keystead.services import client_policy
+from keystead.store.base import Client
+
+# The flag of each client metadata name: how this channel words a service's refusal.
+FLAGS = {
+    "client_name": "--name",
+    "redirect_uris": "--redirect-uri",
+    "grant_types": "--grant-type",
+    "response_types": "--response-type",
+    "scope": "--scope",
+    "token_endpoint_auth_method": "--token-endpoint-auth-method",
+    "jwks": "--jwks",
+    "jwks_uri": "--jwks-uri",
+    "token_endpoint_auth_signing_alg": "--token-endpoint-auth-signing-alg",
+    "require_pkce": "--require-pkce",
+    "id_token_signed_response_alg": "--id-token-signed-response-alg",
+    "application_type": "--application-type",
+    "client_id": "--client-id",
+    "default_resource": "--default-resource",
+    "post_logout_redirect_uris": "--post-logout-redirect-uri",
+    "allowed_origins": "--allowed-origin",
+    "backchannel_logout_uri": "--backchannel-logout-uri",
+    "backchannel_logout_session_required": "--backchannel-logout-session-required",
+    "frontchannel_logout_uri": "--frontchannel-logout-uri",
+    "frontchannel_logout_session_required": "--frontchannel-logout-session-required",
+    "oauth1_rsa_public_key": "--oauth1-rsa-public-key",
+    "expires_in": "--expires-in",
+    "backchannel_token_delivery_mode": "--backchannel-token-delivery-mode",
+    "backchannel_client_notification_endpoint": "--backchannel-client-notification-endpoint",
+    "token_exchange": "--token-exchange-audience",
+    "require_mfa": "--require-mfa",
+    "connections": "--connection",
+    "password_login": "--password-login",
+}
+CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
+CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
+AUTH_METHOD_HELP = (
+    "client_secret_basic | client_secret_post | client_secret_jwt | private_key_jwt "
+    "(with --jwks or --jwks-uri) | none (public client)."
+)
+SIGNING_ALG_HELP = (
+    "The one alg the client's assertions use (default: HS256 for client_secret_jwt; "
+    "RS256, PS256, ES256 or EdDSA for private_key_jwt)."
+)
+CONNECTION_HELP = (
+    "Repeatable. An upstream connection (keystead connection list) its login page offers; "
+    "default: every enabled one."
+)
+PASSWORD_LOGIN_HELP = "--no-password-login: its login page offers upstream connections only."
+ORIGIN_HELP = (
+    "Repeatable. A browser origin (https://app.example.com) that may call the token, "
+    "UserInfo and revocation endpoints, besides the origins of the redirect URIs."
+)
+
+EXCHANGE_AUDIENCE_HELP = (
+    "Repeatable. An API identifier this client may get tokens for by token exchange "
+    "(RFC 8693); with --token-exchange-impersonate and/or --token-exchange-delegate."
+)
+
+
+def exchange_changes(
+    client: Client,
+    audiences: list[str] | None,
+    impersonate: bool | None,
+    delegate: bool | None,
+) -> dict[str, Any] | None:
+    """The token_exchange policy with the given flags changed (None: no flag given)."""
+    given = {"audiences": audiences, "impersonate": impersonate, "delegate": delegate}
+    if all(v is None for v in given.values()):
+        return None
+    current = dict(client_policy.get(client, "token_exchange"))
+    current.update({k: v for k, v in given.items() if v is not None})
+    return current
+
+
+def oauth1_policy(
+    enabled: bool | None, oob: bool | None, rsa_key_file: Path | None
+) -> dict[str, Any]:
+    """The OAuth 1.0a rows (docs/oauth1.md); None: not given."""
+    policy: dict[str, Any] = {"oauth1": enabled, "oauth1_oob": oob}
+    if rsa_key_file is not None:
+        try:
+            policy["oauth1_rsa_public_key"] = rsa_key_file.read_text()
+        except (OSError, ValueError) as exc:
+            fail(f"--oauth1-rsa-public-key {rsa_key_file}: {exc}")
+    return policy
+
+
+def given(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy rows an update names (an option not given is None: the row stays)."""
+    return {name: value for name, value in policy.items() if value is not None}
+
+
+def connections_change(all_connections: bool, names: list[str] | None) -> dict[str, Any]:
+    """``--all-connections`` (None: every enabled one) or ``--connection NAME`` (a list)."""
+    if all_connections:
+        return {"connections": None}
+    return {"connections": names} if names else {}
