@@ -10,6 +10,7 @@ from __future__ import annotations
 from keystead.cli import (
     apis,
     backup,
+    client_update,
     clients,
     connections,
     explain,
@@ -27,6 +28,7 @@ __all__ = [
     "apis",
     "app",
     "backup",
+    "client_update",
     "clients",
     "connections",
     "explain",

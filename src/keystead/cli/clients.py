@@ -19,16 +19,13 @@ from keystead.cli.client_flags import (
     ORIGIN_HELP,
     PASSWORD_LOGIN_HELP,
     SIGNING_ALG_HELP,
-    connections_change,
-    exchange_changes,
-    given,
     oauth1_policy,
 )
 from keystead.cli.common import emit, fail, refuse, with_provider
 from keystead.provider import Provider
 from keystead.services import clients as service
 from keystead.services import registration
-from keystead.services.clients import ClientSpec, operator_view, spec_of
+from keystead.services.clients import ClientSpec, operator_view
 from keystead.services.common import CLI, ServiceError
 
 
@@ -179,147 +176,6 @@ def create(
 
     data = with_provider(work)
     emit(data, as_json, lambda: _show_secret(data))
-
-
-@client_app.command("update")
-def update(
-    client_id: str,
-    name: str | None = typer.Option(None, "--name"),
-    redirect_uri: list[str] | None = typer.Option(
-        None, "--redirect-uri", help="Repeatable; replaces the registered list."
-    ),
-    grant_type: list[str] | None = typer.Option(None, "--grant-type", help="Repeatable."),
-    response_type: list[str] | None = typer.Option(None, "--response-type", help="Repeatable."),
-    scope: str | None = typer.Option(None, "--scope"),
-    auth_method: str | None = typer.Option(
-        None, "--token-endpoint-auth-method", help=AUTH_METHOD_HELP
-    ),
-    jwks_file: Path | None = typer.Option(None, "--jwks"),  # noqa: B008
-    jwks_uri: str | None = typer.Option(None, "--jwks-uri"),
-    auth_signing_alg: str | None = typer.Option(
-        None, "--token-endpoint-auth-signing-alg", help=SIGNING_ALG_HELP
-    ),
-    require_pkce: bool | None = typer.Option(None, "--require-pkce/--no-require-pkce"),
-    skip_consent: bool | None = typer.Option(None, "--skip-consent/--no-skip-consent"),
-    require_mfa: bool | None = typer.Option(
-        None,
-        "--require-mfa/--no-require-mfa",
-        help="Every sign-in for this client needs a second factor (or no longer).",
-    ),
-    connection: list[str] | None = typer.Option(
-        None, "--connection", help=CONNECTION_HELP + " Replaces the list."
-    ),
-    all_connections: bool = typer.Option(
-        False, "--all-connections", help="Offer every enabled connection again."
-    ),
-    password_login: bool | None = typer.Option(
-        None, "--password-login/--no-password-login", help=PASSWORD_LOGIN_HELP
-    ),
-    exchange_audience: list[str] | None = typer.Option(
-        None, "--token-exchange-audience", help=EXCHANGE_AUDIENCE_HELP + " Replaces the list."
-    ),
-    exchange_impersonate: bool | None = typer.Option(
-        None, "--token-exchange-impersonate/--no-token-exchange-impersonate"
-    ),
-    exchange_delegate: bool | None = typer.Option(
-        None, "--token-exchange-delegate/--no-token-exchange-delegate"
-    ),
-    oauth1: bool | None = typer.Option(None, "--oauth1/--no-oauth1", help="OAuth 1.0a."),
-    oauth1_oob: bool | None = typer.Option(None, "--oauth1-oob/--no-oauth1-oob"),
-    oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
-        None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
-    ),
-    alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
-    application_type: str | None = typer.Option(None, "--application-type"),
-    default_resource: str | None = typer.Option(None, "--default-resource"),
-    post_logout_redirect_uri: list[str] | None = typer.Option(
-        None, "--post-logout-redirect-uri", help="Repeatable; replaces the registered list."
-    ),
-    allowed_origin: list[str] | None = typer.Option(
-        None, "--allowed-origin", help="Repeatable; replaces the registered list."
-    ),
-    backchannel_logout_uri: str | None = typer.Option(None, "--backchannel-logout-uri"),
-    backchannel_session: bool | None = typer.Option(
-        None, "--backchannel-logout-session-required/--no-backchannel-logout-session-required"
-    ),
-    frontchannel_logout_uri: str | None = typer.Option(None, "--frontchannel-logout-uri"),
-    frontchannel_session: bool | None = typer.Option(
-        None, "--frontchannel-logout-session-required/--no-frontchannel-logout-session-required"
-    ),
-    ciba_mode: str | None = typer.Option(
-        None, "--backchannel-token-delivery-mode", help=CIBA_MODE_HELP
-    ),
-    ciba_endpoint: str | None = typer.Option(
-        None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
-    ),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Change a client: only the options given change (a repeatable option replaces the
-    whole list). Its client_id and secret stay; a new method that needs a secret the client
-    does not have gets one, printed once."""
-    changes: dict[str, Any] = {
-        "client_name": name,
-        "redirect_uris": redirect_uri,
-        "grant_types": grant_type,
-        "response_types": response_type,
-        "scope": scope,
-        "token_endpoint_auth_method": auth_method,
-        "jwks": _read_jwks(jwks_file) if jwks_file is not None else None,
-        "jwks_uri": jwks_uri,
-        "token_endpoint_auth_signing_alg": auth_signing_alg,
-        "require_pkce": require_pkce,
-        "skip_consent": skip_consent,
-        "id_token_signed_response_alg": alg,
-        "application_type": application_type,
-        "default_resource": default_resource,
-        "post_logout_redirect_uris": post_logout_redirect_uri,
-        "allowed_origins": allowed_origin,
-        "backchannel_logout_uri": backchannel_logout_uri,
-        "backchannel_logout_session_required": backchannel_session,
-        "frontchannel_logout_uri": frontchannel_logout_uri,
-        "frontchannel_logout_session_required": frontchannel_session,
-        "backchannel_token_delivery_mode": ciba_mode,
-        "backchannel_client_notification_endpoint": ciba_endpoint,
-    }
-
-    connections = connections_change(all_connections, connection)
-
-    async def work(provider: Provider) -> dict[str, Any]:
-        try:
-            client = await service.get(provider, client_id)
-            spec = spec_of(client)
-            for field, value in changes.items():
-                if value is not None:
-                    setattr(spec, field, value)
-            updated, secret = await service.update(
-                provider,
-                client,
-                spec,
-                CLI,
-                policy=given(
-                    {
-                        "require_mfa": require_mfa,
-                        "token_exchange": exchange_changes(
-                            client, exchange_audience, exchange_impersonate, exchange_delegate
-                        ),
-                        **oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
-                        "password_login": password_login,
-                    }
-                )
-                | connections,
-            )
-        except ServiceError as exc:
-            refuse(exc, FLAGS)
-        return _with_secret(operator_view(updated), secret)
-
-    data = with_provider(work)
-
-    def human() -> None:
-        typer.echo(f"updated {client_id}")
-        if "client_secret" in data:
-            _show_secret(data)
-
-    emit(data, as_json, human)
 
 
 @client_app.command("rotate-secret")

@@ -1,0 +1,99 @@
+"""The admin API's client bodies (pydantic, ``extra="forbid"``): the RFC 7591 metadata and
+the operator's policy (services/client_policy.py) a client is created or changed with."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from keystead.protocol.client_metadata import AUTH_METHODS
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Client fields that null resets (a list to empty, an optional member to absent); every
+# other client field must not be null (web/admin/clients.py refuses it, the document says so).
+CLIENT_NULLABLE = frozenset(
+    {
+        "default_resource",
+        "jwks",
+        "jwks_uri",
+        "token_endpoint_auth_signing_alg",
+        "backchannel_logout_uri",
+        "frontchannel_logout_uri",
+        "backchannel_token_delivery_mode",
+        "backchannel_client_notification_endpoint",
+    }
+)
+CLIENT_LISTS = frozenset(
+    {
+        "redirect_uris",
+        "grant_types",
+        "response_types",
+        "allowed_origins",
+        "post_logout_redirect_uris",
+    }
+)
+
+
+class _ClientFields(Body):
+    redirect_uris: list[str] | None = None
+    grant_types: list[str] | None = None
+    response_types: list[str] | None = None
+    scope: str | None = None
+    token_endpoint_auth_method: str | None = Field(
+        None,
+        description=" | ".join(AUTH_METHODS),
+    )
+    require_pkce: bool | None = None
+    skip_consent: bool | None = None
+    require_mfa: bool | None = Field(
+        None, description="Every sign-in for this client needs a second factor (policy)."
+    )
+    token_exchange: dict[str, Any] | None = Field(
+        None,
+        description='Token exchange policy (RFC 8693): {"audiences": [API identifiers], '
+        '"impersonate": bool, "delegate": bool}; replaces the whole policy (a member left out '
+        "is [] or false).",
+    )
+    oauth1: bool | None = Field(None, description="Also an OAuth 1.0a consumer (policy).")
+    oauth1_oob: bool | None = Field(None, description="OAuth 1.0a: oob allowed (policy).")
+    oauth1_rsa_public_key: str | None = Field(
+        None, description='OAuth 1.0a RSA-SHA1: PEM public key ("" removes it) (policy).'
+    )
+    id_token_signed_response_alg: str | None = None
+    application_type: Literal["web", "native"] | None = None
+    default_resource: str | None = None
+    allowed_origins: list[str] | None = None
+    post_logout_redirect_uris: list[str] | None = None
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool | None = None
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool | None = None
+    jwks: dict[str, Any] | None = Field(None, description="private_key_jwt: public JWK Set")
+    jwks_uri: str | None = None
+    token_endpoint_auth_signing_alg: str | None = None
+    backchannel_token_delivery_mode: Literal["poll", "ping"] | None = Field(
+        None, description="CIBA Core 1.0 §4 (grant type urn:openid:params:grant-type:ciba)"
+    )
+    backchannel_client_notification_endpoint: str | None = None
+    backchannel_user_code_parameter: bool | None = None
+    client_uri: str | None = None
+    logo_uri: str | None = None
+    tos_uri: str | None = None
+    policy_uri: str | None = None
+    contacts: list[str] | None = None
+
+
+class ClientCreate(_ClientFields):
+    client_name: str = Field(min_length=1, max_length=200)
+    client_id: str | None = Field(None, min_length=1, max_length=200)
+
+
+class ClientUpdate(_ClientFields):
+    """Only the fields sent change; null removes an optional field."""
+
+    client_name: str | None = Field(None, min_length=1, max_length=200)
