@@ -32,7 +32,7 @@ from tests.e2e.conftest import (
     make_env,
     query_of,
 )
-from tests.e2e.upstream import NopUpstream, sign_in_upstream_async, upstream_client
+from tests.e2e.upstream import NopUpstream, make_key, sign_in_upstream_async, upstream_client
 
 pytestmark = pytest.mark.anyio
 
@@ -368,6 +368,28 @@ async def test_upstream_down(fed: Env, tmp_path: Path) -> None:
     assert page.status_code == 502 and 'name="password"' in page.text
     failed = await events(fed, "federation.failed")
     assert failed[-1]["catalog_id"] == "upstream-unreachable"
+
+
+async def test_upstream_key_rotation(fed: Env) -> None:
+    """The upstream signs with a new key after a restart: keystead, holding the old JWKS,
+    meets an unknown kid, fetches the JWKS again and accepts the ID token."""
+    client = upstream_client(UP_CLIENT, UP_SECRET, CALLBACK)
+    with NopUpstream(clients=[client], accounts=ACCOUNTS, keys=[make_key("k1")]) as nop:
+        await add_connection(fed, nop)
+        client_id, secret = await first_party(fed)
+        async with browser_for(fed) as http:
+            rp, done, verifier, _ = await flow(fed, client_id, secret, http, "ann")
+            first = await finish_downstream(fed, rp, done, verifier)
+        nop.restart(keys=[make_key("k2")])  # same issuer, a new signing key
+        # (a refetch on an unknown kid waits until the cached JWKS is a minute old: here 0 s)
+        fed.provider.upstreams.jwks.min_refetch = 0
+        fetches = fed.provider.upstreams.jwks.fetches
+        assert [k["kid"] for k in nop.jwks()["keys"]] == ["k2"]
+        async with browser_for(fed) as http:
+            rp, done, verifier, _ = await flow(fed, client_id, secret, http, "ann")
+            again = await finish_downstream(fed, rp, done, verifier)
+    assert again["sub"] == first["sub"]
+    assert fed.provider.upstreams.jwks.fetches == fetches + 1  # one refetch, for kid k2
 
 
 # --- which client offers what ---
