@@ -64,6 +64,8 @@ EVENTS: dict[str, str] = {
     "federation.linked": "An upstream identity (connection, upstream_sub) was linked to a "
     "local account: after the account's password, by a trusted verified email, or from the "
     "signed-in account page.",
+    "federation.link_mailed": "An upstream identity's link to an existing account waits for "
+    "its owner: a single-use link went to the account's verified address (the outbox).",
     "federation.link_offered": "An upstream identity matched an existing account's email: "
     "the owner was asked to prove the account before linking (never linked silently).",
     "federation.unlinked": "A user unlinked an upstream sign-in on the account page.",

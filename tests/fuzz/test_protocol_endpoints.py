@@ -42,6 +42,8 @@ PROTOCOL = {
     "/consent": ("POST",),
     "/federation/start": ("POST",),
     "/federation/link": ("POST",),
+    "/federation/link/mail": ("POST",),
+    "/federation/link/confirm": ("GET", "POST"),
     "/federation/{name}/callback": ("GET",),
     "/account": ("GET",),
     "/account/confirm": ("GET",),

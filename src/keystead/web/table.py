@@ -37,6 +37,7 @@ from keystead.web import (
     errors_pages,
     factor,
     federation,
+    federation_mail,
     logout,
     oauth1,
     oauth1_page,
@@ -75,6 +76,8 @@ ENDPOINTS: tuple[Row, ...] = (
     # Sign-in with an upstream provider (web/federation.py, issue 22).
     Row("/federation/start", ("POST",), federation.start, errors="page"),
     Row("/federation/link", ("POST",), federation.link, errors="page"),
+    Row("/federation/link/mail", ("POST",), federation_mail.link_by_mail, errors="page"),
+    Row("/federation/link/confirm", ("GET", "POST"), federation_mail.confirm_link, errors="page"),
     Row("/federation/{name}/callback", ("GET",), federation.callback, errors="page"),
     # The user's own account page (web/account/): signed in through /authorize.
     Row("/account", ("GET",), overview.account, errors="page"),
