@@ -72,6 +72,8 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         now,
         auth_time=code.auth_time,
         sid=code.sid,
+        acr=code.acr,
+        amr=code.amr,
     )
     requested = scopes.parse(code.scope)
     issued = await token_response(provider, client, grant, requested, resource=None, nonce=None)
