@@ -11,6 +11,7 @@ of an API, a malformed description)."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -27,7 +28,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, SIGNATURE_RSA
 from requests_oauthlib import OAuth1, OAuth1Session
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from keystead.rs import OAuth1Info, OAuth1Verifier, RequireOAuth1
 from tests.e2e.conftest import form_action, form_fields
 from tests.e2e.test_server_process import Cli, free_port, server  # noqa: F401 - the fixture
 
@@ -241,3 +247,41 @@ def test_verify_endpoint_refuses_callers_that_are_not_apis(stack: Stack) -> None
     body = r.json()
     assert body["active"] is False and body["status"] == 400
     assert body["oauth_problem"] == "parameter_rejected" and body["error_uri"]
+
+
+def test_require_oauth1_as_a_dependency(stack: Stack) -> None:
+    """``RequireOAuth1`` called from an endpoint (as a FastAPI ``Depends`` would): an API
+    served at https://orders.example.com (its configured public URL, whatever reaches it),
+    in-process, asking the real keystead process."""
+    oauth, _ = three_legs(stack, SIGNATURE_HMAC_SHA256)
+    base = "https://orders.example.com"
+    signed = requests.Request("GET", base + "/orders?page=2", auth=oauth.auth).prepare()
+    authorization = signed.headers["Authorization"]
+    headers = {"Authorization": authorization.decode() if isinstance(authorization, bytes)
+               else authorization}  # fmt: skip
+
+    async def main() -> list[httpx.Response]:
+        verifier = OAuth1Verifier(stack.issuer, base, api_id=stack.api["api_id"],
+                                  api_secret=stack.api["api_secret"])  # fmt: skip
+        require = RequireOAuth1(verifier, realm="orders")
+
+        async def orders(request: Request) -> Response:
+            info: OAuth1Info = await require(request)
+            return JSONResponse({"sub": info.sub, "scope": sorted(info.scope)})
+
+        app = Starlette(routes=[Route("/orders", orders)])
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base) as api:
+            got = [await api.get("/orders?page=2", headers=headers) for _ in range(2)]
+            got.append(await api.get("/orders?page=3", headers=headers))  # query tampered
+        await verifier.aclose()
+        return got
+
+    first, replayed, tampered = asyncio.run(main())
+    assert first.status_code == 200, first.text
+    assert first.json()["scope"] == ["email", "openid", "profile"]
+    assert replayed.status_code == 401
+    challenge = replayed.headers["WWW-Authenticate"]
+    assert challenge == 'OAuth realm="orders", oauth_problem="nonce_used"'
+    assert tampered.status_code == 401
+    assert 'oauth_problem="signature_invalid"' in tampered.headers["WWW-Authenticate"]

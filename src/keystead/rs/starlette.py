@@ -104,7 +104,8 @@ class RequireOAuth1:
         # RFC 5849 §3.4.1.2: the path as sent (raw, escapes kept), under the API's public
         # base URL: never the Host header.
         raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
+        # (some servers put the query in raw_path: it starts at the first "?")
+        path = raw_path.split(b"?")[0].decode("latin-1") if raw_path else quote(scope["path"])
         url = self.verifier.url_of(path, scope.get("query_string", b"").decode("latin-1"))
         body = ""
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
