@@ -5,9 +5,9 @@ verifies OAuth 1.0a-signed requests through keystead's /oauth1/verify (keystead.
 The three legs with HMAC-SHA1, HMAC-SHA256 and RSA-SHA1, then signed calls to
 /oauth1/userinfo and to the API; the attacker's moves at the API, each refused with RFC 5849
 §3.2's status: a tampered signature, a replayed nonce (also one first used at keystead's own
-resource: one replay cache), a request token, a URL signed for another host, PLAINTEXT over
-http, a revoked token; and /oauth1/verify's own refusals (wrong API secret, a client instead
-of an API, a malformed description)."""
+resource: one replay cache), a stale timestamp, a request token, a URL signed for another
+host, PLAINTEXT over http, a revoked token; and /oauth1/verify's own refusals (wrong API
+secret, a client instead of an API, a malformed description)."""
 
 from __future__ import annotations
 
@@ -198,6 +198,12 @@ def test_attacks_at_the_api(stack: Stack) -> None:
                    tokens["oauth_token"], tokens["oauth_token_secret"], **fixed)  # fmt: skip
     assert plain.get(f"{stack.issuer}/oauth1/userinfo", auth=first).status_code == 200
     refused(plain.get(url, auth=first), 401, "nonce_used")
+
+    # a stale timestamp (outside the accepted window, §3.3)
+    stale = OAuth1(stack.consumer["client_id"], stack.consumer["client_secret"],
+                   tokens["oauth_token"], tokens["oauth_token_secret"],
+                   timestamp=str(int(time.time()) - 3600))  # fmt: skip
+    refused(plain.get(url, auth=stale), 401, "timestamp_refused")
 
     # the URL signed for another name of the API (its Host header is not trusted)
     other = url.replace("127.0.0.1", "localhost")
