@@ -51,6 +51,10 @@ EVENTS: dict[str, str] = {
     "verifier (RFC 5849 §2.3).",
     "oauth1.token_revoked": "OAuth 1.0a token credentials were revoked (CLI, admin API or "
     "the user's account page: `channel`).",
+    "oauth1.api_verified": "An API's OAuth 1.0a-signed request was verified at /oauth1/verify "
+    "(api_id, client_id, sub, token_id).",
+    "oauth1.api_refused": "An API's OAuth 1.0a-signed request was refused at /oauth1/verify; "
+    "catalog_id says why, the API forwards the RFC 5849 §3.2 status.",
     "consent.denied": "The user clicked Deny on the consent page.",
     "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",

@@ -80,6 +80,7 @@ PROTOCOL = {
     "/oauth1/authorize": ("GET", "POST"),
     "/oauth1/access_token": ("POST",),
     "/oauth1/userinfo": ("GET", "POST"),
+    "/oauth1/verify": ("POST",),
     "/register": ("POST",),
     "/register/{client_id}": ("GET", "PUT", "DELETE"),
     "/logout": ("GET", "POST"),

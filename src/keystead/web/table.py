@@ -41,6 +41,7 @@ from keystead.web import (
     logout,
     oauth1,
     oauth1_page,
+    oauth1_verify,
     ops,
     pages,
     passkey,
@@ -128,6 +129,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(oauth1.AUTHORIZE_PATH, ("GET", "POST"), oauth1_page.authorize_page, errors="page"),
     Row(oauth1.ACCESS_TOKEN_PATH, ("POST",), oauth1.access_token),
     Row(oauth1.USERINFO_PATH, ("GET", "POST"), oauth1.userinfo),
+    # An API's signed request, verified for it (keystead.rs.OAuth1Verifier).
+    Row(oauth1_verify.PATH, ("POST",), oauth1_verify.verify),
     # Dynamic registration (RFC 7591) and management (RFC 7592).
     Row("/register", ("POST",), registration.register),
     Row("/register/{client_id}", ("GET", "PUT", "DELETE"), registration.manage),
