@@ -158,3 +158,25 @@ async def test_add_and_remove_a_passkey(env: Env) -> None:
         )
         assert "removed" in (await follow(browser, removed)).text
     assert await env.provider.store.factors.list(sub) == []
+
+
+async def test_a_new_password_revokes_oauth1_tokens_and_the_export_lists_them(env: Env) -> None:
+    """issue 26: OAuth 1.0a token credentials end with a password change, as grants do."""
+    from keystead.store.oauth1 import TokenCredential
+
+    sub = await env.add_user()
+    client_id, _ = await env.add_client()
+    token = TokenCredential("t-1", "0" * 64, "v1.x", client_id, sub, "openid profile", 1)
+    await env.provider.store.oauth1.add_token(token)
+    async with env.client() as http:
+        browser = Browser(http)
+        account = await sign_in(env, browser)
+        export = (await http.get("/account/data")).json()
+        assert export["oauth1_tokens"][0]["token_id"] == "t-1"
+        assert export["oauth1_tokens"][0]["revoked_at"] is None
+        data = {"csrf_token": form_fields(account.text)["csrf_token"]}
+        data |= {"current_password": PASSWORD}
+        data |= {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+        assert (await http.post("/account/password", data=data)).status_code == 303
+    revoked = await env.provider.store.oauth1.get_token_by_id("t-1")
+    assert revoked is not None and revoked.revoked_at == env.clock()

@@ -13,6 +13,7 @@ from keystead.accounts import password_policy
 from keystead.accounts.links import RESET, link_state, send_link, token_hash
 from keystead.accounts.login import throttle_wait
 from keystead.protocol import backchannel
+from keystead.services import oauth1 as oauth1_tokens
 from keystead.store.base import User
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ async def complete_password_link(
     if purpose == RESET:
         await backchannel.notify(provider, sub=user.sub, sids=None)  # every session ends
         ended = await provider.store.users.sign_out_everywhere(user.sub, now)
+        await oauth1_tokens.revoke_all(provider, user.sub, now)  # OAuth 1.0a consumers too
         await provider.store.throttle.reset(f"reset:{user.sub}")
         provider.events.emit("user.password_reset", sub=user.sub, sessions_ended=ended)
     else:

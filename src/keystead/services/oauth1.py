@@ -56,3 +56,15 @@ async def revoke(
     revoked = await provider.store.oauth1.get_token_by_id(token_id)
     assert revoked is not None
     return await token_view(provider, revoked)
+
+
+async def revoke_all(provider: Provider, sub: str, now: int) -> int:
+    """Revoke every live token credential of the user: their password changed or was reset,
+    so, as with their OAuth 2.0 grants, whoever knew the old one is out. How many."""
+    revoked = 0
+    for token in await provider.store.oauth1.tokens_of(sub):
+        if token.revoked_at is None and await provider.store.oauth1.revoke_token(
+            token.token_id, now
+        ):
+            revoked += 1
+    return revoked

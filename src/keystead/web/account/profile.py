@@ -116,6 +116,16 @@ async def data_export(request: Request) -> Response:
                 }
                 for f in await store.factors.list(sub)
             ],
+            "oauth1_tokens": [  # OAuth 1.0a consumers' token credentials (never the secrets)
+                {
+                    "token_id": t.token_id,
+                    "client_id": t.client_id,
+                    "scope": t.scope,
+                    "created_at": t.created_at,
+                    "revoked_at": t.revoked_at,
+                }
+                for t in await store.oauth1.tokens_of(sub)
+            ],
             "events": [
                 {"name": e.name, "created_at": e.created_at, "data": e.data}
                 for e in await store.events.about(sub, 1000)

@@ -15,6 +15,7 @@ from keystead.accounts.reset import policy_problem
 from keystead.accounts.webauthn import PasskeyError
 from keystead.protocol import backchannel
 from keystead.secrets_util import random_token
+from keystead.services import oauth1 as oauth1_tokens
 from keystead.store.base import DuplicateError
 from keystead.store.factors import TOTP, Factor
 from keystead.web import render
@@ -68,6 +69,7 @@ async def _password(v: Visit, form: dict[str, str]) -> Response:
     ending = await backchannel.other_sessions(provider, user.sub, keep=cookie_hash)
     await backchannel.notify(provider, sub=user.sub, sids=ending)
     await provider.store.users.sign_out_everywhere(user.sub, now, keep=cookie_hash)
+    await oauth1_tokens.revoke_all(provider, user.sub, now)  # OAuth 1.0a consumers too
     provider.events.emit("user.password_changed", sub=user.sub, by="user")
     return v.back("password")
 
