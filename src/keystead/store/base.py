@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from keystead.store.ciba_requests import CibaRequestStore
+from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
@@ -430,6 +431,7 @@ class Store(Protocol):
     action_tokens: ActionTokenStore
     device_codes: DeviceCodeStore
     ciba_requests: CibaRequestStore
+    pushed_requests: PushedRequestStore
     trusted_issuers: TrustedIssuerStore
     connections: ConnectionStore
     federated_identities: FederatedIdentityStore

@@ -17,11 +17,13 @@ from keystead.store.base import (
     UserStore,
 )
 from keystead.store.ciba_requests import CibaRequestStore
+from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.memory.apis import MemoryApiStore
 from keystead.store.memory.ciba_requests import MemoryCibaRequestStore
+from keystead.store.memory.pushed_requests import MemoryPushedRequestStore
 from keystead.store.memory.clients import MemoryClientStore
 from keystead.store.memory.connections import MemoryConnectionStore, MemoryFederatedIdentityStore
 from keystead.store.memory.consents import MemoryConsentStore
@@ -86,6 +88,7 @@ class MemoryStore:
         self.markers: MarkerStore = MemoryMarkerStore()
         self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
         self.ciba_requests: CibaRequestStore = MemoryCibaRequestStore(jobs)
+        self.pushed_requests: PushedRequestStore = MemoryPushedRequestStore()
         self.trusted_issuers: TrustedIssuerStore = MemoryTrustedIssuerStore()
         self.connections: ConnectionStore = connections
         self.federated_identities: FederatedIdentityStore = identities

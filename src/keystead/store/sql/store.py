@@ -28,6 +28,7 @@ from keystead.store.base import (
     UserStore,
 )
 from keystead.store.ciba_requests import CibaRequestStore
+from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
@@ -35,6 +36,7 @@ from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.sql.apis import SqlApiStore
 from keystead.store.sql.ciba_requests import SqlCibaRequestStore
+from keystead.store.sql.pushed_requests import SqlPushedRequestStore
 from keystead.store.sql.clients import SqlClientStore
 from keystead.store.sql.connections import SqlConnectionStore, SqlFederatedIdentityStore
 from keystead.store.sql.consents import SqlConsentStore
@@ -74,6 +76,7 @@ class SqlStore:
         self.action_tokens: ActionTokenStore = SqlActionTokenStore(db)
         self.device_codes: DeviceCodeStore = SqlDeviceCodeStore(db)
         self.ciba_requests: CibaRequestStore = SqlCibaRequestStore(db)
+        self.pushed_requests: PushedRequestStore = SqlPushedRequestStore(db)
         self.trusted_issuers: TrustedIssuerStore = SqlTrustedIssuerStore(db)
         self.connections: ConnectionStore = SqlConnectionStore(db)
         self.federated_identities: FederatedIdentityStore = SqlFederatedIdentityStore(db)
