@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from keystead.store.ciba_requests import CibaRequestStore
-from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
+from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.sessions import Session as Session
 from keystead.store.sessions import SessionStore
 from keystead.store.trusted_issuers import TrustedIssuerStore

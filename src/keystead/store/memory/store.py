@@ -17,13 +17,11 @@ from keystead.store.base import (
     UserStore,
 )
 from keystead.store.ciba_requests import CibaRequestStore
-from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.memory.apis import MemoryApiStore
 from keystead.store.memory.ciba_requests import MemoryCibaRequestStore
-from keystead.store.memory.pushed_requests import MemoryPushedRequestStore
 from keystead.store.memory.clients import MemoryClientStore
 from keystead.store.memory.connections import MemoryConnectionStore, MemoryFederatedIdentityStore
 from keystead.store.memory.consents import MemoryConsentStore
@@ -35,12 +33,14 @@ from keystead.store.memory.keys import MemoryKeyStore
 from keystead.store.memory.markers import MemoryMarkerStore
 from keystead.store.memory.oauth1 import MemoryOAuth1Store
 from keystead.store.memory.outbox import MemoryActionTokenStore, MemoryJobStore
+from keystead.store.memory.pushed_requests import MemoryPushedRequestStore
 from keystead.store.memory.sessions import MemorySessionStore
 from keystead.store.memory.throttle import MemoryThrottleStore
 from keystead.store.memory.trusted_issuers import MemoryTrustedIssuerStore
 from keystead.store.memory.users import MemoryUserStore
 from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
+from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
