@@ -47,7 +47,8 @@ async def push(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
     if request is not None:
         effective = await jar.from_object(req, client, request, provider)
     else:
-        pairs = [(k, v) for k, v in req.pairs if not k.startswith("client_assertion")]
+        given = req.pairs or tuple(req.params.items())
+        pairs = [(k, v) for k, v in given if not k.startswith("client_assertion")]
         pairs = [(k, v) for k, v in pairs if k not in ("client_id", "client_secret")]
         effective = from_pairs(req.method, [("client_id", client.client_id), *pairs])
     try:
