@@ -326,6 +326,9 @@ async def test_request_uri_by_reference(env: Env, objects: str) -> None:
         await refused(
             http, "/authorize?" + urlencode(elsewhere), "request-uri-not-registered", "registered"
         )
+        # size-limited (KEYSTEAD_REQUEST_URI_MAX_BYTES, 64 KiB by default)
+        _Objects.served["/ro/1"] = b"e" * 70_000
+        await refused(http, url, "request-uri-fetch", "could not be fetched")
 
 
 # --- JARM --------------------------------------------------------------------------------
