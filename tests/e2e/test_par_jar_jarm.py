@@ -263,7 +263,12 @@ async def test_bad_request_object_pushed_is_json(env: Env) -> None:
         r = await push(
             http, client_id, secret, {"request": request_object(env, client_id, key=OTHER_KEY)}
         )
-    assert r.status_code == 400 and r.json()["error"] == "invalid_request_object"
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request_object"
+        exp = int(env.clock()) + 20  # expires_in is capped by the object's exp
+        ok = await push(
+            http, client_id, secret, {"request": request_object(env, client_id, exp=exp)}
+        )
+    assert ok.status_code == 201 and ok.json()["expires_in"] == 20
 
 
 async def test_unsigned_allowed_only_when_registered(env: Env) -> None:

@@ -218,6 +218,12 @@ async def from_object(
     )
 
 
+def expires_in(token: str, now: int) -> int | None:
+    """Seconds until the (already verified) request object's exp; None without one."""
+    exp = peek(token)[1].get("exp")
+    return int(exp) - now if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
 async def fetch(client: Client, uri: str, provider: Provider) -> str:
     """RFC 9101 §5.2: the request object at a registered ``request_uri``."""
     registered = client.extra.get(REQUEST_URIS) or []

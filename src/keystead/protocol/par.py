@@ -59,6 +59,8 @@ async def push(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
     request_uri = REQUEST_URI_PREFIX + random_token(32)
     now = provider.now()
     ttl = provider.settings.par_ttl
+    if request is not None:  # no longer than the pushed request object is valid
+        ttl = max(1, min(ttl, jar.expires_in(request, now) or ttl))
     await provider.store.pushed_requests.add(
         PushedRequest(
             sha256_hex(request_uri),
