@@ -77,4 +77,6 @@ async def error_sealer(err: OAuthError, provider: Provider) -> Seal | None:
     if target is None or not is_jwt(target.response_mode) or target.client_id is None:
         return None
     client = await provider.get_client(target.client_id)
-    return None if client is None else await sealer(provider, client)
+    if client is None:
+        return None  # check_client refused it: no redirect is made anyway
+    return await sealer(provider, client)
