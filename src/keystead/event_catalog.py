@@ -51,6 +51,10 @@ EVENTS: dict[str, str] = {
     "verifier (RFC 5849 §2.3).",
     "oauth1.token_revoked": "OAuth 1.0a token credentials were revoked (CLI, admin API or "
     "the user's account page: `channel`).",
+    "oauth1.api_verified": "An API's OAuth 1.0a-signed request was verified at /oauth1/verify "
+    "(api_id, client_id, sub, token_id).",
+    "oauth1.api_refused": "An API's OAuth 1.0a-signed request was refused at /oauth1/verify; "
+    "catalog_id says why, the API forwards the RFC 5849 §3.2 status.",
     "consent.denied": "The user clicked Deny on the consent page.",
     "backchannel.queued": "Back-channel logout tokens (`jobs` of them) for the clients of "
     "ended sessions were written to the outbox (OIDC Back-Channel Logout).",
@@ -64,6 +68,8 @@ EVENTS: dict[str, str] = {
     "federation.linked": "An upstream identity (connection, upstream_sub) was linked to a "
     "local account: after the account's password, by a trusted verified email, or from the "
     "signed-in account page.",
+    "federation.link_mailed": "An upstream identity's link to an existing account waits for "
+    "its owner: a single-use link went to the account's verified address (the outbox).",
     "federation.link_offered": "An upstream identity matched an existing account's email: "
     "the owner was asked to prove the account before linking (never linked silently).",
     "federation.unlinked": "A user unlinked an upstream sign-in on the account page.",

@@ -412,3 +412,48 @@ async def test_discovery(env: Env) -> None:
     assert meta["backchannel_user_code_parameter_supported"] is False
     assert "backchannel_authentication_request_signing_alg_values_supported" not in meta
     assert GRANT_TYPE in meta["grant_types_supported"]
+
+
+async def test_acr_values_need_a_step_up_before_approval(env: Env) -> None:
+    """A request asking for acr 2 (CIBA Core §7.1): a password-only session is sent to add
+    its second factor first; then the approval counts and the ID token says acr 2."""
+    from tests.e2e.test_mfa_login import CODE_FIELD, enrol_totp
+
+    client = await ciba_client(env)
+    sub = await env.add_user()
+    async with env.client() as rp, env.client() as http:
+        browser = Browser(http)
+        await sign_in(env, browser)  # before the app was enrolled: a password-only session
+        app = await enrol_totp(env, sub)
+        auth_req_id = await start(rp, client, acr_values="2")
+        step_up = await decide(browser, "approve")
+        assert step_up.status_code == 303 and "acr_values=2" in step_up.headers["location"]
+        assert error_of(await poll(rp, client, auth_req_id)) == "authorization_pending"
+        page = await browser.open(step_up.headers["location"])
+        assert CODE_FIELD in page.text, page.text[:500]
+        env.clock.now += 5
+        back = await browser.submit(page, code=app.at(env.clock()))
+        assert back.status_code == 303 and back.headers["location"].endswith("/account")
+        done = await decide(browser, "approve")
+        assert done.status_code == 303 and "ciba_approved" in done.headers["location"]
+        env.clock.now += 10
+        r = await poll(rp, client, auth_req_id)
+        assert r.status_code == 200, r.text
+        claims = claims_of(r.json()["id_token"])
+        assert claims["acr"] == "2" and "otp" in claims["amr"]
+
+
+async def test_a_client_cannot_flood_a_user(env: Env) -> None:
+    client = await ciba_client(env)
+    other = await ciba_client(env)
+    await env.add_user()
+    async with env.client() as rp:
+        for _ in range(5):
+            await start(rp, client)
+        r = await bc_authorize(rp, client, login_hint="alice", binding_message=BINDING)
+        assert (
+            error_of(r) == "invalid_request" and "not answered yet" in r.json()["error_description"]
+        )
+        await start(rp, other)  # another client is not held back
+        env.clock.now += 601  # expired ones no longer count
+        await start(rp, client)

@@ -5,6 +5,8 @@ the TV gets tokens once; an expired code, a denied one, and the attacker's moves
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import httpx
@@ -91,6 +93,9 @@ async def test_device_flow_approved_once(env: Env) -> None:
         tokens = r.json()
         assert tokens["token_type"] == "Bearer"
         assert {"access_token", "id_token", "refresh_token"} <= set(tokens)
+        # the ID token reports the approving sign-in (a password: acr 1, amr pwd)
+        claims = json.loads(base64.urlsafe_b64decode(tokens["id_token"].split(".")[1] + "=="))
+        assert claims["acr"] == "1" and claims["amr"] == ["pwd"] and claims["sid"]
         info = await tv.get(
             "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
         )

@@ -32,7 +32,7 @@ from tests.e2e.conftest import (
     make_env,
     query_of,
 )
-from tests.e2e.upstream import NopUpstream, sign_in_upstream_async, upstream_client
+from tests.e2e.upstream import NopUpstream, make_key, sign_in_upstream_async, upstream_client
 
 pytestmark = pytest.mark.anyio
 
@@ -370,6 +370,28 @@ async def test_upstream_down(fed: Env, tmp_path: Path) -> None:
     assert failed[-1]["catalog_id"] == "upstream-unreachable"
 
 
+async def test_upstream_key_rotation(fed: Env) -> None:
+    """The upstream signs with a new key after a restart: keystead, holding the old JWKS,
+    meets an unknown kid, fetches the JWKS again and accepts the ID token."""
+    client = upstream_client(UP_CLIENT, UP_SECRET, CALLBACK)
+    with NopUpstream(clients=[client], accounts=ACCOUNTS, keys=[make_key("k1")]) as nop:
+        await add_connection(fed, nop)
+        client_id, secret = await first_party(fed)
+        async with browser_for(fed) as http:
+            rp, done, verifier, _ = await flow(fed, client_id, secret, http, "ann")
+            first = await finish_downstream(fed, rp, done, verifier)
+        nop.restart(keys=[make_key("k2")])  # same issuer, a new signing key
+        # (a refetch on an unknown kid waits until the cached JWKS is a minute old: here 0 s)
+        fed.provider.upstreams.jwks.min_refetch = 0
+        fetches = fed.provider.upstreams.jwks.fetches
+        assert [k["kid"] for k in nop.jwks()["keys"]] == ["k2"]
+        async with browser_for(fed) as http:
+            rp, done, verifier, _ = await flow(fed, client_id, secret, http, "ann")
+            again = await finish_downstream(fed, rp, done, verifier)
+    assert again["sub"] == first["sub"]
+    assert fed.provider.upstreams.jwks.fetches == fetches + 1  # one refetch, for kid k2
+
+
 # --- which client offers what ---
 
 
@@ -426,3 +448,59 @@ def test_client_policy_flags(run: Any) -> None:
     assert back["connections"] is None and back["password_login"] is True
     refused = run("client", "update", client_id, "--connection", "Not A Name", ok=False)
     assert "--connection" in refused and "no connection name" in refused
+
+
+async def test_link_proven_by_mail(upstream: NopUpstream, tmp_path: Path) -> None:
+    """The owner of the existing account proves it by a link mailed to its verified address
+    (opened in another browser); the next "Continue with" signs in to that account."""
+    from keystead.mail.deliver import HANDLERS
+    from keystead.outbox import Sender
+    from tests.mail.smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        env = await make_env(
+            tmp_path,
+            allow_private_network_fetch=True,
+            smtp_url=sink.url,
+            mail_from="keystead <id@example.com>",
+        )
+        try:
+            await add_connection(env, upstream)
+            alice = await env.add_user(email_verified=True)
+            client_id, secret = await first_party(env)
+            async with browser_for(env) as http:
+                _, page, _, _ = await flow(env, client_id, secret, http, "alice-up")
+                assert 'id="mail-link"' in page.text
+                mail_form = next(
+                    form_fields(f)
+                    for f in re.findall(r"<form.*?</form>", page.text, re.S)
+                    if "/federation/link/mail" in f
+                )
+                sent = await http.post("/federation/link/mail", data=mail_form)
+                assert sent.status_code == 200 and "Check your mail" in sent.text
+            assert await env.provider.store.federated_identities.for_user(alice) == []
+            assert await Sender(env.provider, HANDLERS).run_once() == 1
+            [message] = await sink.wait_for(1)
+            assert message["To"] == "alice@example.com"
+            body = message.get_body(("plain",))
+            assert body is not None and "Corp SSO" in body.get_content()
+            match = re.search(
+                r"http://127\.0\.0\.1:8000/federation/link/confirm\?token=[\w-]+",
+                body.get_content(),
+            )
+            assert match, body.get_content()
+            async with env.client() as phone:  # the mail opened in another browser
+                confirm = await phone.get(match.group(0))
+                assert confirm.status_code == 200
+                assert await env.provider.store.federated_identities.for_user(alice) == []
+                done = await phone.post("/federation/link/confirm", data=form_fields(confirm.text))
+                assert done.status_code == 200 and "is linked to your account" in done.text
+                again = await phone.post("/federation/link/confirm", data=form_fields(confirm.text))
+                assert again.status_code == 400 and "already used" in again.text
+            [identity] = await env.provider.store.federated_identities.for_user(alice)
+            assert identity.upstream_sub == "alice-up"
+            async with browser_for(env) as http:
+                rp, done, verifier, _ = await flow(env, client_id, secret, http, "alice-up")
+                assert (await finish_downstream(env, rp, done, verifier))["sub"] == alice
+        finally:
+            await env.provider.close()

@@ -30,6 +30,12 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "invitation": {"link": "https://id.example.com/invite?t=abc&x=1", "expires_days": 7},
     "email_changed_notice": {"username": EVIL, "new_email": "new@example.org"},
+    "link_identity": {
+        "username": EVIL,
+        "provider": EVIL,
+        "link": "https://id.example.com/federation/link/confirm?token=abc",
+        "expires_minutes": 60,
+    },
 }
 
 

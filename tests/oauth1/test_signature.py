@@ -1,13 +1,15 @@
 """RFC 5849 §3.4 unit tests: the base string of §3.4.1.1's example, exactly; each signature
 method against an independent implementation (Authlib's OAuth 1.0 client, the RFC's own
-example values); and a property test of the base string against Authlib's for random
-parameter sets (unicode, reserved characters, duplicate names)."""
+example values); and property tests of the base string against Authlib's and oauthlib's (the
+library under requests-oauthlib) for random parameter sets (unicode, reserved characters,
+duplicate names)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+from urllib.parse import quote, urlencode
 
 import pytest
 from authlib.oauth1.rfc5849 import signature as authlib_signature
@@ -15,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oauthlib.oauth1.rfc5849 import signature as oauthlib_signature
 
 from keystead.errors import OAuthError
 from keystead.oauth1 import signature
@@ -212,6 +215,75 @@ def test_base_string_agrees_with_authlib(
     url = "https://ID.example.com:443/" + signature.encode(path)
     theirs = authlib_signature.construct_base_string(method, url, params)
     assert signature.base_string(method, url, params) == theirs
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    params=_PARAMS,
+    method=st.sampled_from(["GET", "POST", "put", "DELETE"]),
+    path=_TEXT,
+    host=st.sampled_from(["ID.example.com:443", "id.example.com", "127.0.0.1:8000", "X.Y:80"]),
+    scheme=st.sampled_from(["https", "http", "HTTPS"]),
+)
+def test_base_string_agrees_with_oauthlib(
+    params: list[tuple[str, str]], method: str, path: str, host: str, scheme: str
+) -> None:
+    """requests-oauthlib signs with oauthlib's §3.4.1: keystead must build the same string."""
+    url = f"{scheme}://{host}/" + signature.encode(path)
+    theirs = oauthlib_signature.signature_base_string(
+        method,
+        oauthlib_signature.base_string_uri(url),
+        oauthlib_signature.normalize_parameters(params),
+    )
+    assert signature.base_string(method, url, params) == theirs
+
+
+_PLAIN = _PARAMS.map(lambda ps: [(n, v) for n, v in ps if n and not n.startswith("oauth_")])
+_HEADER = (
+    'OAuth realm="Photos", oauth_consumer_key="c%20k", oauth_token="t", '
+    'oauth_signature_method="HMAC-SHA1", oauth_timestamp="137131201", '
+    'oauth_nonce="n%C3%A9", oauth_signature="s%3D"'
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(query=_PLAIN, form=_PLAIN)
+def test_collected_parameters_agree_with_oauthlib(
+    query: list[tuple[str, str]], form: list[tuple[str, str]]
+) -> None:
+    """From the wire: oauthlib collects the encoded query, form body and header; keystead
+    the decoded pairs web/ hands over. The same base string either way."""
+    uri_query = urlencode(query, quote_via=quote)  # %20 in a query
+    body = urlencode(form)  # "+" for a space in a form body
+    params = oauthlib_signature.collect_parameters(
+        uri_query=uri_query, body=body, headers={"Authorization": _HEADER}
+    )
+    url = "https://id.example.com/oauth1/userinfo"
+    theirs = oauthlib_signature.signature_base_string(
+        "POST",
+        oauthlib_signature.base_string_uri(url),
+        oauthlib_signature.normalize_parameters(params),
+    )
+    got = collect(SignedRequest("POST", url, query=query, form=form, authorization=_HEADER))
+    assert signature.base_string("POST", url, got.signed) == theirs
+
+
+def test_oauthlib_collects_and_normalises_the_rfc_example_as_keystead() -> None:
+    """oauthlib's own §3.4.1.3.1 collection (query, header without realm and
+    oauth_signature, form body) and keystead's give §3.4.1.1's base string."""
+    params = oauthlib_signature.collect_parameters(
+        uri_query="b5=%3D%253D&a3=a&c%40=&a2=r%20b",
+        body="c2&a3=2+q",
+        headers={"Authorization": EXAMPLE_AUTHORIZATION},
+    )
+    theirs = oauthlib_signature.signature_base_string(
+        "POST",
+        oauthlib_signature.base_string_uri("http://EXAMPLE.com:80/request"),
+        oauthlib_signature.normalize_parameters(params),
+    )
+    assert theirs == EXAMPLE_BASE_STRING
+    got = collect(example_request())
+    assert signature.base_string("POST", "http://EXAMPLE.com:80/request", got.signed) == theirs
 
 
 @settings(max_examples=300, deadline=None)

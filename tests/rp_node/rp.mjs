@@ -4,6 +4,8 @@
 //   node rp.mjs finish ISSUER CLIENT_ID REDIRECT_URI CALLBACK_URL VERIFIER STATE NONCE POST_LOGOUT
 //   node rp.mjs exchange ISSUER CLIENT_ID CLIENT_SECRET SUBJECT_JWT AUDIENCE  (RFC 8693, by
 //     tests/e2e/test_openid_client_exchange.py: delegation with its own client_credentials token)
+//   node rp.mjs device ISSUER CLIENT_ID  (RFC 8628, by tests/e2e/test_openid_client_device.py:
+//     prints the device authorization response, then polls and prints the tokens)
 import * as client from "openid-client";
 
 const [command, issuer, clientId, redirectUri, ...rest] = process.argv.slice(2);
@@ -68,6 +70,17 @@ async function exchange() {
   return { ...tokens };
 }
 
-const commands = { start, finish, exchange };
+async function device() {
+  const config = await configuration();
+  const response = await client.initiateDeviceAuthorization(config, {
+    scope: "openid profile offline_access",
+  });
+  // the first line: what the device shows its user; the test approves at verification_uri
+  process.stdout.write(JSON.stringify(response) + "\n");
+  const tokens = await client.pollDeviceAuthorizationGrant(config, response);
+  return { ...tokens, claims: tokens.claims() };
+}
+
+const commands = { start, finish, exchange, device };
 const result = await commands[command]();
 process.stdout.write(JSON.stringify(result) + "\n");

@@ -46,12 +46,16 @@ async def test_approve_once_then_consume_once(store: Store) -> None:
     c = code()
     await store.device_codes.add(c)
     assert not await store.device_codes.consume(c.device_code_hash, 20)  # still pending
-    assert await store.device_codes.approve(c.user_code_hash, "sub-1", "sid-1", 15, 20)
+    approved = await store.device_codes.approve(
+        c.user_code_hash, "sub-1", "sid-1", 15, 20, acr="2", amr=("pwd", "otp", "mfa")
+    )
+    assert approved
     assert not await store.device_codes.approve(c.user_code_hash, "sub-2", None, None, 21)
     assert not await store.device_codes.deny(c.user_code_hash, "sub-2", 21)
     got = await store.device_codes.get_by_user_code(c.user_code_hash)
     assert got is not None
     assert (got.status, got.sub, got.sid, got.auth_time) == (APPROVED, "sub-1", "sid-1", 15)
+    assert (got.acr, got.amr) == ("2", ("pwd", "otp", "mfa"))
     results = await asyncio.gather(
         *(store.device_codes.consume(c.device_code_hash, 30) for _ in range(5))
     )

@@ -43,7 +43,13 @@ def _returnable(then: str) -> bool:
     return bool(_DEVICE_RETURN.match(then) or _OAUTH1_RETURN.match(then))
 
 
-def sign_in_url(settings: Settings, *, fresh: bool = False, then: str | None = None) -> str:
+def sign_in_url(
+    settings: Settings,
+    *,
+    fresh: bool = False,
+    then: str | None = None,
+    acr_values: str | None = None,
+) -> str:
     """Where ``/account`` sends a browser without a session (``fresh``: a new login even
     with one, before a security change; OIDC Core §3.1.2.1 prompt=login); ``then``: where
     the sign-in returns, ``device``, ``device:USER-CODE`` or ``oauth1:OAUTH_TOKEN``
@@ -60,6 +66,8 @@ def sign_in_url(settings: Settings, *, fresh: bool = False, then: str | None = N
     }
     if fresh:
         params["prompt"] = "login"
+    if acr_values:  # a step-up first (OIDC Core §3.1.2.1): e.g. a CIBA request asking for "2"
+        params["acr_values"] = acr_values
     return settings.url("/authorize") + "?" + urlencode(params)
 
 

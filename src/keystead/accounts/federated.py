@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from keystead.accounts.links import link_state, mail_ready, send_link, token_hash
 from keystead.federation import UpstreamIdentity
 from keystead.protocol import acr
 from keystead.secrets_util import random_id
@@ -183,3 +184,71 @@ async def unlink(provider: Provider, user: User, connection_id: str) -> str | No
         return "That sign-in is not linked to your account."
     provider.events.emit("federation.unlinked", sub=user.sub, connection_id=connection_id)
     return None
+
+
+# --- proving the account by a link mailed to its verified address ---
+
+LINK_IDENTITY = "link_identity"
+
+
+def can_mail_link(provider: Provider, user: User) -> bool:
+    """The account's own verified address can receive the proof (and the server has mail)."""
+    return bool(user.email and user.email_verified and mail_ready(provider.settings))
+
+
+async def mail_link(
+    provider: Provider,
+    connection: Connection,
+    who: UpstreamIdentity,
+    user: User,
+    continue_query: str,
+) -> None:
+    """Mail the account's verified address a single-use link that links the upstream identity
+    when opened (the identity travels in the link's stored data, never in the URL)."""
+    assert user.email is not None
+    ttl = provider.settings.email_verification_ttl
+    await send_link(
+        provider,
+        user,
+        purpose=LINK_IDENTITY,
+        to=user.email,
+        template="link_identity",
+        path="/federation/link/confirm",
+        ttl=ttl,
+        context={
+            "username": user.username,
+            "provider": connection.display_name,
+            "expires_minutes": ttl // 60,
+        },
+        data={
+            "connection_id": connection.connection_id,
+            "upstream_sub": who.upstream_sub,
+            "email": who.email,
+            "continue": continue_query,
+        },
+    )
+    provider.events.emit("federation.link_mailed", sub=user.sub, connection=connection.name)
+
+
+async def confirm_mail_link(provider: Provider, token: str) -> tuple[str, str, str]:
+    """("" or what is wrong, the connection's display name, the sign-in to continue)."""
+    record, problem = await link_state(provider, token, LINK_IDENTITY)
+    if problem or record is None:
+        return problem or "This link is not valid.", "", ""
+    data = record.data
+    connection = await provider.store.connections.get(str(data.get("connection_id", "")))
+    user = await provider.store.users.get(record.sub)
+    if connection is None or not connection.enabled or user is None:
+        return "This link is no longer valid: the provider or the account is gone.", "", ""
+    now = provider.now()
+    if await provider.store.action_tokens.use(token_hash(token), LINK_IDENTITY, now) is None:
+        return "This link was already used.", "", ""
+    who = UpstreamIdentity(
+        connection.connection_id,
+        str(data["upstream_sub"]),
+        data.get("email"),
+        False,  # what the upstream said of it no longer matters: the owner proved the account
+    )
+    if not await link(provider, connection, who, user):
+        return "That sign-in was linked to another account meanwhile.", "", ""
+    return "", connection.display_name, str(data.get("continue") or "")

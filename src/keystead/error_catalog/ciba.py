@@ -82,6 +82,17 @@ ROWS: tuple[Row, ...] = (
         ("Send a short plain-text message (at most 100 characters).",),
     ),
     (
+        "ciba-too-many-pending",
+        "invalid_request",
+        400,
+        "Too many requests waiting for this user",
+        (
+            "The client has MAX_PENDING (5) requests for this user that the user has not "
+            "answered yet; more would flood the user's approval page.",
+        ),
+        ("Wait for the user to answer, or for the requests to expire (requested_expiry).",),
+    ),
+    (
         "ciba-notification-token-invalid",
         "invalid_request",
         400,

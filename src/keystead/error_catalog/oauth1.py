@@ -187,4 +187,33 @@ ROWS: tuple[Row, ...] = (
         ("Obtain new temporary credentials and send the user with their oauth_token.",),
         _BACK,
     ),
+    (
+        "oauth1-verify-caller-rejected",
+        "unauthorized_client",
+        403,
+        "Only an API may verify OAuth 1.0a requests",
+        (
+            "POST /oauth1/verify was authenticated as a client; it answers registered APIs "
+            "only (an API's signed requests, not a consumer's own).",
+        ),
+        (
+            "Authenticate with HTTP Basic as the API: its api_id and the secret from "
+            "keystead api create --with-secret (or rotate-secret).",
+        ),
+    ),
+    (
+        "oauth1-verify-request-invalid",
+        "invalid_request",
+        400,
+        "The API's description of a signed request is malformed",
+        (
+            "POST /oauth1/verify needs method (the signed request's HTTP method) and url (its "
+            "absolute http(s) URL with the query, no fragment); body, when sent, is the "
+            "request's application/x-www-form-urlencoded body as text.",
+        ),
+        (
+            "Send the URL the consumer signed: the API's configured public base URL, the "
+            "path and the query, never one built from the Host header (RFC 5849 §3.4.1.2).",
+        ),
+    ),
 )

@@ -34,6 +34,7 @@ KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "verify_email": (frozenset({"username", "link", "expires_minutes", "email"}), frozenset()),
     "invitation": (frozenset({"link", "expires_days"}), frozenset({"inviter", "name"})),
     "email_changed_notice": (frozenset({"username", "new_email"}), frozenset()),
+    "link_identity": (frozenset({"username", "link", "expires_minutes", "provider"}), frozenset()),
 }
 
 

@@ -97,8 +97,7 @@ class SafeFetcher:
             "Accept": "application/jwk-set+json, application/json",
             "Accept-Encoding": "identity",  # the size limit counts what we parse
         }
-        request_url, extensions = await self._target(url, headers)
-        body = await self._get(request_url, headers, extensions, url)
+        _, body = await self._send("GET", url, headers, read=True, expect=200, failed="fetched")
         try:
             return json.loads(body)
         except ValueError:
@@ -108,8 +107,8 @@ class SafeFetcher:
         """The body at ``url`` (at most ``max_bytes``), under the same guard as ``get_json``:
         a request object by reference (RFC 9101 §5.2). Raises UnsafeTarget or FetchError."""
         headers = {"Accept": accept, "Accept-Encoding": "identity"}
-        request_url, extensions = await self._target(url, headers)
-        return await self._get(request_url, headers, extensions, url)
+        _, body = await self._send("GET", url, headers, read=True, expect=200, failed="fetched")
+        return body
 
     async def _target(self, url: str, headers: dict[str, str]) -> tuple[httpx.URL, dict[str, Any]]:
         """The URL to connect to (pinned to the checked address) and the request extensions;
@@ -163,29 +162,9 @@ class SafeFetcher:
         return await self._post(url, headers, content=json.dumps(body).encode())
 
     async def _post(self, url: str, extra_headers: dict[str, str], **body: Any) -> int:
-        import httpx
-
         headers = {"Accept-Encoding": "identity", "Cache-Control": "no-store", **extra_headers}
-        request_url, extensions = await self._target(url, headers)
-        client = httpx.AsyncClient(
-            transport=self.transport,
-            timeout=httpx.Timeout(self.timeout),
-            follow_redirects=False,
-            trust_env=False,
-        )
-        try:
-            with anyio.fail_after(self.timeout * 2):
-                request = client.build_request("POST", request_url, headers=headers, **body)
-                request.extensions.update(extensions)
-                response = await client.send(request, stream=True)
-                await response.aclose()  # the body is not read: only the status counts
-                return response.status_code
-        except TimeoutError:
-            raise FetchError(f"{url} did not answer within {self.timeout * 2:.0f} s.") from None
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{url} could not be reached: {type(exc).__name__}.") from None
-        finally:
-            await client.aclose()
+        status, _ = await self._send("POST", url, headers, read=False, **body)
+        return status  # the body is not read: only the status counts
 
     async def exchange(
         self,
@@ -200,7 +179,6 @@ class SafeFetcher:
         status (an OAuth error response is JSON with a 400): ``(status, JSON or None when the
         body is not JSON)``. Raises UnsafeTarget (never sent) or FetchError (no answer, a
         body past ``max_bytes``)."""
-        import httpx
 
         sent = {
             "Accept": "application/json",
@@ -208,32 +186,11 @@ class SafeFetcher:
             "Cache-Control": "no-store",
             **(headers or {}),
         }
-        request_url, extensions = await self._target(url, sent)
-        client = httpx.AsyncClient(
-            transport=self.transport,
-            timeout=httpx.Timeout(self.timeout),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        status, body = await self._send(method, url, sent, read=True, data=form)
         try:
-            with anyio.fail_after(self.timeout * 2):
-                request = client.build_request(method, request_url, headers=sent, data=form)
-                request.extensions.update(extensions)
-                response = await client.send(request, stream=True)
-                try:
-                    body = await self._read(response, url)
-                finally:
-                    await response.aclose()
-        except TimeoutError:
-            raise FetchError(f"{url} did not answer within {self.timeout * 2:.0f} s.") from None
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{url} could not be reached: {type(exc).__name__}.") from None
-        finally:
-            await client.aclose()
-        try:
-            return response.status_code, json.loads(body)
+            return status, json.loads(body)
         except ValueError:
-            return response.status_code, None
+            return status, None
 
     async def _read(self, response: httpx.Response, url: str) -> bytes:
         """The body of ``response``, at most ``max_bytes``, uncompressed."""
@@ -249,32 +206,45 @@ class SafeFetcher:
                 raise FetchError(f"{url} is larger than {self.max_bytes} bytes.")
         return bytes(body)
 
-    async def _get(
-        self, request_url: httpx.URL, headers: dict[str, str], ext: dict[str, Any], url: str
-    ) -> bytes:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        read: bool,
+        expect: int | None = None,
+        failed: str = "reached",
+        **body: Any,
+    ) -> tuple[int, bytes]:
+        """Send one request under the guard (``_target``: the checked, pinned address) and
+        answer ``(status, body)``; the body (at most ``max_bytes``) only when ``read``, and
+        only after the status is ``expect`` when given. Raises UnsafeTarget (never sent) or
+        FetchError (another status than ``expect``, no answer in time, a transport error)."""
         import httpx
 
-        # A fresh client per fetch: no connection reuse across hosts pinned to one address.
+        request_url, extensions = await self._target(url, headers)
+        # A fresh client per call: no connection reuse across hosts pinned to one address.
         client = httpx.AsyncClient(
             transport=self.transport,
             timeout=httpx.Timeout(self.timeout),
-            follow_redirects=False,
+            follow_redirects=False,  # a redirect's 3xx is the answer
             trust_env=False,  # never through a proxy from the environment
         )
         try:
             with anyio.fail_after(self.timeout * 2):  # a slow drip is cut off too
-                request = client.build_request("GET", request_url, headers=headers)
-                request.extensions.update(ext)
+                request = client.build_request(method, request_url, headers=headers, **body)
+                request.extensions.update(extensions)
                 response = await client.send(request, stream=True)
                 try:
-                    if response.status_code != 200:
+                    if expect is not None and response.status_code != expect:
                         raise FetchError(f"{url} answered HTTP {response.status_code}.")
-                    return await self._read(response, url)
+                    return response.status_code, (await self._read(response, url) if read else b"")
                 finally:
                     await response.aclose()
         except TimeoutError:
             raise FetchError(f"{url} did not answer within {self.timeout * 2:.0f} s.") from None
         except httpx.HTTPError as exc:
-            raise FetchError(f"{url} could not be fetched: {type(exc).__name__}.") from None
+            raise FetchError(f"{url} could not be {failed}: {type(exc).__name__}.") from None
         finally:
             await client.aclose()

@@ -5,8 +5,9 @@
 - ``pending`` / ``approve`` / ``deny``: §2.2, the user's decision on keystead's page (web/
   renders it; a signed-in user, the account sign-in first);
 - ``access_token``: §2.3 token credentials for the temporary ones and their verifier, once;
-- ``userinfo``: a protected resource answering the approving user's claims to a request
-  signed with token credentials (never temporary ones).
+- ``protected_resource``: a request signed with token credentials (never temporary ones),
+  checked for keystead's ``userinfo`` and for an API asking through /oauth1/verify
+  (oauth1/api.py) alike.
 """
 
 from __future__ import annotations
@@ -184,11 +185,31 @@ async def access_token(req: SignedRequest, provider: Provider) -> dict[str, str]
     return {"oauth_token": token, "oauth_token_secret": secret}
 
 
-async def userinfo(req: SignedRequest, provider: Provider) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A request to a protected resource, verified: its consumer, the approving user, the
+    approved scope and the claims the token credentials give access to."""
+
+    client_id: str
+    sub: str
+    scope: str
+    token_id: str
+    claims: dict[str, Any]
+
+
+async def protected_resource(req: SignedRequest, provider: Provider) -> Resource:
+    """RFC 5849 §3.2 for a protected resource — keystead's /oauth1/userinfo and an API's
+    request through /oauth1/verify alike: signature, timestamp, nonce (one replay cache for
+    both), token credentials only (never temporary ones), not revoked."""
     checked = await verify(req, provider, "token")
     token = checked.token
     assert token is not None
     user = await provider.store.users.get(token.sub)
     if user is None:
         raise OAuthError("oauth1-token-rejected", "The token's user no longer exists.")
-    return user_claims.user_claims(user, scopes.parse(token.scope))
+    claims = user_claims.user_claims(user, scopes.parse(token.scope))
+    return Resource(token.client_id, token.sub, token.scope, token.token_id, claims)
+
+
+async def userinfo(req: SignedRequest, provider: Provider) -> dict[str, Any]:
+    return (await protected_resource(req, provider)).claims

@@ -38,6 +38,7 @@ EXPIRES_IN = 600  # seconds, unless requested_expiry asks otherwise
 MIN_EXPIRY, MAX_EXPIRY = 10, 1800
 INTERVAL = 5  # §7.3: the client's default too
 MAX_BINDING_MESSAGE = 100
+MAX_PENDING = 5  # unanswered requests of one client for one user (no flood of the user)
 MAX_NOTIFICATION_TOKEN = 1024  # §7.1
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*\Z")
@@ -175,6 +176,14 @@ async def backchannel_authentication(req: OAuthRequest, provider: Provider) -> d
     expires_in = _expires_in(req.get("requested_expiry"))
     hints = {name: value for name in HINTS if (value := req.get(name)) is not None}
     user = await resolve_user(provider, client, hints)
+    now = provider.now()
+    waiting = await provider.store.ciba_requests.pending_for(user.sub, now)
+    if sum(1 for r in waiting if r.client_id == client.client_id) >= MAX_PENDING:
+        raise OAuthError(
+            "ciba-too-many-pending",
+            f"This client has {MAX_PENDING} requests for this user that are not answered yet; "
+            "wait for an answer or for them to expire.",
+        )
     # §7.3: auth_req_id has at least 128 bits of entropy (160 recommended): 256 here.
     auth_req_id = random_token()
     auth_req_id_hash = sha256_hex(auth_req_id)
@@ -182,7 +191,6 @@ async def backchannel_authentication(req: OAuthRequest, provider: Provider) -> d
     if token is not None:
         sealed = json.dumps({"auth_req_id": auth_req_id, "client_notification_token": token})
         ping_enc = provider.kek.encrypt(sealed.encode(), _ping_aad(auth_req_id_hash))
-    now = provider.now()
     record = CibaRequest(
         auth_req_id_hash,
         random_id(),

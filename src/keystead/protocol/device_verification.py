@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keystead.accounts.login import throttle_wait
+from keystead.protocol import acr
 from keystead.protocol.device_authorization import normalize_user_code, user_code_hash
 from keystead.store.base import Session
 from keystead.store.device_codes import PENDING, DeviceCode
@@ -47,7 +48,13 @@ async def answer(provider: Provider, code: DeviceCode, session: Session, approve
     now = provider.now()
     if approve:
         done = await codes.approve(
-            code.user_code_hash, session.sub, session.sid, session.auth_time, now
+            code.user_code_hash,
+            session.sub,
+            session.sid,
+            session.auth_time,
+            now,
+            acr=acr.acr_of(session.amr),
+            amr=session.amr,
         )
     else:
         done = await codes.deny(code.user_code_hash, session.sub, now)

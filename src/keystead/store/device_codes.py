@@ -31,6 +31,8 @@ class DeviceCode:
     sid: str | None = None
     auth_time: int | None = None
     consumed_at: int | None = None
+    acr: str | None = None  # the approving session's (OIDC Core §2), for the ID token
+    amr: tuple[str, ...] = ()
 
 
 class DeviceCodeStore(Protocol):
@@ -50,9 +52,18 @@ class DeviceCodeStore(Protocol):
         ...
 
     async def approve(
-        self, user_code_hash: str, sub: str, sid: str | None, auth_time: int | None, now: int
+        self,
+        user_code_hash: str,
+        sub: str,
+        sid: str | None,
+        auth_time: int | None,
+        now: int,
+        *,
+        acr: str | None = None,
+        amr: tuple[str, ...] = (),
     ) -> bool:
-        """Approve a pending, unexpired code: True for the one caller that did."""
+        """Approve a pending, unexpired code (with the approving session's sign-in): True for
+        the one caller that did."""
         ...
 
     async def deny(self, user_code_hash: str, sub: str, now: int) -> bool:

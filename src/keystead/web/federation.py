@@ -253,6 +253,9 @@ async def _link_page(
             "verified": who.email_verified,
             "error": error,
             "cancel_url": cancel,
+            "mail_action": provider.settings.url("/federation/link/mail")
+            if federated.can_mail_link(provider, user)
+            else "",
         },
         status=status,
     )
@@ -266,11 +269,7 @@ async def link(request: Request) -> Response:
         form = dict(await read_form(request))
         interaction, areq = await _resume(flow, form)
         provider = flow.provider
-        connection_id, who, sub = _open_link(provider, form.get("upstream", ""))
-        connection = await provider.store.connections.get(connection_id)
-        user = await provider.store.users.get(sub)
-        if connection is None or not connection.enabled or user is None:
-            raise OAuthError("connection-disabled", "The connection or the account is gone.")
+        connection, who, user = await _pending_link(provider, form.get("upstream", ""))
         client_ip = request.client.host if request.client else None
         result = await authenticate(
             provider,
@@ -346,3 +345,14 @@ async def _link_from_account(
         )
     target = provider.settings.url(ACCOUNT_PATH) + "?done=linked"
     return RedirectResponse(target, status_code=303)
+
+
+async def _pending_link(
+    provider: Provider, sealed: str
+) -> tuple[Connection, UpstreamIdentity, User]:
+    connection_id, who, sub = _open_link(provider, sealed)
+    connection = await provider.store.connections.get(connection_id)
+    user = await provider.store.users.get(sub)
+    if connection is None or not connection.enabled or user is None:
+        raise OAuthError("connection-disabled", "The connection or the account is gone.")
+    return connection, who, user

@@ -37,9 +37,11 @@ from keystead.web import (
     errors_pages,
     factor,
     federation,
+    federation_mail,
     logout,
     oauth1,
     oauth1_page,
+    oauth1_verify,
     ops,
     pages,
     par,
@@ -76,6 +78,8 @@ ENDPOINTS: tuple[Row, ...] = (
     # Sign-in with an upstream provider (web/federation.py, issue 22).
     Row("/federation/start", ("POST",), federation.start, errors="page"),
     Row("/federation/link", ("POST",), federation.link, errors="page"),
+    Row("/federation/link/mail", ("POST",), federation_mail.link_by_mail, errors="page"),
+    Row("/federation/link/confirm", ("GET", "POST"), federation_mail.confirm_link, errors="page"),
     Row("/federation/{name}/callback", ("GET",), federation.callback, errors="page"),
     # The user's own account page (web/account/): signed in through /authorize.
     Row("/account", ("GET",), overview.account, errors="page"),
@@ -128,6 +132,8 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(oauth1.AUTHORIZE_PATH, ("GET", "POST"), oauth1_page.authorize_page, errors="page"),
     Row(oauth1.ACCESS_TOKEN_PATH, ("POST",), oauth1.access_token),
     Row(oauth1.USERINFO_PATH, ("GET", "POST"), oauth1.userinfo),
+    # An API's signed request, verified for it (keystead.rs.OAuth1Verifier).
+    Row(oauth1_verify.PATH, ("POST",), oauth1_verify.verify),
     # Dynamic registration (RFC 7591) and management (RFC 7592).
     Row("/register", ("POST",), registration.register),
     Row("/register/{client_id}", ("GET", "PUT", "DELETE"), registration.manage),

@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import refresh, scopes
 from keystead.protocol.ciba import delivery_mode
 from keystead.protocol.ciba_metadata import GRANT_TYPE
-from keystead.protocol.grants.common import token_response
+from keystead.protocol.grants.common import issue_approved
 from keystead.protocol.request import OAuthRequest
-from keystead.secrets_util import random_id, sha256_hex
-from keystead.store.base import Client, Grant
+from keystead.secrets_util import sha256_hex
+from keystead.store.base import Client
 from keystead.store.ciba_requests import APPROVED, DENIED, CibaRequest
 
 if TYPE_CHECKING:
@@ -79,25 +78,15 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         raise OAuthError(
             "ciba-auth-req-id-used", "The auth_req_id was already exchanged for tokens."
         )
-    grant = Grant(
-        random_id(),
-        client.client_id,
-        request.sub,
-        request.scope,
-        now,
+    body = await issue_approved(
+        provider,
+        client,
+        sub=request.sub,
+        scope=request.scope,
         auth_time=request.auth_time,
         sid=request.sid,
         acr=request.acr,
         amr=request.amr,
     )
-    requested = scopes.parse(request.scope)
-    issued = await token_response(provider, client, grant, requested, resource=None, nonce=None)
-    grants = provider.store.grants
-    await grants.add_grant(grant)
-    for record in issued.access_tokens:
-        await grants.add_access_token(record)
-    if refresh.should_issue(client, request.scope):
-        issued.body["refresh_token"], first = refresh.new_token(provider, grant, request.scope, now)
-        await grants.add_refresh_token(first)
     provider.events.emit("ciba.tokens_issued", client_id=client.client_id, sub=request.sub)
-    return issued.body
+    return body

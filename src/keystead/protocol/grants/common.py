@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from keystead.protocol import scopes
+from keystead.protocol import refresh, scopes
 from keystead.protocol.acr import AMR_PASSWORD
 from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.id_token import make_id_token
 from keystead.protocol.resources import select_api, token_scopes
 from keystead.protocol.tokens import TokenRequest, new_access_token
+from keystead.secrets_util import random_id
 from keystead.store.base import AccessToken, Client, Grant
 
 if TYPE_CHECKING:
@@ -73,3 +74,34 @@ async def token_response(
             extra=extra,
         )
     return TokenResponse(body, () if access.record is None else (access.record,))
+
+
+async def issue_approved(
+    provider: Provider,
+    client: Client,
+    *,
+    sub: str,
+    scope: str,
+    auth_time: int | None,
+    sid: str | None,
+    acr: str | None,
+    amr: tuple[str, ...],
+) -> dict[str, Any]:
+    """The tokens of a request the user approved elsewhere (the device grant's /device, CIBA's
+    account page): a new grant with the approving sign-in's auth_time, sid, acr and amr, its
+    access (and ID) token, and a refresh token when the client and scope allow one."""
+    now = provider.now()
+    grant = Grant(
+        random_id(), client.client_id, sub, scope, now,
+        auth_time=auth_time, sid=sid, acr=acr, amr=amr,
+    )  # fmt: skip
+    requested = scopes.parse(scope)
+    issued = await token_response(provider, client, grant, requested, resource=None, nonce=None)
+    grants = provider.store.grants
+    await grants.add_grant(grant)
+    for record in issued.access_tokens:
+        await grants.add_access_token(record)
+    if refresh.should_issue(client, scope):
+        issued.body["refresh_token"], first = refresh.new_token(provider, grant, scope, now)
+        await grants.add_refresh_token(first)
+    return issued.body

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import refresh, scopes
 from keystead.protocol.device_authorization import GRANT_TYPE
-from keystead.protocol.grants.common import token_response
+from keystead.protocol.grants.common import issue_approved
 from keystead.protocol.request import OAuthRequest
-from keystead.secrets_util import random_id, sha256_hex
-from keystead.store.base import Client, Grant
+from keystead.secrets_util import sha256_hex
+from keystead.store.base import Client
 from keystead.store.device_codes import APPROVED, DENIED, DeviceCode
 
 if TYPE_CHECKING:
@@ -64,22 +63,13 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
     # loser of a race finds it consumed.
     if not await provider.store.device_codes.consume(device_code_hash, now):
         raise OAuthError("device-code-used", "The device code was already exchanged for tokens.")
-    grant = Grant(
-        random_id(),
-        client.client_id,
-        code.sub,
-        code.scope,
-        now,
+    return await issue_approved(
+        provider,
+        client,
+        sub=code.sub,
+        scope=code.scope,
         auth_time=code.auth_time,
         sid=code.sid,
+        acr=code.acr,
+        amr=code.amr,
     )
-    requested = scopes.parse(code.scope)
-    issued = await token_response(provider, client, grant, requested, resource=None, nonce=None)
-    grants = provider.store.grants
-    await grants.add_grant(grant)
-    for record in issued.access_tokens:
-        await grants.add_access_token(record)
-    if refresh.should_issue(client, code.scope):
-        issued.body["refresh_token"], first = refresh.new_token(provider, grant, code.scope, now)
-        await grants.add_refresh_token(first)
-    return issued.body

@@ -43,10 +43,25 @@ class MemoryDeviceCodeStore:
         return True
 
     async def approve(
-        self, user_code_hash: str, sub: str, sid: str | None, auth_time: int | None, now: int
+        self,
+        user_code_hash: str,
+        sub: str,
+        sid: str | None,
+        auth_time: int | None,
+        now: int,
+        *,
+        acr: str | None = None,
+        amr: tuple[str, ...] = (),
     ) -> bool:
         return self._decide(
-            user_code_hash, now, status=APPROVED, sub=sub, sid=sid, auth_time=auth_time
+            user_code_hash,
+            now,
+            status=APPROVED,
+            sub=sub,
+            sid=sid,
+            auth_time=auth_time,
+            acr=acr,
+            amr=tuple(amr),
         )
 
     async def deny(self, user_code_hash: str, sub: str, now: int) -> bool:

@@ -50,7 +50,15 @@ class SqlDeviceCodeStore(Concern):
         await self._rowcount(query)
 
     async def approve(
-        self, user_code_hash: str, sub: str, sid: str | None, auth_time: int | None, now: int
+        self,
+        user_code_hash: str,
+        sub: str,
+        sid: str | None,
+        auth_time: int | None,
+        now: int,
+        *,
+        acr: str | None = None,
+        amr: tuple[str, ...] = (),
     ) -> bool:
         query = (
             update(DeviceCodeRow)
@@ -59,7 +67,7 @@ class SqlDeviceCodeStore(Concern):
                 DeviceCodeRow.status == PENDING,
                 DeviceCodeRow.expires_at > now,
             )
-            .values(status=APPROVED, sub=sub, sid=sid, auth_time=auth_time)
+            .values(status=APPROVED, sub=sub, sid=sid, auth_time=auth_time, acr=acr, amr=list(amr))
         )
         return bool(await self._rowcount(query))
 

@@ -340,6 +340,8 @@ class DeviceCodeRow(Base):
     sid: Mapped[str | None] = mapped_column(ID)
     auth_time: Mapped[int | None] = mapped_column(BigInteger)
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
+    acr: Mapped[str | None] = mapped_column(ID)
+    amr: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
 
 
 # The rows of the concerns added since (federation, trusted issuers, CIBA, OAuth 1.0a) live in

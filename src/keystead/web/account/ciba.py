@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from keystead.protocol import ciba, scopes
+from keystead.accounts.account_app import sign_in_url
+from keystead.protocol import acr, ciba, scopes
 from keystead.web import render
 from keystead.web.account.common import Visit, check_csrf, reauthenticate, visit
 from keystead.web.parse import read_form
@@ -62,6 +63,13 @@ async def _answer(v: Visit, form: dict[str, str]) -> Response:
     request = await v.provider.store.ciba_requests.get_by_request_id(form.get("request_id", ""))
     if request is None or request.sub != v.user.sub:
         return v.back("ciba_gone")  # another user's request is as unknown as a made-up one
+    # CIBA Core §7.1 acr_values: the approving sign-in must reach one of the classes asked
+    # for (protocol/acr.py); a weaker session steps up first, then approves on this page.
+    asked = tuple(a for a in (request.acr_values or "").split() if a in acr.ACR_VALUES)
+    if approve and asked and not acr.met(v.session.amr, asked):
+        settings = v.provider.settings
+        target = sign_in_url(settings, acr_values=" ".join(asked))
+        return v.finish(RedirectResponse(target, status_code=303))
     done = await ciba.answer(v.provider, request, v.session, approve=approve)
     if not done:
         return v.back("ciba_gone")

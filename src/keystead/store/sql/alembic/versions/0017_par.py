@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_par"
-down_revision: str | None = "0016_oauth1"
+down_revision: str | None = "0021_device_acr"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
