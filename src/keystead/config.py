@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     oauth1_timestamp_window: int = Field(300, ge=30, le=3600)
     oauth1_request_token_ttl: int = Field(600, ge=60, le=3600)
 
+    # PAR (RFC 9126, docs/par-jar-jarm.md): every client must push its authorization requests
+    # (require_pushed_authorization_requests in discovery), and a request_uri's lifetime.
+    require_par: bool = False
+    par_ttl: int = Field(60, ge=10, le=600)
+    # JAR (RFC 9101): the largest request object fetched from a client's request_uri (bytes).
+    request_uri_max_bytes: int = Field(65536, ge=1024, le=1048576)
+
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.
     # smtp://[user:pass@]host[:port] | smtp+starttls://... | smtps://... (ports 25/587/465)

@@ -23,6 +23,7 @@ from keystead.error_catalog import (
     client,
     exchange,
     federation,
+    jar,
     oauth1,
     pages,
     request,
@@ -66,6 +67,7 @@ _AREAS = (
     admin,
     server,
     oauth1,
+    jar,
 )
 
 CATALOG: dict[str, CatalogEntry] = {
@@ -106,6 +108,7 @@ class RedirectTarget(NamedTuple):
     redirect_uri: str
     response_mode: str
     state: str | None
+    client_id: str | None = None  # JARM: the audience of a signed error response
 
 
 class OAuthError(Exception):

@@ -136,4 +136,11 @@ EVENTS: dict[str, str] = {
     "(RFC 7523, RFC 8693).",
     "trusted_issuer.deleted": "An operator stopped trusting an outside JWT issuer; its JWTs "
     "are refused.",
+    "par.pushed": "A client pushed an authorization request (RFC 9126) and got a request_uri.",
+    "par.reused": "A pushed request's request_uri was presented again after its one use "
+    "(RFC 9126 §2.2): a replay, or a client retrying.",
+    "par.wrong_client": "A request_uri pushed by one client was presented with another "
+    "client's client_id (RFC 9126 §4).",
+    "request_object.accepted": "A request object (RFC 9101) verified with the client's keys; "
+    "its parameters made the authorization request.",
 }

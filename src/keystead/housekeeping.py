@@ -44,6 +44,7 @@ async def purge_expired(provider: Provider) -> dict[str, int]:
         "jobs": await store.jobs.purge(now - JOB_MEMORY),
         "device_codes": await store.device_codes.purge(now - PURGE_MARGIN),
         "ciba_requests": await store.ciba_requests.purge(now - PURGE_MARGIN),
+        "pushed_requests": await store.pushed_requests.purge(now - PURGE_MARGIN),
         "oauth1_temporary": await store.oauth1.purge(now - PURGE_MARGIN),  # RFC 5849 §2.1
     }
     if any(counts.values()):

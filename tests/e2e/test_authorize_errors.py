@@ -142,12 +142,17 @@ async def test_response_type_not_registered_for_client(env: Env) -> None:
     assert "code id_token" in params["error_description"]
 
 
-async def test_request_objects_refused(env: Env) -> None:
+async def test_bad_request_objects_refused_on_a_page(env: Env) -> None:
+    # RFC 9101 (tests/e2e/test_par_jar_jarm.py has the rest): nothing in an unverified
+    # request object is trusted, so its refusal is a page, never a redirect.
     client_id, _ = await env.add_client()
-    params = await redirected_error(env, auth_url(client_id, request="eyJ.x.y"))
-    assert params["error"] == "request_not_supported"
-    params = await redirected_error(env, auth_url(client_id, request_uri="urn:x"))
-    assert params["error"] == "request_uri_not_supported"
+    env.provider.settings.dev_mode = True
+    async with env.client() as http:
+        r = await http.get(auth_url(client_id, request="eyJ.x.y"))
+        assert r.status_code == 400 and "location" not in r.headers
+        assert "request-object-malformed" in r.text
+        r = await http.get(auth_url(client_id, request_uri="urn:x"))
+        assert r.status_code == 400 and "request-uri-not-registered" in r.text
 
 
 async def test_prompt_none_without_session_is_login_required(env: Env) -> None:

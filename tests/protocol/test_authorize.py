@@ -40,7 +40,7 @@ async def test_valid_request_is_returned_as_plain_data(oauth, client) -> None:
     assert areq.max_age is None
     assert areq.login_hint == "alice"
     assert areq.params["client_id"] == "rp"
-    assert areq.target == RedirectTarget(REDIRECT_URI, "query", "st-1")
+    assert areq.target == RedirectTarget(REDIRECT_URI, "query", "st-1", "rp")
 
 
 async def test_state_and_nonce_are_optional(oauth, client) -> None:
@@ -170,7 +170,7 @@ async def test_mismatch_is_described_against_the_closest_registered_uri(oauth, m
 async def test_missing_response_type_is_redirected_by_query(oauth, client) -> None:
     err = await refused(oauth, client, response_type=None)
     assert err.catalog_id == "request-missing-parameter"
-    assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1")
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1", "rp")
 
 
 async def test_plain_token_response_type_is_unsupported_and_redirected_by_fragment(
@@ -179,7 +179,7 @@ async def test_plain_token_response_type_is_unsupported_and_redirected_by_fragme
     err = await refused(oauth, client, response_type="token")
     assert err.catalog_id == "response-type-unsupported"
     assert err.error == "unsupported_response_type"
-    assert err.redirect == RedirectTarget(REDIRECT_URI, "fragment", "st-1")
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "fragment", "st-1", "rp")
 
 
 @pytest.mark.parametrize("response_type", ["id_token", "id_token token"])
@@ -188,7 +188,7 @@ async def test_unregistered_token_response_type_is_redirected_by_fragment(
 ) -> None:
     err = await refused(oauth, client, response_type=response_type)
     assert err.error == "unauthorized_client"
-    assert err.redirect == RedirectTarget(REDIRECT_URI, "fragment", "st-1")
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "fragment", "st-1", "rp")
 
 
 @pytest.mark.parametrize("response_type", ["code id_token", "id_token code"])
@@ -206,12 +206,12 @@ async def test_unregistered_response_type_is_unauthorized_client(oauth, make_cli
     assert err.catalog_id == "response-type-not-allowed"
     assert err.error == "unauthorized_client"
     assert "code id_token" in err.description
-    assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1")
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1", "rp")
 
 
 async def test_error_redirect_without_state(oauth, client) -> None:
     err = await refused(oauth, client, response_type="token", state=None)
-    assert err.redirect == RedirectTarget(REDIRECT_URI, "fragment", None)
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "fragment", None, "rp")
 
 
 # --- check_response_mode ---------------------------------------------------------------------
@@ -227,13 +227,13 @@ async def test_response_mode_is_honoured_for_code(oauth, client, mode) -> None:
 async def test_unknown_response_mode_is_redirected_in_the_default_mode(oauth, client) -> None:
     err = await refused(oauth, client, response_mode="web_message")
     assert err.catalog_id == "response-mode-unsupported"
-    assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1")
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1", "rp")
 
 
 async def test_later_errors_travel_in_the_requested_response_mode(oauth, client) -> None:
     err = await refused(oauth, client, response_mode="form_post", scope="unknown-scope")
     assert err.catalog_id == "scope-invalid"
-    assert err.redirect == RedirectTarget(REDIRECT_URI, "form_post", "st-1")
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "form_post", "st-1", "rp")
 
 
 async def test_response_type_errors_honour_a_valid_response_mode(oauth, client) -> None:
@@ -297,7 +297,7 @@ async def test_no_grantable_scope_is_invalid_scope(oauth, make_client) -> None:
     assert err.catalog_id == "scope-invalid"
     assert err.error == "invalid_scope"
     assert "admin payments" in err.description
-    assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1")
+    assert err.redirect == RedirectTarget(REDIRECT_URI, "query", "st-1", "rp")
 
 
 @pytest.mark.parametrize("scope", ['openid "email"', "openid a\\b", "openid\temail"])

@@ -55,8 +55,15 @@ def test_metadata_follows_a_new_grant(monkeypatch, tmp_path) -> None:
 
 
 def test_unsupported_features_are_advertised_as_such(metadata) -> None:
-    assert metadata["request_uri_parameter_supported"] is False
-    assert metadata["request_parameter_supported"] is False
+    # RFC 9101 (docs/par-jar-jarm.md): request objects by value and by registered reference.
+    assert metadata["request_uri_parameter_supported"] is True
+    assert metadata["request_parameter_supported"] is True
+    assert metadata["require_request_uri_registration"] is True
+    assert metadata["require_pushed_authorization_requests"] is False
+    assert metadata["pushed_authorization_request_endpoint"].endswith("/par")
+    assert {"jwt", "query.jwt", "fragment.jwt", "form_post.jwt"} <= set(
+        metadata["response_modes_supported"]
+    )
     assert metadata["claims_parameter_supported"] is True  # OIDC Core §5.5 (issue 4)
     assert "plain" not in metadata["code_challenge_methods_supported"]
     assert "none" not in metadata["id_token_signing_alg_values_supported"]

@@ -31,6 +31,9 @@ RFC_ERRORS = {
     "account_selection_required",
     "request_not_supported",
     "request_uri_not_supported",
+    # OIDC Core §3.1.2.6, RFC 9101 §6.3, RFC 9126 §2.3 (request objects, request_uri)
+    "invalid_request_object",
+    "invalid_request_uri",
     # RFC 8628 §3.5 (device authorization grant)
     "authorization_pending",
     "slow_down",

@@ -107,7 +107,12 @@ def test_error_response_needs_a_trusted_redirect() -> None:
 
 
 def test_response_modes_table() -> None:
-    assert set(response.RESPONSE_MODES) == {"query", "fragment", "form_post"}
+    assert set(response.RESPONSE_MODES) == {"query", "fragment", "form_post"} | {
+        "jwt",
+        "query.jwt",
+        "fragment.jwt",
+        "form_post.jwt",
+    }  # JARM (protocol/jarm.py)
 
 
 def test_urlencode_is_urllibs() -> None:

@@ -50,6 +50,7 @@ TABLES = {
     "markers",
     "oauth1_temporary",
     "oauth1_tokens",
+    "pushed_requests",
     "recovery_codes",
     "refresh_tokens",
     "sessions",
@@ -199,6 +200,7 @@ async def test_downgrade_to_0002_keeps_rows(sqlite_url: str) -> None:
     new_tables |= {"jobs", "action_tokens", "device_codes", "trusted_issuers", "ciba_requests"}
     new_tables |= {"connections", "federated_identities"}
     new_tables |= {"oauth1_temporary", "oauth1_tokens"}
+    new_tables |= {"pushed_requests"}
     assert await _tables(sqlite_url) == TABLES - new_tables
     assert await _scalars(sqlite_url, "SELECT grant_id FROM grants") == ["g"]
     assert await _scalars(sqlite_url, "SELECT count(*) FROM authorization_codes") == [1]

@@ -41,6 +41,10 @@ FLAGS = {
     "require_mfa": "--require-mfa",
     "connections": "--connection",
     "password_login": "--password-login",
+    "request_uris": "--request-uri",
+    "request_object_signing_alg": "--request-object-signing-alg",
+    "authorization_signed_response_alg": "--authorization-signed-response-alg",
+    "require_pushed_authorization_requests": "--require-par",
 }
 CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
 CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
@@ -106,3 +110,26 @@ def connections_change(all_connections: bool, names: list[str] | None) -> dict[s
     if all_connections:
         return {"connections": None}
     return {"connections": names} if names else {}
+
+
+# RFC 9101 / RFC 9126 §6 / JARM §3 (protocol/jar_metadata.py, docs/par-jar-jarm.md).
+REQUEST_URI_HELP = "Repeatable. RFC 9101: a URL the client serves request objects at."
+REQUEST_OBJECT_ALG_HELP = "RFC 9101: the alg its request objects use (RS256, ES256, ... or none)."
+RESPONSE_ALG_HELP = "JARM: the alg of its signed authorization responses (default RS256)."
+REQUIRE_PAR_HELP = "RFC 9126 §6: its authorization requests must come through /par."
+
+
+def jar_changes(
+    request_uri: list[str] | None,
+    request_object_alg: str | None,
+    response_alg: str | None,
+    require_par: bool | None,
+) -> dict[str, object]:
+    """The jar_metadata members given (None: not given; an empty list: none kept)."""
+    values = {
+        "request_uris": request_uri,
+        "request_object_signing_alg": request_object_alg,
+        "authorization_signed_response_alg": response_alg,
+        "require_pushed_authorization_requests": require_par,
+    }
+    return {k: v for k, v in values.items() if v is not None}

@@ -16,10 +16,15 @@ from keystead.cli.client_flags import (
     EXCHANGE_AUDIENCE_HELP,
     FLAGS,
     PASSWORD_LOGIN_HELP,
+    REQUEST_OBJECT_ALG_HELP,
+    REQUEST_URI_HELP,
+    REQUIRE_PAR_HELP,
+    RESPONSE_ALG_HELP,
     SIGNING_ALG_HELP,
     connections_change,
     exchange_changes,
     given,
+    jar_changes,
     oauth1_policy,
 )
 from keystead.cli.clients import _read_jwks, _show_secret, _with_secret
@@ -101,6 +106,16 @@ def update(
     ciba_endpoint: str | None = typer.Option(
         None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
     ),
+    request_uri: list[str] | None = typer.Option(None, "--request-uri", help=REQUEST_URI_HELP),
+    request_object_alg: str | None = typer.Option(
+        None, "--request-object-signing-alg", help=REQUEST_OBJECT_ALG_HELP
+    ),
+    response_alg: str | None = typer.Option(
+        None, "--authorization-signed-response-alg", help=RESPONSE_ALG_HELP
+    ),
+    require_par: bool | None = typer.Option(
+        None, "--require-par/--no-require-par", help=REQUIRE_PAR_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change a client: only the options given change (a repeatable option replaces the
@@ -140,6 +155,9 @@ def update(
             for field, value in changes.items():
                 if value is not None:
                     setattr(spec, field, value)
+            spec.jar_metadata.update(
+                jar_changes(request_uri, request_object_alg, response_alg, require_par)
+            )
             updated, secret = await service.update(
                 provider,
                 client,

@@ -18,7 +18,12 @@ from keystead.cli.client_flags import (
     FLAGS,
     ORIGIN_HELP,
     PASSWORD_LOGIN_HELP,
+    REQUEST_OBJECT_ALG_HELP,
+    REQUEST_URI_HELP,
+    REQUIRE_PAR_HELP,
+    RESPONSE_ALG_HELP,
     SIGNING_ALG_HELP,
+    jar_changes,
     oauth1_policy,
 )
 from keystead.cli.common import emit, fail, refuse, with_provider
@@ -122,6 +127,14 @@ def create(
     ciba_endpoint: str | None = typer.Option(
         None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
     ),
+    request_uri: list[str] = typer.Option([], "--request-uri", help=REQUEST_URI_HELP),
+    request_object_alg: str | None = typer.Option(
+        None, "--request-object-signing-alg", help=REQUEST_OBJECT_ALG_HELP
+    ),
+    response_alg: str | None = typer.Option(
+        None, "--authorization-signed-response-alg", help=RESPONSE_ALG_HELP
+    ),
+    require_par: bool = typer.Option(False, "--require-par", help=REQUIRE_PAR_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -150,6 +163,7 @@ def create(
         token_endpoint_auth_signing_alg=auth_signing_alg,
         backchannel_token_delivery_mode=ciba_mode,
         backchannel_client_notification_endpoint=ciba_endpoint,
+        jar_metadata=jar_changes(request_uri, request_object_alg, response_alg, require_par),
     )
 
     async def work(provider: Provider) -> dict[str, Any]:

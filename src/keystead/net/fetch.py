@@ -103,6 +103,13 @@ class SafeFetcher:
         except ValueError:
             raise FetchError(f"{url} did not return JSON.") from None
 
+    async def get_bytes(self, url: str, accept: str) -> bytes:
+        """The body at ``url`` (at most ``max_bytes``), under the same guard as ``get_json``:
+        a request object by reference (RFC 9101 §5.2). Raises UnsafeTarget or FetchError."""
+        headers = {"Accept": accept, "Accept-Encoding": "identity"}
+        _, body = await self._send("GET", url, headers, read=True, expect=200, failed="fetched")
+        return body
+
     async def _target(self, url: str, headers: dict[str, str]) -> tuple[httpx.URL, dict[str, Any]]:
         """The URL to connect to (pinned to the checked address) and the request extensions;
         ``headers`` gets the ``Host``. Raises UnsafeTarget, or FetchError (DNS)."""

@@ -46,7 +46,9 @@ class AuthorizationRequest(NamedTuple):
 
     @property
     def target(self) -> RedirectTarget:
-        return RedirectTarget(self.redirect_uri, self.response_mode, self.state)
+        return RedirectTarget(
+            self.redirect_uri, self.response_mode, self.state, self.client.client_id
+        )
 
 
 def build(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError, RedirectTarget
-from keystead.protocol import pkce, redirect_uris, scopes
+from keystead.protocol import jarm, pkce, redirect_uris, scopes
 from keystead.protocol.authorization_request import AuthorizationRequest, build
 from keystead.protocol.claims import parse_claims_request
 from keystead.protocol.id_token import hint_subject
@@ -170,8 +170,10 @@ def check_response_mode(ctx: _Ctx) -> None:
             "response-mode-unsupported",
             f"response_mode {mode} is not supported; use one of {', '.join(RESPONSE_MODES)}.",
         )
-    # Multiple Response Types §2.1: never query for responses that carry tokens.
-    if mode == "query" and default_response_mode(ctx.response_type) != "query":
+    mode = jarm.explicit(mode, ctx.response_type)  # JARM §2.3.4
+    # Multiple Response Types §2.1: never query for responses that carry tokens (JARM §2.3.1:
+    # nor query.jwt, as keystead does not encrypt responses).
+    if mode in ("query", "query.jwt") and default_response_mode(ctx.response_type) != "query":
         raise OAuthError(
             "response-mode-unsupported",
             f"response_mode=query is not allowed with response_type {ctx.response_type}, "
@@ -333,8 +335,11 @@ def _error_response_mode(req: OAuthRequest) -> str:
     """Errors travel in the mode a success would have used (Multiple Response Types §5)."""
     default = default_response_mode(normalize_response_type(req.get("response_type") or "code"))
     requested = req.get("response_mode")
-    if requested in RESPONSE_MODES and not (requested == "query" and default != "query"):
-        return requested
+    if requested in RESPONSE_MODES:
+        response_type = normalize_response_type(req.get("response_type") or "code")
+        requested = jarm.explicit(requested, response_type)
+        if not (requested in ("query", "query.jwt") and default != "query"):
+            return requested
     return default
 
 
@@ -348,7 +353,8 @@ async def validate(req: OAuthRequest, provider: Provider) -> AuthorizationReques
         except OAuthError as err:
             if index >= REDIRECT_TRUSTED_AFTER and ctx.redirect_uri is not None:
                 mode = ctx.response_mode or _error_response_mode(req)
-                err.redirect = RedirectTarget(ctx.redirect_uri, mode, req.get("state"))
+                client_id = ctx.client.client_id if ctx.client else None
+                err.redirect = RedirectTarget(ctx.redirect_uri, mode, req.get("state"), client_id)
             raise
     assert ctx.client and ctx.redirect_uri and ctx.response_type
     return build(

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from keystead.jose.client_keys import InvalidJwks, parse_jwks
 from keystead.jose.keys import SUPPORTED_ALGS
-from keystead.protocol import ciba_metadata, redirect_uris, scopes
+from keystead.protocol import ciba_metadata, jar_metadata, redirect_uris, scopes
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.origins import parse_origin
@@ -90,6 +90,8 @@ class ClientSpec:
     backchannel_token_delivery_mode: str | None = None
     backchannel_client_notification_endpoint: str | None = None
     backchannel_user_code_parameter: bool = False
+    # RFC 9101 / RFC 9126 §6 / JARM §3 metadata, by name (protocol/jar_metadata.py).
+    jar_metadata: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values
 
 
@@ -240,6 +242,10 @@ def validate(spec: ClientSpec) -> None:
     )
     if broken is not None:
         raise MetadataError(*broken)
+    has_keys = spec.jwks is not None or spec.jwks_uri is not None
+    broken = jar_metadata.problem(spec.jar_metadata, has_keys)
+    if broken is not None:
+        raise MetadataError(*broken)
 
 
 def _has_unstorable(value: Any) -> bool:
@@ -324,6 +330,7 @@ def client_view(client: Client) -> dict[str, Any]:
                 *LOGOUT_METADATA,
                 *AUTH_METADATA,
                 *ciba_metadata.CIBA_METADATA,
+                *jar_metadata.NAMES,
                 *DESCRIPTIVE_METADATA,
             )
             if k in client.extra
@@ -361,5 +368,6 @@ def spec_of(client: Client) -> ClientSpec:
         backchannel_token_delivery_mode=extra.get(ciba_metadata.MODE),
         backchannel_client_notification_endpoint=extra.get(ciba_metadata.ENDPOINT),
         backchannel_user_code_parameter=bool(extra.get(ciba_metadata.USER_CODE)),
+        jar_metadata={k: extra[k] for k in jar_metadata.NAMES if k in extra},
         metadata={k: extra[k] for k in DESCRIPTIVE_METADATA if k in extra},
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from keystead.config import Settings
 from keystead.jose.keys import SUPPORTED_ALGS
-from keystead.protocol import pkce, scopes
+from keystead.protocol import jar, jarm, par, pkce, scopes
 from keystead.protocol.acr import ACR_VALUES
 from keystead.protocol.authorize import DISPLAY_VALUES, prompt_values
 from keystead.protocol.ciba_metadata import DELIVERY_MODES
@@ -75,9 +75,16 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "claims_parameter_supported": True,
         "acr_values_supported": list(ACR_VALUES),
         "display_values_supported": list(DISPLAY_VALUES),
-        "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
-        "require_request_uri_registration": False,
+        # RFC 9101 (protocol/jar.py): request objects by value and by registered reference.
+        "request_parameter_supported": True,
+        "request_uri_parameter_supported": True,
+        "require_request_uri_registration": True,
+        "request_object_signing_alg_values_supported": list(jar.SIGNING_ALGS),
+        # RFC 9126 §5 (protocol/par.py)
+        "pushed_authorization_request_endpoint": url(par.PATH),
+        "require_pushed_authorization_requests": settings.require_par,
+        # JARM §4 (protocol/jarm.py)
+        "authorization_signing_alg_values_supported": list(jarm.SIGNING_ALGS),
         "prompt_values_supported": list(prompt_values(settings.signup)),
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
         # OIDC Back-Channel Logout §2.1: logout tokens, with sid (protocol/backchannel.py)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from keystead.protocol import acr, response, scopes
+from keystead.protocol import acr, jarm, response, scopes
 from keystead.protocol.authorization_request import AuthorizationRequest
 from keystead.protocol.response import AuthorizationResponse
 from keystead.protocol.response_types import RESPONSE_TYPES, IssueContext
@@ -66,4 +66,7 @@ async def issue(
         response_type=areq.response_type,
         scope=grant.scope,
     )
-    return response.success(areq.target, provider.settings.issuer, params)
+    resp = response.success(areq.target, provider.settings.issuer, params)
+    if jarm.is_jwt(resp.response_mode):  # JARM: the parameters in one signed JWT
+        resp = (await jarm.sealer(provider, areq.client))(resp)
+    return resp

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError
-from keystead.protocol import redirect_uris, scopes
+from keystead.protocol import jar_metadata, redirect_uris, scopes
 from keystead.protocol.client_metadata import (
     DESCRIPTIVE_METADATA,
     ClientSpec,
@@ -257,6 +257,7 @@ def parse_metadata(body: Any) -> ClientSpec:
             body, "backchannel_client_notification_endpoint"
         ),
         backchannel_user_code_parameter=_flag(body, "backchannel_user_code_parameter"),
+        jar_metadata=jar_metadata.from_body(body),  # RFC 9101, RFC 9126 §6, JARM §3
         metadata=metadata,
     )
     try:

@@ -16,6 +16,7 @@ class AuthorizationResponse(NamedTuple):
     redirect_uri: str
     response_mode: str
     params: dict[str, str]
+    client_id: str | None = None  # JARM (protocol/jarm.py): the signed response's aud
 
 
 def default_response_mode(response_type: str) -> str:
@@ -60,6 +61,12 @@ RESPONSE_MODES: dict[str, Callable[[str, dict[str, str]], str]] = {
     "query": _query,
     "fragment": _fragment,
     "form_post": _form_post,
+    # JARM (protocol/jarm.py): sealed into ``response`` and sent in the base mode; ``jwt``
+    # is made explicit (query.jwt or fragment.jwt) by the authorization checks.
+    "jwt": _query,
+    "query.jwt": _query,
+    "fragment.jwt": _fragment,
+    "form_post.jwt": _form_post,
 }
 
 
@@ -68,7 +75,7 @@ def success(target: RedirectTarget, issuer: str, params: dict[str, str]) -> Auth
     if target.state is not None:
         out["state"] = target.state
     out["iss"] = issuer  # RFC 9207 §2
-    return AuthorizationResponse(target.redirect_uri, target.response_mode, out)
+    return AuthorizationResponse(target.redirect_uri, target.response_mode, out, target.client_id)
 
 
 def error(err: OAuthError, issuer: str) -> AuthorizationResponse:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from keystead.jose.kek import KeyEncryptor
-from keystead.protocol import client_assertion, scopes
+from keystead.protocol import client_assertion, jar_metadata, scopes
 from keystead.protocol.acr import requires_mfa
 from keystead.protocol.ciba_metadata import CIBA_METADATA
 from keystead.protocol.client_metadata import (
@@ -150,6 +150,7 @@ def auth_extra(spec: ClientSpec) -> dict[str, Any]:
     for key in ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", *CIBA_METADATA):
         if getattr(spec, key) not in (None, False):
             extra[key] = getattr(spec, key)
+    extra.update(jar_metadata.stored(spec.jar_metadata))  # RFC 9101, RFC 9126 §6, JARM
     return extra
 
 

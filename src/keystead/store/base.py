@@ -18,6 +18,7 @@ from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
+from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.sessions import Session as Session
 from keystead.store.sessions import SessionStore
 from keystead.store.trusted_issuers import TrustedIssuerStore
@@ -430,6 +431,7 @@ class Store(Protocol):
     action_tokens: ActionTokenStore
     device_codes: DeviceCodeStore
     ciba_requests: CibaRequestStore
+    pushed_requests: PushedRequestStore
     trusted_issuers: TrustedIssuerStore
     connections: ConnectionStore
     federated_identities: FederatedIdentityStore

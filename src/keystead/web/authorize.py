@@ -31,6 +31,7 @@ from keystead.protocol.interaction import (
     resume,
 )
 from keystead.protocol.issue import issue
+from keystead.protocol.request_source import resolve
 from keystead.secrets_util import random_token, same_text, sha256_hex
 from keystead.store.base import Session, User
 from keystead.store.factors import PASSKEY, TOTP
@@ -305,6 +306,7 @@ async def authorize(request: Request) -> Response:
     async def run() -> Response:
         flow = _Flow(request, after_post=after_post)
         req = await oauth_request(request, body=after_post)
+        req = await resolve(req, flow.provider)  # PAR, JAR (protocol/request_source.py)
         areq = await validate(req, flow.provider)
         session = await load_session(
             flow.provider, request.cookies.get(session_cookie_name(flow.provider))

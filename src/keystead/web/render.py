@@ -21,7 +21,7 @@ from keystead.config import Settings
 from keystead.errors import OAuthError
 from keystead.events import correlation_id as current_correlation_id
 from keystead.events import new_correlation_id
-from keystead.protocol import response
+from keystead.protocol import jarm, response
 from keystead.protocol.response import AuthorizationResponse
 from keystead.web import pages
 
@@ -171,6 +171,7 @@ def render_error(
     after_post: bool = False,
     context: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    seal: jarm.Seal | None = None,
 ) -> Response:
     settings = provider.settings
     # Every refused request is an event: `keystead explain <correlation id>` reads it back.
@@ -185,6 +186,8 @@ def render_error(
     if err.redirect is not None:
         resp = response.error(err, settings.issuer)
         resp.params["error_uri"] = errors_base_url(settings) + err.catalog_id
+        if seal is not None:  # JARM: the error travels signed too
+            resp = seal(resp)
         return authorization_response(resp, settings, after_post=after_post)
     if kind == "page":
         return error_page(err, settings, cid)
@@ -227,6 +230,7 @@ async def guarded(
             cid=cid,
             after_post=after_post,
             context=request_context(request),
+            seal=await jarm.error_sealer(err, provider),
         )
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         return internal_error(exc, provider, kind=kind, cid=cid)

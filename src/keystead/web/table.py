@@ -44,6 +44,7 @@ from keystead.web import (
     oauth1_verify,
     ops,
     pages,
+    par,
     passkey,
     registration,
     reset,
@@ -119,6 +120,8 @@ ENDPOINTS: tuple[Row, ...] = (
     # notifier's answers on the account page (web/account/ciba.py).
     Row("/bc-authorize", ("POST",), ciba.bc_authorize),
     Row("/account/ciba/answer", ("POST",), account_ciba.answer, errors="page"),
+    # Pushed authorization requests (RFC 9126 §2).
+    Row("/par", ("POST",), par.par, cors="client"),
     Row("/userinfo", ("GET", "POST"), endpoints.userinfo, cors="client"),
     Row("/revoke", ("POST",), endpoints.revoke, cors="client"),
     Row("/introspect", ("POST",), endpoints.introspect,

@@ -33,12 +33,14 @@ from keystead.store.memory.keys import MemoryKeyStore
 from keystead.store.memory.markers import MemoryMarkerStore
 from keystead.store.memory.oauth1 import MemoryOAuth1Store
 from keystead.store.memory.outbox import MemoryActionTokenStore, MemoryJobStore
+from keystead.store.memory.pushed_requests import MemoryPushedRequestStore
 from keystead.store.memory.sessions import MemorySessionStore
 from keystead.store.memory.throttle import MemoryThrottleStore
 from keystead.store.memory.trusted_issuers import MemoryTrustedIssuerStore
 from keystead.store.memory.users import MemoryUserStore
 from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
+from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.trusted_issuers import TrustedIssuerStore
 
 
@@ -86,6 +88,7 @@ class MemoryStore:
         self.markers: MarkerStore = MemoryMarkerStore()
         self.device_codes: DeviceCodeStore = MemoryDeviceCodeStore()
         self.ciba_requests: CibaRequestStore = MemoryCibaRequestStore(jobs)
+        self.pushed_requests: PushedRequestStore = MemoryPushedRequestStore()
         self.trusted_issuers: TrustedIssuerStore = MemoryTrustedIssuerStore()
         self.connections: ConnectionStore = connections
         self.federated_identities: FederatedIdentityStore = identities

@@ -125,3 +125,16 @@ class OAuth1TokenRow(Base):
     scope: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PushedRequestRow(Base):
+    """``PushedRequestStore``: RFC 9126 pushed authorization requests, by request_uri hash."""
+
+    __tablename__ = "pushed_requests"
+
+    request_uri_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    client_id: Mapped[str] = mapped_column(ID)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -33,6 +33,7 @@ from keystead.store.device_codes import DeviceCodeStore
 from keystead.store.factors import FactorStore
 from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
+from keystead.store.pushed_requests import PushedRequestStore
 from keystead.store.sql.apis import SqlApiStore
 from keystead.store.sql.ciba_requests import SqlCibaRequestStore
 from keystead.store.sql.clients import SqlClientStore
@@ -47,6 +48,7 @@ from keystead.store.sql.keys import SqlKeyStore
 from keystead.store.sql.markers import SqlMarkerStore
 from keystead.store.sql.oauth1 import SqlOAuth1Store
 from keystead.store.sql.outbox import SqlActionTokenStore, SqlJobStore
+from keystead.store.sql.pushed_requests import SqlPushedRequestStore
 from keystead.store.sql.sessions import SqlSessionStore
 from keystead.store.sql.throttle import SqlThrottleStore
 from keystead.store.sql.trusted_issuers import SqlTrustedIssuerStore
@@ -74,6 +76,7 @@ class SqlStore:
         self.action_tokens: ActionTokenStore = SqlActionTokenStore(db)
         self.device_codes: DeviceCodeStore = SqlDeviceCodeStore(db)
         self.ciba_requests: CibaRequestStore = SqlCibaRequestStore(db)
+        self.pushed_requests: PushedRequestStore = SqlPushedRequestStore(db)
         self.trusted_issuers: TrustedIssuerStore = SqlTrustedIssuerStore(db)
         self.connections: ConnectionStore = SqlConnectionStore(db)
         self.federated_identities: FederatedIdentityStore = SqlFederatedIdentityStore(db)

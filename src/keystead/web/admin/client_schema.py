@@ -81,6 +81,11 @@ class _ClientFields(Body):
     )
     backchannel_client_notification_endpoint: str | None = None
     backchannel_user_code_parameter: bool | None = None
+    # RFC 9101 / RFC 9126 §6 / JARM §3 (protocol/jar_metadata.py); null removes one.
+    request_uris: list[str] | None = None
+    request_object_signing_alg: str | None = None
+    authorization_signed_response_alg: str | None = None
+    require_pushed_authorization_requests: bool | None = None
     client_uri: str | None = None
     logo_uri: str | None = None
     tos_uri: str | None = None

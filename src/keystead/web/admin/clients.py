@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from keystead.protocol import jar_metadata
 from keystead.protocol.admin_auth import ADMIN_API_PATH
 from keystead.protocol.tokens import ActiveToken
 from keystead.services import clients as service
@@ -40,6 +41,11 @@ def _apply(spec: ClientSpec, changes: dict[str, Any]) -> ClientSpec:
                 spec.metadata.pop(name, None)
             else:
                 spec.metadata[name] = value
+        elif name in jar_metadata.NAMES:  # RFC 9101, RFC 9126 §6, JARM
+            if value is None:
+                spec.jar_metadata.pop(name, None)
+            else:
+                spec.jar_metadata[name] = value
         elif value is None and name in _LISTS:
             setattr(spec, name, [])
         elif value is None and name not in _NULLABLE:
