@@ -106,6 +106,8 @@ EVENTS: dict[str, str] = {
     "token.granted": "The token endpoint issued tokens.",
     "token.issued": "An access token was issued in the front channel.",
     "token.revoked": "A token was revoked (RFC 7009).",
+    "user.admin_granted": "An operator gave a user the admin role (the console at /admin).",
+    "user.admin_revoked": "An operator took the admin role away from a user.",
     "user.created": "A user account was created.",
     "user.deleted": "A user account was deleted; sessions, consents and factors went with it.",
     "user.email_verified": "A user opened the link mailed to their address: it is now their "

@@ -61,6 +61,7 @@ class User:
     # Other OIDC Core §5.1 standard claims: phone_number, phone_number_verified, address,
     # locale, zoneinfo, birthdate, picture, website, nickname, middle_name, gender ...
     profile: dict[str, Any] = field(default_factory=dict)
+    admin: bool = False  # may enter the admin console (/admin); 0020_admin_role
 
 
 @dataclass(frozen=True, slots=True)
