@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     oauth1_timestamp_window: int = Field(300, ge=30, le=3600)
     oauth1_request_token_ttl: int = Field(600, ge=60, le=3600)
 
+    # The admin console (/admin, docs/console.md): admins sign in with a second factor (acr
+    # "2"); false only for development and tests. A console session lasts at most this long.
+    admin_require_mfa: bool = True
+    admin_session_ttl: int = Field(8 * 3600, ge=300, le=7 * 86400)
+
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.
     # smtp://[user:pass@]host[:port] | smtp+starttls://... | smtps://... (ports 25/587/465)

@@ -15,6 +15,10 @@ EVENTS: dict[str, str] = {
     "client.secret_rotated": "A client got a new secret; the old one stopped working.",
     "client.updated": "A client's registration changed.",
     "client_assertion.replayed": "A client assertion's jti was used twice (RFC 7523 §3).",
+    "console.refused": "A signed-in user without the admin role was refused by the admin "
+    "console (403).",
+    "console.signed_in": "An admin signed in to the admin console (/admin); `acr` says how.",
+    "console.signed_out": "An admin signed out of the admin console.",
     "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
     "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",
