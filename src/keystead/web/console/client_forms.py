@@ -104,6 +104,7 @@ def spec_from_wizard(app: AppType, form: dict[str, str]) -> ClientSpec:
         application_type=app.application_type,
         allowed_origins=origins,
         post_logout_redirect_uris=lines(form.get("post_logout_redirect_uris", "")),
+        default_resource=form.get("default_resource", "").strip() or None,
     )
 
 

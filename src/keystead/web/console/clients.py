@@ -7,6 +7,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from keystead.accounts.console_app import CONSOLE_CLIENT_ID
+from keystead.services import apis
 from keystead.services import clients as service
 from keystead.services.common import ServiceError
 from keystead.services.pagination import CursorError, decode_cursor, encode_cursor
@@ -36,24 +37,24 @@ def _position(client: Client) -> tuple[int, str]:
 
 
 async def _page(v: Visit, q: str, cursor: str | None) -> tuple[list[Client], str | None]:
-    """The page after ``cursor``: the database pages (keyset on (created_at, client_id));
-    a search reads batches in that order until a page and one more match are found (or
-    SCAN_LIMIT batches: the page then ends where the reading stopped)."""
+    """The page after ``cursor``: the database pages (keyset on (created_at, client_id)),
+    read in batches until a page and one more client are found — a search filters each
+    batch (at most SCAN_LIMIT of them: the page then ends where the reading stopped). The
+    console's own sign-in anchor is not listed."""
     after = decode_cursor(cursor) if cursor else None
-    if not q:
-        found = await service.list_all(v.provider, after, PAGE_SIZE + 1)
-        page = found[:PAGE_SIZE]
-        return page, encode_cursor(_position(page[-1])) if len(found) > PAGE_SIZE else None
-    matches: list[Client] = []
+    batch_size = SCAN_BATCH if q else PAGE_SIZE + 2
+    shown: list[Client] = []
     for _ in range(SCAN_LIMIT):
-        batch = await service.list_all(v.provider, after, SCAN_BATCH)
-        matches.extend(c for c in batch if _matches(c, q))
-        if len(matches) > PAGE_SIZE:
-            return matches[:PAGE_SIZE], encode_cursor(_position(matches[PAGE_SIZE - 1]))
-        if len(batch) < SCAN_BATCH:
-            return matches, None
+        batch = await service.list_all(v.provider, after, batch_size)
+        shown.extend(
+            c for c in batch if c.client_id != CONSOLE_CLIENT_ID and (not q or _matches(c, q))
+        )
+        if len(shown) > PAGE_SIZE:
+            return shown[:PAGE_SIZE], encode_cursor(_position(shown[PAGE_SIZE - 1]))
+        if len(batch) < batch_size:
+            return shown, None
         after = _position(batch[-1])
-    return matches, encode_cursor(after) if after is not None else None
+    return shown, encode_cursor(after) if after is not None else None
 
 
 @console_page
@@ -65,24 +66,21 @@ async def clients(v: Visit) -> Response:
         page, next_cursor = await _page(v, q, cursor)
     except CursorError:
         page, next_cursor = await _page(v, q, None)
-    rows = [
-        {"client": c, "type": APP_TYPES[app_type_of(c)].title}
-        for c in page
-        if c.client_id != CONSOLE_CLIENT_ID  # the console's own sign-in anchor
-    ]
+    rows = [{"client": c, "type": APP_TYPES[app_type_of(c)].title} for c in page]
     return v.render(
         "console/clients.html",
         {"rows": rows, "q": q, "next_cursor": next_cursor, "when": when, "nav": "clients"},
     )
 
 
-def _wizard(v: Visit, kind: str, form: dict[str, str], errors: dict[str, str]) -> Response:
+async def _wizard(v: Visit, kind: str, form: dict[str, str], errors: dict[str, str]) -> Response:
     app = APP_TYPES[kind]
     values = {"scope": app.scope, **form}
     return v.render(
         "console/client_new.html",
         {
             "types": APP_TYPES.values(),
+            "apis": await apis.list_all(v.provider),
             "app": app,
             "values": values,
             "errors": errors,
@@ -102,7 +100,7 @@ async def new_client(v: Visit) -> Response:
             return v.render(
                 "console/client_types.html", {"types": APP_TYPES.values(), "nav": "clients"}
             )
-        return _wizard(v, kind, {}, {})
+        return await _wizard(v, kind, {}, {})
     form = await v.form()
     kind = form.get("type", "")
     if kind not in APP_TYPES:
@@ -113,7 +111,7 @@ async def new_client(v: Visit) -> Response:
             raise ServiceError("client_name", "Give the application a name.")
         client, secret = await service.create(v.provider, spec, v.actor)
     except ServiceError as exc:
-        return _wizard(v, kind, form, {exc.field: exc.message})
+        return await _wizard(v, kind, form, {exc.field: exc.message})
     return _settings_page(v, client, secret, created=True)
 
 

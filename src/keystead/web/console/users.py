@@ -84,14 +84,13 @@ async def invite(v: Visit) -> Response:
     try:
         user = await invitations.invite(
             v.provider,
-            form.get("email", "").strip(),
+            form.get("invite_email", "").strip(),
             v.actor,
-            name=form.get("name", "").strip() or None,
-            username=form.get("username", "").strip() or None,
+            name=form.get("invite_name", "").strip() or None,
+            username=form.get("invite_username", "").strip() or None,
         )
     except ServiceError as exc:
-        fields = {f"invite_{k}": val for k, val in form.items()}
-        return _new_page(v, fields, {f"invite_{exc.field}": exc.message}, {"error": "1"})
+        return _new_page(v, form, {f"invite_{exc.field}": exc.message}, {"error": "1"})
     return v.redirect(f"/admin/users/{user.sub}", done="invited")
 
 
