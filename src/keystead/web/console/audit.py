@@ -12,6 +12,8 @@ from starlette.responses import Response
 from keystead.errors import CATALOG
 from keystead.errors_doc import entry_text
 from keystead.event_catalog import EVENTS
+from keystead.services.common import NotFound
+from keystead.services.factors import sub_of
 from keystead.store.base import EventRecord
 from keystead.web.console.common import Visit
 from keystead.web.console.pages import console_page, when
@@ -56,8 +58,10 @@ async def events(v: Visit) -> Response:
     since, until = _time(q.get("since", ""), end=False), _time(q.get("until", ""), end=True)
     f["sub"] = ""
     if f["user"]:
-        named = await v.provider.store.users.get_by_username(f["user"])
-        f["sub"] = named.sub if named is not None else f["user"]
+        try:
+            f["sub"] = await sub_of(v.provider, f["user"])
+        except NotFound:
+            f["sub"] = f["user"]  # a sub (of a user deleted since, too)
     await v.provider.recorder.flush()  # this request's and the last second's events too
     store = v.provider.store.events
     found = await (store.about(f["sub"], SCAN) if f["sub"] else store.recent(SCAN))

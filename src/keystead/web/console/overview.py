@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from keystead.protocol.acr import ACR_MFA, ACR_PHISHING_RESISTANT
-from keystead.services import apis, connections, keys
+from keystead.services import apis, clients, connections, keys, users
 from keystead.services.common import ServiceError
 from keystead.web.console.common import Visit
 from keystead.web.console.pages import console_page, when
@@ -23,9 +23,9 @@ async def home(v: Visit) -> Response:
     """``GET /admin``."""
     listed_keys = await keys.list_all(v.provider)
     counts = {
-        "clients": len(await v.provider.store.clients.list(None, 1000)),
+        "clients": len(await clients.list_all(v.provider, None, 1000)),
         "apis": len(await apis.list_all(v.provider)),
-        "users": len(await v.provider.store.users.list(None, 1000)),
+        "users": len(await users.list_all(v.provider, None, 1000)),
         "connections": len(await connections.list_all(v.provider)),
         "keys": len(listed_keys),
     }

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from keystead.services import factors, invitations
 from keystead.services import sessions as user_sessions
 from keystead.services import users as service
-from keystead.services.common import ServiceError
+from keystead.services.common import NotFound, ServiceError
 from keystead.services.pagination import CursorError, decode_cursor, encode_cursor
 from keystead.store.base import User
 from keystead.web.console.common import Visit
@@ -27,8 +27,10 @@ async def users(v: Visit) -> Response:
     q = v.request.query_params.get("q", "").strip()[:128]
     next_cursor = None
     if q:
-        found = await v.provider.store.users.get_by_username(q)
-        page = [found] if found is not None else []
+        try:
+            page = [await service.get(v.provider, await factors.sub_of(v.provider, q))]
+        except NotFound:
+            page = []
     else:
         raw = v.request.query_params.get("after")
         try:
