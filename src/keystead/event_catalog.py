@@ -19,6 +19,8 @@ EVENTS: dict[str, str] = {
     "console (403).",
     "console.signed_in": "An admin signed in to the admin console (/admin); `acr` says how.",
     "console.signed_out": "An admin signed out of the admin console.",
+    "console.tried": 'An admin ran a client\'s code flow from the console ("try it"): its '
+    "tokens were issued to the admin and shown decoded.",
     "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
     "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",

@@ -1,11 +1,11 @@
 """The admin console in a real Chromium against a real `keystead serve` process: a non-admin
 is refused, an admin signs in with a password and an authenticator app (the default
 KEYSTEAD_ADMIN_REQUIRE_MFA), creates a client with the wizard, copies its settings, rotates
-its secret, ends a user's session, rotates the signing keys and finds each action in the
-audit log. Every page under the console's CSP with no browser console error, axe-core
-(tests/console_axe, npm ci from its lockfile) finds no serious or critical violation, and a
-screenshot of each page is kept (tests/e2e/screenshots.py). Chromium and npm are required
-(fails, never skips)."""
+its secret, tries it (a code flow, the tokens decoded), ends a user's session, rotates the
+signing keys and finds each action in the audit log. Every page under the console's CSP
+with no browser console error, axe-core (tests/console_axe, npm ci from its lockfile) finds
+no serious or critical violation, and a screenshot of each page is kept
+(tests/e2e/screenshots.py). Chromium and npm are required (fails, never skips)."""
 
 from __future__ import annotations
 
@@ -154,6 +154,19 @@ def test_the_console_in_chromium(keystead: tuple[str, str]) -> None:
         page.goto(issuer + "/admin/clients?q=shop")
         walk.check("clients")
 
+        # Try it: the console's URI added to the client, the flow run, the tokens decoded.
+        page.click("tbody >> a:text-is('Shop')")
+        try_uri = issuer + "/admin/try"
+        assert try_uri in page.inner_text("#try-h + p")
+        page.fill("#f-redirect_uris", f"https://shop.example/callback\n{try_uri}")
+        page.click("button:has-text('Save')")
+        page.wait_for_selector("text=Saved.")
+        page.click("button:has-text('Try it')")
+        page.click("button:has-text('Allow')")  # the consent page: the admin approves
+        page.wait_for_selector("#claims-id_token")
+        assert '"aud": "' in page.inner_text("#claims-id_token")
+        walk.check("try-it")
+
         # Users: bob's session (from his refused sign-in) is ended.
         page.click("nav >> text=Users")
         walk.check("users")
@@ -178,8 +191,9 @@ def test_the_console_in_chromium(keystead: tuple[str, str]) -> None:
         page.fill("#f-user", "root")
         page.click("button:has-text('Filter')")
         table = page.inner_text("table.events")
-        for name in ("client.created", "client.secret_rotated", "session.ended", "keys.rotated"):
+        for name in ("client.created", "client.secret_rotated", "console.tried", "session.ended"):
             assert name in table, name
+        assert "keys.rotated" in table
         walk.check("events")
         page.click("table.events tbody tr >> nth=0 >> td >> nth=3 >> a")
         page.wait_for_selector("text=What keystead explain")

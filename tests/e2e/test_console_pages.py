@@ -190,3 +190,45 @@ async def test_signing_out_closes_the_console(admin: httpx.AsyncClient) -> None:
     out = await admin.post("/admin/signout", data={"csrf_token": csrf_of(home)})
     assert out.status_code == 200 and "signed out of the admin console" in out.text
     assert (await admin.get("/admin")).status_code == 303
+
+
+async def test_try_it_runs_the_code_flow_and_decodes_the_tokens(
+    env: Env, admin: httpx.AsyncClient
+) -> None:
+    try_uri = env.settings.url("/admin/try")
+    plain, _ = await create(
+        env.provider, ClientSpec(client_name="Plain", redirect_uris=["https://p.example/cb"]), CLI
+    )
+    page = await admin.get(f"/admin/clients/{plain.client_id}")
+    assert f"add <code>{try_uri}</code>" in page.text and ">Try it</button>" not in page.text
+    refused = await admin.post(
+        f"/admin/clients/{plain.client_id}/try", data={"csrf_token": csrf_of(page)}
+    )
+    assert refused.status_code == 303 and "/authorize" not in refused.headers["location"]
+
+    spec = ClientSpec(
+        client_name="Tried",
+        redirect_uris=["https://t.example/cb", try_uri],
+        skip_consent=True,
+        scope="openid profile offline_access",
+    )
+    client, _ = await create(env.provider, spec, CLI)
+    page = await admin.get(f"/admin/clients/{client.client_id}")
+    started = await admin.post(
+        f"/admin/clients/{client.client_id}/try", data={"csrf_token": csrf_of(page)}
+    )
+    assert started.status_code == 303 and "/authorize?" in started.headers["location"]
+    assert "offline_access" not in started.headers["location"]
+    back = await admin.get(started.headers["location"])  # signed in already: straight back
+    assert back.status_code in (302, 303)
+    assert back.headers["location"].startswith(try_uri + "?code=")
+    shown = await admin.get(back.headers["location"])
+    assert shown.status_code == 200, shown.text[:1000]
+    root = await env.provider.store.users.get_by_username("root")
+    assert root is not None
+    assert f'"sub": "{root.sub}"' in shown.text.replace("&#34;", '"')
+    assert "✔ <b>signature</b>" in shown.text and "refresh_token" not in shown.text
+    replayed = await admin.get(back.headers["location"])  # the flow cookie is gone
+    assert replayed.status_code == 400
+    log = table_of(await admin.get(f"/admin/events?type=console&client_id={client.client_id}"))
+    assert "<code>console.tried</code>" in log

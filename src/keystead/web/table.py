@@ -57,6 +57,7 @@ from keystead.web.console import audit as console_audit
 from keystead.web.console import clients as console_clients
 from keystead.web.console import overview as console
 from keystead.web.console import signin as console_signin
+from keystead.web.console import try_it as console_try
 from keystead.web.console import users as console_users
 from keystead.web.fastlane import Direct, Row
 
@@ -171,6 +172,8 @@ ENDPOINTS: tuple[Row, ...] = (
         errors="page"),
     Row("/admin/clients/{client_id}/delete", ("GET", "POST"), console_clients.delete_client,
         errors="page"),
+    Row("/admin/clients/{client_id}/try", ("POST",), console_try.start, errors="page"),
+    Row("/admin/try", ("GET",), console_try.finish, errors="page"),
     Row("/admin/users", ("GET",), console_users.users, errors="page"),
     Row("/admin/users/new", ("GET", "POST"), console_users.new_user, errors="page"),
     Row("/admin/users/invite", ("POST",), console_users.invite, errors="page"),

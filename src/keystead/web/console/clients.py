@@ -21,6 +21,7 @@ from keystead.web.console.client_forms import (
 )
 from keystead.web.console.common import Visit
 from keystead.web.console.pages import console_page, when
+from keystead.web.console.try_it import can_try, try_uri
 
 PAGE_SIZE = 25
 SCAN_BATCH = 200  # a search reads the clients in batches of this many, in position order
@@ -150,6 +151,8 @@ def _detail(
             "errors": errors,
             "done": done,
             "has_secret": client.token_endpoint_auth_method in service.SECRET_METHODS,
+            "try_uri": try_uri(v),
+            "can_try": can_try(v, client),
             "snippets": snippets(v.provider.settings, client, None),
             "when": when,
             "nav": "clients",

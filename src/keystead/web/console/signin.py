@@ -49,8 +49,17 @@ FLOW_AAD = b"keystead-console-flow"
 FLOW_TTL = 600
 
 
-def _flow_cookie(provider: Provider) -> str:
-    return cookie_name(provider, "console_flow")
+def _flow_cookie(provider: Provider, name: str = "console_flow") -> str:
+    return cookie_name(provider, name)
+
+
+def keep_flow(
+    response: Response, provider: Provider, flow: dict[str, str], name: str = "console_flow"
+) -> None:
+    """The flow's secrets in a sealed cookie (AAD: the cookie's name) for FLOW_TTL."""
+    cookie = _flow_cookie(provider, name)
+    sealed = provider.kek.encrypt(json.dumps(flow).encode(), FLOW_AAD + cookie.encode())
+    set_cookie(response, provider, cookie, sealed, max_age=FLOW_TTL, samesite="lax")
 
 
 async def start(request: Request) -> Response:
@@ -65,17 +74,19 @@ async def start(request: Request) -> Response:
         code_challenge=s256(flow["verifier"]),
     )
     response = RedirectResponse(target, status_code=303)
-    sealed = provider.kek.encrypt(json.dumps(flow).encode(), FLOW_AAD)
-    set_cookie(response, provider, _flow_cookie(provider), sealed, max_age=FLOW_TTL, samesite="lax")
+    keep_flow(response, provider, flow)
     return response
 
 
-def _open_flow(provider: Provider, request: Request) -> dict[str, str] | None:
-    sealed = request.cookies.get(_flow_cookie(provider))
+def open_flow(
+    provider: Provider, request: Request, name: str = "console_flow"
+) -> dict[str, str] | None:
+    cookie = _flow_cookie(provider, name)
+    sealed = request.cookies.get(cookie)
     if not sealed:
         return None
     try:
-        flow = json.loads(provider.kek.decrypt(sealed, FLOW_AAD))
+        flow = json.loads(provider.kek.decrypt(sealed, FLOW_AAD + cookie.encode()))
     except (ValueError, TypeError):
         return None
     return flow if isinstance(flow, dict) else None
@@ -118,7 +129,7 @@ def _check_id_token(provider: Provider, claims: dict[str, Any], nonce: str) -> s
 async def callback(request: Request) -> Response:
     """``GET /admin/callback``: the authorization response (RFC 6749 §4.1.2)."""
     provider: Provider = request.app.state.provider
-    flow = _open_flow(provider, request)
+    flow = open_flow(provider, request)
     query = request.query_params
     if flow is None:
         return _failed(
