@@ -245,3 +245,27 @@ async def test_admins_need_a_second_factor_by_default(tmp_path: Path) -> None:
             assert home.status_code == 200 and "signed in with two factors" in home.text
     finally:
         await env.provider.close()
+
+
+async def test_under_https_the_cookie_is_secure_strict_and_scoped(tmp_path: Path) -> None:
+    env = await make_env(tmp_path, issuer="https://id.example.test", admin_require_mfa=False)
+    try:
+        await env.add_user("root", admin=True)
+        async with env.client() as http:
+            browser = Browser(http)
+            start = await browser.open("/admin/signin")
+            flow_cookie = start.headers["set-cookie"]
+            assert flow_cookie.startswith("__Secure-keystead_console_flow=")
+            assert "Path=/admin" in flow_cookie and "SameSite=lax" in flow_cookie
+            page = await follow(browser, start)
+            callback = await browser.login(page, "root")
+            assert callback.headers["location"].startswith("https://id.example.test/admin/callback")
+            opened = await browser.open(callback.headers["location"])
+            cookies = opened.headers.get_list("set-cookie")
+            session = next(c for c in cookies if c.startswith("__Secure-keystead_console="))
+            for attribute in ("HttpOnly", "Path=/admin", "SameSite=strict", "Secure"):
+                assert attribute in session, session
+            home = await browser.open(opened.headers["location"])
+            assert home.status_code == 200
+    finally:
+        await env.provider.close()

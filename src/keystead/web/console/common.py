@@ -182,7 +182,7 @@ def not_admin(provider: Provider) -> Response:
         provider,
         "Not an administrator",
         "You are signed in, but your account does not have the admin role, so the admin "
-        "console is closed to you. An administrator can grant it with "
-        "`keystead user grant-admin USERNAME`.",
+        "console is closed to you. An administrator can grant it (keystead user grant-admin "
+        "USERNAME).",
         status=403,
     )
