@@ -232,8 +232,11 @@ Position = tuple[int, str]
 class ClientStore(Protocol):
     async def add(self, client: Client) -> None: ...  # DuplicateError if the client_id exists
     async def get(self, client_id: str) -> Client | None: ...
-    async def list(self, after: Position | None = None, limit: int | None = None) -> list[Client]:
-        """In (created_at, client_id) order; with ``after``/``limit``, one page (keyset)."""
+    async def list(
+        self, after: Position | None = None, limit: int | None = None, search: str | None = None
+    ) -> list[Client]:
+        """In (created_at, client_id) order; with ``after``/``limit``, one page (keyset);
+        ``search``: those whose client_id or name contains it, case-insensitively."""
         ...
 
     async def delete(self, client_id: str) -> bool: ...

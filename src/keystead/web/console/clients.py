@@ -10,7 +10,7 @@ from keystead.accounts.console_app import CONSOLE_CLIENT_ID
 from keystead.services import apis
 from keystead.services import clients as service
 from keystead.services.common import ServiceError
-from keystead.services.pagination import CursorError, decode_cursor, encode_cursor
+from keystead.services.pagination import CursorError, page_of
 from keystead.store.base import Client
 from keystead.web.console.client_forms import (
     APP_TYPES,
@@ -24,13 +24,6 @@ from keystead.web.console.pages import console_page, when
 from keystead.web.console.try_it import can_try, try_uri
 
 PAGE_SIZE = 25
-SCAN_BATCH = 200  # a search reads the clients in batches of this many, in position order
-SCAN_LIMIT = 20  # ... and at most this many batches per page
-
-
-def _matches(client: Client, q: str) -> bool:
-    q = q.lower()
-    return q in client.client_id.lower() or q in client.client_name.lower()
 
 
 def _position(client: Client) -> tuple[int, str]:
@@ -38,24 +31,16 @@ def _position(client: Client) -> tuple[int, str]:
 
 
 async def _page(v: Visit, q: str, cursor: str | None) -> tuple[list[Client], str | None]:
-    """The page after ``cursor``: the database pages (keyset on (created_at, client_id)),
-    read in batches until a page and one more client are found — a search filters each
-    batch (at most SCAN_LIMIT of them: the page then ends where the reading stopped). The
-    console's own sign-in anchor is not listed."""
-    after = decode_cursor(cursor) if cursor else None
-    batch_size = SCAN_BATCH if q else PAGE_SIZE + 2
-    shown: list[Client] = []
-    for _ in range(SCAN_LIMIT):
-        batch = await service.list_all(v.provider, after, batch_size)
-        shown.extend(
-            c for c in batch if c.client_id != CONSOLE_CLIENT_ID and (not q or _matches(c, q))
-        )
-        if len(shown) > PAGE_SIZE:
-            return shown[:PAGE_SIZE], encode_cursor(_position(shown[PAGE_SIZE - 1]))
-        if len(batch) < batch_size:
-            return shown, None
-        after = _position(batch[-1])
-    return shown, encode_cursor(after) if after is not None else None
+    """The page after ``cursor``, searched and paged by the database (keyset on (created_at,
+    client_id), services/pagination.py); the console's own sign-in anchor is not listed."""
+
+    async def fetch(after: tuple[int, str] | None, limit: int) -> list[Client]:
+        found = await service.list_all(v.provider, after, limit + 1, q or None)
+        shown = [c for c in found if c.client_id != CONSOLE_CLIENT_ID]
+        return shown[:limit]
+
+    page = await page_of(fetch, _position, PAGE_SIZE, cursor)
+    return page.items, page.next_cursor
 
 
 @console_page
