@@ -16,6 +16,7 @@ from keystead.services import apis
 from keystead.services import factors as factor_service
 from keystead.services.clients import ClientSpec, create
 from keystead.services.common import CLI
+from keystead.store.base import EventRecord
 from tests.e2e.conftest import Browser, Env, make_env
 from tests.e2e.test_console import code_text, console_sign_in, csrf_of, table_of
 
@@ -232,3 +233,22 @@ async def test_try_it_runs_the_code_flow_and_decodes_the_tokens(
     assert replayed.status_code == 400
     log = table_of(await admin.get(f"/admin/events?type=console&client_id={client.client_id}"))
     assert "<code>console.tried</code>" in log
+
+
+async def test_the_audit_log_pages_through_the_database(env: Env, admin: httpx.AsyncClient) -> None:
+    records = [
+        EventRecord(f"ev{n:03d}", "keys.retired", 1000 + n, f"cid{n}", {"kid": f"k{n}"})
+        for n in range(120)
+    ]
+    await env.provider.store.events.add_many(records)
+    first = await admin.get("/admin/events?type=keys.retired")
+    assert table_of(first).count("<tr>") == 100 and "k119" in first.text
+    older = re.search(r'href="([^"]+)" rel="next">Older events', first.text)
+    assert older
+    second = await admin.get(older.group(1).replace("&amp;", "&"))
+    rows = table_of(second)
+    assert rows.count("<tr>") == 20 and "k19<" in rows and "k20<" not in rows
+    assert "Older events" not in second.text
+    window = await admin.get("/admin/events?since=1970-01-01T00:17&until=1970-01-01T00:18")
+    rows = table_of(window)  # created_at 1020 ..< 1080
+    assert rows.count("<tr>") == 60 and "k20<" in rows and "k79<" in rows and "k80<" not in rows

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from keystead.store.ciba_requests import CibaRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
+from keystead.store.event_filter import EventFilter
 from keystead.store.factors import FactorStore
 from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
@@ -415,6 +416,7 @@ class EventStore(Protocol):
     async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]: ...
     async def recent(self, limit: int) -> list[EventRecord]: ...  # newest first
     async def about(self, sub: str, limit: int) -> list[EventRecord]: ...  # data.sub; newest first
+    async def search(self, f: EventFilter, limit: int) -> list[EventRecord]: ...  # newest first
     async def purge(self, before: int) -> int: ...  # delete events created before; count
 
 

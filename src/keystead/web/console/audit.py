@@ -14,12 +14,12 @@ from keystead.errors_doc import entry_text
 from keystead.event_catalog import EVENTS
 from keystead.services.common import NotFound
 from keystead.services.factors import sub_of
-from keystead.store.base import EventRecord
+from keystead.services.pagination import CursorError, decode_cursor, encode_cursor
+from keystead.store.event_filter import EventFilter
 from keystead.web.console.common import Visit
 from keystead.web.console.pages import console_page, when
 
-SCAN = 2000  # the newest events read per page view (the events table keeps days of them)
-SHOWN = 200
+PAGE_SIZE = 100
 
 
 def _time(value: str, *, end: bool) -> int | None:
@@ -35,48 +35,52 @@ def _time(value: str, *, end: bool) -> int | None:
     return int(parsed.timestamp())
 
 
-def _keep(event: EventRecord, f: dict[str, str], since: int | None, until: int | None) -> bool:
-    data = event.data
-    if f["type"] and not (event.name == f["type"] or event.name.startswith(f["type"] + ".")):
-        return False
-    if f["client_id"] and f["client_id"] not in (data.get("client_id"), data.get("by_client_id")):
-        return False
-    if f["sub"] and f["sub"] not in (data.get("sub"), data.get("by_sub")):
-        return False
-    if since is not None and event.created_at < since:
-        return False
-    return until is None or event.created_at < until
-
-
 @console_page
 async def events(v: Visit) -> Response:
-    """``GET /admin/events``: newest first; ``type`` (a name or its prefix, ``client.``),
-    ``client_id``, ``user`` (username or sub), ``since``/``until`` (UTC)."""
+    """``GET /admin/events``: newest first, a page at a time, filtered by the database:
+    ``type`` (a name or its prefix, ``client``), ``client_id``, ``user`` (username or sub),
+    ``since``/``until`` (UTC); ``before``: the cursor of the page before."""
     q = v.request.query_params
-    f = {name: q.get(name, "").strip()[:200] for name in ("type", "client_id", "user")}
-    f["type"] = f["type"].rstrip(".")
-    since, until = _time(q.get("since", ""), end=False), _time(q.get("until", ""), end=True)
-    f["sub"] = ""
-    if f["user"]:
+    values = {
+        n: q.get(n, "").strip()[:200] for n in ("type", "client_id", "user", "since", "until")
+    }
+    sub = None
+    if values["user"]:
         try:
-            f["sub"] = await sub_of(v.provider, f["user"])
+            sub = await sub_of(v.provider, values["user"])
         except NotFound:
-            f["sub"] = f["user"]  # a sub (of a user deleted since, too)
+            sub = values["user"]  # a sub (of a user deleted since, too)
+    try:
+        before = decode_cursor(q["before"]) if q.get("before") else None
+    except CursorError:
+        before = None
+    f = EventFilter(
+        name=values["type"].rstrip(".") or None,
+        client_id=values["client_id"] or None,
+        sub=sub,
+        since=_time(values["since"], end=False),
+        until=_time(values["until"], end=True),
+        before=before,
+    )
     await v.provider.recorder.flush()  # this request's and the last second's events too
-    store = v.provider.store.events
-    found = await (store.about(f["sub"], SCAN) if f["sub"] else store.recent(SCAN))
-    if f["sub"]:  # about() reads data.sub; the admin's own actions carry by_sub
-        found = sorted(
-            {e.event_id: e for e in [*found, *await store.recent(SCAN)]}.values(),
-            key=lambda e: e.created_at,
-            reverse=True,
+    found = await v.provider.store.events.search(f, PAGE_SIZE + 1)
+    rows = found[:PAGE_SIZE]
+    older = None
+    if len(found) > PAGE_SIZE:
+        last = rows[-1]
+        older = v.url(
+            "/admin/events", **values, before=encode_cursor((last.created_at, last.event_id))
         )
-    rows = [e for e in found if _keep(e, f, since, until)][:SHOWN]
-    names = sorted(EVENTS)
-    values = {**f, "since": q.get("since", ""), "until": q.get("until", "")}
     return v.render(
         "console/events.html",
-        {"events": rows, "values": values, "names": names, "when": when, "nav": "events"},
+        {
+            "events": rows,
+            "values": values,
+            "names": sorted(EVENTS),
+            "older": older,
+            "when": when,
+            "nav": "events",
+        },
     )
 
 
