@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     par_ttl: int = Field(60, ge=10, le=600)
     # JAR (RFC 9101): the largest request object fetched from a client's request_uri (bytes).
     request_uri_max_bytes: int = Field(65536, ge=1024, le=1048576)
+    # The admin console (/admin, docs/console.md): admins sign in with a second factor (acr
+    # "2"); false only for development and tests. A console session lasts at most this long.
+    admin_require_mfa: bool = True
+    admin_session_ttl: int = Field(8 * 3600, ge=300, le=7 * 86400)
 
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.

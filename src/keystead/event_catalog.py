@@ -15,6 +15,12 @@ EVENTS: dict[str, str] = {
     "client.secret_rotated": "A client got a new secret; the old one stopped working.",
     "client.updated": "A client's registration changed.",
     "client_assertion.replayed": "A client assertion's jti was used twice (RFC 7523 §3).",
+    "console.refused": "A signed-in user without the admin role was refused by the admin "
+    "console (403).",
+    "console.signed_in": "An admin signed in to the admin console (/admin); `acr` says how.",
+    "console.signed_out": "An admin signed out of the admin console.",
+    "console.tried": 'An admin ran a client\'s code flow from the console ("try it"): its '
+    "tokens were issued to the admin and shown decoded.",
     "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
     "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",
@@ -112,6 +118,8 @@ EVENTS: dict[str, str] = {
     "token.granted": "The token endpoint issued tokens.",
     "token.issued": "An access token was issued in the front channel.",
     "token.revoked": "A token was revoked (RFC 7009).",
+    "user.admin_granted": "An operator gave a user the admin role (the console at /admin).",
+    "user.admin_revoked": "An operator took the admin role away from a user.",
     "user.created": "A user account was created.",
     "user.deleted": "A user account was deleted; sessions, consents and factors went with it.",
     "user.email_verified": "A user opened the link mailed to their address: it is now their "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, account_client
+from keystead.accounts.console_app import CONSOLE_CLIENT_ID, console_client
 from keystead.accounts.passwords import PasswordHasher
 from keystead.config import Settings
 from keystead.events import EventRecorder, Events
@@ -90,6 +91,8 @@ class Provider:
             return cached.value
         if client_id == ACCOUNT_CLIENT_ID:
             return account_client(self.settings)
+        if client_id == CONSOLE_CLIENT_ID:
+            return console_client(self.settings)
         client = await self.store.clients.get(client_id)
         if len(self._clients) > 10_000:  # bound memory against client_id spraying
             self._clients.clear()

@@ -1,4 +1,4 @@
-"""user create | invite | list | set-password | delete"""
+"""user create | invite | list | set-password | delete | grant-admin | revoke-admin"""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ def create(
         help="Repeatable NAME=VALUE, e.g. phone_number=+4930123 or "
         'address=\'{"country": "DE"}\' (JSON values are parsed).',
     ),
+    admin: bool = typer.Option(
+        False, "--admin", help="The admin role: may sign in to the admin console (/admin)."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a user. The password comes from stdin (--password-stdin) or a hidden prompt."""
@@ -64,6 +67,7 @@ def create(
                 given_name=given_name,
                 family_name=family_name,
                 profile=parse_claims(claim),
+                admin=admin,
             )
         except ServiceError as exc:
             refuse(exc, FLAGS)
@@ -211,3 +215,28 @@ def delete(
             "are revoked (their tokens stop working)"
         ),
     )
+
+
+def _set_admin(username: str, admin: bool, as_json: bool) -> None:
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            user = await service.set_admin(provider, username, admin, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
+        return user_view(user)
+
+    data = with_provider(work)
+    word = "is an admin now" if admin else "is no longer an admin"
+    emit(data, as_json, lambda: typer.echo(f"{username} {word}"))
+
+
+@user_app.command("grant-admin")
+def grant_admin(username: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Give a user the admin role: they may sign in to the admin console at /admin."""
+    _set_admin(username, True, as_json)
+
+
+@user_app.command("revoke-admin")
+def revoke_admin(username: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Take the admin role away: the console refuses the user from their next request."""
+    _set_admin(username, False, as_json)

@@ -251,10 +251,14 @@ async def get(provider: Provider, client_id: str) -> Client:
 
 
 async def list_all(
-    provider: Provider, after: Position | None = None, limit: int | None = None
+    provider: Provider,
+    after: Position | None = None,
+    limit: int | None = None,
+    search: str | None = None,
 ) -> list[Client]:
-    """Clients in (created_at, client_id) order; a page of them with ``after``/``limit``."""
-    return await provider.store.clients.list(after, limit)
+    """Clients in (created_at, client_id) order; a page of them with ``after``/``limit``;
+    ``search``: those whose client_id or name contains it (the database filters)."""
+    return await provider.store.clients.list(after, limit, search)
 
 
 async def create(

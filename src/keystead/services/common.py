@@ -39,8 +39,9 @@ class Actor:
     """Who asked for an operation: the channel, and the client behind it where there is one
     (the admin API's caller, the client managing its own registration)."""
 
-    channel: str  # "cli" | "admin_api" | "registration" | "demo"
+    channel: str  # "cli" | "admin_api" | "registration" | "demo" | "console"
     client_id: str | None = None
+    sub: str | None = None  # the signed-in admin behind the console (web/console/)
 
 
 CLI = Actor("cli")
@@ -50,4 +51,6 @@ DEMO = Actor("demo")
 def audit(provider: Provider, actor: Actor, name: str, **data: Any) -> None:
     """One event per operation, the same name whichever channel asked; the channel and the
     caller travel in the event (the events table keeps them for ``keystead explain``)."""
+    if actor.sub is not None:  # the console: which admin
+        data = {"by_sub": actor.sub, **data}
     provider.events.emit(name, channel=actor.channel, by_client_id=actor.client_id, **data)

@@ -90,6 +90,7 @@ async def create_user(
     family_name: str | None = None,
     profile: dict[str, Any] | None = None,
     min_length: int = MIN_PASSWORD,
+    admin: bool = False,
 ) -> User:
     check_username(username)
     check_password(password, username=username, email=email, min_length=min_length)
@@ -106,6 +107,7 @@ async def create_user(
         created_at=now,
         updated_at=now,
         profile=profile,
+        admin=admin,
     )
     try:
         await store.users.add(user)
@@ -140,6 +142,7 @@ def user_view(user: User) -> dict[str, Any]:
         "email_verified": user.email_verified,
         "name": user.name,
         "created_at": user.created_at,
+        "admin": user.admin,
     }
 
 
@@ -215,8 +218,25 @@ async def create(
     user = await create_user(
         provider.store, provider.hasher, username, password, now=provider.now(), **fields
     )
-    audit(provider, actor, "user.created", sub=user.sub)
+    audit(provider, actor, "user.created", sub=user.sub, admin=user.admin)
     return user
+
+
+async def set_admin(provider: Provider, username: str, admin: bool, actor: Actor) -> User:
+    """Grant (``admin``) or revoke the admin role: who may enter the console at /admin."""
+    user = await provider.store.users.get_by_username(username)
+    if user is None:
+        raise NotFound("username", f"No user named {username}.")
+    if user.admin == admin:
+        return user
+    updated = replace(user, admin=admin)
+    if not await provider.store.users.update(updated):
+        raise NotFound("username", f"No user named {username}.")
+    if admin:
+        audit(provider, actor, "user.admin_granted", sub=user.sub)
+    else:
+        audit(provider, actor, "user.admin_revoked", sub=user.sub)
+    return updated
 
 
 async def update(provider: Provider, user: User, changes: dict[str, Any], actor: Actor) -> User:

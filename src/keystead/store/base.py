@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from keystead.store.ciba_requests import CibaRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
+from keystead.store.event_filter import EventFilter
 from keystead.store.factors import FactorStore
 from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
@@ -62,6 +63,7 @@ class User:
     # Other OIDC Core §5.1 standard claims: phone_number, phone_number_verified, address,
     # locale, zoneinfo, birthdate, picture, website, nickname, middle_name, gender ...
     profile: dict[str, Any] = field(default_factory=dict)
+    admin: bool = False  # may enter the admin console (/admin); 0020_admin_role
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,8 +234,11 @@ Position = tuple[int, str]
 class ClientStore(Protocol):
     async def add(self, client: Client) -> None: ...  # DuplicateError if the client_id exists
     async def get(self, client_id: str) -> Client | None: ...
-    async def list(self, after: Position | None = None, limit: int | None = None) -> list[Client]:
-        """In (created_at, client_id) order; with ``after``/``limit``, one page (keyset)."""
+    async def list(
+        self, after: Position | None = None, limit: int | None = None, search: str | None = None
+    ) -> list[Client]:
+        """In (created_at, client_id) order; with ``after``/``limit``, one page (keyset);
+        ``search``: those whose client_id or name contains it, case-insensitively."""
         ...
 
     async def delete(self, client_id: str) -> bool: ...
@@ -412,6 +417,7 @@ class EventStore(Protocol):
     async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]: ...
     async def recent(self, limit: int) -> list[EventRecord]: ...  # newest first
     async def about(self, sub: str, limit: int) -> list[EventRecord]: ...  # data.sub; newest first
+    async def search(self, f: EventFilter, limit: int) -> list[EventRecord]: ...  # newest first
     async def purge(self, before: int) -> int: ...  # delete events created before; count
 
 

@@ -56,6 +56,12 @@ from keystead.web.admin import apis, clients, factors, invitations, keys, truste
 from keystead.web.admin import connections as admin_connections
 from keystead.web.admin import oauth1 as admin_oauth1
 from keystead.web.admin import sessions as admin_sessions
+from keystead.web.console import audit as console_audit
+from keystead.web.console import clients as console_clients
+from keystead.web.console import overview as console
+from keystead.web.console import signin as console_signin
+from keystead.web.console import try_it as console_try
+from keystead.web.console import users as console_users
 from keystead.web.fastlane import Direct, Row
 
 OIDC_CONFIG = "/.well-known/openid-configuration"
@@ -162,6 +168,34 @@ ENDPOINTS: tuple[Row, ...] = (
     Row(ADMIN + "/connections", ("GET", "POST"), admin_connections.connections),
     Row(ADMIN + "/connections/{name}", ("GET", "PATCH", "DELETE"),
         admin_connections.connection_item),
+    # The admin console (web/console/, issue 27): admins only, signed in through /authorize.
+    Row("/admin", ("GET",), console.home, errors="page"),
+    Row("/admin/signin", ("GET",), console_signin.start, errors="page"),
+    Row("/admin/callback", ("GET",), console_signin.callback, errors="page"),
+    Row("/admin/signout", ("POST",), console_signin.sign_out, errors="page"),
+    Row("/admin/clients", ("GET",), console_clients.clients, errors="page"),
+    Row("/admin/clients/new", ("GET", "POST"), console_clients.new_client, errors="page"),
+    Row("/admin/clients/{client_id}", ("GET", "POST"), console_clients.client_item,
+        errors="page"),
+    Row("/admin/clients/{client_id}/secret", ("POST",), console_clients.rotate_secret,
+        errors="page"),
+    Row("/admin/clients/{client_id}/delete", ("GET", "POST"), console_clients.delete_client,
+        errors="page"),
+    Row("/admin/clients/{client_id}/try", ("POST",), console_try.start, errors="page"),
+    Row("/admin/try", ("GET",), console_try.finish, errors="page"),
+    Row("/admin/users", ("GET",), console_users.users, errors="page"),
+    Row("/admin/users/new", ("GET", "POST"), console_users.new_user, errors="page"),
+    Row("/admin/users/invite", ("POST",), console_users.invite, errors="page"),
+    Row("/admin/users/{sub}", ("GET",), console_users.user_item, errors="page"),
+    Row("/admin/users/{sub}/delete", ("GET", "POST"), console_users.delete_user,
+        errors="page"),
+    Row("/admin/users/{sub}/{action}", ("POST",), console_users.user_action, errors="page"),
+    Row("/admin/apis", ("GET",), console.api_list, errors="page"),
+    Row("/admin/connections", ("GET",), console.connection_list, errors="page"),
+    Row("/admin/keys", ("GET",), console.key_list, errors="page"),
+    Row("/admin/keys/rotate", ("POST",), console.rotate_keys, errors="page"),
+    Row("/admin/events", ("GET",), console_audit.events, errors="page"),
+    Row("/admin/events/{correlation_id}", ("GET",), console_audit.explain, errors="page"),
     # keystead's own documentation of each error (the error_uri).
     Row("/errors", ("GET",), errors_pages.error_index, errors="page"),
     Row("/errors/{catalog_id}", ("GET",), errors_pages.error_doc, errors="page"),

@@ -29,8 +29,15 @@ class MemoryClientStore:
         client = self._clients.get(client_id)
         return None if client is None else _copy_client(client)
 
-    async def list(self, after: Position | None = None, limit: int | None = None) -> list[Client]:
+    async def list(
+        self, after: Position | None = None, limit: int | None = None, search: str | None = None
+    ) -> list[Client]:
         ordered = sorted(self._clients.values(), key=lambda c: (c.created_at, c.client_id))
+        if search:
+            text = search.lower()
+            ordered = [
+                c for c in ordered if text in c.client_id.lower() or text in c.client_name.lower()
+            ]
         if after is not None:
             ordered = [c for c in ordered if (c.created_at, c.client_id) > after]
         return [_copy_client(c) for c in ordered[:limit]]

@@ -6,6 +6,7 @@ import copy
 from collections.abc import Sequence
 
 from keystead.store.base import EventRecord
+from keystead.store.event_filter import EventFilter
 
 
 class MemoryEventStore:
@@ -25,6 +26,10 @@ class MemoryEventStore:
 
     async def about(self, sub: str, limit: int) -> list[EventRecord]:
         return [e for e in await self.recent(len(self._events)) if e.data.get("sub") == sub][:limit]
+
+    async def search(self, f: EventFilter, limit: int) -> list[EventRecord]:
+        ordered = await self.recent(len(self._events))
+        return [e for e in ordered if f.keeps(e.name, e.created_at, e.event_id, e.data)][:limit]
 
     async def purge(self, before: int) -> int:
         kept = [e for e in self._events if e.created_at >= before]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 
 from keystead.store.base import Client, Position
 from keystead.store.sql.concern import Concern
@@ -18,8 +18,18 @@ class SqlClientStore(Concern):
     async def get(self, client_id: str) -> Client | None:
         return await self._first(BY_KEY[CLIENTS], Client, {"key": client_id})
 
-    async def list(self, after: Position | None = None, limit: int | None = None) -> list[Client]:
+    async def list(
+        self, after: Position | None = None, limit: int | None = None, search: str | None = None
+    ) -> list[Client]:
         query = select(CLIENTS).order_by(ClientRow.created_at, ClientRow.client_id)
+        if search:  # LIKE with its wildcards escaped: the text is searched as typed
+            text = search.lower()
+            query = query.where(
+                or_(
+                    func.lower(ClientRow.client_id).contains(text, autoescape=True),
+                    func.lower(ClientRow.client_name).contains(text, autoescape=True),
+                )
+            )
         if after is not None:
             query = query.where(tuple_(ClientRow.created_at, ClientRow.client_id) > after)
         return await self._all(query if limit is None else query.limit(limit), Client)

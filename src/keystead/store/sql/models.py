@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Text,
+    false,
     func,
     text,
 )
@@ -67,6 +68,7 @@ class UserRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
+    admin: Mapped[bool] = mapped_column(Boolean, server_default=false())  # 0020_admin_role
 
     # Password reset and sign-up look users up by email, case-insensitively (0009).
     __table_args__ = (Index("ix_users_email_lower", func.lower(text("email"))),)
