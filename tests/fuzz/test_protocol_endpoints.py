@@ -69,6 +69,7 @@ PROTOCOL = {
     "/email/verify": ("GET", "POST"),
     "/signup": ("GET", "POST"),
     "/token": ("POST",),
+    "/par": ("POST",),
     "/device_authorization": ("POST",),
     "/device": ("GET", "POST"),
     "/bc-authorize": ("POST",),
@@ -91,6 +92,7 @@ PROTOCOL = {
 }
 NOT_HERE = {
     "/admin/api": "tests/fuzz/test_admin_api.py (schemathesis)",
+    "/admin": "the admin console's pages: tests/e2e/test_console*.py (an admin's session)",
     "/errors": "static documentation pages",
     "/healthz": "operations",
     "/readyz": "operations",
