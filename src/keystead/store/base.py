@@ -15,11 +15,15 @@ from typing import Any, Protocol
 from keystead.store.ciba_requests import CibaRequestStore
 from keystead.store.connections import ConnectionStore, FederatedIdentityStore
 from keystead.store.device_codes import DeviceCodeStore
-from keystead.store.event_filter import EventFilter
 from keystead.store.factors import FactorStore
 from keystead.store.oauth1 import OAuth1Store
 from keystead.store.outbox import ActionTokenStore, JobStore
 from keystead.store.pushed_requests import PushedRequestStore
+from keystead.store.records import EventRecord as EventRecord
+from keystead.store.records import EventStore as EventStore
+from keystead.store.records import MarkerStore as MarkerStore
+from keystead.store.records import ThrottleState as ThrottleState
+from keystead.store.records import ThrottleStore as ThrottleStore
 from keystead.store.sessions import Session as Session
 from keystead.store.sessions import SessionStore
 from keystead.store.trusted_issuers import TrustedIssuerStore
@@ -205,24 +209,6 @@ class StoredKey:
     retire_at: int | None = None  # stops being published at this time
 
 
-@dataclass(frozen=True, slots=True)
-class ThrottleState:
-    key: str
-    failures: int
-    last_failure_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """A refused request or a security event, kept for ``keystead explain`` (never a secret)."""
-
-    event_id: str
-    name: str
-    created_at: int
-    correlation_id: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
 class DuplicateError(ValueError):
     """Raised by ``add`` when the unique key (client_id, username, kid ...) already exists."""
 
@@ -379,13 +365,6 @@ class KeyStore(Protocol):
     async def set_retire_at(self, kid: str, retire_at: int | None) -> None: ...
 
 
-class ThrottleStore(Protocol):
-    async def get(self, key: str) -> ThrottleState | None: ...
-    async def record_failure(self, key: str, now: int) -> ThrottleState: ...
-    async def reset(self, key: str) -> None: ...
-    async def purge(self, before: int) -> int: ...  # forget counters last failed before
-
-
 class ApiStore(Protocol):
     async def add(self, api: Api) -> None: ...  # DuplicateError on api_id or identifier
     async def get(self, api_id: str) -> Api | None: ...
@@ -393,32 +372,6 @@ class ApiStore(Protocol):
     async def list(self) -> list[Api]: ...  # ordered by created_at, api_id
     async def delete(self, api_id: str) -> bool: ...
     async def update(self, api: Api) -> bool: ...  # by api_id; DuplicateError on identifier
-
-
-class MarkerStore(Protocol):
-    """Hashed keys that expire: the client assertion ``jti`` replay cache (RFC 7523 §3) and
-    initial access tokens (RFC 7591 §3). A key counts as absent once ``expires_at <= now``."""
-
-    async def add(self, key: str, expires_at: int, now: int) -> bool:
-        """Store ``key`` unless present: True for the one caller that stored it, False if it
-        is already there — atomic even across processes (an expired key is replaced)."""
-        ...
-
-    async def get(self, key: str, now: int) -> int | None: ...  # its expires_at, if present
-    async def take(self, key: str, now: int) -> bool:
-        """Remove ``key`` if present: True for the one caller that removed it."""
-        ...
-
-    async def purge(self, now: int) -> int: ...  # forget expired keys; count
-
-
-class EventStore(Protocol):
-    async def add_many(self, events: Sequence[EventRecord]) -> None: ...
-    async def by_correlation_id(self, correlation_id: str) -> list[EventRecord]: ...
-    async def recent(self, limit: int) -> list[EventRecord]: ...  # newest first
-    async def about(self, sub: str, limit: int) -> list[EventRecord]: ...  # data.sub; newest first
-    async def search(self, f: EventFilter, limit: int) -> list[EventRecord]: ...  # newest first
-    async def purge(self, before: int) -> int: ...  # delete events created before; count
 
 
 class Store(Protocol):
