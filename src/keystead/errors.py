@@ -27,6 +27,7 @@ from keystead.error_catalog import (
     pages,
     request,
     resource,
+    responses,
     server,
     token,
 )
@@ -66,6 +67,7 @@ _AREAS = (
     admin,
     server,
     oauth1,
+    responses,
 )
 
 CATALOG: dict[str, CatalogEntry] = {

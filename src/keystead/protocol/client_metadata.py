@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from keystead.jose.client_keys import InvalidJwks, parse_jwks
 from keystead.jose.keys import SUPPORTED_ALGS
-from keystead.protocol import ciba_metadata, redirect_uris, scopes
+from keystead.protocol import ciba_metadata, redirect_uris, response_metadata, scopes
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.origins import parse_origin
@@ -90,6 +90,14 @@ class ClientSpec:
     backchannel_token_delivery_mode: str | None = None
     backchannel_client_notification_endpoint: str | None = None
     backchannel_user_code_parameter: bool = False
+    # OIDC Core §8 pairwise subjects, §10.2 encrypted responses (protocol/response_metadata.py).
+    subject_type: str | None = None
+    sector_identifier_uri: str | None = None
+    id_token_encrypted_response_alg: str | None = None
+    id_token_encrypted_response_enc: str | None = None
+    userinfo_signed_response_alg: str | None = None
+    userinfo_encrypted_response_alg: str | None = None
+    userinfo_encrypted_response_enc: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values
 
 
@@ -240,6 +248,14 @@ def validate(spec: ClientSpec) -> None:
     )
     if broken is not None:
         raise MetadataError(*broken)
+    broken = response_metadata.problem(
+        {k: getattr(spec, k) for k in response_metadata.RESPONSE_METADATA},
+        spec.redirect_uris,
+        spec.jwks,
+        spec.jwks_uri,
+    )
+    if broken is not None:
+        raise MetadataError(*broken)
 
 
 def _has_unstorable(value: Any) -> bool:
@@ -324,6 +340,7 @@ def client_view(client: Client) -> dict[str, Any]:
                 *LOGOUT_METADATA,
                 *AUTH_METADATA,
                 *ciba_metadata.CIBA_METADATA,
+                *response_metadata.RESPONSE_METADATA,
                 *DESCRIPTIVE_METADATA,
             )
             if k in client.extra
@@ -361,5 +378,6 @@ def spec_of(client: Client) -> ClientSpec:
         backchannel_token_delivery_mode=extra.get(ciba_metadata.MODE),
         backchannel_client_notification_endpoint=extra.get(ciba_metadata.ENDPOINT),
         backchannel_user_code_parameter=bool(extra.get(ciba_metadata.USER_CODE)),
+        **{k: extra.get(k) for k in response_metadata.RESPONSE_METADATA},
         metadata={k: extra[k] for k in DESCRIPTIVE_METADATA if k in extra},
     )

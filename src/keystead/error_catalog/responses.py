@@ -1,0 +1,36 @@
+"""Error catalog rows: encrypted responses (OIDC Core §10.2) and pairwise subjects (§8.1)."""
+
+from __future__ import annotations
+
+from keystead.error_catalog import Row
+
+ROWS: tuple[Row, ...] = (
+    (
+        "response-encryption-key",
+        "invalid_request",
+        400,
+        "No key to encrypt the response to",
+        (
+            "The client registered id_token_encrypted_response_alg or "
+            "userinfo_encrypted_response_alg, but its jwks_uri could not be fetched or its "
+            "JWK Set has no key for that alg.",
+        ),
+        (
+            "Publish a public encryption key for the alg (an RSA key for RSA-OAEP-256, an EC "
+            "P-256 or X25519 key for ECDH-ES and ECDH-ES+A256KW; use enc, or no use) in the "
+            "client's jwks or at its jwks_uri.",
+        ),
+    ),
+    (
+        "pairwise-id-token-exchange",
+        "invalid_request",
+        400,
+        "A pairwise ID token cannot be exchanged",
+        (
+            "The subject_token or actor_token is an ID token of a client with "
+            "subject_type pairwise: its sub is the client's pairwise value, which keystead "
+            "does not map back without the user's session.",
+        ),
+        ("Exchange the client's access token (or refresh token) for the user instead.",),
+    ),
+)
