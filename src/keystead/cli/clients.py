@@ -14,11 +14,15 @@ from keystead.cli.client_flags import (
     CIBA_ENDPOINT_HELP,
     CIBA_MODE_HELP,
     CONNECTION_HELP,
+    ENC_ALG_HELP,
+    ENC_ENC_HELP,
     EXCHANGE_AUDIENCE_HELP,
     FLAGS,
     ORIGIN_HELP,
     PASSWORD_LOGIN_HELP,
+    SECTOR_HELP,
     SIGNING_ALG_HELP,
+    SUBJECT_TYPE_HELP,
     oauth1_policy,
 )
 from keystead.cli.common import emit, fail, refuse, with_provider
@@ -122,6 +126,23 @@ def create(
     ciba_endpoint: str | None = typer.Option(
         None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
     ),
+    subject_type: str | None = typer.Option(None, "--subject-type", help=SUBJECT_TYPE_HELP),
+    sector_identifier_uri: str | None = typer.Option(
+        None, "--sector-identifier-uri", help=SECTOR_HELP
+    ),
+    id_token_enc_alg: str | None = typer.Option(
+        None, "--id-token-encrypted-response-alg", help=ENC_ALG_HELP
+    ),
+    id_token_enc_enc: str | None = typer.Option(
+        None, "--id-token-encrypted-response-enc", help=ENC_ENC_HELP
+    ),
+    userinfo_signed_alg: str | None = typer.Option(None, "--userinfo-signed-response-alg"),
+    userinfo_enc_alg: str | None = typer.Option(
+        None, "--userinfo-encrypted-response-alg", help=ENC_ALG_HELP
+    ),
+    userinfo_enc_enc: str | None = typer.Option(
+        None, "--userinfo-encrypted-response-enc", help=ENC_ENC_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -150,6 +171,13 @@ def create(
         token_endpoint_auth_signing_alg=auth_signing_alg,
         backchannel_token_delivery_mode=ciba_mode,
         backchannel_client_notification_endpoint=ciba_endpoint,
+        subject_type=subject_type,
+        sector_identifier_uri=sector_identifier_uri,
+        id_token_encrypted_response_alg=id_token_enc_alg,
+        id_token_encrypted_response_enc=id_token_enc_enc,
+        userinfo_signed_response_alg=userinfo_signed_alg,
+        userinfo_encrypted_response_alg=userinfo_enc_alg,
+        userinfo_encrypted_response_enc=userinfo_enc_enc,
     )
 
     async def work(provider: Provider) -> dict[str, Any]:
