@@ -1,4 +1,5 @@
-"""Error catalog rows: encrypted responses (OIDC Core §10.2) and pairwise subjects (§8.1)."""
+"""Error catalog rows: encrypted responses (OIDC Core §10.2), pairwise subjects (§8.1) and
+Rich Authorization Requests (RFC 9396)."""
 
 from __future__ import annotations
 
@@ -32,5 +33,21 @@ ROWS: tuple[Row, ...] = (
             "does not map back without the user's session.",
         ),
         ("Exchange the client's access token (or refresh token) for the user instead.",),
+    ),
+    (
+        "authorization-details-invalid",
+        "invalid_authorization_details",
+        400,
+        "Invalid authorization_details",
+        (
+            "authorization_details is not a JSON array of objects, an object has no type or "
+            "a type no API registered, or a common field (locations, actions, datatypes, "
+            "privileges, identifier) has the wrong shape (RFC 9396 §2, §5).",
+        ),
+        (
+            "Send a JSON array of objects whose type an API accepts "
+            "(`keystead api create --authorization-details-type TYPE`; discovery lists them "
+            "in authorization_details_types_supported).",
+        ),
     ),
 )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import acr, pairwise
+from keystead.protocol import acr, pairwise, rar
 from keystead.protocol.authorization_request import AuthorizationRequest, rebuild
 from keystead.protocol.authorize import validate
 from keystead.protocol.request import from_pairs
@@ -63,8 +63,8 @@ def _login_needed(
 def consent_needed(areq: AuthorizationRequest, consent: Consent | None) -> bool:
     if areq.client.skip_consent:
         return False
-    if "consent" in areq.prompt:
-        return True
+    if "consent" in areq.prompt or rar.PARAMETER in areq.claims:
+        return True  # RFC 9396: authorization_details are approved request by request
     approved = set(consent.scope.split()) if consent else set()
     return not set(areq.scope) <= approved
 

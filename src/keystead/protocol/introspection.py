@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.errors import OAuthError
 from keystead.jose import jwt
-from keystead.protocol import client_auth, pairwise
+from keystead.protocol import client_auth, pairwise, rar
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.tokens import resolve_access_token
@@ -99,6 +99,9 @@ async def _access_claims(provider: Provider, value: str) -> dict[str, Any] | Non
         claims["jti"] = token.jti
     if token.act is not None:
         claims["act"] = token.act  # RFC 8693 §4.1: who acts for the subject
+    details = rar.granted(token.claims_request)
+    if details is not None:
+        claims[rar.PARAMETER] = details  # RFC 9396 §9.2
     return claims
 
 

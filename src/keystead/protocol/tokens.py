@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.jose import jwt
-from keystead.protocol import pairwise
+from keystead.protocol import pairwise, rar
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import AccessToken, Api, Client, Grant
 
@@ -139,6 +139,8 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
         claims["auth_time"] = treq.auth_time
     if treq.act is not None:
         claims["act"] = treq.act  # RFC 8693 §4.1
+    if treq.grant is not None and rar.PARAMETER in treq.grant.claims:
+        claims[rar.PARAMETER] = treq.grant.claims[rar.PARAMETER]  # RFC 9396 §9.1
     ring = await provider.keyring()
     value = jwt.sign(claims, ring, provider.settings.access_token_alg, now=now, typ=AT_JWT_TYP)
     grant = treq.grant

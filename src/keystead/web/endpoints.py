@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +109,18 @@ async def discovery_document(app: Any) -> tuple[bytes, int]:
     """The discovery document and its max-age: for ``discovery`` and for its document lane
     (web/table.py), so both send the same."""
     cached: bytes = app.state.discovery_bytes
-    return cached, 3600
+    # RFC 9396 §10: the authorization_details types the APIs registered (APIs change at run
+    # time; the document with them is rebuilt when they do).
+    index = await app.state.provider.apis()
+    types = sorted({t for api in index.by_id.values() for t in api.authorization_details_types})
+    if not types:
+        return cached, 3600
+    with_types = getattr(app.state, "discovery_rar", None)
+    if with_types is None or with_types[0] != types:
+        document = json.loads(cached)
+        document["authorization_details_types_supported"] = types
+        with_types = app.state.discovery_rar = (types, discovery_bytes(document))
+    return with_types[1], 3600
 
 
 async def discovery(request: Request) -> Response:
