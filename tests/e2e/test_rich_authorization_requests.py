@@ -155,3 +155,24 @@ def test_cli_registers_types(run: Any) -> None:
         "--authorization-details-type", "has space", ok=False,
     )  # fmt: skip
     assert "--authorization-details-type" in words
+
+
+async def test_admin_api_registers_types(env: Env) -> None:
+    from tests.e2e.test_admin_api import admin, admin_token
+
+    token = await admin_token(env)
+    async with admin(env, token) as http:
+        r = await http.post(
+            "/admin/api/apis",
+            json={"identifier": PAYMENTS, "authorization_details_types": ["payment_initiation"]},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["authorization_details_types"] == ["payment_initiation"]
+        patched = await http.patch(
+            f"/admin/api/apis/{r.json()['api_id']}",
+            json={"authorization_details_types": ["account_information"]},
+        )
+        assert patched.json()["authorization_details_types"] == ["account_information"]
+        # a client may now ask for it (the discovery document follows)
+        meta = (await http.get("/.well-known/openid-configuration")).json()
+        assert meta["authorization_details_types_supported"] == ["account_information"]
