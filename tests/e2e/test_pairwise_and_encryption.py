@@ -411,3 +411,43 @@ def test_cli_creates_a_pairwise_client(run: Any, docs: Documents, monkeypatch: A
     assert made["subject_type"] == "pairwise" and made["sector_identifier_uri"] == good
     updated = run("client", "update", made["client_id"], "--subject-type", "public")
     assert "subject_type" not in updated
+
+
+async def test_admin_api_sets_and_removes_encryption(penv: Env) -> None:
+    from tests.e2e.test_admin_api import admin, admin_token
+
+    await penv.add_user()
+    private, public = enc_key("RSA", "RSA-OAEP-256")
+    token = await admin_token(penv)
+    async with admin(penv, token) as http:
+        r = await http.post(
+            "/admin/api/clients",
+            json={
+                "client_name": "Bank",
+                "redirect_uris": [REDIRECT_URI],
+                "jwks": {"keys": [public]},
+                "id_token_encrypted_response_alg": "RSA-OAEP-256",
+                "subject_type": "pairwise",
+            },
+        )
+        assert r.status_code == 201, r.text
+        made = r.json()
+    async with penv.client() as http:
+        tokens = await code_tokens(penv, http, made["client_id"], made["client_secret"])
+    header = JsonWebEncryption().deserialize_compact(tokens["id_token"], private)["header"]
+    assert header["enc"] == "A128CBC-HS256"  # OIDC Registration §2: the default enc
+    async with admin(penv, token) as http:
+        patched = await http.patch(
+            f"/admin/api/clients/{made['client_id']}",
+            json={"id_token_encrypted_response_alg": None, "subject_type": None},
+        )
+        assert patched.status_code == 200, patched.text
+        assert "id_token_encrypted_response_alg" not in patched.json()
+        bad = await http.patch(
+            f"/admin/api/clients/{made['client_id']}",
+            json={"userinfo_encrypted_response_enc": "A256GCM"},
+        )
+        assert bad.status_code == 422 and "userinfo_encrypted_response_alg" in bad.text
+    async with penv.client() as http:
+        tokens = await code_tokens(penv, http, made["client_id"], made["client_secret"])
+    assert tokens["id_token"].count(".") == 2  # signed only again

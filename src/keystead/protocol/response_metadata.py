@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keystead.jose.client_keys import InvalidJwks
-from keystead.jose.jwe import DEFAULT_ENC, ENC_ALGS, ENC_ENCS, encryption_keys, key_for
+from keystead.jose.jwe import ENC_ALGS, ENC_ENCS, encryption_keys, key_for
 from keystead.jose.keys import SUPPORTED_ALGS
 from keystead.protocol import pairwise
 
@@ -56,12 +56,10 @@ def from_registration(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def with_defaults(values: Mapping[str, str | None]) -> dict[str, str]:
-    """The values to keep: those given, and the enc an alg implies (OIDC Registration §2:
-    "If ..._alg is specified, the default ..._enc value is A128CBC-HS256")."""
+    """The values to keep: those given. An alg without its enc is kept alone, and encrypted
+    with DEFAULT_ENC (OIDC Registration §2: "If ..._alg is specified, the default ..._enc
+    value is A128CBC-HS256"), so removing the alg later leaves no enc behind."""
     kept = {k: v for k, v in values.items() if v is not None}
-    for alg_name, enc_name in ENCRYPTION_PAIRS:
-        if alg_name in kept and enc_name not in kept:
-            kept[enc_name] = DEFAULT_ENC
     if kept.get(pairwise.SUBJECT_TYPE) == pairwise.PUBLIC:
         del kept[pairwise.SUBJECT_TYPE]  # the default: nothing to keep
     return kept
