@@ -28,6 +28,7 @@ from keystead.error_catalog import (
     pages,
     request,
     resource,
+    responses,
     server,
     token,
 )
@@ -68,6 +69,7 @@ _AREAS = (
     server,
     oauth1,
     jar,
+    responses,
 )
 
 CATALOG: dict[str, CatalogEntry] = {

@@ -20,6 +20,7 @@ from keystead.accounts.passwords import PasswordHasher
 from keystead.config import Settings
 from keystead.events import EventRecorder, Events
 from keystead.federation.upstreams import Upstreams
+from keystead.jose.jwe import encryption_keys
 from keystead.jose.kek import KeyEncryptor
 from keystead.jose.keys import KeyRing
 from keystead.net.fetch import SafeFetcher
@@ -64,11 +65,16 @@ class Provider:
     wake_outbox: Callable[[], None] = lambda: None
     recorder: EventRecorder = field(init=False)
     client_jwks: ClientJwksCache = field(init=False)  # clients' jwks_uri (private_key_jwt)
+    client_enc_jwks: ClientJwksCache = field(init=False)  # their encryption keys (jose/jwe.py)
     upstreams: Upstreams = field(init=False)  # federation: upstream identity providers
 
     def __post_init__(self) -> None:
         self.client_jwks = ClientJwksCache(
             SafeFetcher(allow_private=self.settings.allow_private_network_fetch)
+        )
+        self.client_enc_jwks = ClientJwksCache(
+            SafeFetcher(allow_private=self.settings.allow_private_network_fetch),
+            parse=encryption_keys,
         )
         self.upstreams = Upstreams(self.settings, self.kek, self.now)
         # Refused requests and security events go to the events table, in batches.
@@ -104,6 +110,7 @@ class Provider:
         self._origins = None
         self._forget("_origins")
         self.client_jwks.forget(client_id)
+        self.client_enc_jwks.forget(client_id)
 
     def _forget(self, cache: str) -> None:
         """A load of ``cache`` in flight may predate the change: new callers start a fresh

@@ -46,6 +46,8 @@ RFC_ERRORS = {
     "invalid_redirect_uri",
     "invalid_client_metadata",
     "invalid_software_statement",
+    # RFC 9396 §5 (Rich Authorization Requests)
+    "invalid_authorization_details",
     # RFC 5849 §3.2 (OAuth 1.0a), as the OAuth Problem Reporting extension names them
     "parameter_absent",
     "parameter_rejected",

@@ -21,6 +21,7 @@ FLAGS = {
     "token_format": "--token-format",
     "access_token_ttl": "--access-token-ttl",
     "self_registration_scopes": "--self-registration-scope",
+    "authorization_details_types": "--authorization-details-type",
     "api_id": "API",
 }
 
@@ -29,6 +30,9 @@ SELF_HELP = (
     "One of the API's scopes that clients registering themselves (POST /register) may ask "
     "for; repeatable. None unless given."
 )
+
+
+RAR_HELP = "RFC 9396: an authorization_details type this API accepts; repeatable."
 
 
 @api_app.command("create")
@@ -44,6 +48,7 @@ def create(
     self_registration_scope: list[str] = typer.Option(
         [], "--self-registration-scope", help=SELF_HELP
     ),
+    rar_type: list[str] = typer.Option([], "--authorization-details-type", help=RAR_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register an API. With --with-secret, api_id and api_secret authenticate it at the
@@ -56,6 +61,7 @@ def create(
         access_token_ttl=ttl,
         with_secret=with_secret,
         self_registration_scopes=self_registration_scope,
+        authorization_details_types=rar_type,
     )
 
     async def work(provider: Provider) -> dict[str, Any]:
@@ -87,6 +93,9 @@ def update(
     no_self_registration: bool = typer.Option(
         False, "--no-self-registration-scopes", help="Self-registration may ask for none."
     ),
+    rar_type: list[str] = typer.Option(
+        [], "--authorization-details-type", help=RAR_HELP + " Replaces the list."
+    ),
     rotate_secret: bool = typer.Option(False, "--rotate-secret", help="Printed once."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -110,6 +119,7 @@ def update(
                 access_token_ttl=ttl,
                 rotate_secret=rotate_secret,
                 self_registration_scopes=open_scopes,
+                authorization_details_types=rar_type or None,
             )
         except ServiceError as exc:
             refuse(exc, FLAGS)

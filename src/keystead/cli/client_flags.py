@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from keystead.cli.common import fail
+from keystead.protocol.response_metadata import RESPONSE_METADATA
 from keystead.services import client_policy
 from keystead.store.base import Client
 
@@ -45,7 +46,12 @@ FLAGS = {
     "request_object_signing_alg": "--request-object-signing-alg",
     "authorization_signed_response_alg": "--authorization-signed-response-alg",
     "require_pushed_authorization_requests": "--require-par",
+    **{name: "--" + name.replace("_", "-") for name in RESPONSE_METADATA},
 }
+SUBJECT_TYPE_HELP = "OIDC Core §8: public (default) | pairwise (a sub per sector)."
+SECTOR_HELP = "Pairwise: an https URL returning a JSON array of the client's redirect URIs."
+ENC_ALG_HELP = "RSA-OAEP-256 | ECDH-ES | ECDH-ES+A256KW (needs --jwks or --jwks-uri)."
+ENC_ENC_HELP = "A128CBC-HS256 (default) | A256GCM."
 CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
 CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
 AUTH_METHOD_HELP = (

@@ -14,6 +14,8 @@ from keystead.cli.client_flags import (
     CIBA_ENDPOINT_HELP,
     CIBA_MODE_HELP,
     CONNECTION_HELP,
+    ENC_ALG_HELP,
+    ENC_ENC_HELP,
     EXCHANGE_AUDIENCE_HELP,
     FLAGS,
     ORIGIN_HELP,
@@ -22,7 +24,9 @@ from keystead.cli.client_flags import (
     REQUEST_URI_HELP,
     REQUIRE_PAR_HELP,
     RESPONSE_ALG_HELP,
+    SECTOR_HELP,
     SIGNING_ALG_HELP,
+    SUBJECT_TYPE_HELP,
     jar_changes,
     oauth1_policy,
 )
@@ -135,6 +139,23 @@ def create(
         None, "--authorization-signed-response-alg", help=RESPONSE_ALG_HELP
     ),
     require_par: bool = typer.Option(False, "--require-par", help=REQUIRE_PAR_HELP),
+    subject_type: str | None = typer.Option(None, "--subject-type", help=SUBJECT_TYPE_HELP),
+    sector_identifier_uri: str | None = typer.Option(
+        None, "--sector-identifier-uri", help=SECTOR_HELP
+    ),
+    id_token_enc_alg: str | None = typer.Option(
+        None, "--id-token-encrypted-response-alg", help=ENC_ALG_HELP
+    ),
+    id_token_enc_enc: str | None = typer.Option(
+        None, "--id-token-encrypted-response-enc", help=ENC_ENC_HELP
+    ),
+    userinfo_signed_alg: str | None = typer.Option(None, "--userinfo-signed-response-alg"),
+    userinfo_enc_alg: str | None = typer.Option(
+        None, "--userinfo-encrypted-response-alg", help=ENC_ALG_HELP
+    ),
+    userinfo_enc_enc: str | None = typer.Option(
+        None, "--userinfo-encrypted-response-enc", help=ENC_ENC_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -164,6 +185,13 @@ def create(
         backchannel_token_delivery_mode=ciba_mode,
         backchannel_client_notification_endpoint=ciba_endpoint,
         jar_metadata=jar_changes(request_uri, request_object_alg, response_alg, require_par),
+        subject_type=subject_type,
+        sector_identifier_uri=sector_identifier_uri,
+        id_token_encrypted_response_alg=id_token_enc_alg,
+        id_token_encrypted_response_enc=id_token_enc_enc,
+        userinfo_signed_response_alg=userinfo_signed_alg,
+        userinfo_encrypted_response_alg=userinfo_enc_alg,
+        userinfo_encrypted_response_enc=userinfo_enc_enc,
     )
 
     async def work(provider: Provider) -> dict[str, Any]:

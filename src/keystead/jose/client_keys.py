@@ -71,6 +71,7 @@ def parse_jwks(jwks: Any, *, strict: bool) -> list[ClientKey]:
     if len(raw_keys) > MAX_KEYS:
         raise InvalidJwks(f"jwks has {len(raw_keys)} keys; at most {MAX_KEYS} are accepted.")
     keys: list[ClientKey] = []
+    encryption_only = 0  # "use": "enc" keys are for encrypted responses (jose/jwe.py)
     for index, raw in enumerate(raw_keys):
         where = f"jwks key {index}"
         if not isinstance(raw, Mapping):
@@ -80,6 +81,9 @@ def parse_jwks(jwks: Any, *, strict: bool) -> list[ClientKey]:
             raise InvalidJwks(
                 f"{where} contains private or symmetric key material; register public keys only."
             )
+        if raw.get("use") == "enc":
+            encryption_only += 1
+            continue
         try:
             key = import_key(dict(raw))
         except (_JoserfcError, ValueError, TypeError, KeyError) as exc:
@@ -93,7 +97,7 @@ def parse_jwks(jwks: Any, *, strict: bool) -> list[ClientKey]:
             continue
         assert isinstance(key, (RSAKey, ECKey, OKPKey))
         keys.append(key)
-    if strict and not keys:
+    if strict and not keys and not encryption_only:
         raise InvalidJwks("jwks has no keys; register at least one public signing key.")
     return keys
 

@@ -8,6 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
@@ -35,8 +36,12 @@ class ClientJwksCache:
         min_refetch: float = MIN_REFETCH,
         max_entries: int = MAX_ENTRIES,
         monotonic: Callable[[], float] = time.monotonic,
+        parse: Callable[[Any], list[ClientKey]] | None = None,
     ) -> None:
         self.fetcher = fetcher
+        # The keys a document yields: signing keys by default; jose/jwe.encryption_keys for
+        # the cache of encryption keys (encrypted responses).
+        self.parse = parse or (lambda document: parse_jwks(document, strict=False))
         self.ttl = ttl
         self.min_refetch = min_refetch
         self.max_entries = max_entries
@@ -83,7 +88,7 @@ class ClientJwksCache:
         try:
             document = await self.fetcher.get_json(cache_key[1])
             try:
-                keys = parse_jwks(document, strict=False)
+                keys = self.parse(document)
             except InvalidJwks as exc:
                 raise FetchError(f"{cache_key[1]}: {exc}") from None
         except FetchError as exc:

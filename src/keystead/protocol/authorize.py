@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError, RedirectTarget
-from keystead.protocol import jarm, pkce, redirect_uris, scopes
+from keystead.protocol import jarm, pkce, rar, redirect_uris, scopes
 from keystead.protocol.authorization_request import AuthorizationRequest, build
 from keystead.protocol.claims import parse_claims_request
 from keystead.protocol.id_token import hint_subject
@@ -301,6 +301,14 @@ def check_claims(ctx: _Ctx) -> None:
     ctx.claims = parse_claims_request(ctx.req.get("claims"))
 
 
+async def check_authorization_details(ctx: _Ctx) -> None:
+    # RFC 9396 §2: kept next to the claims request, so it travels with the grant.
+    raw = ctx.req.get(rar.PARAMETER)
+    if raw is not None:
+        registered = rar.types_of((await ctx.provider.apis()).by_id.values())
+        ctx.claims = {**ctx.claims, rar.PARAMETER: rar.parse(raw, registered)}
+
+
 async def check_id_token_hint(ctx: _Ctx) -> None:
     hint = ctx.req.get("id_token_hint")
     if hint is not None:
@@ -326,6 +334,7 @@ CHECKS: tuple[Check, ...] = (
     check_openid_parameters,
     check_display,
     check_claims,
+    check_authorization_details,
     check_id_token_hint,
 )
 REDIRECT_TRUSTED_AFTER = 2

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from keystead.jose import jwt
 from keystead.outbox import new_job
+from keystead.protocol import pairwise
 from keystead.secrets_util import random_token
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ async def logout_token(provider: Provider, client: Client, *, sub: str, sid: str
         "events": {EVENT: {}},  # §2.4: REQUIRED, exactly this member with an empty object
         # §2.4: sub and/or sid MUST be present; keystead sends sub always, and sid whenever
         # the ended session is known (§2.2: required when the client asked for it).
-        "sub": sub,
+        "sub": pairwise.subject(provider, client, sub),  # OIDC Core §8
     }
     if sid is not None:
         claims["sid"] = sid

@@ -28,6 +28,7 @@ from keystead.jose.client_keys import (
 )
 from keystead.jose.jwt import JoseError
 from keystead.net.fetch import FetchError
+from keystead.protocol import pairwise
 from keystead.protocol.id_token import hint_claims
 from keystead.store.base import Client, User
 
@@ -68,6 +69,13 @@ async def _id_token_hint(provider: Provider, client: Client, hint: str) -> User:
     # CIBA §7.1: "an ID Token previously issued to the Client".
     if client.client_id not in audiences:
         raise OAuthError("ciba-id-token-hint-client", "id_token_hint was issued to another client.")
+    if pairwise.is_pairwise(client):
+        # OIDC Core §8: the hint's sub is this client's pairwise value; with no session to
+        # compare it with, keystead cannot name the user (protocol/pairwise.py).
+        raise OAuthError(
+            "ciba-unknown-user",
+            "id_token_hint of a pairwise client cannot name the user here; send login_hint.",
+        )
     sub = claims.get("sub")
     user = await provider.store.users.get(sub) if isinstance(sub, str) else None
     if user is None:

@@ -20,7 +20,13 @@ from urllib.parse import urlsplit
 
 from keystead.jose.client_keys import InvalidJwks, parse_jwks
 from keystead.jose.keys import SUPPORTED_ALGS
-from keystead.protocol import ciba_metadata, jar_metadata, redirect_uris, scopes
+from keystead.protocol import (
+    ciba_metadata,
+    jar_metadata,
+    redirect_uris,
+    response_metadata,
+    scopes,
+)
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.origins import parse_origin
@@ -92,6 +98,14 @@ class ClientSpec:
     backchannel_user_code_parameter: bool = False
     # RFC 9101 / RFC 9126 §6 / JARM §3 metadata, by name (protocol/jar_metadata.py).
     jar_metadata: dict[str, Any] = field(default_factory=dict)
+    # OIDC Core §8 pairwise subjects, §10.2 encrypted responses (protocol/response_metadata.py).
+    subject_type: str | None = None
+    sector_identifier_uri: str | None = None
+    id_token_encrypted_response_alg: str | None = None
+    id_token_encrypted_response_enc: str | None = None
+    userinfo_signed_response_alg: str | None = None
+    userinfo_encrypted_response_alg: str | None = None
+    userinfo_encrypted_response_enc: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values
 
 
@@ -243,7 +257,12 @@ def validate(spec: ClientSpec) -> None:
     if broken is not None:
         raise MetadataError(*broken)
     has_keys = spec.jwks is not None or spec.jwks_uri is not None
-    broken = jar_metadata.problem(spec.jar_metadata, has_keys)
+    broken = jar_metadata.problem(spec.jar_metadata, has_keys) or response_metadata.problem(
+        {k: getattr(spec, k) for k in response_metadata.RESPONSE_METADATA},
+        spec.redirect_uris,
+        spec.jwks,
+        spec.jwks_uri,
+    )
     if broken is not None:
         raise MetadataError(*broken)
 
@@ -331,6 +350,7 @@ def client_view(client: Client) -> dict[str, Any]:
                 *AUTH_METADATA,
                 *ciba_metadata.CIBA_METADATA,
                 *jar_metadata.NAMES,
+                *response_metadata.RESPONSE_METADATA,
                 *DESCRIPTIVE_METADATA,
             )
             if k in client.extra
@@ -369,5 +389,6 @@ def spec_of(client: Client) -> ClientSpec:
         backchannel_client_notification_endpoint=extra.get(ciba_metadata.ENDPOINT),
         backchannel_user_code_parameter=bool(extra.get(ciba_metadata.USER_CODE)),
         jar_metadata={k: extra[k] for k in jar_metadata.NAMES if k in extra},
+        **{k: extra.get(k) for k in response_metadata.RESPONSE_METADATA},
         metadata={k: extra[k] for k in DESCRIPTIVE_METADATA if k in extra},
     )

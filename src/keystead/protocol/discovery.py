@@ -14,6 +14,7 @@ from keystead.protocol.ciba_metadata import DELIVERY_MODES
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS, signing_algs
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.response import RESPONSE_MODES
+from keystead.protocol.response_metadata import discovery_metadata
 from keystead.protocol.response_types import RESPONSE_TYPES
 
 ENDPOINTS = {
@@ -57,7 +58,6 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": list(GRANTS),
-        "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
@@ -99,4 +99,6 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "backchannel_user_code_parameter_supported": False,
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
+        # OIDC Core §8 pairwise subjects, §10 signed and encrypted responses
+        **discovery_metadata(),
     }

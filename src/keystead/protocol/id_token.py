@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
 from keystead.jose import jwt
+from keystead.protocol import pairwise
 from keystead.protocol.acr import AMR_PASSWORD, acr_of
+from keystead.protocol.encrypted_responses import seal_id_token
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -35,7 +37,7 @@ async def make_id_token(
     alg = client.id_token_signed_response_alg
     claims: dict[str, Any] = {
         "iss": provider.settings.issuer,
-        "sub": sub,
+        "sub": pairwise.subject(provider, client, sub),  # OIDC Core §8
         "aud": client.client_id,
         "azp": client.client_id,
         "exp": now + provider.settings.id_token_ttl,
@@ -58,7 +60,7 @@ async def make_id_token(
     if extra:
         claims.update({k: v for k, v in extra.items() if k not in claims})
     ring = await provider.keyring()
-    return jwt.sign(claims, ring, alg, now=now)
+    return await seal_id_token(provider, client, jwt.sign(claims, ring, alg, now=now))
 
 
 async def hint_claims(provider: Provider, hint: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import acr
+from keystead.protocol import acr, pairwise, rar
 from keystead.protocol.authorization_request import AuthorizationRequest, rebuild
 from keystead.protocol.authorize import validate
 from keystead.protocol.request import from_pairs
@@ -63,8 +63,8 @@ def _login_needed(
 def consent_needed(areq: AuthorizationRequest, consent: Consent | None) -> bool:
     if areq.client.skip_consent:
         return False
-    if "consent" in areq.prompt:
-        return True
+    if "consent" in areq.prompt or rar.PARAMETER in areq.claims:
+        return True  # RFC 9396: authorization_details are approved request by request
     approved = set(consent.scope.split()) if consent else set()
     return not set(areq.scope) <= approved
 
@@ -137,6 +137,14 @@ async def decide(
         else None
     )
     can_step_up = session is not None and await _can_step_up(areq, session, provider)
+    if (
+        session is not None
+        and areq.hint_sub is not None
+        and pairwise.is_pairwise(areq.client)
+        and pairwise.matches(provider, areq.client, areq.hint_sub, session.sub)
+    ):
+        # OIDC Core §8: the hint names the session's user by the client's pairwise sub.
+        areq = areq._replace(hint_sub=session.sub)
     return next_step(
         areq, session, consent, started_at=started_at, now=provider.now(), can_step_up=can_step_up
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.errors import OAuthError
 from keystead.jose import jwt
-from keystead.protocol import client_auth
+from keystead.protocol import client_auth, pairwise, rar
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.tokens import resolve_access_token
@@ -99,6 +99,9 @@ async def _access_claims(provider: Provider, value: str) -> dict[str, Any] | Non
         claims["jti"] = token.jti
     if token.act is not None:
         claims["act"] = token.act  # RFC 8693 §4.1: who acts for the subject
+    details = rar.granted(token.claims_request)
+    if details is not None:
+        claims[rar.PARAMETER] = details  # RFC 9396 §9.2
     return claims
 
 
@@ -120,7 +123,12 @@ async def introspect(req: OAuthRequest, provider: Provider) -> tuple[Caller, dic
     for lookup in lookups:
         claims = await lookup(provider, value)
         if claims is not None:
-            return caller, (claims if _may_see(caller, claims) else {"active": False})
+            if not _may_see(caller, claims):
+                return caller, {"active": False}
+            # OIDC Core §8: the sub the token's client sees (its pairwise value, if so).
+            client = await provider.get_client(claims["client_id"])
+            claims["sub"] = pairwise.subject(provider, client, claims["sub"])
+            return caller, claims
     return caller, {"active": False}
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from keystead.errors import OAuthError
+from keystead.protocol import pairwise
 from keystead.protocol.id_token import hint_claims
 from keystead.protocol.request import OAuthRequest
 from keystead.store.base import Client, Session
@@ -77,7 +78,12 @@ async def validate_logout(req: OAuthRequest, provider: Provider) -> LogoutReques
     )
 
 
-def needs_confirmation(lreq: LogoutRequest, session: Session | None) -> bool:
+def needs_confirmation(lreq: LogoutRequest, session: Session | None, provider: Provider) -> bool:
     """Ask the user unless the RP proved, with an ID token of this session's user, that the
-    logout comes from it (RP-Initiated Logout §2)."""
-    return session is not None and (lreq.hint_sub is None or lreq.hint_sub != session.sub)
+    logout comes from it (RP-Initiated Logout §2). A pairwise sub (OIDC Core §8) is matched
+    by computing the client's value for the session's user."""
+    if session is None:
+        return False
+    return lreq.hint_sub is None or not pairwise.matches(
+        provider, lreq.client, lreq.hint_sub, session.sub
+    )

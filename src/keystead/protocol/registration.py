@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError
-from keystead.protocol import jar_metadata, redirect_uris, scopes
+from keystead.protocol import jar_metadata, redirect_uris, response_metadata, scopes
 from keystead.protocol.client_metadata import (
     DESCRIPTIVE_METADATA,
     ClientSpec,
@@ -228,6 +228,10 @@ def parse_metadata(body: Any) -> ClientSpec:
             value = _string(body, name)
         if value is not None:
             metadata[name] = value
+    try:  # OIDC Core §8 and §10.2 metadata (protocol/response_metadata.py)
+        response_values = response_metadata.from_registration(body)
+    except response_metadata.BadValue as exc:
+        raise refused(exc.name, str(exc)) from None
     fallback_name = (urlsplit(uris[0]).hostname if uris else None) or "Registered client"
     spec = ClientSpec(
         client_name=_string(body, "client_name") or fallback_name,
@@ -259,6 +263,7 @@ def parse_metadata(body: Any) -> ClientSpec:
         backchannel_user_code_parameter=_flag(body, "backchannel_user_code_parameter"),
         jar_metadata=jar_metadata.from_body(body),  # RFC 9101, RFC 9126 §6, JARM §3
         metadata=metadata,
+        **response_values,
     )
     try:
         validate(spec)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.jose import jwt
+from keystead.protocol import pairwise, rar
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import AccessToken, Api, Client, Grant
 
@@ -124,7 +125,11 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
         "iss": provider.settings.issuer,
         "exp": now + ttl,
         "aud": aud[0] if len(aud) == 1 else list(aud),
-        "sub": treq.sub,
+        # OIDC Core §8: a user's sub as the client sees it (a client_credentials token has
+        # no grant and names the client).
+        "sub": treq.sub
+        if treq.grant is None
+        else pairwise.subject(provider, treq.client, treq.sub),
         "client_id": treq.client.client_id,
         "iat": now,
         "jti": jti,
@@ -134,6 +139,8 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
         claims["auth_time"] = treq.auth_time
     if treq.act is not None:
         claims["act"] = treq.act  # RFC 8693 §4.1
+    if treq.grant is not None and rar.PARAMETER in treq.grant.claims:
+        claims[rar.PARAMETER] = treq.grant.claims[rar.PARAMETER]  # RFC 9396 §9.1
     ring = await provider.keyring()
     value = jwt.sign(claims, ring, provider.settings.access_token_alg, now=now, typ=AT_JWT_TYP)
     grant = treq.grant
@@ -193,6 +200,7 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
     token_hash = sha256_hex(jti) if isinstance(jti, str) else None
     grant_id = None
     claims_request: dict[str, Any] = {}
+    sub = str(claims.get("sub"))
     if token_hash is not None:
         status = await provider.store.grants.get_access_token_status(token_hash)
         if status is not None:
@@ -200,6 +208,7 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
                 return None
             grant_id = status.grant_id
             claims_request = status.claims
+            sub = status.sub  # the local sub (the token's may be pairwise, OIDC Core §8)
         else:
             token_hash = None  # not recorded (client_credentials): valid until it expires,
             # while its client exists (a deleted client's tokens end with it; the client
@@ -209,7 +218,7 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
     aud = claims.get("aud")
     return ActiveToken(
         client_id=str(claims.get("client_id")),
-        sub=str(claims.get("sub")),
+        sub=sub,
         scope=str(claims.get("scope", "")),
         aud=tuple(aud) if isinstance(aud, list) else (str(aud),),
         exp=int(claims["exp"]),

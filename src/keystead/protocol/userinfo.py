@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import scopes
+from keystead.protocol import pairwise, scopes
 from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.origins import check_origin_of
 from keystead.protocol.request import OAuthRequest
@@ -13,6 +13,7 @@ from keystead.protocol.tokens import resolve_access_token
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
+    from keystead.store.base import Client
 
 
 def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
@@ -26,6 +27,13 @@ def _challenge(error: str | None = None, description: str | None = None) -> dict
 
 
 async def userinfo(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
+    return (await userinfo_for(req, provider))[1]
+
+
+async def userinfo_for(
+    req: OAuthRequest, provider: Provider
+) -> tuple[Client | None, dict[str, Any]]:
+    """The token's client and the claims it may see (its pairwise sub, OIDC Core §8)."""
     value = req.bearer_token()
     if value is None:
         if req.get("access_token") is not None:
@@ -61,4 +69,7 @@ async def userinfo(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
             "token-invalid", description, headers=_challenge("invalid_token", description)
         )
     # OIDC Core §5.5: individually requested claims come on top of the scopes' claims.
-    return user_claims(user, granted, requested_names(token.claims_request, "userinfo"))
+    claims = user_claims(user, granted, requested_names(token.claims_request, "userinfo"))
+    client = await provider.get_client(token.client_id)
+    claims["sub"] = pairwise.subject(provider, client, user.sub)
+    return client, claims

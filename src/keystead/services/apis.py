@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from keystead.protocol import scopes
+from keystead.protocol import rar, scopes
 from keystead.protocol.admin_auth import ADMIN_API_PATH, ADMIN_SCOPE
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.services.common import Actor, Conflict, NotFound, ServiceError, audit
@@ -37,6 +37,8 @@ class ApiSpec:
     with_secret: bool = False
     # The API scopes a client registering itself (RFC 7591/7592) may ask for; none by default.
     self_registration_scopes: list[str] = field(default_factory=list)
+    # RFC 9396: the authorization_details types this API accepts (protocol/rar.py).
+    authorization_details_types: list[str] = field(default_factory=list)
 
 
 def parse_scope_option(value: str) -> tuple[str, str]:
@@ -82,6 +84,7 @@ async def validate_spec(store: Store, spec: ApiSpec, *, api_id: str | None = Non
                 f"scope {name} already belongs to the API {owned[name]}; a scope name belongs "
                 "to one API, so prefix it (e.g. notes:read).",
             )
+    check_types(spec.authorization_details_types, await store.apis.list(), api_id)
     names = {name for name, _ in spec.scopes}
     for name in spec.self_registration_scopes:
         if name not in names:
@@ -89,6 +92,22 @@ async def validate_spec(store: Store, spec: ApiSpec, *, api_id: str | None = Non
                 "self_registration_scopes",
                 f"scope {name!r} cannot be open to self-registration: it is not one of this "
                 f"API's scopes ({', '.join(sorted(names)) or 'none'}).",
+            )
+
+
+def check_types(types: list[str], apis: list[Api], api_id: str | None) -> None:
+    """RFC 9396 §2: each authorization_details type names what one API accepts."""
+    owned = {
+        t: a.identifier for a in apis if a.api_id != api_id for t in a.authorization_details_types
+    }
+    for name in types:
+        problem = rar.type_problem(name)
+        if problem:
+            raise ApiSpecError("authorization_details_types", problem)
+        if name in owned:
+            raise ApiSpecError(
+                "authorization_details_types",
+                f"authorization_details type {name} already belongs to the API {owned[name]}.",
             )
 
 
@@ -106,6 +125,7 @@ async def create_api(store: Store, spec: ApiSpec, now: int) -> tuple[Api, str | 
         created_at=now,
         secret_hash=sha256_hex(secret) if secret else None,
         self_registration_scopes=tuple(dict.fromkeys(spec.self_registration_scopes)),
+        authorization_details_types=tuple(dict.fromkeys(spec.authorization_details_types)),
     )
     try:
         await store.apis.add(api)
@@ -125,6 +145,7 @@ def api_view(api: Api) -> dict[str, Any]:
         "token_format": api.token_format,
         "access_token_ttl": api.access_token_ttl,
         "self_registration_scopes": list(api.self_registration_scopes),
+        "authorization_details_types": list(api.authorization_details_types),
         "has_secret": api.secret_hash is not None,
         "created_at": api.created_at,
     }
@@ -175,6 +196,7 @@ async def update_api(
     access_token_ttl: int | None = None,
     rotate_secret: bool = False,
     self_registration_scopes: list[str] | None = None,
+    authorization_details_types: list[str] | None = None,
 ) -> tuple[Api, str | None]:
     """Change an API; its identifier stays (issued tokens carry it as their audience).
 
@@ -193,6 +215,11 @@ async def update_api(
         kept = {name for name, _ in spec.scopes}
         self_registration_scopes = [s for s in api.self_registration_scopes if s in kept]
     spec.self_registration_scopes = self_registration_scopes
+    spec.authorization_details_types = list(
+        api.authorization_details_types
+        if authorization_details_types is None
+        else authorization_details_types
+    )
     await validate_spec(store, spec, api_id=api.api_id)
     secret = random_token(32) if rotate_secret else None
     updated = dataclasses.replace(
@@ -203,6 +230,7 @@ async def update_api(
         access_token_ttl=spec.access_token_ttl,
         secret_hash=sha256_hex(secret) if secret else api.secret_hash,
         self_registration_scopes=tuple(dict.fromkeys(spec.self_registration_scopes)),
+        authorization_details_types=tuple(dict.fromkeys(spec.authorization_details_types)),
     )
     if not await store.apis.update(updated):
         raise NotFound("api_id", f"No API {api.api_id}.")
@@ -253,6 +281,7 @@ async def update(
     access_token_ttl: int | None = None,
     rotate_secret: bool = False,
     self_registration_scopes: list[str] | None = None,
+    authorization_details_types: list[str] | None = None,
 ) -> tuple[Api, str | None]:
     """Change what is given; a new secret in clear (once) with ``rotate_secret``.
     ``self_registration_scopes``: the API scopes clients registering themselves may ask for
@@ -267,6 +296,7 @@ async def update(
         access_token_ttl=access_token_ttl,
         rotate_secret=rotate_secret,
         self_registration_scopes=self_registration_scopes,
+        authorization_details_types=authorization_details_types,
     )
     provider.forget_apis()
     audit(provider, actor, "api.updated", api_id=api.api_id, new_secret=bool(secret))

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from keystead.jose.kek import KeyEncryptor
-from keystead.protocol import client_assertion, jar_metadata, scopes
+from keystead.net import sector_identifier
+from keystead.net.fetch import SafeFetcher
+from keystead.protocol import client_assertion, jar_metadata, pairwise, response_metadata, scopes
 from keystead.protocol.acr import requires_mfa
 from keystead.protocol.ciba_metadata import CIBA_METADATA
 from keystead.protocol.client_metadata import (
@@ -151,7 +153,24 @@ def auth_extra(spec: ClientSpec) -> dict[str, Any]:
         if getattr(spec, key) not in (None, False):
             extra[key] = getattr(spec, key)
     extra.update(jar_metadata.stored(spec.jar_metadata))  # RFC 9101, RFC 9126 §6, JARM
+    values = {k: getattr(spec, k) for k in response_metadata.RESPONSE_METADATA}
+    extra.update(response_metadata.with_defaults(values))
+    if pairwise.is_pairwise_spec(spec.subject_type):
+        extra[pairwise.SECTOR] = pairwise.sector_of(spec.redirect_uris, spec.sector_identifier_uri)
     return extra
+
+
+async def check_sector_document(provider: Provider, spec: ClientSpec) -> None:
+    """OIDC Registration §5: a pairwise client's sector_identifier_uri lists its redirect
+    URIs (fetched through the SSRF guard, when the client is created or updated)."""
+    uri = spec.sector_identifier_uri
+    if uri is None:
+        return
+    fetcher = SafeFetcher(allow_private=provider.settings.allow_private_network_fetch)
+    try:
+        await sector_identifier.check(fetcher, uri, spec.redirect_uris)
+    except sector_identifier.SectorDocumentError as exc:
+        raise ClientSpecError(pairwise.SECTOR_IDENTIFIER_URI, str(exc)) from None
 
 
 def seal_secret(
@@ -273,6 +292,8 @@ async def create(
     ``policy`` sets rows of services/client_policy.py."""
     extra = dict(extra or {})
     _apply_policy(extra, policy)
+    validate_spec(spec)  # the static rules first: no fetch for a client refused anyway
+    await check_sector_document(provider, spec)
     client, secret = await create_client(
         provider.store, spec, provider.now(), kek=provider.kek, extra=extra
     )
@@ -293,6 +314,8 @@ async def update(
     """``current`` with the metadata of ``spec``; a secret in clear if a new one was made
     (``rotate_secret``, or a new method needs one the client did not have). The policy's
     rows not named in ``policy`` stay."""
+    validate_spec(spec)
+    await check_sector_document(provider, spec)
     updated, secret = await update_client(
         provider.store,
         current,

@@ -182,6 +182,7 @@ class Api:
     # Of ``scopes``, those a client registering itself (RFC 7591/7592) may ask for; the
     # operator's policy (issue 18 #4), none by default.
     self_registration_scopes: tuple[str, ...] = ()
+    authorization_details_types: tuple[str, ...] = ()  # RFC 9396 types it accepts (0019_rar)
 
     @property
     def scope_names(self) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from keystead.accounts.account_app import ACCOUNT_CLIENT_ID, return_url
 from keystead.accounts.login import authenticate
 from keystead.accounts.sessions import create_session, load_session
 from keystead.errors import OAuthError
-from keystead.protocol import acr, scopes
+from keystead.protocol import acr, rar, scopes
 from keystead.protocol.authorization_request import AuthorizationRequest, carried
 from keystead.protocol.authorize import validate
 from keystead.protocol.interaction import (
@@ -236,6 +236,7 @@ class _Flow:
         items = [
             {"name": s, "description": index.describe(s) or scopes.describe(s)} for s in areq.scope
         ]
+        items += rar.consent_items(areq.claims, rar.types_of(index.by_id.values()))  # RFC 9396
         return self._page(
             "consent.html",
             areq,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,9 +11,10 @@ from starlette.responses import Response
 
 from keystead.errors import OAuthError
 from keystead.protocol import introspection, revocation
+from keystead.protocol.encrypted_responses import JWT_MEDIA_TYPE, userinfo_jwt
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.token import token_endpoint
-from keystead.protocol.userinfo import userinfo as userinfo_claims
+from keystead.protocol.userinfo import userinfo_for
 from keystead.web import cors, render
 from keystead.web.parse import oauth_request
 
@@ -88,20 +90,37 @@ async def introspect(request: Request) -> Response:
 
 
 async def userinfo(request: Request) -> Response:
-    async def work(provider: Provider) -> dict[str, Any]:
+    async def respond() -> Response:
+        provider = _provider(request)
         # OIDC Core §5.3.1: GET and POST; the token travels in the Authorization header.
         body = request.method == "POST" and bool(request.headers.get("content-type"))
         req = await oauth_request(request, body=body)
-        return await userinfo_claims(req, provider)
+        client, claims = await userinfo_for(req, provider)
+        # OIDC Core §5.3.2: signed and/or encrypted for a client that registered it.
+        token = await userinfo_jwt(provider, client, claims)
+        if token is not None:
+            return Response(token, media_type=JWT_MEDIA_TYPE, headers=render.NO_STORE)
+        return render.json_response(claims, headers=render.NO_STORE)
 
-    return await _json_endpoint(request, work, render.NO_STORE)
+    return await render.guarded(request, respond, kind="json", on_error=cors.note_error)
 
 
 async def discovery_document(app: Any) -> tuple[bytes, int]:
     """The discovery document and its max-age: for ``discovery`` and for its document lane
     (web/table.py), so both send the same."""
     cached: bytes = app.state.discovery_bytes
-    return cached, 3600
+    # RFC 9396 §10: the authorization_details types the APIs registered (APIs change at run
+    # time; the document with them is rebuilt when they do).
+    index = await app.state.provider.apis()
+    types = sorted({t for api in index.by_id.values() for t in api.authorization_details_types})
+    if not types:
+        return cached, 3600
+    with_types = getattr(app.state, "discovery_rar", None)
+    if with_types is None or with_types[0] != types:
+        document = json.loads(cached)
+        document["authorization_details_types_supported"] = types
+        with_types = app.state.discovery_rar = (types, discovery_bytes(document))
+    return with_types[1], 3600
 
 
 async def discovery(request: Request) -> Response:

@@ -99,7 +99,7 @@ async def logout(request: Request) -> Response:
         req = await oauth_request(request, body=request.method == "POST")
         lreq = await validate_logout(req, provider)
         session = await load_session(provider, request.cookies.get(session_cookie_name(provider)))
-        if needs_confirmation(lreq, session):
+        if needs_confirmation(lreq, session, provider):
             assert session is not None
             return _confirm_page(request, lreq, session.sid)
         return await _end_session(request, lreq)

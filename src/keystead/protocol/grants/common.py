@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from keystead.protocol import refresh, scopes
+from keystead.protocol import rar, refresh, scopes
 from keystead.protocol.acr import AMR_PASSWORD
 from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.id_token import make_id_token
@@ -55,6 +55,8 @@ async def token_response(
         "expires_in": access.expires_in,
         "scope": access.scope,  # RFC 6749 §5.1: the scope of this access token
     }
+    if rar.PARAMETER in grant.claims:  # RFC 9396 §7: the details granted
+        body[rar.PARAMETER] = grant.claims[rar.PARAMETER]
     if "openid" in requested:
         names = requested_names(grant.claims, "id_token")
         extra: dict[str, Any] = {}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from keystead.errors import OAuthError
 from keystead.jose import jwt
 from keystead.jose.client_keys import peek
-from keystead.protocol import scopes, trusted_jwt
+from keystead.protocol import pairwise, scopes, trusted_jwt
 from keystead.protocol.tokens import AT_JWT_TYP, exchange_act, resolve_access_token
 from keystead.secrets_util import sha256_hex
 from keystead.store.base import Client
@@ -95,6 +95,13 @@ async def _id_token(provider: Provider, client: Client, value: str, role: str) -
     sub = claims.get("sub")
     if not isinstance(sub, str):
         raise _invalid(role, "the ID token has no sub.")
+    if pairwise.is_pairwise(client):
+        # OIDC Core §8: its sub is this client's pairwise value, not the user's.
+        raise OAuthError(
+            "pairwise-id-token-exchange",
+            f"{role}: an ID token of a pairwise client names the user by a pairwise sub; "
+            "exchange the client's access token instead.",
+        )
     return Party(sub, None, None, client.client_id, None)
 
 

@@ -12,6 +12,7 @@ def _normalize_api(api: Api) -> Api:
         api,
         scopes=tuple((name, desc) for name, desc in api.scopes),
         self_registration_scopes=tuple(api.self_registration_scopes),
+        authorization_details_types=tuple(api.authorization_details_types),
     )
 
 

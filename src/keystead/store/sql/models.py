@@ -238,6 +238,9 @@ class ApiRow(Base):
     self_registration_scopes: Mapped[list[str]] = mapped_column(
         JSON, server_default=EMPTY_JSON_ARRAY
     )
+    authorization_details_types: Mapped[list[str]] = mapped_column(  # RFC 9396 (0019_rar)
+        JSON, server_default=EMPTY_JSON_ARRAY
+    )
 
 
 class MarkerRow(Base):

@@ -39,6 +39,7 @@ async def apis(request: Request, provider: Provider, caller: ActiveToken) -> Res
         access_token_ttl=body.access_token_ttl,
         with_secret=body.with_secret,
         self_registration_scopes=body.self_registration_scopes,
+        authorization_details_types=body.authorization_details_types,
     )
     api, secret = await service.create(provider, spec, actor(caller))
     view = api_view(api)
@@ -67,6 +68,7 @@ async def api_item(request: Request, provider: Provider, caller: ActiveToken) ->
         access_token_ttl=body.access_token_ttl,
         rotate_secret=body.rotate_secret,
         self_registration_scopes=body.self_registration_scopes,
+        authorization_details_types=body.authorization_details_types,
     )
     view = api_view(updated)
     if secret is not None:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from keystead.protocol.client_metadata import AUTH_METHODS
+from keystead.protocol.response_metadata import RESPONSE_METADATA
 
 
 class Body(BaseModel):
@@ -26,6 +27,7 @@ CLIENT_NULLABLE = frozenset(
         "frontchannel_logout_uri",
         "backchannel_token_delivery_mode",
         "backchannel_client_notification_endpoint",
+        *RESPONSE_METADATA,
     }
 )
 CLIENT_LISTS = frozenset(
@@ -86,6 +88,15 @@ class _ClientFields(Body):
     request_object_signing_alg: str | None = None
     authorization_signed_response_alg: str | None = None
     require_pushed_authorization_requests: bool | None = None
+    subject_type: Literal["public", "pairwise"] | None = Field(None, description="OIDC Core §8")
+    sector_identifier_uri: str | None = Field(
+        None, description="OIDC Registration §5: an https URL listing the redirect URIs"
+    )
+    id_token_encrypted_response_alg: str | None = Field(None, description="OIDC Core §10.2")
+    id_token_encrypted_response_enc: str | None = None
+    userinfo_signed_response_alg: str | None = None
+    userinfo_encrypted_response_alg: str | None = None
+    userinfo_encrypted_response_enc: str | None = None
     client_uri: str | None = None
     logo_uri: str | None = None
     tos_uri: str | None = None

@@ -38,6 +38,9 @@ SELF_SCOPES = (
 )
 
 
+RAR_TYPES = "RFC 9396: the authorization_details types this API accepts."
+
+
 class ApiCreate(_Body):
     identifier: str = Field(description="Audience URI (RFC 8707 resource)")
     name: str = ""
@@ -46,6 +49,7 @@ class ApiCreate(_Body):
     access_token_ttl: int = 3600
     with_secret: bool = Field(False, description="credentials of its own for introspection")
     self_registration_scopes: list[str] = Field(default_factory=list, description=SELF_SCOPES)
+    authorization_details_types: list[str] = Field(default_factory=list, description=RAR_TYPES)
 
 
 class ApiUpdate(_Body):
@@ -56,6 +60,9 @@ class ApiUpdate(_Body):
     rotate_secret: bool = False
     self_registration_scopes: list[str] | None = Field(
         None, description=SELF_SCOPES + " Replaces the list; [] for none; absent keeps it."
+    )
+    authorization_details_types: list[str] | None = Field(
+        None, description=RAR_TYPES + " Replaces the list; absent keeps it."
     )
 
 
