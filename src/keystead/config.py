@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     oauth1_timestamp_window: int = Field(300, ge=30, le=3600)
     oauth1_request_token_ttl: int = Field(600, ge=60, le=3600)
 
+    # DPoP (RFC 9449, docs/dpop.md): how old (or how far ahead) a proof's iat may be, in
+    # seconds; whether proofs must carry a server-provided nonce (DPoP-Nonce, §8), and how
+    # long one nonce stays valid (stateless: any instance sharing the data key accepts it).
+    dpop_proof_max_age: int = Field(300, ge=10, le=3600)
+    dpop_require_nonce: bool = False
+    dpop_nonce_ttl: int = Field(300, ge=30, le=3600)
+
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.
     # smtp://[user:pass@]host[:port] | smtp+starttls://... | smtps://... (ports 25/587/465)

@@ -21,6 +21,7 @@ from keystead.error_catalog import (
     authorize,
     ciba,
     client,
+    dpop,
     exchange,
     federation,
     oauth1,
@@ -66,6 +67,7 @@ _AREAS = (
     admin,
     server,
     oauth1,
+    dpop,
 )
 
 CATALOG: dict[str, CatalogEntry] = {

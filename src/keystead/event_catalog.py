@@ -15,6 +15,9 @@ EVENTS: dict[str, str] = {
     "client.secret_rotated": "A client got a new secret; the old one stopped working.",
     "client.updated": "A client's registration changed.",
     "client_assertion.replayed": "A client assertion's jti was used twice (RFC 7523 §3).",
+    "dpop.bound": "A token request with a valid DPoP proof: its tokens are bound to the key "
+    "(RFC 9449).",
+    "dpop.replayed": "A DPoP proof's jti was used twice (RFC 9449 §11.1); refused.",
     "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
     "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",
