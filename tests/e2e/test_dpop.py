@@ -412,3 +412,51 @@ async def test_bearer_requests_unchanged(env: Env) -> None:
         env, at, "DPoP", proof(key, "GET", USERINFO_URL, env.clock(), ath=access_token_hash(at))
     )
     assert r.status_code == 401 and "not DPoP-bound" in r.json()["error_description"]
+
+
+def test_cli_flag_dpop_bound_access_tokens(run: Any) -> None:
+    created = run(
+        "client", "create", "--name", "bound", "--redirect-uri", REDIRECT_URI,
+        "--dpop-bound-access-tokens",
+    )  # fmt: skip
+    assert created["dpop_bound_access_tokens"] is True
+    shown = run("client", "update", created["client_id"], "--no-dpop-bound-access-tokens")
+    assert "dpop_bound_access_tokens" not in shown
+    shown = run("client", "update", created["client_id"], "--dpop-bound-access-tokens")
+    assert shown["dpop_bound_access_tokens"] is True
+
+
+async def test_registration_and_admin_metadata(tmp_path: Path) -> None:
+    env = await make_env(tmp_path, open_registration=True)
+    try:
+        async with env.client() as http:
+            r = await http.post(
+                "/register",
+                json={
+                    "redirect_uris": [REDIRECT_URI],
+                    "token_endpoint_auth_method": "none",
+                    "dpop_bound_access_tokens": True,
+                },
+            )
+            assert r.status_code == 201, r.text
+            body = r.json()
+            assert body["dpop_bound_access_tokens"] is True
+            r = await http.post(
+                "/register",
+                json={"redirect_uris": [REDIRECT_URI], "dpop_bound_access_tokens": "yes"},
+            )
+            assert r.status_code == 400 and r.json()["error"] == "invalid_client_metadata"
+        # The registered client gets no token without a proof.
+        await env.add_user()
+        code, verifier = await code_for(env, body["client_id"])
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+            "client_id": body["client_id"],
+        }
+        r = await post_token(env, data, None)
+        assert error_of(r)[0] == "invalid_dpop_proof"
+    finally:
+        await env.provider.close()

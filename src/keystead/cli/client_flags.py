@@ -41,7 +41,10 @@ FLAGS = {
     "require_mfa": "--require-mfa",
     "connections": "--connection",
     "password_login": "--password-login",
+    "dpop_bound_access_tokens": "--dpop-bound-access-tokens",
 }
+DPOP_HELP = "RFC 9449 §5.2: tokens only with a DPoP proof; they are bound to its key."
+
 CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
 CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
 AUTH_METHOD_HELP = (

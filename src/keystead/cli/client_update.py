@@ -13,6 +13,7 @@ from keystead.cli.client_flags import (
     CIBA_ENDPOINT_HELP,
     CIBA_MODE_HELP,
     CONNECTION_HELP,
+    DPOP_HELP,
     EXCHANGE_AUDIENCE_HELP,
     FLAGS,
     PASSWORD_LOGIN_HELP,
@@ -101,6 +102,9 @@ def update(
     ciba_endpoint: str | None = typer.Option(
         None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
     ),
+    dpop_bound: bool | None = typer.Option(
+        None, "--dpop-bound-access-tokens/--no-dpop-bound-access-tokens", help=DPOP_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change a client: only the options given change (a repeatable option replaces the
@@ -129,6 +133,7 @@ def update(
         "frontchannel_logout_session_required": frontchannel_session,
         "backchannel_token_delivery_mode": ciba_mode,
         "backchannel_client_notification_endpoint": ciba_endpoint,
+        "dpop_bound_access_tokens": dpop_bound,
     }
 
     connections = connections_change(all_connections, connection)

@@ -14,6 +14,7 @@ from keystead.cli.client_flags import (
     CIBA_ENDPOINT_HELP,
     CIBA_MODE_HELP,
     CONNECTION_HELP,
+    DPOP_HELP,
     EXCHANGE_AUDIENCE_HELP,
     FLAGS,
     ORIGIN_HELP,
@@ -122,6 +123,7 @@ def create(
     ciba_endpoint: str | None = typer.Option(
         None, "--backchannel-client-notification-endpoint", help=CIBA_ENDPOINT_HELP
     ),
+    dpop_bound: bool = typer.Option(False, "--dpop-bound-access-tokens", help=DPOP_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -150,6 +152,7 @@ def create(
         token_endpoint_auth_signing_alg=auth_signing_alg,
         backchannel_token_delivery_mode=ciba_mode,
         backchannel_client_notification_endpoint=ciba_endpoint,
+        dpop_bound_access_tokens=dpop_bound,
     )
 
     async def work(provider: Provider) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class ClientSpec:
     backchannel_token_delivery_mode: str | None = None
     backchannel_client_notification_endpoint: str | None = None
     backchannel_user_code_parameter: bool = False
+    dpop_bound_access_tokens: bool = False  # RFC 9449 §5.2: no token without a DPoP proof
     metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values
 
 
@@ -324,6 +325,7 @@ def client_view(client: Client) -> dict[str, Any]:
                 *LOGOUT_METADATA,
                 *AUTH_METADATA,
                 *ciba_metadata.CIBA_METADATA,
+                "dpop_bound_access_tokens",
                 *DESCRIPTIVE_METADATA,
             )
             if k in client.extra
@@ -361,5 +363,6 @@ def spec_of(client: Client) -> ClientSpec:
         backchannel_token_delivery_mode=extra.get(ciba_metadata.MODE),
         backchannel_client_notification_endpoint=extra.get(ciba_metadata.ENDPOINT),
         backchannel_user_code_parameter=bool(extra.get(ciba_metadata.USER_CODE)),
+        dpop_bound_access_tokens=extra.get("dpop_bound_access_tokens") is True,
         metadata={k: extra[k] for k in DESCRIPTIVE_METADATA if k in extra},
     )

@@ -257,6 +257,7 @@ def parse_metadata(body: Any) -> ClientSpec:
             body, "backchannel_client_notification_endpoint"
         ),
         backchannel_user_code_parameter=_flag(body, "backchannel_user_code_parameter"),
+        dpop_bound_access_tokens=_flag(body, "dpop_bound_access_tokens"),  # RFC 9449 §5.2
         metadata=metadata,
     )
     try:

@@ -81,6 +81,9 @@ class _ClientFields(Body):
     )
     backchannel_client_notification_endpoint: str | None = None
     backchannel_user_code_parameter: bool | None = None
+    dpop_bound_access_tokens: bool | None = Field(
+        None, description="RFC 9449 §5.2: tokens only with a DPoP proof"
+    )
     client_uri: str | None = None
     logo_uri: str | None = None
     tos_uri: str | None = None
