@@ -460,3 +460,38 @@ async def test_registration_and_admin_metadata(tmp_path: Path) -> None:
         assert error_of(r)[0] == "invalid_dpop_proof"
     finally:
         await env.provider.close()
+
+
+async def test_admin_api_metadata_and_bound_admin_token(env: Env) -> None:
+    from tests.e2e.test_admin_api import ADMIN, admin_token
+
+    token = await admin_token(env)
+    async with env.client(headers={"Authorization": f"Bearer {token}"}) as http:
+        r = await http.post(
+            f"{ADMIN}/clients",
+            json={
+                "client_name": "Bound",
+                "redirect_uris": [REDIRECT_URI],
+                "dpop_bound_access_tokens": True,
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["dpop_bound_access_tokens"] is True
+    # An admin token bound to a DPoP key is not accepted as a Bearer token.
+    client_id, secret = await env.add_client(
+        client_name="Admin bot 2",
+        grant_types=["client_credentials"],
+        redirect_uris=[],
+        scope="keystead:admin",
+    )
+    key = ECKey.generate_key("P-256")
+    async with env.client() as http:
+        r = await http.post(
+            "/token",
+            data={"grant_type": "client_credentials", "scope": "keystead:admin"},
+            auth=(client_id, secret or ""),
+            headers={"DPoP": proof(key, "POST", TOKEN_URL, env.clock())},
+        )
+        bound = r.json()["access_token"]
+        r = await http.get(f"{ADMIN}/clients", headers={"Authorization": f"Bearer {bound}"})
+    assert r.status_code == 401 and "DPoP-bound" in r.json()["error_description"]
