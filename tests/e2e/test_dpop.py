@@ -495,3 +495,37 @@ async def test_admin_api_metadata_and_bound_admin_token(env: Env) -> None:
         bound = r.json()["access_token"]
         r = await http.get(f"{ADMIN}/clients", headers={"Authorization": f"Bearer {bound}"})
     assert r.status_code == 401 and "DPoP-bound" in r.json()["error_description"]
+
+
+async def test_proofs_at_introspection_and_revocation(env: Env) -> None:
+    await env.add_user()
+    client_id, secret = await env.add_client()
+    key = ECKey.generate_key("P-256")
+    code, verifier = await code_for(env, client_id)
+    auth = (client_id, secret or "")
+    async with env.client() as http:
+        r = await http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": verifier,
+            },
+            auth=auth,
+            headers={"DPoP": proof(key, "POST", TOKEN_URL, env.clock())},
+        )
+        at = r.json()["access_token"]
+        for path in ("/introspect", "/revoke"):
+            wrong = proof(key, "POST", TOKEN_URL, env.clock())  # htu of /token
+            r = await http.post(path, data={"token": at}, auth=auth, headers={"DPoP": wrong})
+            assert r.status_code == 400 and error_of(r)[0] == "invalid_dpop_proof", path
+            assert "htu must be" in error_of(r)[1]
+        good = proof(key, "POST", ISSUER + "/introspect", env.clock())
+        r = await http.post("/introspect", data={"token": at}, auth=auth, headers={"DPoP": good})
+        assert r.json()["active"] is True and r.json()["cnf"] == {"jkt": key.thumbprint()}
+        good = proof(key, "POST", ISSUER + "/revoke", env.clock())
+        r = await http.post("/revoke", data={"token": at}, auth=auth, headers={"DPoP": good})
+        assert r.status_code == 200
+        r = await http.post("/introspect", data={"token": at}, auth=auth)
+        assert r.json() == {"active": False}
