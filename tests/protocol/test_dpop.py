@@ -90,6 +90,9 @@ async def test_each_check(provider: Provider, clock: FakeClock) -> None:
     await refused(provider, make(iat=now, header={"jwk": other}), "signature does not verify")
     await refused(provider, make(iat=now, jti=""), "jti must be")
     await refused(provider, make(iat="soon"), "iat must be a number")
+    for odd in (float("inf"), float("nan"), True, -1):
+        await refused(provider, make(iat=odd), "iat must be a number")
+    await check(provider, make(iat=now + 0.5))  # a NumericDate may have a fraction
     await refused(provider, make(iat=now, htm="GET"), "htm must be POST")
     await refused(provider, make(iat=now, htu=ISSUER + "/userinfo"), "htu must be")
     await refused(provider, make(iat=now, htu="https://evil.example/token"), "htu must be")

@@ -208,8 +208,9 @@ async def verify(
     jti, iat = claims.get("jti"), claims.get("iat")
     if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI:
         raise _invalid(f"jti must be a unique string of 1 to {MAX_JTI} characters", resource)
-    if not isinstance(iat, int) or isinstance(iat, bool):
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not 0 < iat < 1e11:
         raise _invalid("iat must be a number (seconds since the epoch)", resource)
+    iat = int(iat)  # RFC 7519 NumericDate: fractions allowed, whole seconds suffice
     # Check 8: htm is the request's method.
     if claims.get("htm") != htm:
         raise _invalid(f"htm must be {htm}, the method of this request", resource)

@@ -77,7 +77,7 @@ class ProofChecker:
         jti, iat = claims.get("jti"), claims.get("iat")
         if not isinstance(jti, str) or not 0 < len(jti) <= 256:
             raise ProofError("jti must be a unique string")
-        if not isinstance(iat, int | float) or isinstance(iat, bool):
+        if not isinstance(iat, int | float) or isinstance(iat, bool) or not 0 < iat < 1e11:
             raise ProofError("iat must be a number")
         if claims.get("htm") != method:
             raise ProofError(f"htm must be {method}")
