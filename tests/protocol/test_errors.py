@@ -43,6 +43,9 @@ RFC_ERRORS = {
     "invalid_redirect_uri",
     "invalid_client_metadata",
     "invalid_software_statement",
+    # RFC 9449 §5, §7.1, §8 (DPoP)
+    "invalid_dpop_proof",
+    "use_dpop_nonce",
     # RFC 5849 §3.2 (OAuth 1.0a), as the OAuth Problem Reporting extension names them
     "parameter_absent",
     "parameter_rejected",
