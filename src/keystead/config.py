@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     # "2"); false only for development and tests. A console session lasts at most this long.
     admin_require_mfa: bool = True
     admin_session_ttl: int = Field(8 * 3600, ge=300, le=7 * 86400)
+    # DPoP (RFC 9449, docs/dpop.md): how old (or how far ahead) a proof's iat may be, in
+    # seconds; whether proofs must carry a server-provided nonce (DPoP-Nonce, §8), and how
+    # long one nonce stays valid (stateless: any instance sharing the data key accepts it).
+    dpop_proof_max_age: int = Field(300, ge=10, le=3600)
+    dpop_require_nonce: bool = False
+    dpop_nonce_ttl: int = Field(300, ge=30, le=3600)
 
     # Outgoing mail (mail/, docs/mail.md). Without smtp_url, development mode logs each
     # message and its link; production refuses the flows that need mail.

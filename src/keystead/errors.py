@@ -21,6 +21,7 @@ from keystead.error_catalog import (
     authorize,
     ciba,
     client,
+    dpop,
     exchange,
     federation,
     jar,
@@ -70,6 +71,7 @@ _AREAS = (
     oauth1,
     jar,
     responses,
+    dpop,
 )
 
 CATALOG: dict[str, CatalogEntry] = {

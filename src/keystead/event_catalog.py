@@ -21,6 +21,9 @@ EVENTS: dict[str, str] = {
     "console.signed_out": "An admin signed out of the admin console.",
     "console.tried": 'An admin ran a client\'s code flow from the console ("try it"): its '
     "tokens were issued to the admin and shown decoded.",
+    "dpop.bound": "A token request with a valid DPoP proof: its tokens are bound to the key "
+    "(RFC 9449).",
+    "dpop.replayed": "A DPoP proof's jti was used twice (RFC 9449 §11.1); refused.",
     "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",
     "device.authorization": "A client started a device authorization (RFC 8628 §3.1).",

@@ -48,6 +48,9 @@ RFC_ERRORS = {
     "invalid_software_statement",
     # RFC 9396 §5 (Rich Authorization Requests)
     "invalid_authorization_details",
+    # RFC 9449 §5, §7.1, §8 (DPoP)
+    "invalid_dpop_proof",
+    "use_dpop_nonce",
     # RFC 5849 §3.2 (OAuth 1.0a), as the OAuth Problem Reporting extension names them
     "parameter_absent",
     "parameter_rejected",

@@ -6,6 +6,8 @@
 //     tests/e2e/test_openid_client_exchange.py: delegation with its own client_credentials token)
 //   node rp.mjs device ISSUER CLIENT_ID  (RFC 8628, by tests/e2e/test_openid_client_device.py:
 //     prints the device authorization response, then polls and prints the tokens)
+//   node rp.mjs dpop ISSUER CLIENT_ID REDIRECT_URI CALLBACK_URL VERIFIER STATE NONCE  (RFC 9449,
+//     by tests/e2e/test_openid_client_dpop.py: code grant, UserInfo, refresh with one DPoP key)
 import * as client from "openid-client";
 
 const [command, issuer, clientId, redirectUri, ...rest] = process.argv.slice(2);
@@ -24,7 +26,7 @@ async function start() {
   const nonce = client.randomNonce();
   const url = client.buildAuthorizationUrl(config, {
     redirect_uri: redirectUri,
-    scope: "openid profile",
+    scope: rest[0] || "openid profile",
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: "S256",
     state,
@@ -81,6 +83,35 @@ async function device() {
   return { ...tokens, claims: tokens.claims() };
 }
 
-const commands = { start, finish, exchange, device };
+async function dpop() {
+  const [callbackUrl, verifier, state, nonce] = rest;
+  const config = await configuration();
+  const keyPair = await client.randomDPoPKeyPair("ES256");
+  const DPoP = client.getDPoPHandle(config, keyPair);
+  const tokens = await client.authorizationCodeGrant(
+    config, new URL(callbackUrl),
+    { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce },
+    undefined, { DPoP },
+  );
+  const sub = tokens.claims().sub;
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP });
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, {
+    DPoP,
+  });
+  const userinfo2 = await client.fetchUserInfo(config, refreshed.access_token, sub, { DPoP });
+  const jwk = await crypto.subtle.exportKey("jwk", keyPair.publicKey);
+  return {
+    token_type: tokens.token_type,
+    access_token: tokens.access_token,
+    refresh_token: refreshed.refresh_token,
+    refreshed_token_type: refreshed.token_type,
+    refreshed_access_token: refreshed.access_token,
+    userinfo,
+    userinfo2,
+    jwk,
+  };
+}
+
+const commands = { start, finish, exchange, device, dpop };
 const result = await commands[command]();
 process.stdout.write(JSON.stringify(result) + "\n");

@@ -47,11 +47,13 @@ FLAGS = {
     "authorization_signed_response_alg": "--authorization-signed-response-alg",
     "require_pushed_authorization_requests": "--require-par",
     **{name: "--" + name.replace("_", "-") for name in RESPONSE_METADATA},
+    "dpop_bound_access_tokens": "--dpop-bound-access-tokens",
 }
 SUBJECT_TYPE_HELP = "OIDC Core §8: public (default) | pairwise (a sub per sector)."
 SECTOR_HELP = "Pairwise: an https URL returning a JSON array of the client's redirect URIs."
 ENC_ALG_HELP = "RSA-OAEP-256 | ECDH-ES | ECDH-ES+A256KW (needs --jwks or --jwks-uri)."
 ENC_ENC_HELP = "A128CBC-HS256 (default) | A256GCM."
+DPOP_HELP = "RFC 9449 §5.2: tokens only with a DPoP proof; they are bound to its key."
 CIBA_MODE_HELP = "CIBA §4: poll | ping (with --grant-type urn:openid:params:grant-type:ciba)."
 CIBA_ENDPOINT_HELP = "CIBA ping mode: where the ping goes (https; http only on loopback)."
 AUTH_METHOD_HELP = (

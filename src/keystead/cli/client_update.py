@@ -13,6 +13,7 @@ from keystead.cli.client_flags import (
     CIBA_ENDPOINT_HELP,
     CIBA_MODE_HELP,
     CONNECTION_HELP,
+    DPOP_HELP,
     ENC_ALG_HELP,
     ENC_ENC_HELP,
     EXCHANGE_AUDIENCE_HELP,
@@ -137,6 +138,9 @@ def update(
     userinfo_enc_enc: str | None = typer.Option(
         None, "--userinfo-encrypted-response-enc", help=ENC_ENC_HELP
     ),
+    dpop_bound: bool | None = typer.Option(
+        None, "--dpop-bound-access-tokens/--no-dpop-bound-access-tokens", help=DPOP_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change a client: only the options given change (a repeatable option replaces the
@@ -172,6 +176,7 @@ def update(
         "userinfo_signed_response_alg": userinfo_signed_alg,
         "userinfo_encrypted_response_alg": userinfo_enc_alg,
         "userinfo_encrypted_response_enc": userinfo_enc_enc,
+        "dpop_bound_access_tokens": dpop_bound,
     }
 
     connections = connections_change(all_connections, connection)

@@ -14,6 +14,7 @@ from keystead.cli.client_flags import (
     CIBA_ENDPOINT_HELP,
     CIBA_MODE_HELP,
     CONNECTION_HELP,
+    DPOP_HELP,
     ENC_ALG_HELP,
     ENC_ENC_HELP,
     EXCHANGE_AUDIENCE_HELP,
@@ -156,6 +157,7 @@ def create(
     userinfo_enc_enc: str | None = typer.Option(
         None, "--userinfo-encrypted-response-enc", help=ENC_ENC_HELP
     ),
+    dpop_bound: bool = typer.Option(False, "--dpop-bound-access-tokens", help=DPOP_HELP),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -192,6 +194,7 @@ def create(
         userinfo_signed_response_alg=userinfo_signed_alg,
         userinfo_encrypted_response_alg=userinfo_enc_alg,
         userinfo_encrypted_response_enc=userinfo_enc_enc,
+        dpop_bound_access_tokens=dpop_bound,
     )
 
     async def work(provider: Provider) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keystead.errors import OAuthError
-from keystead.protocol import scopes
+from keystead.protocol import dpop, scopes
 from keystead.protocol.grants.client_credentials import CLIENT_SUB_PREFIX
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.tokens import ActiveToken, resolve_access_token
@@ -54,6 +54,10 @@ async def authorize_admin(req: OAuthRequest, provider: Provider) -> ActiveToken:
         description = f"The access token is unknown, expired, revoked, or not for {audience}."
         raise OAuthError(
             "token-invalid", description, headers=_challenge("invalid_token", description)
+        )
+    if token.jkt is not None:  # RFC 9449 §7.2: a DPoP-bound token is no Bearer token
+        raise dpop.token_bound_error(
+            "The access token is DPoP-bound; the admin API accepts Bearer tokens only."
         )
     if ADMIN_SCOPE not in scopes.parse(token.scope):
         description = f"The access token was not granted the {ADMIN_SCOPE} scope."

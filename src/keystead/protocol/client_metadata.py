@@ -106,6 +106,7 @@ class ClientSpec:
     userinfo_signed_response_alg: str | None = None
     userinfo_encrypted_response_alg: str | None = None
     userinfo_encrypted_response_enc: str | None = None
+    dpop_bound_access_tokens: bool = False  # RFC 9449 §5.2: no token without a DPoP proof
     metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values
 
 
@@ -351,6 +352,7 @@ def client_view(client: Client) -> dict[str, Any]:
                 *ciba_metadata.CIBA_METADATA,
                 *jar_metadata.NAMES,
                 *response_metadata.RESPONSE_METADATA,
+                "dpop_bound_access_tokens",
                 *DESCRIPTIVE_METADATA,
             )
             if k in client.extra
@@ -390,5 +392,6 @@ def spec_of(client: Client) -> ClientSpec:
         backchannel_user_code_parameter=bool(extra.get(ciba_metadata.USER_CODE)),
         jar_metadata={k: extra[k] for k in jar_metadata.NAMES if k in extra},
         **{k: extra.get(k) for k in response_metadata.RESPONSE_METADATA},
+        dpop_bound_access_tokens=extra.get("dpop_bound_access_tokens") is True,
         metadata={k: extra[k] for k in DESCRIPTIVE_METADATA if k in extra},
     )

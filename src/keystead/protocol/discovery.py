@@ -12,6 +12,7 @@ from keystead.protocol.acr import ACR_VALUES
 from keystead.protocol.authorize import DISPLAY_VALUES, prompt_values
 from keystead.protocol.ciba_metadata import DELIVERY_MODES
 from keystead.protocol.client_auth import CLIENT_AUTH_METHODS, signing_algs
+from keystead.protocol.dpop import SIGNING_ALGS as DPOP_SIGNING_ALGS
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.response import RESPONSE_MODES
 from keystead.protocol.response_metadata import discovery_metadata
@@ -68,6 +69,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "introspection_signing_alg_values_supported": ["RS256"],  # RFC 9701 §7
         # client_secret_jwt / private_key_jwt assertions (RFC 8414 §2, OIDC Discovery §3)
         "token_endpoint_auth_signing_alg_values_supported": signing_algs(),
+        "dpop_signing_alg_values_supported": list(DPOP_SIGNING_ALGS),  # RFC 9449 §5.1
         "revocation_endpoint_auth_signing_alg_values_supported": signing_algs(),
         "introspection_endpoint_auth_signing_alg_values_supported": signing_algs(),
         "code_challenge_methods_supported": list(pkce.METHODS_SUPPORTED),

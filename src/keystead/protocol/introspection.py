@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.errors import OAuthError
 from keystead.jose import jwt
-from keystead.protocol import client_auth, pairwise, rar
+from keystead.protocol import client_auth, dpop, pairwise, rar
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.tokens import resolve_access_token
@@ -102,6 +102,9 @@ async def _access_claims(provider: Provider, value: str) -> dict[str, Any] | Non
     details = rar.granted(token.claims_request)
     if details is not None:
         claims[rar.PARAMETER] = details  # RFC 9396 §9.2
+    if token.jkt is not None:  # RFC 9449 §6.2: a DPoP-bound token and its key
+        claims["token_type"] = dpop.TOKEN_TYPE
+        claims["cnf"] = {"jkt": token.jkt}
     return claims
 
 
@@ -110,12 +113,16 @@ def _may_see(caller: Caller, claims: dict[str, Any]) -> bool:
         return bool(claims["client_id"] == caller.client_id)
     aud = claims.get("aud")
     audiences = aud if isinstance(aud, list) else [aud]
-    return claims["token_type"] == "Bearer" and caller.audience in audiences
+    access = claims["token_type"] in ("Bearer", dpop.TOKEN_TYPE)
+    return access and caller.audience in audiences
 
 
 async def introspect(req: OAuthRequest, provider: Provider) -> tuple[Caller, dict[str, Any]]:
     req.refuse_duplicates(PARAMETERS)
     caller = await authenticate_caller(req, provider)
+    proof = req.headers.get("dpop")
+    if proof is not None:  # RFC 9449: a proof sent here is checked like everywhere
+        await dpop.verify(provider, proof, htm="POST", path="/introspect")
     value = req.require("token")
     lookups = [_access_claims, _refresh_claims]
     if req.get("token_type_hint") == "refresh_token":

@@ -262,6 +262,7 @@ def parse_metadata(body: Any) -> ClientSpec:
         ),
         backchannel_user_code_parameter=_flag(body, "backchannel_user_code_parameter"),
         jar_metadata=jar_metadata.from_body(body),  # RFC 9101, RFC 9126 §6, JARM §3
+        dpop_bound_access_tokens=_flag(body, "dpop_bound_access_tokens"),  # RFC 9449 §5.2
         metadata=metadata,
         **response_values,
     )

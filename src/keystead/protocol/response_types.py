@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from keystead.protocol import dpop
 from keystead.protocol import scopes as scopes_mod
 from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.id_token import make_id_token
@@ -58,6 +59,7 @@ async def issue_code(ctx: IssueContext, produced: dict[str, str]) -> dict[str, s
             resources=areq.resources,
             claims=areq.claims,
             acr=ctx.grant.acr,
+            dpop_jkt=dpop.code_jkt(areq.params),  # RFC 9449 §10
             amr=ctx.grant.amr,
         ),
     )

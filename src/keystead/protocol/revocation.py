@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keystead.errors import OAuthError
-from keystead.protocol import client_auth
+from keystead.protocol import client_auth, dpop
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.origins import check_origin
 from keystead.protocol.request import OAuthRequest
@@ -54,6 +54,9 @@ async def revoke(req: OAuthRequest, provider: Provider) -> None:
     req.refuse_duplicates(PARAMETERS)
     client = await authenticate_client(req, provider, endpoint="/revoke")
     check_origin(req, client, provider)  # before revoking anything
+    proof = req.headers.get("dpop")
+    if proof is not None:  # RFC 9449: a proof sent here is checked like everywhere
+        await dpop.verify(provider, proof, htm="POST", path="/revoke")
     value = req.require("token")
     # RFC 7009 §2.1: the hint only orders the lookups; an unknown hint is ignored.
     order = [_revoke_refresh, _revoke_access]

@@ -6,7 +6,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import client_auth
+from keystead.protocol import client_auth, dpop
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.origins import check_origin
@@ -59,6 +59,10 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
             f"This client is not registered for grant_type {grant_type}; its grant types are: "
             f"{', '.join(client.grant_types) or 'none'}.",
         )
-    result: dict[str, Any] = await grant.handle(req, client, provider)
+    result: dict[str, Any]
+    if "dpop" in req.headers or dpop.required(client):  # RFC 9449 §5: sender-constrained
+        result = await dpop.token_request(req, client, provider, grant.handle)
+    else:
+        result = await grant.handle(req, client, provider)
     provider.events.emit("token.granted", grant_type=grant_type, client_id=client.client_id)
     return result

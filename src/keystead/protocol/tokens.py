@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.jose import jwt
-from keystead.protocol import pairwise, rar
+from keystead.protocol import dpop, pairwise, rar
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import AccessToken, Api, Client, Grant
 
@@ -67,6 +67,7 @@ class ActiveToken(NamedTuple):
     grant_id: str | None
     claims_request: dict[str, Any]  # of the grant's claims request (OIDC Core §5.5)
     act: dict[str, Any] | None = None  # RFC 8693 §4.1 (exchanged tokens)
+    jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key (cnf.jkt)
 
 
 def audience(provider: Provider, api: Api | None, scope: str) -> tuple[str, ...]:
@@ -100,6 +101,7 @@ def _record(
         created_at=now,
         aud=aud,
         jti=jti,
+        jkt=dpop.bound_jkt(),  # RFC 9449 §6: the key the token is bound to
     )
 
 
@@ -141,6 +143,9 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
         claims["act"] = treq.act  # RFC 8693 §4.1
     if treq.grant is not None and rar.PARAMETER in treq.grant.claims:
         claims[rar.PARAMETER] = treq.grant.claims[rar.PARAMETER]  # RFC 9396 §9.1
+    jkt = dpop.bound_jkt()
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
     ring = await provider.keyring()
     value = jwt.sign(claims, ring, provider.settings.access_token_alg, now=now, typ=AT_JWT_TYP)
     grant = treq.grant
@@ -228,7 +233,14 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
         grant_id=grant_id,
         claims_request=claims_request,
         act=claims.get("act") if isinstance(claims.get("act"), dict) else None,
+        jkt=_jkt_of(claims),
     )
+
+
+def _jkt_of(claims: dict[str, Any]) -> str | None:
+    cnf = claims.get("cnf")
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) else None
 
 
 async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | None:
@@ -257,6 +269,7 @@ async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | 
         grant_id=status.grant_id,
         claims_request=status.claims,
         act=exchange_act(status.claims),
+        jkt=status.jkt,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import pairwise, scopes
+from keystead.protocol import dpop, pairwise, scopes
 from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.origins import check_origin_of
 from keystead.protocol.request import OAuthRequest
@@ -34,7 +34,11 @@ async def userinfo_for(
     req: OAuthRequest, provider: Provider
 ) -> tuple[Client | None, dict[str, Any]]:
     """The token's client and the claims it may see (its pairwise sub, OIDC Core §8)."""
-    value = req.bearer_token()
+    value, proof_jkt = req.bearer_token(), None
+    if value is None and req.authorization is not None:
+        value = dpop.scheme_of(req.authorization)  # RFC 9449 §7.1: Authorization: DPoP
+        if value is not None:
+            proof_jkt = await dpop.resource_proof(req, provider, value, "/userinfo")
     if value is None:
         if req.get("access_token") is not None:
             raise OAuthError(
@@ -53,6 +57,8 @@ async def userinfo_for(
         raise OAuthError(
             "token-invalid", description, headers=_challenge("invalid_token", description)
         )
+    if token.jkt is not None or proof_jkt is not None:
+        dpop.check_presented(token.jkt, proof_jkt)  # RFC 9449 §7.1, §7.2
     await check_origin_of(req, token.client_id, provider)  # CORS: the token's client's origins
     granted = scopes.parse(token.scope)
     if "openid" not in granted:

@@ -3,6 +3,8 @@
 ``RequireToken(verifier, scopes)`` is an async callable taking the request: use it as a
 FastAPI dependency (``Depends(RequireToken(v, ["notes:read"]))``) or call it from a
 Starlette endpoint. It raises ``HTTPException`` with RFC 6750's ``WWW-Authenticate``.
+Bearer tokens and DPoP-bound tokens (``Authorization: DPoP`` with a ``DPoP`` proof, RFC
+9449 §7) are both accepted; a bound token sent as Bearer is refused.
 
 ``RequireOAuth1(oauth1_verifier)`` is the same for OAuth 1.0a-signed requests (RFC 5849),
 verified by keystead (rs/oauth1.py); ``oauth1_protected`` decorates a Starlette endpoint and
@@ -30,14 +32,35 @@ def bearer_token(request: Request) -> str | None:
 
 
 class RequireToken:
-    def __init__(self, verifier: Verifier, scopes: Iterable[str] = (), realm: str = "api") -> None:
+    def __init__(
+        self,
+        verifier: Verifier,
+        scopes: Iterable[str] = (),
+        realm: str = "api",
+        *,
+        public_url: str | None = None,
+    ) -> None:
         self.verifier = verifier
         self.scopes = tuple(scopes)
         self.realm = realm
+        # The API's own public base URL, for the DPoP proofs' htu (RFC 9449 §4.3); without it,
+        # the request's URL as Starlette sees it (behind a proxy: check Host handling).
+        self.public_url = public_url.rstrip("/") if public_url else None
+
+    def _url(self, request: Request) -> str:
+        if self.public_url is not None:
+            return self.public_url + request.url.path
+        return str(request.url)
 
     async def __call__(self, request: Request) -> AccessTokenInfo:
         try:
-            info = await self.verifier.verify(bearer_token(request), self.scopes)
+            info = await self.verifier.verify_request(
+                request.headers.get("authorization"),
+                ",".join(request.headers.getlist("dpop")) or None,  # several: refused
+                request.method,
+                self._url(request),
+                self.scopes,
+            )
         except TokenError as exc:
             raise HTTPException(
                 exc.status,
@@ -49,10 +72,14 @@ class RequireToken:
 
 
 def protected(
-    verifier: Verifier, scopes: Iterable[str] = (), realm: str = "api"
+    verifier: Verifier,
+    scopes: Iterable[str] = (),
+    realm: str = "api",
+    *,
+    public_url: str | None = None,
 ) -> Callable[[Callable[[Request], Awaitable[Response]]], Callable[[Request], Awaitable[Response]]]:
     """Decorator for Starlette endpoints; the token is on ``request.state.token``."""
-    require = RequireToken(verifier, scopes, realm)
+    require = RequireToken(verifier, scopes, realm, public_url=public_url)
 
     def wrap(
         endpoint: Callable[[Request], Awaitable[Response]],

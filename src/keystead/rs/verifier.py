@@ -21,6 +21,8 @@ from joserfc import jwt as jose_jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from keystead.rs.dpop import ProofChecker, ProofError
+
 ALGORITHMS = ["ES256", "RS256", "PS256", "EdDSA"]
 
 
@@ -28,16 +30,23 @@ class TokenError(Exception):
     """An RFC 6750 §3.1 error: ``status`` and ``www_authenticate`` say how to answer."""
 
     def __init__(
-        self, error: str, description: str, status: int = 401, scope: str | None = None
+        self,
+        error: str,
+        description: str,
+        status: int = 401,
+        scope: str | None = None,
+        *,
+        scheme: str = "Bearer",
     ) -> None:
         super().__init__(f"{error}: {description}")
         self.error = error
         self.description = description.replace('"', "'")
         self.status = status
         self.scope = scope
+        self.scheme = scheme  # "DPoP" for a request that used (or needs) DPoP (RFC 9449 §7.1)
 
     def www_authenticate(self, realm: str = "api") -> str:
-        value = f'Bearer realm="{realm}"'
+        value = f'{self.scheme} realm="{realm}"'
         if self.error != "missing_token":
             value += f', error="{self.error}", error_description="{self.description}"'
         if self.scope:
@@ -72,6 +81,7 @@ class Verifier:
         jwks_min_refresh: float = 30.0,
         leeway: int = 30,
         clock: Callable[[], float] = time.time,
+        dpop_max_age: int = 300,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.audience = audience
@@ -86,14 +96,60 @@ class Verifier:
         self._jwks: KeySet | None = None
         self._jwks_fetched_at = float("-inf")
         self._introspected: dict[str, _Cached] = {}
+        self.proofs = ProofChecker(max_age=dpop_max_age, clock=clock)
 
     async def verify(self, token: str | None, required: Iterable[str] = ()) -> AccessTokenInfo:
+        """A Bearer token: refused if it is bound to a DPoP key (RFC 9449 §7.2)."""
         if not token:
             raise TokenError("missing_token", "No access token.", 401)
+        info = await self._token(token)
+        if jkt_of(info) is not None:
+            raise TokenError(
+                "invalid_token",
+                "The token is DPoP-bound: send Authorization: DPoP <token> with a proof.",
+                scheme="DPoP",
+            )
+        return self._scoped(info, required)
+
+    async def verify_request(
+        self,
+        authorization: str | None,
+        dpop: str | None,
+        method: str,
+        url: str,
+        required: Iterable[str] = (),
+    ) -> AccessTokenInfo:
+        """A request's token by its ``Authorization`` header: Bearer, or DPoP with the
+        request's ``DPoP`` proof (RFC 9449 §7.1: htm, htu, ath, and the token's cnf.jkt)."""
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() != "dpop":
+            token = value.strip() or None if scheme.lower() == "bearer" else None
+            return await self.verify(token, required)
+        token = value.strip()
+        if not token:
+            raise TokenError("missing_token", "No access token.", 401, scheme="DPoP")
+        try:
+            proof_jkt = self.proofs.check(dpop, method, url, token)
+        except ProofError as exc:
+            raise TokenError("invalid_dpop_proof", f"DPoP proof: {exc}.", scheme="DPoP") from None
+        info = await self._token(token)
+        jkt = jkt_of(info)
+        if jkt is None:
+            raise TokenError(
+                "invalid_token", "The token is not DPoP-bound; send it as Bearer.", scheme="DPoP"
+            )
+        if jkt != proof_jkt:
+            raise TokenError(
+                "invalid_token", "The DPoP proof is signed with another key.", scheme="DPoP"
+            )
+        return self._scoped(info, required)
+
+    async def _token(self, token: str) -> AccessTokenInfo:
         if token.count(".") == 2:
-            info = await self._verify_jwt(token)
-        else:
-            info = await self._introspect(token)
+            return await self._verify_jwt(token)
+        return await self._introspect(token)
+
+    def _scoped(self, info: AccessTokenInfo, required: Iterable[str]) -> AccessTokenInfo:
         missing = sorted(set(required) - info.scopes)
         if missing:
             raise TokenError(
@@ -188,6 +244,13 @@ class Verifier:
         if self.audience not in (aud if isinstance(aud, list) else [aud]):
             raise TokenError("invalid_token", "The token is not for this API (aud).")
         return _info(body)
+
+
+def jkt_of(info: AccessTokenInfo) -> str | None:
+    """The DPoP key thumbprint a token is bound to (cnf.jkt, RFC 9449 §6), if any."""
+    cnf = info.claims.get("cnf")
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) else None
 
 
 def _info(claims: dict[str, Any]) -> AccessTokenInfo:

@@ -149,7 +149,8 @@ def _client(
 def auth_extra(spec: ClientSpec) -> dict[str, Any]:
     """The Client.extra entries for the authentication method and descriptive metadata."""
     extra: dict[str, Any] = {k: v for k, v in spec.metadata.items() if k in DESCRIPTIVE_METADATA}
-    for key in ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", *CIBA_METADATA):
+    keys = ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", *CIBA_METADATA)
+    for key in (*keys, "dpop_bound_access_tokens"):  # RFC 9449 §5.2
         if getattr(spec, key) not in (None, False):
             extra[key] = getattr(spec, key)
     extra.update(jar_metadata.stored(spec.jar_metadata))  # RFC 9101, RFC 9126 §6, JARM

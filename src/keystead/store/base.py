@@ -112,6 +112,7 @@ class AuthorizationCode:
     claims: dict[str, Any] = field(default_factory=dict)  # OIDC Core §5.5 claims request
     acr: str | None = None
     amr: tuple[str, ...] = ()
+    dpop_jkt: str | None = None  # RFC 9449 §10: the DPoP key the code is bound to
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class AccessToken:
     aud: tuple[str, ...] = ()
     jti: str | None = None  # set for JWT access tokens
     revoked_at: int | None = None
+    jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ class AccessTokenStatus:
     grant_id: str
     grant_revoked_at: int | None
     claims: dict[str, Any]
+    jkt: str | None = None  # RFC 9449 §6
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,7 @@ class RefreshToken:
     rotated_at: int | None = None
     successor_hash: str | None = None
     successor_enc: str | None = None
+    jkt: str | None = None  # RFC 9449 §5: a public client's token is bound to its DPoP key
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,7 @@ StaticSource = Callable[["Keystead"], Awaitable[tuple[bytes, int]]]
 RawHeaders = list[tuple[bytes, bytes]]
 
 # The request headers the direct lane reads (ASGI header names are lower-case bytes).
-_WANTED = frozenset({b"content-type", b"authorization", b"origin", b"accept"})
+_WANTED = frozenset({b"content-type", b"authorization", b"origin", b"accept", b"dpop"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +86,11 @@ class Row:
 def _headers_of(scope: Scope) -> dict[bytes, bytes]:
     found: dict[bytes, bytes] = {}
     for name, value in scope["headers"]:
-        if name in _WANTED and name not in found:  # the first, as Starlette's headers.get
-            found[name] = value
+        if name in _WANTED:
+            if name not in found:  # the first, as Starlette's headers.get
+                found[name] = value
+            elif name == b"dpop":  # RFC 9449 §4.3: one DPoP header; joined, then refused
+                found[name] += b"," + value
     return found
 
 
@@ -191,12 +194,14 @@ class Keystead(Starlette):
             try:
                 check_form_type(headers.get(b"content-type", b"").decode("latin-1"))
                 basic = headers.get(b"authorization")
+                dpop = headers.get(b"dpop")
                 req = build_request(
                     scope["method"],
                     parse_form(await read_body(receive, provider.settings.max_body_bytes)),
                     authorization=None if basic is None else basic.decode("latin-1"),
                     client=scope.get("client"),
                     origin="",
+                    dpop=None if dpop is None else dpop.decode("latin-1"),
                 )
                 result = await lane.work(req, provider)
             except OAuthError as err:

@@ -158,15 +158,18 @@ def build_request(
     authorization: str | None,
     client: tuple[str, int] | None,
     origin: str,
+    dpop: str | None = None,
 ) -> OAuthRequest:
     """The ``OAuthRequest`` a protocol function takes: parameters, client credentials from
-    the Authorization header, the caller's address and the ``Origin`` it was sent from."""
+    the Authorization header, the caller's address, the ``Origin`` it was sent from and its
+    ``DPoP`` proof (RFC 9449; several headers joined by commas, which the proof check
+    refuses)."""
     return from_pairs(
         method,
         pairs,
         authorization=authorization,
         remote_addr=client[0] if client else None,
-        headers={"origin": origin},
+        headers={"origin": origin} if dpop is None else {"origin": origin, "dpop": dpop},
     )
 
 
@@ -179,4 +182,5 @@ async def oauth_request(request: Request, *, body: bool) -> OAuthRequest:
         authorization=headers.get("authorization"),
         client=request.scope.get("client"),
         origin=headers.get("origin", ""),
+        dpop=None if headers.get("dpop") is None else ",".join(headers.getlist("dpop")),
     )

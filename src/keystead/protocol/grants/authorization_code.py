@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import pkce, refresh, scopes
+from keystead.protocol import dpop, pkce, refresh, scopes
 from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import sha256_hex
@@ -49,6 +49,7 @@ def _check(
             "redirect_uri differs from the one sent in the authorization request.",
         )
     pkce.check_verifier(code.code_challenge, req.get("code_verifier"))
+    dpop.check_bound(code.dpop_jkt, "authorization code (dpop_jkt)")  # RFC 9449 §10.1
 
 
 async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import refresh, scopes
+from keystead.protocol import dpop, refresh, scopes
 from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import sha256_hex
@@ -104,6 +104,7 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
     now = provider.now()
     token, grant = await _load(provider, token_hash)
     _check(token, grant, client, now)
+    dpop.check_bound(token.jkt, "refresh token")  # RFC 9449 §5
     # RFC 6749 §6: a narrower scope applies to the new access token; wider is refused.
     granted = scopes.parse(token.scope)
     requested = scopes.parse(req.get("scope")) or granted

@@ -117,6 +117,7 @@ class MemoryGrantStore:
             grant_id=grant.grant_id,
             grant_revoked_at=grant.revoked_at,
             claims=grant.claims,
+            jkt=token.jkt,
         )
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None:

@@ -121,6 +121,7 @@ class AuthorizationCodeRow(Base):
     claims: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
     acr: Mapped[str | None] = mapped_column(ID)
     amr: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
+    dpop_jkt: Mapped[str | None] = mapped_column(ID)  # RFC 9449 §10 (0018)
 
 
 class AccessTokenRow(Base):
@@ -138,6 +139,7 @@ class AccessTokenRow(Base):
     aud: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
     jti: Mapped[str | None] = mapped_column(ID)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    jkt: Mapped[str | None] = mapped_column(ID)  # RFC 9449 §6 (0018)
 
 
 class RefreshTokenRow(Base):
@@ -156,6 +158,7 @@ class RefreshTokenRow(Base):
     rotated_at: Mapped[int | None] = mapped_column(BigInteger)
     successor_hash: Mapped[str | None] = mapped_column(HASH)
     successor_enc: Mapped[str | None] = mapped_column(Text)  # encrypted, never the clear value
+    jkt: Mapped[str | None] = mapped_column(ID)  # RFC 9449 §5 (0018)
 
     # Only the rows whose successor is still kept: what clear_successors looks for (0006).
     __table_args__ = (
