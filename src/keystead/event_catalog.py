@@ -121,6 +121,11 @@ EVENTS: dict[str, str] = {
     "token.granted": "The token endpoint issued tokens.",
     "token.issued": "An access token was issued in the front channel.",
     "token.revoked": "A token was revoked (RFC 7009).",
+    "user.disabled": "An operator disabled an account: its sessions ended, its grants and "
+    "OAuth 1.0a tokens were revoked; no sign-in until enabled (`sessions_ended`).",
+    "user.enabled": "An operator enabled a disabled account again.",
+    "login.disabled_account": "A disabled account proved its credentials and was refused "
+    "before any session (account-disabled).",
     "user.admin_granted": "An operator gave a user the admin role (the console at /admin).",
     "user.admin_revoked": "An operator took the admin role away from a user.",
     "user.created": "A user account was created.",

@@ -150,6 +150,17 @@ async def test_users_create_reset_grant_delete(env: Env, admin: httpx.AsyncClien
     assert await env.provider.store.factors.list(carol.sub) == []
     carol = await env.provider.store.users.get(carol.sub)
     assert carol is not None and carol.admin
+    assert 'id="status">enabled<' in page.text and "Disable the account" in page.text
+    off = await admin.post(f"/admin/users/{carol.sub}/disable", data={"csrf_token": csrf_of(page)})
+    assert off.status_code == 303 and "done=disabled" in off.headers["location"]
+    shown = await admin.get(f"/admin/users/{carol.sub}")
+    assert 'id="status">disabled<' in shown.text and "Enable the account" in shown.text
+    carol = await env.provider.store.users.get(carol.sub)
+    assert carol is not None and carol.disabled_at is not None
+    back = await admin.post(f"/admin/users/{carol.sub}/enable", data={"csrf_token": csrf_of(page)})
+    assert back.status_code == 303
+    carol = await env.provider.store.users.get(carol.sub)
+    assert carol is not None and carol.disabled_at is None
     invite = await admin.post(
         "/admin/users/invite", data={"csrf_token": csrf_of(page), "invite_email": "x@example.com"}
     )

@@ -1,4 +1,5 @@
-"""user create | invite | list | set-password | delete | grant-admin | revoke-admin"""
+"""user create | invite | list | set-password | delete | grant-admin | revoke-admin |
+disable | enable"""
 
 from __future__ import annotations
 
@@ -240,3 +241,30 @@ def grant_admin(username: str, as_json: bool = typer.Option(False, "--json")) ->
 def revoke_admin(username: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Take the admin role away: the console refuses the user from their next request."""
     _set_admin(username, False, as_json)
+
+
+def _set_disabled(username: str, disabled: bool, as_json: bool) -> None:
+    async def work(provider: Provider) -> dict[str, Any]:
+        try:
+            user = await service.get_by_username(provider, username)
+            user = await service.set_disabled(provider, user, disabled, CLI)
+        except ServiceError as exc:
+            refuse(exc, FLAGS)
+        return user_view(user)
+
+    data = with_provider(work)
+    word = "is disabled" if disabled else "is enabled"
+    emit(data, as_json, lambda: typer.echo(f"{username} {word}"))
+
+
+@user_app.command("disable")
+def disable(username: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Disable an account: no sign-in by any method; its sessions end (with back-channel
+    logout), its grants and OAuth 1.0a tokens are revoked. `enable` lets it sign in again."""
+    _set_disabled(username, True, as_json)
+
+
+@user_app.command("enable")
+def enable(username: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Enable a disabled account again (its old tokens stay revoked)."""
+    _set_disabled(username, False, as_json)

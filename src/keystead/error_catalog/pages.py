@@ -30,6 +30,21 @@ ROWS: tuple[Row, ...] = (
             "Reload the page and try again, and make sure cookies are allowed for this site.",
         ),
     ),
+    (
+        "account-disabled",
+        "access_denied",
+        403,
+        "This account is disabled",
+        (
+            "An administrator disabled the account (keystead user disable, the admin API or "
+            "the console); it cannot sign in by any method until enabled again.",
+        ),
+        ('keystead user enable USERNAME, or PATCH /admin/api/users/{sub} {"disabled": false}.',),
+        (
+            "This account is disabled.",
+            "Contact the people who run this service if you think this is a mistake.",
+        ),
+    ),
     # --- sign-in with an upstream provider (web/federation.py) ---
     (
         "upstream-trip-missing",

@@ -156,7 +156,11 @@ async def resolve_user(provider: Provider, client: Client, hints: dict[str, str]
     if len(value) > MAX_HINT:
         raise _unknown(name)
     if name == "login_hint":
-        return await _login_hint(provider, value)
-    if name == "id_token_hint":
-        return await _id_token_hint(provider, client, value)
-    return await _login_hint_token(provider, client, value)
+        user = await _login_hint(provider, value)
+    elif name == "id_token_hint":
+        user = await _id_token_hint(provider, client, value)
+    else:
+        user = await _login_hint_token(provider, client, value)
+    if user.disabled_at is not None:  # a disabled account is no user to authenticate
+        raise _unknown(name)
+    return user

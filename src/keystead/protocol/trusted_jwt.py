@@ -178,6 +178,11 @@ async def _mapped_sub(
             f"{what}: "
             + f"no local user matches the subject by {mapping} (issuer {issuer.issuer}).",
         )
+    if user.disabled_at is not None:  # a disabled account gets no tokens
+        raise OAuthError(
+            "trusted-jwt-subject-unmapped",
+            f"{what}: the local user the subject names is disabled (keystead user enable).",
+        )
     return user.sub
 
 

@@ -15,6 +15,7 @@ from keystead.accounts.passwords import PasswordHasher
 from keystead.protocol import backchannel
 from keystead.protocol.claims import STANDARD_CLAIMS
 from keystead.secrets_util import random_id
+from keystead.services import oauth1 as oauth1_tokens
 from keystead.services.common import Actor, Conflict, NotFound, ServiceError, audit
 from keystead.store.base import DuplicateError, Position, Store, User
 
@@ -143,6 +144,7 @@ def user_view(user: User) -> dict[str, Any]:
         "name": user.name,
         "created_at": user.created_at,
         "admin": user.admin,
+        "disabled": user.disabled_at is not None,
     }
 
 
@@ -236,6 +238,33 @@ async def set_admin(provider: Provider, username: str, admin: bool, actor: Actor
         audit(provider, actor, "user.admin_granted", sub=user.sub)
     else:
         audit(provider, actor, "user.admin_revoked", sub=user.sub)
+    return updated
+
+
+async def get_by_username(provider: Provider, username: str) -> User:
+    user = await provider.store.users.get_by_username(username)
+    if user is None:
+        raise NotFound("username", f"No user named {username}.")
+    return user
+
+
+async def set_disabled(provider: Provider, user: User, disabled: bool, actor: Actor) -> User:
+    """Disable an account (no sign-in by any method until enabled again; its sessions end,
+    its clients get back-channel logout tokens, its grants and OAuth 1.0a tokens are revoked)
+    or enable it again. Doing what is already so changes nothing."""
+    if (user.disabled_at is not None) == disabled:
+        return user
+    now = provider.now()
+    updated = replace(user, disabled_at=now if disabled else None)
+    if not await provider.store.users.update(updated):
+        raise NotFound("sub", f"No user {user.sub}.")
+    if disabled:
+        await backchannel.notify(provider, sub=user.sub, sids=None)  # every session ends
+        ended = await provider.store.users.sign_out_everywhere(user.sub, now)
+        await oauth1_tokens.revoke_all(provider, user.sub, now)
+        audit(provider, actor, "user.disabled", sub=user.sub, sessions_ended=ended)
+    else:
+        audit(provider, actor, "user.enabled", sub=user.sub)
     return updated
 
 

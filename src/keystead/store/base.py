@@ -68,6 +68,7 @@ class User:
     # locale, zoneinfo, birthdate, picture, website, nickname, middle_name, gender ...
     profile: dict[str, Any] = field(default_factory=dict)
     admin: bool = False  # may enter the admin console (/admin); 0020_admin_role
+    disabled_at: int | None = None  # an operator disabled the account: no sign-in at all
 
 
 @dataclass(frozen=True, slots=True)

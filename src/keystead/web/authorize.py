@@ -363,6 +363,7 @@ async def login(request: Request) -> Response:
             return await again(error, 429, {"Retry-After": wait})
         if result.user is None:
             return await again("Incorrect username or password.")
+        refuse_disabled(provider, result.user)  # the password was right: say so plainly
         if await signup.unverified(provider, result.user):  # signed up, address unconfirmed
             await signup.resend(provider, result.user, urlencode(areq.pairs))
             return await again("Confirm your email address first: open the link we mailed you.")
@@ -391,6 +392,12 @@ async def login(request: Request) -> Response:
     return await _guard(request, run, after_post=True)
 
 
+def refuse_disabled(provider: Provider, user: User) -> None:
+    if user.disabled_at is not None:  # an operator disabled the account: no sign-in at all
+        provider.events.emit("login.disabled_account", sub=user.sub)
+        raise OAuthError("account-disabled", "The account is disabled by an administrator.")
+
+
 async def start_session(
     flow: _Flow,
     areq: AuthorizationRequest,
@@ -399,8 +406,9 @@ async def start_session(
     amr: tuple[str, ...],
 ) -> Response:
     """The user is signed in: a new session (never the old id: no session fixation), and on
-    with the authorization."""
+    with the authorization. Every way of signing in ends here: a disabled account stops."""
     provider = flow.provider
+    refuse_disabled(provider, user)
     old = flow.request.cookies.get(session_cookie_name(provider))
     if old:
         await provider.store.sessions.delete(sha256_hex(old))

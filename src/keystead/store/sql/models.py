@@ -69,6 +69,7 @@ class UserRow(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, server_default=EMPTY_JSON_OBJECT)
     admin: Mapped[bool] = mapped_column(Boolean, server_default=false())  # 0020_admin_role
+    disabled_at: Mapped[int | None] = mapped_column(BigInteger)  # 0022_user_disabled
 
     # Password reset and sign-up look users up by email, case-insensitively (0009).
     __table_args__ = (Index("ix_users_email_lower", func.lower(text("email"))),)

@@ -29,7 +29,7 @@ from keystead.web.admin.connection_schema import (
     ConnectionUpdate,
 )
 
-USER_NOT_NULL = ("username", "password", "email_verified")
+USER_NOT_NULL = ("username", "password", "email_verified", "disabled")
 
 
 SELF_SCOPES = (
@@ -100,6 +100,9 @@ class UserUpdate(_Body):
     given_name: str | None = None
     family_name: str | None = None
     profile: dict[str, Any] | None = None
+    disabled: bool | None = Field(
+        None, description="true: no sign-in, sessions end, grants revoked; false: enable again"
+    )
 
 
 class Invitation(_Body):

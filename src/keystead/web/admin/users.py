@@ -75,12 +75,13 @@ async def user_item(request: Request, provider: Provider, caller: ActiveToken) -
         return json_body(user_view(user))
     body = await parse_body(request, schema.UserUpdate)
     changes = body.model_dump(exclude_unset=True)
-    nulls = [
-        n for n in ("username", "password", "email_verified") if n in changes and changes[n] is None
-    ]
+    nulls = [n for n in schema.USER_NOT_NULL if n in changes and changes[n] is None]
     if nulls:
         raise FieldErrors([{"field": n, "message": "must not be null"} for n in nulls])
     if "profile" in changes and changes["profile"] is None:
         changes["profile"] = {}
-    updated = await service.update(provider, user, changes, actor(caller))
+    disabled = changes.pop("disabled", None)
+    updated = await service.update(provider, user, changes, actor(caller)) if changes else user
+    if disabled is not None:
+        updated = await service.set_disabled(provider, updated, disabled, actor(caller))
     return json_body(user_view(updated))

@@ -123,7 +123,7 @@ async def user_item(v: Visit) -> Response:
 @console_page
 async def user_action(v: Visit) -> Response:
     """``POST /admin/users/{sub}/{action}``: end-session (``sid``), end-sessions,
-    reset-factors, grant-admin, revoke-admin."""
+    reset-factors, grant-admin, revoke-admin, disable, enable."""
     user = await service.get(v.provider, v.request.path_params["sub"])
     form = await v.form()
     action = v.request.path_params["action"]
@@ -139,6 +139,9 @@ async def user_action(v: Visit) -> Response:
     elif action in ("grant-admin", "revoke-admin"):
         await service.set_admin(v.provider, user.username, action == "grant-admin", v.actor)
         done = action.replace("-", "_")
+    elif action in ("disable", "enable"):
+        await service.set_disabled(v.provider, user, action == "disable", v.actor)
+        done = action + "d"
     else:
         return v.redirect(f"/admin/users/{user.sub}")
     return v.redirect(f"/admin/users/{user.sub}", done=done)
