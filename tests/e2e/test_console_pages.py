@@ -263,3 +263,62 @@ async def test_the_audit_log_pages_through_the_database(env: Env, admin: httpx.A
     window = await admin.get("/admin/events?since=1970-01-01T00:17&until=1970-01-01T00:18")
     rows = table_of(window)  # created_at 1020 ..< 1080
     assert rows.count("<tr>") == 60 and "k20<" in rows and "k79<" in rows and "k80<" not in rows
+
+
+async def test_apis_and_connections_created_and_deleted(env: Env, admin: httpx.AsyncClient) -> None:
+    page = await admin.get("/admin/apis")
+    assert page.status_code == 200 and "Register an API" in page.text
+    token = csrf_of(page)
+    bad = await admin.post(
+        "/admin/apis", data={"csrf_token": token, "identifier": "not a url", "name": "Orders"}
+    )
+    assert bad.status_code == 400 and 'id="e-identifier"' in bad.text
+    assert 'value="Orders"' in bad.text  # what the admin typed stays
+    made = await admin.post(
+        "/admin/apis",
+        data={
+            "csrf_token": token,
+            "identifier": "https://orders.example.com",
+            "name": "Orders",
+            "scopes": "orders:read=Read orders\norders:write",
+            "token_format": "jwt",
+            "with_secret": "on",
+        },
+    )
+    assert made.status_code == 200 and 'id="api-secret"' in made.text
+    api = await env.provider.store.apis.get_by_identifier("https://orders.example.com")
+    assert api is not None and [s for s, _ in api.scopes] == ["orders:read", "orders:write"]
+    assert api.secret_hash is not None
+    confirm = await admin.get(f"/admin/apis/{api.api_id}/delete")
+    assert confirm.status_code == 200 and "Delete the API" in confirm.text
+    gone = await admin.post(f"/admin/apis/{api.api_id}/delete", data={"csrf_token": token})
+    assert gone.status_code == 303
+    assert await env.provider.store.apis.get_by_identifier("https://orders.example.com") is None
+
+    page = await admin.get("/admin/connections")
+    assert "Add a connection" in page.text
+    nameless = await admin.post(
+        "/admin/connections",
+        data={"csrf_token": token, "kind": "github", "name": "Bad Name", "client_id": "x",
+              "client_secret": "s3cret"},
+    )  # fmt: skip
+    assert nameless.status_code == 400 and 'id="e-name"' in nameless.text
+    assert "s3cret" not in nameless.text  # a secret is never echoed back
+    added = await admin.post(
+        "/admin/connections",
+        data={"csrf_token": token, "kind": "github", "name": "github", "client_id": "Iv1.x",
+              "client_secret": "s3cret", "jit": "on"},
+    )  # fmt: skip
+    assert added.status_code == 303
+    listed = await admin.get("/admin/connections")
+    assert "/federation/github/callback" in listed.text
+    connection = await env.provider.store.connections.get_by_name("github")
+    assert connection is not None and "s3cret" not in connection.client_secret_enc
+    assert (await admin.get("/admin/connections/github/delete")).status_code == 200
+    gone = await admin.post("/admin/connections/github/delete", data={"csrf_token": token})
+    assert gone.status_code == 303
+    assert await env.provider.store.connections.get_by_name("github") is None
+    await env.provider.recorder.flush()
+    names = [e.name for e in await env.provider.store.events.recent(200)]
+    for name in ("api.created", "api.deleted", "connection.created", "connection.deleted"):
+        assert name in names

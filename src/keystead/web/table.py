@@ -59,6 +59,7 @@ from keystead.web.admin import sessions as admin_sessions
 from keystead.web.console import audit as console_audit
 from keystead.web.console import clients as console_clients
 from keystead.web.console import overview as console
+from keystead.web.console import resources as console_resources
 from keystead.web.console import signin as console_signin
 from keystead.web.console import try_it as console_try
 from keystead.web.console import users as console_users
@@ -190,8 +191,13 @@ ENDPOINTS: tuple[Row, ...] = (
     Row("/admin/users/{sub}/delete", ("GET", "POST"), console_users.delete_user,
         errors="page"),
     Row("/admin/users/{sub}/{action}", ("POST",), console_users.user_action, errors="page"),
-    Row("/admin/apis", ("GET",), console.api_list, errors="page"),
-    Row("/admin/connections", ("GET",), console.connection_list, errors="page"),
+    Row("/admin/apis", ("GET", "POST"), console_resources.api_list, errors="page"),
+    Row("/admin/apis/{api_id}/delete", ("GET", "POST"), console_resources.delete_api,
+        errors="page"),
+    Row("/admin/connections", ("GET", "POST"), console_resources.connection_list,
+        errors="page"),
+    Row("/admin/connections/{name}/delete", ("GET", "POST"),
+        console_resources.delete_connection, errors="page"),
     Row("/admin/keys", ("GET",), console.key_list, errors="page"),
     Row("/admin/keys/rotate", ("POST",), console.rotate_keys, errors="page"),
     Row("/admin/events", ("GET",), console_audit.events, errors="page"),

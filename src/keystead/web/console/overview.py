@@ -34,22 +34,6 @@ async def home(v: Visit) -> Response:
     return v.render("console/home.html", {"counts": counts, "acr_words": words, "nav": ""})
 
 
-@console_page
-async def api_list(v: Visit) -> Response:
-    """``GET /admin/apis``: each API (resource server) and its scopes."""
-    rows = [apis.api_view(a) for a in await apis.list_all(v.provider)]
-    return v.render("console/apis.html", {"apis": rows, "when": when, "nav": "apis"})
-
-
-@console_page
-async def connection_list(v: Visit) -> Response:
-    """``GET /admin/connections``: upstream identity providers."""
-    rows = [connections.view(v.provider, c) for c in await connections.list_all(v.provider)]
-    return v.render(
-        "console/connections.html", {"connections": rows, "when": when, "nav": "connections"}
-    )
-
-
 async def _keys_page(v: Visit, done: str, error: str) -> Response:
     now = v.provider.now()
     rows = [keys.key_view(k, now) for k in await keys.list_all(v.provider)]
