@@ -4,6 +4,7 @@ disable | enable"""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import typer
@@ -17,6 +18,7 @@ from keystead.services.common import CLI, ServiceError
 from keystead.services.factors import sub_of
 from keystead.services.pagination import CursorError, decode_cursor, encode_cursor
 from keystead.services.users import user_view
+from keystead.store.base import User
 
 # The flag of each user field: how this channel words a service's refusal.
 FLAGS = {
@@ -218,17 +220,27 @@ def delete(
     )
 
 
-def _set_admin(username: str, admin: bool, as_json: bool) -> None:
+def _change(
+    username: str, change: Callable[[Provider, User], Awaitable[User]], word: str, as_json: bool
+) -> None:
+    """One change of a user by name (the admin role, disabled), printed as the user view."""
+
     async def work(provider: Provider) -> dict[str, Any]:
         try:
-            user = await service.set_admin(provider, username, admin, CLI)
+            user = await change(provider, await service.get_by_username(provider, username))
         except ServiceError as exc:
             refuse(exc, FLAGS)
         return user_view(user)
 
     data = with_provider(work)
-    word = "is an admin now" if admin else "is no longer an admin"
     emit(data, as_json, lambda: typer.echo(f"{username} {word}"))
+
+
+def _set_admin(username: str, admin: bool, as_json: bool) -> None:
+    async def change(provider: Provider, user: User) -> User:
+        return await service.set_admin(provider, user.username, admin, CLI)
+
+    _change(username, change, "is an admin now" if admin else "is no longer an admin", as_json)
 
 
 @user_app.command("grant-admin")
@@ -244,17 +256,10 @@ def revoke_admin(username: str, as_json: bool = typer.Option(False, "--json")) -
 
 
 def _set_disabled(username: str, disabled: bool, as_json: bool) -> None:
-    async def work(provider: Provider) -> dict[str, Any]:
-        try:
-            user = await service.get_by_username(provider, username)
-            user = await service.set_disabled(provider, user, disabled, CLI)
-        except ServiceError as exc:
-            refuse(exc, FLAGS)
-        return user_view(user)
+    async def change(provider: Provider, user: User) -> User:
+        return await service.set_disabled(provider, user, disabled, CLI)
 
-    data = with_provider(work)
-    word = "is disabled" if disabled else "is enabled"
-    emit(data, as_json, lambda: typer.echo(f"{username} {word}"))
+    _change(username, change, "is disabled" if disabled else "is enabled", as_json)
 
 
 @user_app.command("disable")
