@@ -203,3 +203,27 @@ async def test_a_password_changed_meanwhile_is_never_overwritten_by_the_upgrade(
     await provider.store.users.set_password("u-x", "admin-set-hash", NOW + 1)
     assert not await provider.store.users.replace_password_hash("u-x", "old-hash", "upgraded")
     assert (await provider.store.users.get("u-x")).password_hash == "admin-set-hash"
+
+
+async def test_a_user_without_a_password_costs_a_full_verify(provider) -> None:
+    """A JIT user's unusable hash ("!federated") is refused after the same argon2 work as an
+    unknown user's (the dummy verify), whatever the password."""
+    from dataclasses import replace
+
+    from keystead.accounts.login import authenticate
+    from keystead.services.users import create_user
+
+    user = await create_user(
+        provider.store, provider.hasher, "fed-only", "a long password 123", now=provider.now()
+    )
+    await provider.store.users.update(replace(user, password_hash="!federated"))
+    calls: list[str] = []
+    real = provider.hasher.verify_dummy
+
+    async def counting(password: str) -> bool:
+        calls.append(password)
+        return await real(password)
+
+    provider.hasher.verify_dummy = counting
+    result = await authenticate(provider, "fed-only", "!federated", "192.0.2.1")
+    assert result.user is None and calls == ["!federated"]

@@ -123,8 +123,10 @@ async def authenticate(
         return LoginResult(None, retry_after=wait)
 
     user = await provider.store.users.get_by_username(username)
-    if user is None:
-        ok = await provider.hasher.verify_dummy(password)
+    if user is None or user.password_hash.startswith("!"):
+        # No user, or one without a password (made from an upstream sign-in: "!federated"):
+        # the same argon2 work either way, so timing tells neither apart from a wrong password.
+        ok = await provider.hasher.verify_dummy(password) and False
     else:
         ok = await provider.hasher.verify(user.password_hash, password)
     if ok and user is not None:
