@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
+import hmac
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from keystead.protocol import dpop, scopes
@@ -9,7 +12,26 @@ from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import Client, Grant, RefreshToken
 
 if TYPE_CHECKING:
+    from keystead.jose.kek import KeyEncryptor
     from keystead.provider import Provider
+
+SUCCESSOR_PURPOSE = "refresh-successor"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+@lru_cache(maxsize=8)
+def _successor_key(kek: KeyEncryptor) -> bytes:
+    return kek.derive(SUCCESSOR_PURPOSE)
+
+
+def successor_value(provider: Provider, value: str) -> str:
+    """The value of the token that replaces ``value`` at its rotation: HMAC-SHA256 of it under
+    a key derived from the KEK (256 bits, unpredictable without that key). Derived rather
+    than drawn, so a repeated request in the grace window gets the same successor back
+    without keeping the successor itself (not even encrypted): rotation writes one row and
+    one hash, and nothing has to be forgotten afterwards."""
+    mac = hmac.digest(_successor_key(provider.kek), value.encode(), "sha256")
+    return binascii.b2a_base64(mac, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def should_issue(client: Client, scope: str) -> bool:
@@ -22,11 +44,19 @@ def should_issue(client: Client, scope: str) -> bool:
 
 
 def new_token(
-    provider: Provider, grant: Grant, scope: str, now: int, *, expires_at: int | None = None
+    provider: Provider,
+    grant: Grant,
+    scope: str,
+    now: int,
+    *,
+    expires_at: int | None = None,
+    value: str | None = None,
 ) -> tuple[str, RefreshToken]:
+    """A refresh token for ``grant``: a random value, or ``value`` (a rotation's successor)."""
     settings = provider.settings
     absolute = expires_at if expires_at is not None else now + settings.refresh_absolute_ttl
-    value = random_token()
+    if value is None:
+        value = random_token()
     return value, RefreshToken(
         token_hash=sha256_hex(value),
         grant_id=grant.grant_id,

@@ -155,8 +155,10 @@ class AccessTokenStatus:
 @dataclass(frozen=True, slots=True)
 class RefreshToken:
     """A refresh token of a grant family. Rotation (RFC 9700 §4.14) marks it rotated and
-    records its successor; ``successor_enc`` holds the successor's value encrypted, only for
-    the short grace window in which a repeated request gets the same successor back."""
+    records its successor's hash. The successor's value is derived from this token's
+    (protocol/refresh.successor_value), so a repeated request in the short grace window gets
+    the same successor back; ``successor_enc`` (its value encrypted) is only in rows rotated
+    before that, and is cleared once their window is over."""
 
     token_hash: str
     grant_id: str
@@ -331,7 +333,7 @@ class GrantStore(Protocol):
         self,
         token_hash: str,
         successor: RefreshToken,
-        successor_enc: str,
+        successor_enc: str | None,
         now: int,
         access_tokens: Sequence[AccessToken] = (),
     ) -> bool:

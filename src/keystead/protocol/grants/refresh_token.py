@@ -13,6 +13,7 @@ window it is the grace path, after it a reuse.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +57,25 @@ def _in_grace(provider: Provider, token: RefreshToken, now: int) -> bool:
     return (
         token.rotated_at is not None
         and now - token.rotated_at <= provider.settings.refresh_grace
-        and bool(token.successor_enc)  # cleared once the window is over
+        and bool(token.successor_hash)
     )
+
+
+def _successor_again(provider: Provider, value: str, token: RefreshToken) -> str:
+    """The successor of a token rotated within the grace window, derived again from the
+    presented value and checked against the stored hash."""
+    if token.successor_enc:  # rotated before successors were derived (an upgrade's window)
+        return provider.kek.decrypt(token.successor_enc, token.token_hash.encode()).decode()
+    successor = refresh.successor_value(provider, value)
+    if not hmac.compare_digest(sha256_hex(successor), token.successor_hash or ""):
+        # The key changed since the rotation (a new KEYSTEAD_SECRET_KEY): the successor
+        # cannot be given again.
+        raise OAuthError(
+            "refresh-expired",
+            "The refresh token was already rotated and its successor cannot be given again; "
+            "authorize again.",
+        )
+    return successor
 
 
 async def _reused(provider: Provider, token: RefreshToken, grant: Grant, now: int) -> OAuthError:
@@ -73,6 +91,7 @@ async def _reused(provider: Provider, token: RefreshToken, grant: Grant, now: in
 
 async def _store(
     provider: Provider,
+    value: str,
     token_hash: str,
     token: RefreshToken,
     grant: Grant,
@@ -83,19 +102,23 @@ async def _store(
     a new successor (written with the rotation), or the grace window's one again."""
     grants = provider.store.grants
     if token.rotated_at is None:
-        value, successor = refresh.new_token(
-            provider, grant, token.scope, now, expires_at=token.expires_at
+        fresh, successor = refresh.new_token(
+            provider,
+            grant,
+            token.scope,
+            now,
+            expires_at=token.expires_at,
+            value=refresh.successor_value(provider, value),
         )
-        sealed = provider.kek.encrypt(value.encode(), token_hash.encode())
-        if await grants.rotate_refresh_token(token_hash, successor, sealed, now, access_tokens):
-            return value
+        if await grants.rotate_refresh_token(token_hash, successor, None, now, access_tokens):
+            return fresh
         token, grant = await _load(provider, token_hash)  # lost a race: read the winner's
         if not _in_grace(provider, token, now):
             raise await _reused(provider, token, grant, now)
-    assert token.successor_enc  # _in_grace held
+    successor_value = _successor_again(provider, value, token)
     for record in access_tokens:
         await grants.add_access_token(record)
-    return provider.kek.decrypt(token.successor_enc, token_hash.encode()).decode()
+    return successor_value
 
 
 async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[str, Any]:
@@ -121,6 +144,6 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
     )
     # The refresh token keeps its full scope.
     issued.body["refresh_token"] = await _store(
-        provider, token_hash, token, grant, now, issued.access_tokens
+        provider, value, token_hash, token, grant, now, issued.access_tokens
     )
     return issued.body

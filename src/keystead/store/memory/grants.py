@@ -145,7 +145,7 @@ class MemoryGrantStore:
         self,
         token_hash: str,
         successor: RefreshToken,
-        successor_enc: str,
+        successor_enc: str | None,
         now: int,
         access_tokens: Sequence[AccessToken] = (),
     ) -> bool:

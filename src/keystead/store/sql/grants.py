@@ -254,7 +254,7 @@ class SqlGrantStore(Concern):
         self,
         token_hash: str,
         successor: RefreshToken,
-        successor_enc: str,
+        successor_enc: str | None,
         now: int,
         access_tokens: Sequence[AccessToken] = (),
     ) -> bool:
