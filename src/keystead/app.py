@@ -84,7 +84,8 @@ async def _housekeeping(provider: Provider) -> None:
         provider.events.summarize_repeats()  # identical refusals, one event a second
         await provider.recorder.flush()
         if ticks % 10 == 0:
-            # A rotated refresh token's successor is kept (encrypted) only for the grace window.
+            # Rows rotated by older versions keep their successor encrypted: only for the
+            # grace window (successors are derived now, and kept nowhere).
             try:
                 before = provider.now() - provider.settings.refresh_grace
                 await provider.store.grants.clear_successors(before)
