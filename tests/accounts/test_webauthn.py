@@ -509,3 +509,28 @@ def test_hypothesis_substitutions_are_passkey_errors(
         key = keys[key_index % len(keys)]
         holder[key] = b64u(data) if where == "bytes" else value
     _all_calls(json.dumps(doc), authn)
+
+
+def test_constants_match_py_webauthn() -> None:
+    # keystead names the algorithms and transports itself so that py_webauthn (with
+    # pyOpenSSL and pyasn1 under it) is imported on the first ceremony, not at start-up.
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+    from webauthn.helpers.structs import AuthenticatorTransport
+
+    from keystead.accounts import webauthn as ks
+
+    assert {t.value for t in AuthenticatorTransport} == ks._TRANSPORTS
+    assert ks.ALGORITHM_IDS == (
+        COSEAlgorithmIdentifier.ECDSA_SHA_256,
+        COSEAlgorithmIdentifier.EDDSA,
+        COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
+    )
+
+
+def test_app_start_does_not_import_py_webauthn() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, keystead.app; print('webauthn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

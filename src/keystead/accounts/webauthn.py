@@ -16,24 +16,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from keystead.accounts.webauthn_response import (
     BE,
@@ -47,6 +31,13 @@ from keystead.accounts.webauthn_response import (
     check_flags,
     parse,
 )
+
+if TYPE_CHECKING:
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+# py_webauthn (with pyOpenSSL and pyasn1 under it: ~16 MB per process) is imported by the
+# functions that use it, on the first passkey ceremony, not by every worker at start-up.
 
 __all__ = [
     "NewPasskey",
@@ -62,13 +53,21 @@ __all__ = [
     "verify_registration",
 ]
 
-ALGORITHMS = [
-    COSEAlgorithmIdentifier.ECDSA_SHA_256,  # ES256: every platform authenticator
-    COSEAlgorithmIdentifier.EDDSA,
-    COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,  # RS256: Windows Hello
-]
+ALGORITHM_IDS = (
+    -7,  # ES256: every platform authenticator
+    -8,  # EdDSA
+    -257,  # RS256: Windows Hello
+)
 TIMEOUT_MS = 300_000  # the browser's prompt; the challenge itself lives 300 s too
-_TRANSPORTS = {t.value for t in AuthenticatorTransport}
+# WebAuthn L2 §5.8.4 AuthenticatorTransport (py_webauthn's enum has the same values).
+_TRANSPORTS = frozenset({"usb", "nfc", "ble", "internal", "hybrid", "cable", "smart-card"})
+
+
+def _algorithms() -> list[COSEAlgorithmIdentifier]:
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+
+    return [COSEAlgorithmIdentifier(a) for a in ALGORITHM_IDS]
+
 
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn L3 §7.1 step 23)
 
@@ -106,6 +105,8 @@ class PasskeyUse:
 
 
 def _descriptors(ids: Sequence[bytes]) -> list[PublicKeyCredentialDescriptor]:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
     return [PublicKeyCredentialDescriptor(id=bytes(i)) for i in ids]
 
 
@@ -121,6 +122,14 @@ def registration_options(
     """The options JSON (script-safe) for ``navigator.credentials.create``: a discoverable
     credential (resident key required) with user verification required, no attestation, and
     the user's existing credentials excluded (WebAuthn L2 §5.4)."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AttestationConveyancePreference,
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     options = generate_registration_options(
         rp_id=rp.rp_id,
         rp_name=rp.name,
@@ -135,7 +144,7 @@ def registration_options(
             user_verification=UserVerificationRequirement.REQUIRED,
         ),
         exclude_credentials=_descriptors(exclude),
-        supported_pub_key_algs=ALGORITHMS,
+        supported_pub_key_algs=_algorithms(),
     )
     return _script_safe(options_to_json(options))
 
@@ -150,6 +159,9 @@ def authentication_options(
     """The options JSON (script-safe) for ``navigator.credentials.get``: an empty ``allow``
     asks for a discoverable credential (passwordless, conditional UI); ``user_verification``
     is "required" for passwordless sign-in, "preferred" for a second factor."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     options = generate_authentication_options(
         rp_id=rp.rp_id,
         challenge=challenge,
@@ -188,6 +200,8 @@ def verify_registration(rp: RelyingParty, credential_json: str, challenge: bytes
     check_client_data(rp, response, "webauthn.create", challenge)
     raw_auth_data = auth_data_of(b64url_decode(response.get("attestationObject")))
     flags = check_flags(rp, raw_auth_data, require_uv=True)
+    from webauthn import verify_registration_response
+
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -195,7 +209,7 @@ def verify_registration(rp: RelyingParty, credential_json: str, challenge: bytes
             expected_rp_id=rp.rp_id,
             expected_origin=rp.origin,
             require_user_verification=True,
-            supported_pub_key_algs=ALGORITHMS,
+            supported_pub_key_algs=_algorithms(),
         )
     except Exception as exc:
         if str(exc).startswith("Unsupported credential public key alg"):
@@ -275,6 +289,8 @@ def verify_authentication(
             "refused. Remove it and register a new one.",
             "counter",
         )
+    from webauthn import verify_authentication_response
+
     try:
         verified = verify_authentication_response(
             credential=credential,

@@ -13,8 +13,6 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from webauthn.helpers import parse_cbor
-
 from keystead import jsonlimits
 
 MAX_RESPONSE = 64 * 1024  # characters of a credential's JSON (attestations are a few KB)
@@ -143,6 +141,8 @@ def check_flags(rp: RelyingParty, auth_data: bytes, *, require_uv: bool) -> int:
 def auth_data_of(attestation_object: bytes) -> bytes:
     """The raw authData of an attestation object (WebAuthn L2 §6.5: a CBOR map with "fmt",
     "attStmt" and "authData"), which must carry attested credential data (AT)."""
+    from webauthn.helpers import parse_cbor  # py_webauthn: on the first registration only
+
     try:
         decoded = parse_cbor(attestation_object)
     except Exception:  # hostile bytes: whatever cbor2 raises
