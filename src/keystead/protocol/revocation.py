@@ -9,8 +9,9 @@ from keystead.protocol import client_auth, dpop
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.origins import check_origin
 from keystead.protocol.request import OAuthRequest
-from keystead.protocol.tokens import resolve_access_token
+from keystead.protocol.tokens import ActiveToken, resolve_access_token
 from keystead.secrets_util import sha256_hex
+from keystead.store.base import AccessToken, DuplicateError
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -44,10 +45,39 @@ async def _revoke_access(provider: Provider, client_id: str, value: str) -> bool
         return False
     if token.client_id != client_id:
         raise _not_yours()
-    if token.token_hash is not None:  # unrecorded client_credentials JWTs simply expire
-        await provider.store.grants.revoke_access_token(token.token_hash, provider.now())
+    now = provider.now()
+    if token.token_hash is not None and token.recorded:
+        await provider.store.grants.revoke_access_token(token.token_hash, now)
+    elif token.token_hash is not None and token.grant_id is not None:
+        # A grant's JWT has no row until it is revoked: its revocation is that row (kept
+        # until the token expires, then purged like any expired token).
+        await _record_revoked_jwt(provider, token, now)
+    # (a client_credentials JWT, never recorded, simply expires)
     provider.events.emit("token.revoked", kind="access_token", client_id=client_id)
     return True
+
+
+async def _record_revoked_jwt(provider: Provider, token: ActiveToken, now: int) -> None:
+    assert token.token_hash is not None and token.grant_id is not None
+    record = AccessToken(
+        token_hash=token.token_hash,
+        grant_id=token.grant_id,
+        client_id=token.client_id,
+        sub=token.sub,
+        scope=token.scope,
+        expires_at=token.exp,
+        created_at=token.iat,
+        aud=token.aud,
+        jti=token.jti,
+        revoked_at=now,
+        jkt=token.jkt,
+    )
+    try:
+        await provider.store.grants.add_access_token(record)
+    except DuplicateError:
+        pass  # revoked at the same moment by another request: revoked either way
+    except LookupError:
+        pass  # its grant went away meanwhile: the token is inactive either way
 
 
 async def revoke(req: OAuthRequest, provider: Provider) -> None:

@@ -68,6 +68,7 @@ class ActiveToken(NamedTuple):
     claims_request: dict[str, Any]  # of the grant's claims request (OIDC Core §5.5)
     act: dict[str, Any] | None = None  # RFC 8693 §4.1 (exchanged tokens)
     jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key (cnf.jkt)
+    recorded: bool = True  # a row exists (False: a grant's JWT, stored only once revoked)
 
 
 def audience(provider: Provider, api: Api | None, scope: str) -> tuple[str, ...]:
@@ -121,7 +122,9 @@ async def _issue_opaque(provider: Provider, treq: TokenRequest) -> IssuedToken:
 async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
     now, ttl = provider.now(), _lifetime(provider, treq.api)
     aud = audience(provider, treq.api, treq.scope)
-    jti = random_token(16)
+    # A grant's JWT is not stored: its jti names the grant (random otherwise), so resolving
+    # it reads the grant's state and a revocation, the only row it may ever have.
+    jti = random_token(16) if treq.grant is None else f"{treq.grant.grant_id}.{random_token(16)}"
     # RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti (+ scope, auth_time).
     claims: dict[str, Any] = {
         "iss": provider.settings.issuer,
@@ -148,9 +151,7 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
         claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
     ring = await provider.keyring()
     value = jwt.sign(claims, ring, provider.settings.access_token_alg, now=now, typ=AT_JWT_TYP)
-    grant = treq.grant
-    record = None if grant is None else _record(treq, grant, sha256_hex(jti), aud, now, ttl, jti)
-    return IssuedToken(value, ttl, treq.scope, record)
+    return IssuedToken(value, ttl, treq.scope, None)
 
 
 Strategy = Callable[["Provider", TokenRequest], Awaitable[IssuedToken]]
@@ -206,7 +207,15 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
     grant_id = None
     claims_request: dict[str, Any] = {}
     sub = str(claims.get("sub"))
-    if token_hash is not None:
+    recorded = True
+    if isinstance(jti, str) and "." in jti:  # a grant's JWT (see _issue_jwt)
+        assert token_hash is not None
+        grant_id = jti.rpartition(".")[0]
+        state = await provider.store.grants.get_jwt_status(grant_id, token_hash)
+        if state is None or state.revoked_at is not None or state.grant_revoked_at is not None:
+            return None  # revoked, or its grant revoked or gone
+        claims_request, sub, recorded = state.claims, state.sub, False
+    elif token_hash is not None:  # issued before grant JWTs were stateless, or a client's
         status = await provider.store.grants.get_access_token_status(token_hash)
         if status is not None:
             if status.revoked_at is not None or status.grant_revoked_at is not None:
@@ -234,6 +243,7 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
         claims_request=claims_request,
         act=claims.get("act") if isinstance(claims.get("act"), dict) else None,
         jkt=_jkt_of(claims),
+        recorded=recorded,
     )
 
 

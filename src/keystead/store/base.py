@@ -153,6 +153,18 @@ class AccessTokenStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class JwtStatus:
+    """What deciding on a JWT access token of a grant needs beyond its signed claims: the
+    grant's state (and local sub and claims request) and whether the token itself was
+    revoked (a revocation is the only row a JWT access token ever has)."""
+
+    sub: str
+    grant_revoked_at: int | None
+    claims: dict[str, Any]
+    revoked_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshToken:
     """A refresh token of a grant family. Rotation (RFC 9700 §4.14) marks it rotated and
     records its successor's hash. The successor's value is derived from this token's
@@ -324,6 +336,11 @@ class GrantStore(Protocol):
         ...
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None: ...
+    async def get_jwt_status(self, grant_id: str, token_hash: str) -> JwtStatus | None:
+        """A JWT access token's grant state and its revocation (one read); None when the
+        grant is gone."""
+        ...
+
     async def add_refresh_token(self, token: RefreshToken) -> None: ...
     async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Grant] | None:
         """The refresh token and its grant (one round-trip); None if unknown."""

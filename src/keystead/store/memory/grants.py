@@ -12,6 +12,7 @@ from keystead.store.base import (
     Client,
     DuplicateError,
     Grant,
+    JwtStatus,
     RefreshToken,
 )
 
@@ -119,6 +120,14 @@ class MemoryGrantStore:
             claims=grant.claims,
             jkt=token.jkt,
         )
+
+    async def get_jwt_status(self, grant_id: str, token_hash: str) -> JwtStatus | None:
+        grant = self._grants.get(grant_id)
+        if grant is None:
+            return None
+        token = self._tokens.get(token_hash)
+        revoked_at = None if token is None else token.revoked_at
+        return JwtStatus(grant.sub, grant.revoked_at, dict(grant.claims), revoked_at)
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None:
         token = self._tokens.get(token_hash)

@@ -20,6 +20,7 @@ from keystead.store.base import (
     AccessTokenStatus,
     AuthorizationCode,
     Grant,
+    JwtStatus,
     RefreshToken,
 )
 from keystead.store.sql import pg_statements
@@ -72,6 +73,19 @@ _TOKEN_STATUS = Prepared(
     )
     .join(GRANTS, ACCESS_TOKENS.c.grant_id == GRANTS.c.grant_id)
     .where(ACCESS_TOKENS.c.token_hash == bindparam("key"))
+)
+# A JWT access token of a grant: the grant's state and the token's revocation, if any (the
+# only row a JWT access token has). Column names are JwtStatus's field names.
+_JWT_STATUS = Prepared(
+    select(
+        GRANTS.c.sub,
+        GRANTS.c.revoked_at.label("grant_revoked_at"),
+        GRANTS.c.claims,
+        select(ACCESS_TOKENS.c.revoked_at)
+        .where(ACCESS_TOKENS.c.token_hash == bindparam("key"))
+        .scalar_subquery()
+        .label("revoked_at"),
+    ).where(GRANTS.c.grant_id == bindparam("grant_id"))
 )
 # RFC 6749 §4.1.2 and RFC 9700 §4.14.2: the single-use statements (see their methods).
 _CONSUME_CODE = Prepared(
@@ -233,6 +247,10 @@ class SqlGrantStore(Concern):
     async def get_access_token_status(self, token_hash: str) -> AccessTokenStatus | None:
         row = await self._db.first(_TOKEN_STATUS, {"key": token_hash})
         return None if row is None else from_values(row, AccessTokenStatus, _TOKEN_STATUS.columns)
+
+    async def get_jwt_status(self, grant_id: str, token_hash: str) -> JwtStatus | None:
+        row = await self._db.first(_JWT_STATUS, {"grant_id": grant_id, "key": token_hash})
+        return None if row is None else from_values(row, JwtStatus, _JWT_STATUS.columns)
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None:
         # The first revocation time is kept.
