@@ -363,3 +363,59 @@ async def test_profile_on_an_existing_client_and_rfc7592_style_updates(env: Env)
         await service.create(env.provider, fapi_spec(), CLI, policy={"profile": "fapi3"})
     plain, _ = await service.update(env.provider, fapi, weaker, CLI, policy={"profile": None})
     assert "profile" not in plain.extra
+
+
+def test_cli_profile_fapi2(run: Any, tmp_path: Any) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(__import__("json").dumps(JWKS))
+    # The careless developer's first try: a secret-based client is refused, rule named.
+    words = run(
+        "client", "create", "--name", "Bank", "--redirect-uri", REDIRECT_URI,
+        "--profile", "fapi2", ok=False,
+    )  # fmt: skip
+    assert "FAPI 2.0 Security Profile" in words and "5.3.2.1" in words
+    assert "private_key_jwt" in words
+    created = run(
+        "client", "create", "--name", "Bank", "--redirect-uri", REDIRECT_URI,
+        "--profile", "fapi2", "--token-endpoint-auth-method", "private_key_jwt",
+        "--jwks", str(jwks), "--token-endpoint-auth-signing-alg", "ES256",
+        "--dpop-bound-access-tokens", "--grant-type", "authorization_code",
+        "--grant-type", "refresh_token",
+    )  # fmt: skip
+    assert created["profile"] == "fapi2"
+    client_id = created["client_id"]
+    words = run("client", "update", client_id, "--id-token-signed-response-alg", "RS256", ok=False)
+    assert "5.4.1" in words and "RS256" in words
+    words = run("client", "update", client_id, "--profile", "fapi1", ok=False)
+    assert "fapi2" in words
+    shown = run("client", "update", client_id, "--profile", "none")
+    assert shown["profile"] is None
+
+
+async def test_admin_api_profile_member(env: Env) -> None:
+    from tests.e2e.test_admin_api import ADMIN, admin_token
+
+    token = await admin_token(env)
+    body = {
+        "client_name": "Bank",
+        "redirect_uris": [REDIRECT_URI],
+        "profile": "fapi2",
+    }
+    async with env.client(headers={"Authorization": f"Bearer {token}"}) as http:
+        refused = await http.post(f"{ADMIN}/clients", json=body)
+        assert refused.status_code == 422, refused.text
+        assert "FAPI 2.0 Security Profile" in refused.text
+        body |= {
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": JWKS,
+            "token_endpoint_auth_signing_alg": "ES256",
+            "id_token_signed_response_alg": "ES256",
+            "dpop_bound_access_tokens": True,
+        }
+        created = await http.post(f"{ADMIN}/clients", json=body)
+        assert created.status_code == 201, created.text
+        assert created.json()["profile"] == "fapi2"
+        client_id = created.json()["client_id"]
+        dropped = await http.patch(f"{ADMIN}/clients/{client_id}", json={"profile": None})
+        assert dropped.status_code == 200, dropped.text
+        assert dropped.json()["profile"] is None

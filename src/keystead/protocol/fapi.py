@@ -155,15 +155,15 @@ CLIENT_RULES: tuple[ClientRule, ...] = (
         "5.3.2.1",
         "token_endpoint_auth_method",
         _public,
-        "register a confidential client: --token-endpoint-auth-method private_key_jwt "
-        "with --jwks or --jwks-uri (or tls_client_auth)",
+        "register a confidential client: token_endpoint_auth_method private_key_jwt with "
+        "jwks or jwks_uri (CLI: --token-endpoint-auth-method, --jwks), or tls_client_auth",
     ),
     ClientRule(
         "5.3.2.1",
         "token_endpoint_auth_method",
         _auth_method,
-        "use --token-endpoint-auth-method private_key_jwt (with --jwks or --jwks-uri), "
-        "tls_client_auth or self_signed_tls_client_auth",
+        "register token_endpoint_auth_method private_key_jwt with jwks or jwks_uri (CLI: "
+        "--token-endpoint-auth-method, --jwks), tls_client_auth or self_signed_tls_client_auth",
     ),
     ClientRule(
         "5.3.2.1",
@@ -172,11 +172,13 @@ CLIENT_RULES: tuple[ClientRule, ...] = (
         'register "dpop_bound_access_tokens": true (--dpop-bound-access-tokens) or '
         '"tls_client_certificate_bound_access_tokens": true',
     ),
-    ClientRule("5.3.2.2", "response_types", _response_types, "register --response-type code only"),
+    ClientRule(
+        "5.3.2.2", "response_types", _response_types, 'register response_types ["code"] only'
+    ),
     ClientRule(
         "5.3.2.1", "grant_types", _grant_types, "use authorization_code (and refresh_token)"
     ),
-    ClientRule("5.3.2.2", "require_pkce", _pkce, "drop --no-require-pkce"),
+    ClientRule("5.3.2.2", "require_pkce", _pkce, "keep require_pkce (drop --no-require-pkce)"),
     ClientRule("5.2.1", "redirect_uris", _redirect_uris, "register https redirect URIs only"),
     ClientRule(
         "5.4.1",
