@@ -105,6 +105,11 @@ def test_refusals(fields: dict[str, Any], field: str, words: str) -> None:
     assert "Fix:" in message
 
 
+def test_a_client_without_front_channel_passes() -> None:
+    machine = client(response_types=(), grant_types=("client_credentials",), redirect_uris=())
+    assert fapi.client_problem(machine) is None
+
+
 def test_mtls_methods_and_binding_are_accepted() -> None:
     mtls = client(
         token_endpoint_auth_method="tls_client_auth",
@@ -166,3 +171,39 @@ def test_lifetimes_and_audiences() -> None:
     many = frozenset({"https://id.example", "https://id.example/token"})
     assert fapi.assertion_audiences(client(), many, "https://id.example") == {"https://id.example"}
     assert fapi.assertion_audiences(client(profile=None), many, "https://id.example") == many
+
+
+# --- a DPoP proof at /par (protocol/par_dpop.py, RFC 9449 §10.1) ---
+
+
+@pytest.mark.anyio
+async def test_par_dpop_binds_and_checks_dpop_jkt(provider: Any, clock: Any) -> None:
+    from joserfc.jwk import ECKey
+
+    from keystead.protocol import par_dpop
+    from keystead.protocol.request import from_pairs
+    from tests.e2e.test_dpop import proof
+
+    key, other = ECKey.generate_key("P-256"), ECKey.generate_key("P-256")
+    url = provider.settings.url("/par")
+
+    def pushed(dpop: str | None, *pairs: tuple[str, str]) -> tuple[Any, Any]:
+        headers = {} if dpop is None else {"dpop": dpop}
+        req = from_pairs("POST", [("client_id", "rp"), *pairs], headers=headers)
+        return req, from_pairs("POST", [("client_id", "rp"), *pairs])
+
+    req, effective = pushed(None)
+    assert await par_dpop.bind(req, effective, provider) is effective  # no header: no work
+    req, effective = pushed(proof(key, "POST", url, clock()))
+    bound = await par_dpop.bind(req, effective, provider)
+    assert bound.get("dpop_jkt") == key.thumbprint()
+    req, effective = pushed(proof(key, "POST", url, clock()), ("dpop_jkt", key.thumbprint()))
+    assert (await par_dpop.bind(req, effective, provider)).get("dpop_jkt") == key.thumbprint()
+    req, effective = pushed(proof(key, "POST", url, clock()), ("dpop_jkt", other.thumbprint()))
+    with pytest.raises(OAuthError) as err:
+        await par_dpop.bind(req, effective, provider)
+    assert err.value.catalog_id == "par-dpop-jkt-mismatch" and err.value.error == "invalid_request"
+    req, effective = pushed(proof(key, "GET", url, clock()))
+    with pytest.raises(OAuthError) as err:
+        await par_dpop.bind(req, effective, provider)
+    assert err.value.error == "invalid_dpop_proof" and "htm" in err.value.description

@@ -105,8 +105,8 @@ def _sender_constrained(client: Client) -> str | None:
 
 
 def _response_types(client: Client) -> str | None:
-    others = [r for r in client.response_types if r != "code"]
-    if others or not client.response_types:
+    others = [r for r in client.response_types if r != "code"]  # none: no front channel
+    if others:
         return f"response_type must be code only (no implicit, no hybrid), not {' '.join(others)}"
     return None
 
