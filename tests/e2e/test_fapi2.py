@@ -419,3 +419,30 @@ async def test_admin_api_profile_member(env: Env) -> None:
         dropped = await http.patch(f"{ADMIN}/clients/{client_id}", json={"profile": None})
         assert dropped.status_code == 200, dropped.text
         assert dropped.json()["profile"] is None
+
+
+async def test_request_objects_are_held_to_fapi_algs(env: Env) -> None:
+    from joserfc.jwk import RSAKey
+
+    rsa = RSAKey.generate_key(2048, parameters={"kid": "r1"})
+    jwks = {"keys": [CLIENT_KEY.as_dict(private=False), rsa.as_dict(private=False)]}
+    client_id = await fapi_client(env, jwks=jwks)
+    _, challenge = pkce_pair()
+    now = env.clock()
+    claims = {
+        "iss": client_id,
+        "aud": env.settings.issuer,
+        "exp": now + 300,
+        "nbf": now - 1,
+        "jti": secrets.token_urlsafe(8),
+        **authorization(client_id, challenge),
+    }
+    async with env.client() as http:
+        for alg, key, kid, status in (("RS256", rsa, "r1", 400), ("ES256", CLIENT_KEY, "c1", 201)):
+            request = jose_jwt.encode({"alg": alg, "kid": kid}, claims, key)
+            body = {"client_id": client_id, "request": request, **assertion(env, client_id)}
+            r = await http.post("/par", data=body)
+            assert r.status_code == status, r.text
+            if status == 400:
+                assert r.json()["error"] == "invalid_request_object"
+                assert "RS256" in r.json()["error_description"]
