@@ -54,7 +54,7 @@ def parse_claims_request(raw: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except RecursionError:  # nested past the interpreter's stack: no claims request is
+    except RecursionError:  # nested past the interpreter's stack
         raise OAuthError("claims-malformed", "The claims parameter is nested too deeply.") from None
     except ValueError as exc:
         raise OAuthError("claims-malformed", "The claims parameter is not valid JSON.") from exc
