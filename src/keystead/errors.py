@@ -23,6 +23,7 @@ from keystead.error_catalog import (
     client,
     dpop,
     exchange,
+    fapi,
     federation,
     jar,
     oauth1,
@@ -72,6 +73,7 @@ _AREAS = (
     jar,
     responses,
     dpop,
+    fapi,
 )
 
 CATALOG: dict[str, CatalogEntry] = {

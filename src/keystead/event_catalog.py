@@ -23,6 +23,8 @@ EVENTS: dict[str, str] = {
     "tokens were issued to the admin and shown decoded.",
     "dpop.bound": "A token request with a valid DPoP proof: its tokens are bound to the key "
     "(RFC 9449).",
+    "dpop.par_bound": "A pushed authorization request came with a DPoP proof: its code will be "
+    "bound to the proof's key (RFC 9449 §10.1).",
     "dpop.replayed": "A DPoP proof's jti was used twice (RFC 9449 §11.1); refused.",
     "code.replayed": "An authorization code was redeemed twice; its grant was revoked.",
     "device.approved": "A signed-in user approved a device's request (RFC 8628) by its user code.",

@@ -48,7 +48,11 @@ FLAGS = {
     "require_pushed_authorization_requests": "--require-par",
     **{name: "--" + name.replace("_", "-") for name in RESPONSE_METADATA},
     "dpop_bound_access_tokens": "--dpop-bound-access-tokens",
+    "profile": "--profile",
 }
+PROFILE_HELP = (
+    "fapi2: hold the client to the FAPI 2.0 Security Profile (docs/fapi2.md); none removes it."
+)
 SUBJECT_TYPE_HELP = "OIDC Core §8: public (default) | pairwise (a sub per sector)."
 SECTOR_HELP = "Pairwise: an https URL returning a JSON array of the client's redirect URIs."
 ENC_ALG_HELP = "RSA-OAEP-256 | ECDH-ES | ECDH-ES+A256KW (needs --jwks or --jwks-uri)."

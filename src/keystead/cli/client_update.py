@@ -19,6 +19,7 @@ from keystead.cli.client_flags import (
     EXCHANGE_AUDIENCE_HELP,
     FLAGS,
     PASSWORD_LOGIN_HELP,
+    PROFILE_HELP,
     REQUEST_OBJECT_ALG_HELP,
     REQUEST_URI_HELP,
     REQUIRE_PAR_HELP,
@@ -88,6 +89,7 @@ def update(
     oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
         None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
     ),
+    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     alg: str | None = typer.Option(None, "--id-token-signed-response-alg"),
     application_type: str | None = typer.Option(None, "--application-type"),
     default_resource: str | None = typer.Option(None, "--default-resource"),
@@ -204,6 +206,7 @@ def update(
                         ),
                         **oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
                         "password_login": password_login,
+                        "profile": profile,
                     }
                 )
                 | connections,

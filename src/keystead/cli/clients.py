@@ -21,6 +21,7 @@ from keystead.cli.client_flags import (
     FLAGS,
     ORIGIN_HELP,
     PASSWORD_LOGIN_HELP,
+    PROFILE_HELP,
     REQUEST_OBJECT_ALG_HELP,
     REQUEST_URI_HELP,
     REQUIRE_PAR_HELP,
@@ -108,6 +109,7 @@ def create(
     oauth1_rsa_public_key: Path | None = typer.Option(  # noqa: B008
         None, "--oauth1-rsa-public-key", help="OAuth 1.0a RSA-SHA1: a PEM public key file."
     ),
+    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     alg: str = typer.Option("ES256", "--id-token-signed-response-alg"),
     application_type: str = typer.Option("web", "--application-type", help="web | native"),
     client_id: str | None = typer.Option(None, "--client-id", help="Default: random."),
@@ -213,6 +215,7 @@ def create(
                         "delegate": exchange_delegate,
                     },
                     **oauth1_policy(oauth1, oauth1_oob, oauth1_rsa_public_key),
+                    "profile": profile,
                 },
             )
         except ServiceError as exc:

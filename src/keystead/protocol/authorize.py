@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError, RedirectTarget
-from keystead.protocol import jarm, pkce, rar, redirect_uris, scopes
+from keystead.protocol import fapi, jarm, pkce, rar, redirect_uris, scopes
 from keystead.protocol.authorization_request import AuthorizationRequest, build
 from keystead.protocol.claims import parse_claims_request
 from keystead.protocol.id_token import hint_subject
@@ -238,6 +238,13 @@ def check_pkce(ctx: _Ctx) -> None:
     )
 
 
+def check_fapi(ctx: _Ctx) -> None:
+    assert ctx.client is not None and ctx.response_type is not None
+    get = ctx.req.get  # FAPI 2.0 client profile: protocol/fapi.py
+    mode, challenge = ctx.response_mode, get("code_challenge")
+    fapi.check_request(ctx.client, ctx.response_type, mode, challenge, get("code_challenge_method"))
+
+
 def check_prompt(ctx: _Ctx) -> None:
     values = frozenset((ctx.req.get("prompt") or "").split())
     supported = prompt_values(ctx.provider.settings.signup)
@@ -329,6 +336,7 @@ CHECKS: tuple[Check, ...] = (
     check_scope,
     check_resources,
     check_pkce,
+    check_fapi,
     check_prompt,
     check_max_age,
     check_openid_parameters,

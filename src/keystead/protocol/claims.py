@@ -54,6 +54,8 @@ def parse_claims_request(raw: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
+    except RecursionError:  # nested past the interpreter's stack
+        raise OAuthError("claims-malformed", "The claims parameter is nested too deeply.") from None
     except ValueError as exc:
         raise OAuthError("claims-malformed", "The claims parameter is not valid JSON.") from exc
     if not isinstance(value, dict):

@@ -25,6 +25,7 @@ from keystead.jose.client_keys import (
 )
 from keystead.jose.jwt import JoseError
 from keystead.net.fetch import FetchError
+from keystead.protocol import fapi
 from keystead.secrets_util import sha256_hex
 from keystead.store.base import Client
 
@@ -191,11 +192,17 @@ async def _check_claims(client: Client, claims: dict[str, Any], ctx: AssertionCo
             )
     # RFC 7523 §3 item 3: the authorization server must be the audience; one string.
     aud = claims.get("aud")
-    if not isinstance(aud, str) or aud not in ctx.audiences:
+    audiences = fapi.assertion_audiences(client, ctx.audiences, ctx.provider.settings.issuer)
+    if not isinstance(aud, str) or aud not in audiences:
         raise OAuthError(
             "client-assertion-audience",
             "The client assertion's aud must be one string: "
-            f"{' or '.join(sorted(ctx.audiences))}; it is {aud!r}.",
+            f"{' or '.join(sorted(audiences))}; it is {aud!r}"
+            + (
+                " (FAPI 2.0 Security Profile §5.3.2.1: only the issuer identifier)."
+                if fapi.is_fapi2(client)
+                else "."
+            ),
         )
     now = ctx.provider.now()
     # RFC 7523 §3 item 4: exp is required; keystead also caps how far ahead it may be.

@@ -27,6 +27,7 @@ from keystead.errors import OAuthError
 from keystead.jose import proof as jws_proof
 from keystead.jose.client_keys import ASYMMETRIC_ALGS, InvalidJwks, parse_jwks
 from keystead.jose.jwt import JoseError
+from keystead.protocol import fapi
 from keystead.secrets_util import sha256_hex
 
 if TYPE_CHECKING:
@@ -267,7 +268,12 @@ async def token_request(
         raise OAuthError(
             "dpop-required",
             "This client is registered with dpop_bound_access_tokens: send a DPoP proof "
-            "(RFC 9449 §5.2).",
+            "(RFC 9449 §5.2)"
+            + (
+                "; FAPI 2.0 Security Profile §5.3.2.1: sender-constrained tokens only."
+                if fapi.is_fapi2(client)
+                else "."
+            ),
         )
     proof = await verify(provider, value, htm="POST", path="/token")
     reset = _BOUND.set(Binding(proof.jkt, client.is_public))

@@ -25,6 +25,7 @@ from keystead.jose.client_keys import (
 )
 from keystead.jose.jwt import JoseError
 from keystead.net.fetch import FetchError, SafeFetcher
+from keystead.protocol import fapi
 from keystead.protocol.request import OAuthRequest, from_pairs
 from keystead.store.base import Client
 
@@ -100,7 +101,8 @@ async def _verify(client: Client, token: str, provider: Provider) -> dict[str, A
                 "request-object-malformed", "The request object has alg none and a signature."
             )
         return claims
-    allowed = [registered] if isinstance(registered, str) else list(ASYMMETRIC_ALGS)
+    default = fapi.SIGNING_ALGS if fapi.is_fapi2(client) else ASYMMETRIC_ALGS  # FAPI 2.0 §5.4.1
+    allowed = [registered] if isinstance(registered, str) else list(default)
     if not isinstance(alg, str) or alg not in allowed:
         raise OAuthError(
             "request-object-alg",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import jar
+from keystead.protocol import fapi, jar, par_dpop
 from keystead.protocol.authorize import validate
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.request import OAuthRequest, from_pairs
@@ -51,6 +51,7 @@ async def push(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
         pairs = [(k, v) for k, v in given if not k.startswith("client_assertion")]
         pairs = [(k, v) for k, v in pairs if k not in ("client_id", "client_secret")]
         effective = from_pairs(req.method, [("client_id", client.client_id), *pairs])
+    effective = await par_dpop.bind(req, effective, provider)  # RFC 9449 §10.1
     try:
         await validate(effective, provider)
     except OAuthError as err:
@@ -58,7 +59,7 @@ async def push(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
         raise
     request_uri = REQUEST_URI_PREFIX + random_token(32)
     now = provider.now()
-    ttl = provider.settings.par_ttl
+    ttl = fapi.par_ttl(client, provider.settings.par_ttl)  # FAPI 2.0 §5.3.2.2: < 600 s
     if request is not None:  # no longer than the pushed request object is valid
         ttl = max(1, min(ttl, jar.expires_in(request, now) or ttl))
     await provider.store.pushed_requests.add(

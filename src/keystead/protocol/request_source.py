@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keystead.errors import OAuthError
-from keystead.protocol import jar, par
+from keystead.protocol import fapi, jar, par
 from keystead.protocol.request import OAuthRequest
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ async def resolve(req: OAuthRequest, provider: Provider) -> OAuthRequest:
     if client is None:
         return req  # check_client says it is unknown
     pushed = request_uri is not None and request_uri.startswith(par.REQUEST_URI_PREFIX)
+    fapi.check_pushed(client, pushed)  # FAPI 2.0 §5.3.2.2: PAR only
     if not pushed and par_required(provider, client.extra):
         # RFC 9126 §5 (server-wide) and §6 (this client): only pushed requests.
         rule = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, NamedTuple
 
-from keystead.protocol import dpop
+from keystead.protocol import dpop, fapi
 from keystead.protocol import scopes as scopes_mod
 from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.id_token import make_id_token
@@ -48,8 +48,9 @@ async def issue_code(ctx: IssueContext, produced: dict[str, str]) -> dict[str, s
             sub=ctx.session.sub,
             redirect_uri=areq.redirect_uri,
             scope=ctx.grant.scope,
-            # RFC 6749 §4.1.2: short-lived, 10 minutes at most; keystead defaults to 60 s.
-            expires_at=ctx.now + ctx.provider.settings.code_ttl,
+            # RFC 6749 §4.1.2: short-lived, 10 minutes at most; keystead defaults to 60 s
+            # (FAPI 2.0 §5.3.2.1: at most 60 s for a fapi2 client whatever the setting).
+            expires_at=ctx.now + fapi.code_ttl(areq.client, ctx.provider.settings.code_ttl),
             created_at=ctx.now,
             auth_time=ctx.session.auth_time,
             sid=ctx.session.sid,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keystead.oauth1.signature import load_rsa_public_key
+from keystead.protocol import fapi
 from keystead.services.common import ServiceError
 from keystead.store.base import Client
 
@@ -155,6 +156,26 @@ RULES += (
         _token_exchange,
         "Token exchange (RFC 8693): the APIs it may get tokens for, and whether it may "
         "impersonate (no actor token) and delegate (with an actor token).",
+    ),
+)
+
+
+def _profile(value: Any) -> str | None:
+    """A security profile the client is held to: fapi2 (protocol/fapi.py), or None."""
+    try:
+        return fapi.profile_value(value)
+    except ValueError as exc:
+        raise PolicyError(fapi.PROFILE, str(exc)) from None
+
+
+RULES += (
+    Rule(
+        fapi.PROFILE,
+        None,
+        _profile,
+        "fapi2: the client is held to the FAPI 2.0 Security Profile (PAR, PKCE S256, "
+        "sender-constrained tokens, private_key_jwt or MTLS, PS256/ES256/EdDSA); "
+        "none removes it.",
     ),
 )
 POLICY: dict[str, Rule] = {rule.name: rule for rule in RULES}

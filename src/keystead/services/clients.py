@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from keystead.jose.kek import KeyEncryptor
 from keystead.net import sector_identifier
 from keystead.net.fetch import SafeFetcher
-from keystead.protocol import client_assertion, jar_metadata, pairwise, response_metadata, scopes
+from keystead.protocol import (
+    client_assertion,
+    fapi,
+    jar_metadata,
+    pairwise,
+    response_metadata,
+    scopes,
+)
 from keystead.protocol.acr import requires_mfa
 from keystead.protocol.ciba_metadata import CIBA_METADATA
 from keystead.protocol.client_metadata import (
@@ -76,6 +83,13 @@ async def _check_default_resource(store: Store, spec: ClientSpec) -> None:
         )
 
 
+def check_profile(client: Client) -> None:
+    """The client meets the profile the operator gave it (FAPI 2.0: protocol/fapi.py)."""
+    problem = fapi.client_problem(client)
+    if problem is not None:
+        raise ClientSpecError(*problem)
+
+
 # --- the store steps ---
 
 
@@ -98,6 +112,7 @@ async def create_client(
     sealed = seal_secret(spec, client_id, secret, kek, oauth1=bool((extra or {}).get("oauth1")))
     client = _client(spec, client_id, now, sha256_hex(secret) if secret else None, sealed)
     client.extra.update(extra or {})
+    check_profile(client)
     try:
         await store.clients.add(client)
     except DuplicateError:
@@ -255,6 +270,7 @@ async def update_client(
     updated.extra.update({k: current.extra[k] for k in KEPT_ON_UPDATE if k in current.extra})
     updated.extra.update(client_policy.kept(current.extra))
     _apply_policy(updated.extra, policy)
+    check_profile(updated)  # RFC 7592 updates too: a FAPI client stays one
     if not await store.clients.update(updated):
         raise NotFound("client_id", f"No client with client_id {current.client_id}.")
     return updated, secret

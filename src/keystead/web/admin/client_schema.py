@@ -66,6 +66,10 @@ class _ClientFields(Body):
     oauth1_rsa_public_key: str | None = Field(
         None, description='OAuth 1.0a RSA-SHA1: PEM public key ("" removes it) (policy).'
     )
+    profile: str | None = Field(
+        None,
+        description="fapi2: held to the FAPI 2.0 Security Profile; null removes it (policy).",
+    )
     id_token_signed_response_alg: str | None = None
     application_type: Literal["web", "native"] | None = None
     default_resource: str | None = None
