@@ -25,6 +25,7 @@ from keystead.error_catalog import (
     exchange,
     federation,
     jar,
+    mtls,
     oauth1,
     pages,
     request,
@@ -72,6 +73,7 @@ _AREAS = (
     jar,
     responses,
     dpop,
+    mtls,
 )
 
 CATALOG: dict[str, CatalogEntry] = {

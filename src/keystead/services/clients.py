@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from keystead.jose.kek import KeyEncryptor
 from keystead.net import sector_identifier
 from keystead.net.fetch import SafeFetcher
-from keystead.protocol import client_assertion, jar_metadata, pairwise, response_metadata, scopes
+from keystead.protocol import (
+    client_assertion,
+    jar_metadata,
+    mtls_metadata,
+    pairwise,
+    response_metadata,
+    scopes,
+)
 from keystead.protocol.acr import requires_mfa
 from keystead.protocol.ciba_metadata import CIBA_METADATA
 from keystead.protocol.client_metadata import (
@@ -154,6 +161,7 @@ def auth_extra(spec: ClientSpec) -> dict[str, Any]:
         if getattr(spec, key) not in (None, False):
             extra[key] = getattr(spec, key)
     extra.update(jar_metadata.stored(spec.jar_metadata))  # RFC 9101, RFC 9126 §6, JARM
+    extra.update(mtls_metadata.stored(spec.mtls_metadata))  # RFC 8705
     values = {k: getattr(spec, k) for k in response_metadata.RESPONSE_METADATA}
     extra.update(response_metadata.with_defaults(values))
     if pairwise.is_pairwise_spec(spec.subject_type):
