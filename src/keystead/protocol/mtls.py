@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from keystead.errors import OAuthError
 from keystead.protocol import mtls_certs
+from keystead.protocol.client_assertion import client_keys
 from keystead.protocol.mtls_certs import SUBJECT_NAMES
 
 if TYPE_CHECKING:
     from keystead.protocol.client_assertion import AssertionContext
-    from keystead.protocol.client_auth import Credentials
     from keystead.protocol.request import OAuthRequest
     from keystead.provider import Provider
     from keystead.store.base import Client
@@ -28,6 +28,16 @@ SELF_SIGNED = "self_signed_tls_client_auth"
 METHODS = (TLS_CLIENT_AUTH, SELF_SIGNED)
 BOUND = "tls_client_certificate_bound_access_tokens"  # RFC 8705 §3.4 client metadata
 CNF = "x5t#S256"  # RFC 8705 §3.1
+
+
+class Credentials(Protocol):
+    """What client_auth's Credentials carry for these methods (no import: it imports us)."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def cert(self) -> tuple[bytes, ...] | None: ...
 
 
 def _leaf(creds: Credentials) -> bytes:
@@ -63,8 +73,6 @@ async def check_tls_client_auth(client: Client, creds: Credentials, ctx: Asserti
 async def check_self_signed(client: Client, creds: Credentials, ctx: AssertionContext) -> None:
     """RFC 8705 §2.2: the certificate's public key is one of the client's registered keys
     (jwks or jwks_uri, through the client JWKS cache)."""
-    from keystead.protocol.client_assertion import client_keys
-
     cert = mtls_certs.load(_leaf(creds))
     mtls_certs.check_validity(cert, ctx.provider.now())
     wanted = mtls_certs.public_key_der(cert)
