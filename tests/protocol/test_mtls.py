@@ -388,3 +388,46 @@ async def test_discovery(make_provider) -> None:
     assert aliases["userinfo_endpoint"] == "https://mtls.example.com/userinfo"
     assert set(aliases) >= {"introspection_endpoint", "revocation_endpoint"}
     assert "authorization_endpoint" not in aliases
+
+
+async def test_public_client_refresh_tokens_are_bound(
+    provider, make_client, oauth, session
+) -> None:
+    """RFC 8705 §4: a public client's refresh token is bound to the certificate; its access
+    tokens too (§3), and a confidential client's refresh token is not."""
+    from keystead.protocol.token import token_endpoint
+
+    spa = await make_client(
+        "spa",
+        secret=None,
+        token_endpoint_auth_method="none",
+        grant_types=("authorization_code", "refresh_token"),
+        extra={mtls.BOUND: True},
+    )
+    code = await oauth.code(spa, session, scope="openid offline_access")
+    first = await token_endpoint(
+        oauth.token_request(spa, code)._replace(client_cert=(GOOD.der,)), provider
+    )
+    x5t = mtls_certs.thumbprint(GOOD.der)
+    stored = await provider.store.grants.get_refresh_token(
+        hashlib.sha256(first["refresh_token"].encode()).hexdigest()
+    )
+    assert stored is not None and stored[0].x5t_s256 == x5t
+
+    def refresh(cert: bytes | None) -> OAuthRequest:
+        req = oauth.token_request(
+            spa,
+            None,
+            grant_type="refresh_token",
+            refresh_token=first["refresh_token"],
+            redirect_uri=None,
+            code_verifier=None,
+        )
+        return req._replace(client_cert=None if cert is None else (cert,))
+
+    with pytest.raises(OAuthError) as caught:  # another certificate
+        await token_endpoint(refresh(OTHER.der), provider)
+    assert caught.value.catalog_id == "mtls-refresh-bound"
+    second = await token_endpoint(refresh(GOOD.der), provider)
+    renewed = await resolve_access_token(provider, second["access_token"])
+    assert renewed is not None and renewed.x5t_s256 == x5t

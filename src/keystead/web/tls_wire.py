@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from typing import Any
 
 from keystead.web.wire import JoinedWritesProtocol
 
@@ -36,4 +37,5 @@ class ClientCertProtocol(JoinedWritesProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         if self._tls is not None:
-            self.scope["extensions"] = {"tls": self._tls}  # type: ignore[typeddict-unknown-key]
+            extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+            extensions["tls"] = self._tls
