@@ -159,6 +159,17 @@ class Settings(BaseSettings):
             raise ValueError("issuer must not contain a query or fragment")
         return value.rstrip("/")
 
+    @field_validator("mtls_base_url")
+    @classmethod
+    def _mtls_base_url(cls, value: str | None) -> str | None:
+        # RFC 8705 §5: the aliases are URLs like the endpoints they stand for.
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("mtls_base_url must be an https URL, e.g. https://mtls.example.com")
+        return value.rstrip("/")
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
