@@ -60,8 +60,9 @@ def decode_header(value: str) -> tuple[bytes, ...] | None:
     try:
         if "-----BEGIN" in value:
             return _pem_chain(value) or None
-        compact = "".join(value.split())
-        return (base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=b"-_"),)
+        compact = "".join(value.split()).replace("-", "+").replace("_", "/")
+        der = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+        return (der,) if der[:1] == b"\x30" else None  # DER: a SEQUENCE
     except (ValueError, binascii.Error, UnicodeEncodeError):
         return None
 
