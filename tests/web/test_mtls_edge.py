@@ -70,3 +70,24 @@ def test_the_header_only_from_a_trusted_peer(tmp_path) -> None:
     # Without KEYSTEAD_MTLS_CERT_HEADER the header means nothing.
     plain = settings(tmp_path, forwarded_allow_ips="*")
     assert client_cert(scope("10.1.2.3", quote(PEM)), plain) is None
+
+
+def test_serve_options(tmp_path) -> None:
+    import ssl
+
+    from keystead.cli.serve import _issuer_for, _tls_options
+
+    plain = Settings(data_dir=tmp_path)
+    assert _tls_options(plain) == {}
+    assert _issuer_for(plain, "127.0.0.1", 8443).issuer == "http://127.0.0.1:8443"
+    tls = Settings(
+        data_dir=tmp_path,
+        tls_cert_file=tmp_path / "s.crt",
+        tls_key_file=tmp_path / "s.key",
+        tls_client_ca_file=tmp_path / "ca.pem",
+    )
+    options = _tls_options(tls)
+    assert options["ssl_cert_reqs"] == ssl.CERT_OPTIONAL  # clients without one still connect
+    assert options["ssl_ca_certs"] == str(tmp_path / "ca.pem")
+    assert options["http"] == "keystead.web.tls_wire:ClientCertProtocol"
+    assert _issuer_for(tls, "127.0.0.1", 8443).issuer == "https://127.0.0.1:8443"
