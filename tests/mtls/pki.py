@@ -53,12 +53,17 @@ def _name(cn: str, org: str | None = "Example") -> x509.Name:
 
 
 def make_ca(cn: str = "Test CA") -> Issued:
+    return issue_ca(None, cn)
+
+
+def issue_ca(parent: Issued | None, cn: str) -> Issued:
+    """A CA certificate: a root (``parent`` None) or an intermediate issued by ``parent``."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name(cn)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(parent.cert.subject if parent else name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(START)
@@ -79,7 +84,7 @@ def make_ca(cn: str = "Test CA") -> Issued:
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .sign(key, hashes.SHA256())
+        .sign(parent.key if parent else key, hashes.SHA256())
     )
     return Issued(cert, key)
 

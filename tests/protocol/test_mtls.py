@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from keystead.errors import OAuthError
-from keystead.protocol import mtls, mtls_certs, mtls_metadata
+from keystead.protocol import mtls, mtls_certs, mtls_chain, mtls_metadata
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.discovery import metadata
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.tokens import resolve_access_token
 from keystead.protocol.userinfo import userinfo_for
-from tests.mtls.pki import issue, jwk_of, make_ca
+from tests.mtls.pki import issue, issue_ca, jwk_of, make_ca
 
 pytestmark = pytest.mark.anyio
 
@@ -118,11 +118,33 @@ def test_thumbprint_is_base64url_sha256_of_der() -> None:
 def test_chain_check(tmp_path: Path) -> None:
     ca_file = tmp_path / "ca.pem"
     ca_file.write_bytes(CA.pem)
-    mtls_certs.check_chain((GOOD.der,), ca_file, 1_700_000_000)
+    mtls_chain.check_chain((GOOD.der,), ca_file, 1_700_000_000)
     with pytest.raises(OAuthError) as caught:
-        mtls_certs.check_chain((ROGUE.der,), ca_file, 1_700_000_000)
+        mtls_chain.check_chain((ROGUE.der,), ca_file, 1_700_000_000)
     assert caught.value.catalog_id == "mtls-certificate-invalid"
     assert "KEYSTEAD_MTLS_CA_FILE" in caught.value.description
+
+
+def test_chain_check_of_certificates_without_san(tmp_path: Path) -> None:
+    """A certificate naming its holder only in the subject DN still chains (the web PKI
+    profile of cryptography's verifier wants a SAN); through an intermediate too."""
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(CA.pem)
+    plain = issue(CA, "dn only")
+    mtls_chain.check_chain((plain.der,), ca_file, 1_700_000_000)
+    intermediate = issue_ca(CA, "Issuing CA")
+    below = issue(intermediate, "dn only, below")
+    mtls_chain.check_chain((below.der, intermediate.der), ca_file, 1_700_000_000)
+    for chain, when in (
+        ((below.der,), 1_700_000_000),  # the intermediate not sent
+        ((issue(ROGUE_CA, "dn only").der,), 1_700_000_000),  # another CA
+        ((plain.der,), 2_300_000_000),  # expired (2042)
+        ((issue(None, "self").der,), 1_700_000_000),
+        ((below.der, issue(CA, "not a CA").der), 1_700_000_000),
+    ):
+        with pytest.raises(OAuthError) as caught:
+            mtls_chain.check_chain(chain, ca_file, when)
+        assert caught.value.catalog_id == "mtls-certificate-invalid"
 
 
 def test_garbage_is_not_a_certificate() -> None:

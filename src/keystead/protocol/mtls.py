@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
 from keystead.errors import OAuthError
-from keystead.protocol import mtls_certs
+from keystead.protocol import mtls_certs, mtls_chain
 from keystead.protocol.client_assertion import client_keys
 from keystead.protocol.mtls_certs import SUBJECT_NAMES
 
@@ -57,7 +57,7 @@ async def check_tls_client_auth(client: Client, creds: Credentials, ctx: Asserti
     provider = ctx.provider
     ca_file = provider.settings.mtls_ca_file
     if ca_file is not None:  # else the TLS layer (uvicorn, the proxy) verified the chain
-        mtls_certs.check_chain(creds.cert or (), ca_file, provider.now())
+        mtls_chain.check_chain(creds.cert or (), ca_file, provider.now())
     else:
         mtls_certs.check_validity(cert, provider.now())
     registered = [(n, client.extra[n]) for n in SUBJECT_NAMES if client.extra.get(n)]

@@ -14,8 +14,6 @@ import functools
 import hashlib
 import ipaddress
 import re
-from collections.abc import Sequence
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -246,30 +244,3 @@ def key_der(public_key: object) -> bytes | None:
     except (ValueError, TypeError):
         return None
     return der
-
-
-# --- the operator's CAs (tls_client_auth, §2.1) ---
-
-
-@functools.lru_cache(maxsize=4)
-def _ca_store(path: str, mtime: float) -> x509.verification.Store:
-    certs = x509.load_pem_x509_certificates(Path(path).read_bytes())
-    return x509.verification.Store(certs)
-
-
-def check_chain(chain: Sequence[bytes], ca_file: Path, now: int) -> None:
-    """The leaf (``chain[0]``, intermediates after it) chains to a CA in ``ca_file``."""
-    store = _ca_store(str(ca_file), ca_file.stat().st_mtime)
-    leaf, *intermediates = (load(der) for der in chain)
-    at = datetime.datetime.fromtimestamp(now, datetime.UTC)
-    verifier = x509.verification.PolicyBuilder().store(store).time(at).build_client_verifier()
-    try:
-        verifier.verify(leaf, intermediates)
-    except x509.verification.VerificationError as exc:
-        raise OAuthError(
-            "mtls-certificate-invalid",
-            f"The client certificate (subject {leaf.subject.rfc4514_string()[:_SHOWN]!r}) "
-            "does not chain to a certificate authority trusted for tls_client_auth "
-            "(KEYSTEAD_MTLS_CA_FILE).",
-            debug=str(exc),
-        ) from None
