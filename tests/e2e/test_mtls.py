@@ -93,7 +93,11 @@ def mtls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cli,
         yield cli, issuer, pki
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a slow graceful shutdown on a loaded machine
+            server.kill()
+            server.wait(10)
 
 
 def cc_client(cli: Cli, *flags: str) -> str:
@@ -219,6 +223,7 @@ def test_userinfo_with_a_bound_token(mtls_server: tuple[Cli, str, Pki]) -> None:
     tokens = rp.fetch_token(
         issuer + "/token", authorization_response=done.headers["location"], code_verifier=verifier
     )
+    rp.close()
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     with pki.http(pki.good, "good") as http:
         assert http.get(issuer + "/userinfo", headers=bearer).status_code == 200
