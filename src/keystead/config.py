@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For gives the client IP (login throttling per IP),
     # e.g. "10.0.0.5" or "10.0.0.5,10.0.0.6"; unset: the TCP peer is the client.
     forwarded_allow_ips: str | None = None
+    # TLS served by `keystead serve` itself (uvicorn): certificate and key files; with
+    # tls_client_ca_file, client certificates are requested (optional) and verified against
+    # it during the handshake (docs/mtls.md).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_client_ca_file: Path | None = None
+    # Mutual TLS (RFC 8705, docs/mtls.md): advertised when enabled or given a base URL (the
+    # mtls_endpoint_aliases are under it; default: the issuer); tls_client_auth chains are
+    # checked against mtls_ca_file when set (else the TLS layer's verification is trusted);
+    # the client certificate may come in mtls_cert_header from forwarded_allow_ips only.
+    mtls_enabled: bool = False
+    mtls_base_url: str | None = None
+    mtls_ca_file: Path | None = None
+    mtls_cert_header: str | None = None
     # Largest request body read (forms, JSON); a larger one is refused while it is read (413).
     max_body_bytes: int = Field(64 * 1024, ge=4096, le=16 * 1024 * 1024)
 
@@ -145,6 +159,17 @@ class Settings(BaseSettings):
             raise ValueError("issuer must not contain a query or fragment")
         return value.rstrip("/")
 
+    @field_validator("mtls_base_url")
+    @classmethod
+    def _mtls_base_url(cls, value: str | None) -> str | None:
+        # RFC 8705 §5: the aliases are URLs like the endpoints they stand for.
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("mtls_base_url must be an https URL, e.g. https://mtls.example.com")
+        return value.rstrip("/")
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -165,6 +190,11 @@ class Settings(BaseSettings):
         if value is not None and not value.is_dir():
             raise ValueError("mail_templates_dir must be an existing directory")
         return value
+
+    @property
+    def mtls(self) -> bool:
+        """Is mutual TLS (RFC 8705) offered?"""
+        return self.mtls_enabled or self.mtls_base_url is not None
 
     @property
     def issuer_path(self) -> str:

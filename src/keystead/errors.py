@@ -26,6 +26,7 @@ from keystead.error_catalog import (
     fapi,
     federation,
     jar,
+    mtls,
     oauth1,
     pages,
     request,
@@ -74,6 +75,7 @@ _AREAS = (
     responses,
     dpop,
     fapi,
+    mtls,
 )
 
 CATALOG: dict[str, CatalogEntry] = {

@@ -147,8 +147,8 @@ async def test_basic_for_a_private_key_jwt_client(oauth, provider, make_client) 
 
 
 async def test_unknown_registered_method(oauth, provider, make_client) -> None:
-    await make_client(token_endpoint_auth_method="tls_client_auth")
-    err = await refused(body(client_id="rp"), provider)
+    await make_client(token_endpoint_auth_method="made_up_method")
+    err = await refused(with_basic(oauth, "rp", SECRET), provider)
     assert err.catalog_id == "client-auth-method-mismatch"
 
 
@@ -167,4 +167,6 @@ def test_auth_methods_table() -> None:
         "client_secret_jwt",
         "private_key_jwt",
         "none",
+        "tls_client_auth",  # RFC 8705 §2.1
+        "self_signed_tls_client_auth",  # RFC 8705 §2.2
     }

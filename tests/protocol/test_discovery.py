@@ -43,7 +43,9 @@ def test_advertised_values_equal_the_dispatch_tables(metadata) -> None:
     assert metadata["grant_types_supported"] == list(GRANTS)
     assert metadata["response_types_supported"] == list(RESPONSE_TYPES)
     assert metadata["response_modes_supported"] == list(RESPONSE_MODES)
-    assert metadata["token_endpoint_auth_methods_supported"] == list(CLIENT_AUTH_METHODS)
+    # The mTLS methods (RFC 8705) only when mTLS is enabled: nothing else brings a certificate.
+    without_mtls = [m for m in CLIENT_AUTH_METHODS if "tls_client_auth" not in m]
+    assert metadata["token_endpoint_auth_methods_supported"] == without_mtls
     assert metadata["code_challenge_methods_supported"] == list(pkce.METHODS_SUPPORTED)
     assert metadata["id_token_signing_alg_values_supported"] == list(SUPPORTED_ALGS)
 

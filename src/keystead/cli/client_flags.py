@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from keystead.cli.common import fail
+from keystead.protocol.mtls_metadata import NAMES as MTLS_NAMES
 from keystead.protocol.response_metadata import RESPONSE_METADATA
 from keystead.services import client_policy
 from keystead.store.base import Client
@@ -49,6 +50,7 @@ FLAGS = {
     **{name: "--" + name.replace("_", "-") for name in RESPONSE_METADATA},
     "dpop_bound_access_tokens": "--dpop-bound-access-tokens",
     "profile": "--profile",
+    **{name: "--" + name.replace("_", "-") for name in MTLS_NAMES},  # RFC 8705
 }
 PROFILE_HELP = (
     "fapi2: hold the client to the FAPI 2.0 Security Profile (docs/fapi2.md); none removes it."
@@ -145,3 +147,18 @@ def jar_changes(
         "require_pushed_authorization_requests": require_par,
     }
     return {k: v for k, v in values.items() if v is not None}
+
+
+# RFC 8705 (protocol/mtls_metadata.py, docs/mtls.md).
+MTLS_SUBJECT_HELP = "tls_client_auth (RFC 8705 §2.1.2): give exactly one certificate subject."
+MTLS_BOUND_HELP = "RFC 8705 §3: access tokens bound to the client certificate (cnf.x5t#S256)."
+
+
+def mtls_changes(subjects: dict[str, str | None], bound: bool | None) -> dict[str, object]:
+    """The mtls_metadata members given; a subject given replaces the registered one."""
+    given: dict[str, object] = {k: v for k, v in subjects.items() if v is not None}
+    if given:  # RFC 8705 §2.1.2: one subject; the others are cleared
+        given = {name: given.get(name) for name in subjects}
+    if bound is not None:
+        given["tls_client_certificate_bound_access_tokens"] = bound
+    return given

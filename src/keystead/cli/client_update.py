@@ -18,6 +18,8 @@ from keystead.cli.client_flags import (
     ENC_ENC_HELP,
     EXCHANGE_AUDIENCE_HELP,
     FLAGS,
+    MTLS_BOUND_HELP,
+    MTLS_SUBJECT_HELP,
     PASSWORD_LOGIN_HELP,
     PROFILE_HELP,
     REQUEST_OBJECT_ALG_HELP,
@@ -31,6 +33,7 @@ from keystead.cli.client_flags import (
     exchange_changes,
     given,
     jar_changes,
+    mtls_changes,
     oauth1_policy,
 )
 from keystead.cli.clients import _read_jwks, _show_secret, _with_secret
@@ -143,6 +146,20 @@ def update(
     dpop_bound: bool | None = typer.Option(
         None, "--dpop-bound-access-tokens/--no-dpop-bound-access-tokens", help=DPOP_HELP
     ),
+    subject_dn: str | None = typer.Option(
+        None, "--tls-client-auth-subject-dn", help=MTLS_SUBJECT_HELP
+    ),
+    san_dns: str | None = typer.Option(None, "--tls-client-auth-san-dns", help=MTLS_SUBJECT_HELP),
+    san_uri: str | None = typer.Option(None, "--tls-client-auth-san-uri", help=MTLS_SUBJECT_HELP),
+    san_ip: str | None = typer.Option(None, "--tls-client-auth-san-ip", help=MTLS_SUBJECT_HELP),
+    san_email: str | None = typer.Option(
+        None, "--tls-client-auth-san-email", help=MTLS_SUBJECT_HELP
+    ),
+    cert_bound: bool | None = typer.Option(
+        None,
+        "--tls-client-certificate-bound-access-tokens/--no-tls-client-certificate-bound-access-tokens",
+        help=MTLS_BOUND_HELP,
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change a client: only the options given change (a repeatable option replaces the
@@ -182,6 +199,13 @@ def update(
     }
 
     connections = connections_change(all_connections, connection)
+    subjects = {
+        "tls_client_auth_subject_dn": subject_dn,
+        "tls_client_auth_san_dns": san_dns,
+        "tls_client_auth_san_uri": san_uri,
+        "tls_client_auth_san_ip": san_ip,
+        "tls_client_auth_san_email": san_email,
+    }
 
     async def work(provider: Provider) -> dict[str, Any]:
         try:
@@ -193,6 +217,11 @@ def update(
             spec.jar_metadata.update(
                 jar_changes(request_uri, request_object_alg, response_alg, require_par)
             )
+            for name, value in mtls_changes(subjects, cert_bound).items():  # RFC 8705
+                if value is None:
+                    spec.mtls_metadata.pop(name, None)
+                else:
+                    spec.mtls_metadata[name] = value
             updated, secret = await service.update(
                 provider,
                 client,

@@ -19,6 +19,8 @@ from keystead.cli.client_flags import (
     ENC_ENC_HELP,
     EXCHANGE_AUDIENCE_HELP,
     FLAGS,
+    MTLS_BOUND_HELP,
+    MTLS_SUBJECT_HELP,
     ORIGIN_HELP,
     PASSWORD_LOGIN_HELP,
     PROFILE_HELP,
@@ -30,6 +32,7 @@ from keystead.cli.client_flags import (
     SIGNING_ALG_HELP,
     SUBJECT_TYPE_HELP,
     jar_changes,
+    mtls_changes,
     oauth1_policy,
 )
 from keystead.cli.common import emit, fail, refuse, with_provider
@@ -160,6 +163,18 @@ def create(
         None, "--userinfo-encrypted-response-enc", help=ENC_ENC_HELP
     ),
     dpop_bound: bool = typer.Option(False, "--dpop-bound-access-tokens", help=DPOP_HELP),
+    subject_dn: str | None = typer.Option(
+        None, "--tls-client-auth-subject-dn", help=MTLS_SUBJECT_HELP
+    ),
+    san_dns: str | None = typer.Option(None, "--tls-client-auth-san-dns", help=MTLS_SUBJECT_HELP),
+    san_uri: str | None = typer.Option(None, "--tls-client-auth-san-uri", help=MTLS_SUBJECT_HELP),
+    san_ip: str | None = typer.Option(None, "--tls-client-auth-san-ip", help=MTLS_SUBJECT_HELP),
+    san_email: str | None = typer.Option(
+        None, "--tls-client-auth-san-email", help=MTLS_SUBJECT_HELP
+    ),
+    cert_bound: bool = typer.Option(
+        False, "--tls-client-certificate-bound-access-tokens", help=MTLS_BOUND_HELP
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a client. The client_secret is printed once and stored only as a hash
@@ -197,6 +212,16 @@ def create(
         userinfo_encrypted_response_alg=userinfo_enc_alg,
         userinfo_encrypted_response_enc=userinfo_enc_enc,
         dpop_bound_access_tokens=dpop_bound,
+        mtls_metadata=mtls_changes(
+            {
+                "tls_client_auth_subject_dn": subject_dn,
+                "tls_client_auth_san_dns": san_dns,
+                "tls_client_auth_san_uri": san_uri,
+                "tls_client_auth_san_ip": san_ip,
+                "tls_client_auth_san_email": san_email,
+            },
+            cert_bound,
+        ),
     )
 
     async def work(provider: Provider) -> dict[str, Any]:

@@ -25,7 +25,29 @@ def _issuer_for(s: Settings, host: str, port: int) -> Settings:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     if ":" in shown:
         shown = f"[{shown}]"
-    return s.model_copy(update={"issuer": f"http://{shown}:{port}"})
+    scheme = "https" if s.tls_cert_file is not None else "http"
+    return s.model_copy(update={"issuer": f"{scheme}://{shown}:{port}"})
+
+
+def _tls_options(s: Settings) -> dict[str, Any]:
+    """uvicorn's TLS (docs/mtls.md): the server certificate, and with a client CA file the
+    client certificate requested (optional: clients without one still connect) and verified
+    in the handshake; the protocol then hands the certificate to the app (web/tls_wire.py)."""
+    if s.tls_cert_file is None:
+        if s.tls_key_file is not None or s.tls_client_ca_file is not None:
+            fail("KEYSTEAD_TLS_KEY_FILE / KEYSTEAD_TLS_CLIENT_CA_FILE need KEYSTEAD_TLS_CERT_FILE.")
+        return {}
+    import ssl
+
+    options: dict[str, Any] = {
+        "ssl_certfile": str(s.tls_cert_file),
+        "ssl_keyfile": None if s.tls_key_file is None else str(s.tls_key_file),
+        "http": "keystead.web.tls_wire:ClientCertProtocol",
+    }
+    if s.tls_client_ca_file is not None:
+        options["ssl_ca_certs"] = str(s.tls_client_ca_file)
+        options["ssl_cert_reqs"] = ssl.CERT_OPTIONAL
+    return options
 
 
 @app.command()
@@ -49,6 +71,7 @@ def serve(
     from keystead.bootstrap import open_provider
     from keystead.logs import lean_records, log_config
     from keystead.services.demo import DemoData, ensure_demo
+    from keystead.web.forwarded import served
 
     s = _issuer_for(settings(), host, port)
     if demo:
@@ -81,16 +104,17 @@ def serve(
         "log_config": log_config(s.log_format, log_level),
         "access_log": False,  # keystead.access logs each request, without its query string
         # URLs come from the issuer, never from headers; X-Forwarded-For is believed only
-        # from the configured proxies (the client IP counts login failures).
-        "proxy_headers": s.forwarded_allow_ips is not None,
-        "forwarded_allow_ips": s.forwarded_allow_ips,
+        # from the configured proxies (the client IP counts login failures): by
+        # web/forwarded.py, which keeps the direct peer (the mTLS header's sender).
+        "proxy_headers": False,
         "server_header": False,
         "http": "keystead.web.wire:JoinedWritesProtocol",  # one write per response
         "ws": "none",  # no WebSocket routes: an Upgrade is an ordinary request
+        **_tls_options(s),
     }
     lean_records()
     if workers == 1:
-        uvicorn.run(build_app(s, demo=demo_data), **options)
+        uvicorn.run(served(build_app(s, demo=demo_data), s.forwarded_allow_ips), **options)
         return
     # Each worker builds its app from the environment (keystead.app:create_app): hand the
     # derived issuer down, and give the metrics a directory shared by the workers.
@@ -99,7 +123,8 @@ def serve(
         threads = max(1, usable_cpus() // workers)
         os.environ["KEYSTEAD_PASSWORD_THREADS"] = str(threads)
     with _metrics_dir():
-        uvicorn.run("keystead.app:create_app", factory=True, workers=workers, **options)
+        factory = "keystead.web.forwarded:create_served_app"  # create_app, forwarded
+        uvicorn.run(factory, factory=True, workers=workers, **options)
 
 
 @contextlib.contextmanager

@@ -147,6 +147,9 @@ async def _keys(client: Client, provider: Provider, *, refresh: bool) -> list[Cl
         raise OAuthError("client-jwks-unavailable", f"The client's jwks_uri: {exc}") from None
 
 
+client_keys = _keys  # also the keys of self_signed_tls_client_auth (protocol/mtls.py)
+
+
 async def check_private_key_jwt(client: Client, assertion: str, ctx: AssertionContext) -> None:
     alg = _allowed_algs(client, ASYMMETRIC_ALGS, assertion)
     keys = await _keys(client, ctx.provider, refresh=False)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from keystead.errors import OAuthError
 from keystead.jose.client_keys import ASYMMETRIC_ALGS, HMAC_ALGS
-from keystead.protocol import client_assertion
+from keystead.protocol import client_assertion, mtls
 from keystead.protocol.client_assertion import ASSERTION_TYPE, AssertionContext
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import matches_hash
@@ -35,6 +35,7 @@ class Credentials(NamedTuple):
     client_id: str
     secret: str | None = None
     assertion: str | None = None
+    cert: tuple[bytes, ...] | None = None  # RFC 8705: the client certificate chain (DER)
 
 
 def _assertion(req: OAuthRequest) -> Credentials | None:
@@ -138,6 +139,9 @@ CLIENT_AUTH_METHODS: dict[str, AuthMethod] = {
     "client_secret_jwt": AuthMethod(_check_secret_jwt, HMAC_ALGS),
     "private_key_jwt": AuthMethod(_check_private_key_jwt, ASYMMETRIC_ALGS),
     "none": AuthMethod(_check_none),
+    # RFC 8705 §2.1 (PKI) and §2.2 (self-signed): the client certificate of the request.
+    mtls.TLS_CLIENT_AUTH: AuthMethod(mtls.check_tls_client_auth),
+    mtls.SELF_SIGNED: AuthMethod(mtls.check_self_signed),
 }
 
 
@@ -187,6 +191,9 @@ async def _authenticate(req: OAuthRequest, provider: Provider, endpoint: str) ->
             "Client authentication failed: unknown client_id.",
         )
     registered = client.token_endpoint_auth_method
+    if creds.method == "none" and registered in mtls.METHODS:
+        # RFC 8705 §2: client_id in the body, the certificate of the TLS connection.
+        creds = Credentials(registered, creds.client_id, cert=req.client_cert)
     if creds.method != registered:
         raise OAuthError(
             "client-auth-method-mismatch",

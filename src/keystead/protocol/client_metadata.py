@@ -23,6 +23,7 @@ from keystead.jose.keys import SUPPORTED_ALGS
 from keystead.protocol import (
     ciba_metadata,
     jar_metadata,
+    mtls_metadata,
     redirect_uris,
     response_metadata,
     scopes,
@@ -107,6 +108,7 @@ class ClientSpec:
     userinfo_encrypted_response_alg: str | None = None
     userinfo_encrypted_response_enc: str | None = None
     dpop_bound_access_tokens: bool = False  # RFC 9449 §5.2: no token without a DPoP proof
+    mtls_metadata: dict[str, Any] = field(default_factory=dict)  # RFC 8705 (mtls_metadata.py)
     metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values
 
 
@@ -258,7 +260,9 @@ def validate(spec: ClientSpec) -> None:
     if broken is not None:
         raise MetadataError(*broken)
     has_keys = spec.jwks is not None or spec.jwks_uri is not None
-    broken = jar_metadata.problem(spec.jar_metadata, has_keys) or response_metadata.problem(
+    broken = mtls_metadata.problem(spec.mtls_metadata, method, has_keys)
+    broken = broken or jar_metadata.problem(spec.jar_metadata, has_keys)
+    broken = broken or response_metadata.problem(
         {k: getattr(spec, k) for k in response_metadata.RESPONSE_METADATA},
         spec.redirect_uris,
         spec.jwks,
@@ -351,6 +355,7 @@ def client_view(client: Client) -> dict[str, Any]:
                 *AUTH_METADATA,
                 *ciba_metadata.CIBA_METADATA,
                 *jar_metadata.NAMES,
+                *mtls_metadata.NAMES,
                 *response_metadata.RESPONSE_METADATA,
                 "dpop_bound_access_tokens",
                 *DESCRIPTIVE_METADATA,
@@ -391,6 +396,7 @@ def spec_of(client: Client) -> ClientSpec:
         backchannel_client_notification_endpoint=extra.get(ciba_metadata.ENDPOINT),
         backchannel_user_code_parameter=bool(extra.get(ciba_metadata.USER_CODE)),
         jar_metadata={k: extra[k] for k in jar_metadata.NAMES if k in extra},
+        mtls_metadata={k: extra[k] for k in mtls_metadata.NAMES if k in extra},
         **{k: extra.get(k) for k in response_metadata.RESPONSE_METADATA},
         dpop_bound_access_tokens=extra.get("dpop_bound_access_tokens") is True,
         metadata={k: extra[k] for k in DESCRIPTIVE_METADATA if k in extra},

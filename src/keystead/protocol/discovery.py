@@ -7,7 +7,7 @@ from typing import Any
 
 from keystead.config import Settings
 from keystead.jose.keys import SUPPORTED_ALGS
-from keystead.protocol import jar, jarm, par, pkce, scopes
+from keystead.protocol import jar, jarm, mtls_metadata, par, pkce, scopes
 from keystead.protocol.acr import ACR_VALUES
 from keystead.protocol.authorize import DISPLAY_VALUES, prompt_values
 from keystead.protocol.ciba_metadata import DELIVERY_MODES
@@ -52,7 +52,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
             "s_hash",
         }
     )
-    return {
+    document: dict[str, Any] = {
         "issuer": settings.issuer,
         **{name: url(path) for name, path in ENDPOINTS.items()},
         "scopes_supported": list(scopes.SCOPES_SUPPORTED),
@@ -104,3 +104,4 @@ def metadata(settings: Settings) -> dict[str, Any]:
         # OIDC Core §8 pairwise subjects, §10 signed and encrypted responses
         **discovery_metadata(),
     }
+    return document | mtls_metadata.discovery(settings, document)  # RFC 8705 §3.3, §5

@@ -14,7 +14,7 @@ from keystead.jose import jwt
 from keystead.protocol import client_auth, dpop, pairwise, rar
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.request import OAuthRequest
-from keystead.protocol.tokens import resolve_access_token
+from keystead.protocol.tokens import cnf, resolve_access_token
 from keystead.secrets_util import matches_hash, sha256_hex
 
 if TYPE_CHECKING:
@@ -104,7 +104,8 @@ async def _access_claims(provider: Provider, value: str) -> dict[str, Any] | Non
         claims[rar.PARAMETER] = details  # RFC 9396 §9.2
     if token.jkt is not None:  # RFC 9449 §6.2: a DPoP-bound token and its key
         claims["token_type"] = dpop.TOKEN_TYPE
-        claims["cnf"] = {"jkt": token.jkt}
+    if token.jkt is not None or token.x5t_s256 is not None:  # RFC 8705 §3.2: its certificate
+        claims["cnf"] = cnf(token.jkt, token.x5t_s256)
     return claims
 
 

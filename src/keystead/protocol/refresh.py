@@ -7,7 +7,7 @@ import hmac
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from keystead.protocol import dpop, scopes
+from keystead.protocol import dpop, mtls, scopes
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import Client, Grant, RefreshToken
 
@@ -67,4 +67,5 @@ def new_token(
         expires_at=absolute,
         idle_expires_at=min(now + settings.refresh_idle_ttl, absolute),
         jkt=dpop.refresh_jkt(),  # RFC 9449 §5: a public client's refresh token is bound
+        x5t_s256=mtls.refresh_x5t(),  # RFC 8705 §4: ... to its DPoP key or certificate
     )

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from keystead.errors import OAuthError
-from keystead.protocol import jar_metadata, redirect_uris, response_metadata, scopes
+from keystead.protocol import (
+    jar_metadata,
+    mtls_metadata,
+    redirect_uris,
+    response_metadata,
+    scopes,
+)
 from keystead.protocol.client_metadata import (
     DESCRIPTIVE_METADATA,
     ClientSpec,
@@ -262,6 +268,7 @@ def parse_metadata(body: Any) -> ClientSpec:
         ),
         backchannel_user_code_parameter=_flag(body, "backchannel_user_code_parameter"),
         jar_metadata=jar_metadata.from_body(body),  # RFC 9101, RFC 9126 §6, JARM §3
+        mtls_metadata=mtls_metadata.from_body(body),  # RFC 8705 §2.1.2, §2.2, §3.4
         dpop_bound_access_tokens=_flag(body, "dpop_bound_access_tokens"),  # RFC 9449 §5.2
         metadata=metadata,
         **response_values,

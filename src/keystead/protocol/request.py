@@ -30,6 +30,8 @@ class _Fields(NamedTuple):
     headers: Mapping[str, str] = _EMPTY
     multi: Mapping[str, tuple[str, ...]] = _EMPTY  # repeatable params
     pairs: tuple[tuple[str, str], ...] = ()  # every parameter as sent, in order
+    # RFC 8705: the client certificate chain of a mutual-TLS request (DER, leaf first)
+    client_cert: tuple[bytes, ...] | None = None
 
 
 class OAuthRequest(_Fields):

@@ -71,6 +71,7 @@ async def _record_revoked_jwt(provider: Provider, token: ActiveToken, now: int) 
         jti=token.jti,
         revoked_at=now,
         jkt=token.jkt,
+        x5t_s256=token.x5t_s256,
     )
     try:
         await provider.store.grants.add_access_token(record)

@@ -6,7 +6,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import client_auth, dpop
+from keystead.protocol import client_auth, dpop, mtls
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.grants import GRANTS
 from keystead.protocol.origins import check_origin
@@ -49,6 +49,7 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
             authorization=req.authorization,
             remote_addr=req.remote_addr,
             headers=req.headers,
+            client_cert=req.client_cert,
         )
     client = await authenticate_client(req, provider, endpoint="/token")
     # Before the grant runs: a refused browser origin must not burn a code or rotate a token.
@@ -60,9 +61,12 @@ async def token_endpoint(req: OAuthRequest, provider: Provider) -> dict[str, Any
             f"{', '.join(client.grant_types) or 'none'}.",
         )
     result: dict[str, Any]
+    handle = grant.handle
+    if mtls.required(client):  # RFC 8705 §3: tokens bound to the client certificate
+        handle = mtls.bound_handler(req, client, handle)
     if "dpop" in req.headers or dpop.required(client):  # RFC 9449 §5: sender-constrained
-        result = await dpop.token_request(req, client, provider, grant.handle)
+        result = await dpop.token_request(req, client, provider, handle)
     else:
-        result = await grant.handle(req, client, provider)
+        result = await handle(req, client, provider)
     provider.events.emit("token.granted", grant_type=grant_type, client_id=client.client_id)
     return result

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystead.jose import jwt
-from keystead.protocol import dpop, pairwise, rar
+from keystead.protocol import dpop, mtls, pairwise, rar
 from keystead.secrets_util import random_token, sha256_hex
 from keystead.store.base import AccessToken, Api, Client, Grant
 
@@ -68,6 +68,7 @@ class ActiveToken(NamedTuple):
     claims_request: dict[str, Any]  # of the grant's claims request (OIDC Core §5.5)
     act: dict[str, Any] | None = None  # RFC 8693 §4.1 (exchanged tokens)
     jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key (cnf.jkt)
+    x5t_s256: str | None = None  # RFC 8705 §3: bound to this certificate (cnf.x5t#S256)
     recorded: bool = True  # a row exists (False: a grant's JWT, stored only once revoked)
 
 
@@ -103,6 +104,7 @@ def _record(
         aud=aud,
         jti=jti,
         jkt=dpop.bound_jkt(),  # RFC 9449 §6: the key the token is bound to
+        x5t_s256=mtls.bound_x5t(),  # RFC 8705 §3: the certificate it is bound to
     )
 
 
@@ -146,9 +148,9 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
         claims["act"] = treq.act  # RFC 8693 §4.1
     if treq.grant is not None and rar.PARAMETER in treq.grant.claims:
         claims[rar.PARAMETER] = treq.grant.claims[rar.PARAMETER]  # RFC 9396 §9.1
-    jkt = dpop.bound_jkt()
-    if jkt is not None:
-        claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
+    jkt, x5t = dpop.bound_jkt(), mtls.bound_x5t()
+    if jkt is not None or x5t is not None:
+        claims["cnf"] = cnf(jkt, x5t)  # RFC 9449 §6.1, RFC 8705 §3.1
     ring = await provider.keyring()
     value = jwt.sign(claims, ring, provider.settings.access_token_alg, now=now, typ=AT_JWT_TYP)
     return IssuedToken(value, ttl, treq.scope, None)
@@ -242,15 +244,22 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
         grant_id=grant_id,
         claims_request=claims_request,
         act=claims.get("act") if isinstance(claims.get("act"), dict) else None,
-        jkt=_jkt_of(claims),
+        jkt=_cnf_member(claims, "jkt"),
+        x5t_s256=_cnf_member(claims, mtls.CNF),
         recorded=recorded,
     )
 
 
-def _jkt_of(claims: dict[str, Any]) -> str | None:
-    cnf = claims.get("cnf")
-    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
-    return jkt if isinstance(jkt, str) else None
+def cnf(jkt: str | None, x5t_s256: str | None) -> dict[str, str]:
+    """The confirmation claim of a bound token: its DPoP key and/or its certificate."""
+    members = {"jkt": jkt, mtls.CNF: x5t_s256}
+    return {name: value for name, value in members.items() if value is not None}
+
+
+def _cnf_member(claims: dict[str, Any], name: str) -> str | None:
+    confirmation = claims.get("cnf")
+    value = confirmation.get(name) if isinstance(confirmation, dict) else None
+    return value if isinstance(value, str) else None
 
 
 async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | None:
@@ -280,6 +289,7 @@ async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | 
         claims_request=status.claims,
         act=exchange_act(status.claims),
         jkt=status.jkt,
+        x5t_s256=status.x5t_s256,
     )
 
 

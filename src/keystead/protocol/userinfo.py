@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import dpop, pairwise, scopes
+from keystead.protocol import dpop, mtls, pairwise, scopes
 from keystead.protocol.claims import requested_names, user_claims
 from keystead.protocol.origins import check_origin_of
 from keystead.protocol.request import OAuthRequest
@@ -59,6 +59,12 @@ async def userinfo_for(
         )
     if token.jkt is not None or proof_jkt is not None:
         dpop.check_presented(token.jkt, proof_jkt)  # RFC 9449 §7.1, §7.2
+    if token.x5t_s256 is not None:  # RFC 8705 §3: only with the certificate it is bound to
+        refused = mtls.check_presented(token.x5t_s256, req)
+        if refused is not None:
+            raise OAuthError(
+                "mtls-token-bound", refused, headers=_challenge("invalid_token", refused)
+            )
     await check_origin_of(req, token.client_id, provider)  # CORS: the token's client's origins
     granted = scopes.parse(token.scope)
     if "openid" not in granted:

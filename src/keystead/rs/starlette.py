@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from keystead.rs.mtls import tls_client_cert
 from keystead.rs.oauth1 import FORM, OAuth1Error, OAuth1Info, OAuth1Verifier
 from keystead.rs.verifier import AccessTokenInfo, TokenError, Verifier
 
@@ -39,8 +40,13 @@ class RequireToken:
         realm: str = "api",
         *,
         public_url: str | None = None,
+        client_cert: Callable[[Request], bytes | str | None] | None = None,
     ) -> None:
         self.verifier = verifier
+        # The request's client certificate for certificate-bound tokens (RFC 8705 §3): by
+        # default from the ASGI TLS extension; behind a TLS-terminating proxy, a function
+        # reading the proxy's header (only when the request came from that proxy).
+        self.client_cert = client_cert or (lambda request: tls_client_cert(request.scope))
         self.scopes = tuple(scopes)
         self.realm = realm
         # The API's own public base URL, for the DPoP proofs' htu (RFC 9449 §4.3); without it,
@@ -60,6 +66,7 @@ class RequireToken:
                 request.method,
                 self._url(request),
                 self.scopes,
+                client_cert=self.client_cert(request),
             )
         except TokenError as exc:
             raise HTTPException(

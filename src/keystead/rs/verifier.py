@@ -21,6 +21,7 @@ from joserfc import jwt as jose_jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from keystead.rs import mtls
 from keystead.rs.dpop import ProofChecker, ProofError
 
 ALGORITHMS = ["ES256", "RS256", "PS256", "EdDSA"]
@@ -98,8 +99,17 @@ class Verifier:
         self._introspected: dict[str, _Cached] = {}
         self.proofs = ProofChecker(max_age=dpop_max_age, clock=clock)
 
-    async def verify(self, token: str | None, required: Iterable[str] = ()) -> AccessTokenInfo:
-        """A Bearer token: refused if it is bound to a DPoP key (RFC 9449 §7.2)."""
+    async def verify(
+        self,
+        token: str | None,
+        required: Iterable[str] = (),
+        *,
+        client_cert: bytes | str | None = None,
+        cert_thumbprint: str | None = None,
+    ) -> AccessTokenInfo:
+        """A Bearer token: refused if it is bound to a DPoP key (RFC 9449 §7.2), or to a
+        client certificate other than the request's (RFC 8705 §3: ``client_cert`` as DER or
+        PEM, or its ``cert_thumbprint``)."""
         if not token:
             raise TokenError("missing_token", "No access token.", 401)
         info = await self._token(token)
@@ -109,7 +119,16 @@ class Verifier:
                 "The token is DPoP-bound: send Authorization: DPoP <token> with a proof.",
                 scheme="DPoP",
             )
+        self._check_cert(info, client_cert, cert_thumbprint)
         return self._scoped(info, required)
+
+    @staticmethod
+    def _check_cert(
+        info: AccessTokenInfo, client_cert: bytes | str | None, cert_thumbprint: str | None
+    ) -> None:
+        refused = mtls.mismatch(mtls.x5t_of(info.claims), client_cert, cert_thumbprint)
+        if refused is not None:
+            raise TokenError("invalid_token", refused)
 
     async def verify_request(
         self,
@@ -118,13 +137,19 @@ class Verifier:
         method: str,
         url: str,
         required: Iterable[str] = (),
+        *,
+        client_cert: bytes | str | None = None,
+        cert_thumbprint: str | None = None,
     ) -> AccessTokenInfo:
         """A request's token by its ``Authorization`` header: Bearer, or DPoP with the
-        request's ``DPoP`` proof (RFC 9449 §7.1: htm, htu, ath, and the token's cnf.jkt)."""
+        request's ``DPoP`` proof (RFC 9449 §7.1: htm, htu, ath, and the token's cnf.jkt);
+        a certificate-bound token also needs the request's client certificate (RFC 8705)."""
         scheme, _, value = (authorization or "").partition(" ")
         if scheme.lower() != "dpop":
             token = value.strip() or None if scheme.lower() == "bearer" else None
-            return await self.verify(token, required)
+            return await self.verify(
+                token, required, client_cert=client_cert, cert_thumbprint=cert_thumbprint
+            )
         token = value.strip()
         if not token:
             raise TokenError("missing_token", "No access token.", 401, scheme="DPoP")
@@ -142,6 +167,7 @@ class Verifier:
             raise TokenError(
                 "invalid_token", "The DPoP proof is signed with another key.", scheme="DPoP"
             )
+        self._check_cert(info, client_cert, cert_thumbprint)
         return self._scoped(info, required)
 
     async def _token(self, token: str) -> AccessTokenInfo:

@@ -20,6 +20,7 @@ from keystead.protocol import (
     client_assertion,
     fapi,
     jar_metadata,
+    mtls_metadata,
     pairwise,
     response_metadata,
     scopes,
@@ -169,6 +170,7 @@ def auth_extra(spec: ClientSpec) -> dict[str, Any]:
         if getattr(spec, key) not in (None, False):
             extra[key] = getattr(spec, key)
     extra.update(jar_metadata.stored(spec.jar_metadata))  # RFC 9101, RFC 9126 §6, JARM
+    extra.update(mtls_metadata.stored(spec.mtls_metadata))  # RFC 8705
     values = {k: getattr(spec, k) for k in response_metadata.RESPONSE_METADATA}
     extra.update(response_metadata.with_defaults(values))
     if pairwise.is_pairwise_spec(spec.subject_type):

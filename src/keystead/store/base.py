@@ -131,6 +131,7 @@ class AccessToken:
     jti: str | None = None  # set for JWT access tokens
     revoked_at: int | None = None
     jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key
+    x5t_s256: str | None = None  # RFC 8705 §3: bound to this client certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ class AccessTokenStatus:
     grant_revoked_at: int | None
     claims: dict[str, Any]
     jkt: str | None = None  # RFC 9449 §6
+    x5t_s256: str | None = None  # RFC 8705 §3
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,7 @@ class RefreshToken:
     successor_hash: str | None = None
     successor_enc: str | None = None
     jkt: str | None = None  # RFC 9449 §5: a public client's token is bound to its DPoP key
+    x5t_s256: str | None = None  # RFC 8705 §4: ... or to its client certificate
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from keystead.errors import OAuthError
 from keystead.events import new_correlation_id
 from keystead.protocol.request import OAuthRequest
 from keystead.web import cors, render
+from keystead.web.mtls import client_cert
 from keystead.web.observe import ObserveRequests, observed
 from keystead.web.parse import build_request, check_form_type, parse_form, read_body
 
@@ -202,6 +203,7 @@ class Keystead(Starlette):
                     client=scope.get("client"),
                     origin="",
                     dpop=None if dpop is None else dpop.decode("latin-1"),
+                    client_cert=client_cert(scope, provider.settings),  # RFC 8705
                 )
                 result = await lane.work(req, provider)
             except OAuthError as err:

@@ -14,6 +14,7 @@ from starlette.types import Receive
 from keystead import jsonlimits
 from keystead.errors import OAuthError
 from keystead.protocol.request import OAuthRequest, from_pairs
+from keystead.web.mtls import client_cert
 
 MAX_BODY = 64 * 1024  # the default of Settings.max_body_bytes
 
@@ -159,17 +160,19 @@ def build_request(
     client: tuple[str, int] | None,
     origin: str,
     dpop: str | None = None,
+    client_cert: tuple[bytes, ...] | None = None,
 ) -> OAuthRequest:
     """The ``OAuthRequest`` a protocol function takes: parameters, client credentials from
     the Authorization header, the caller's address, the ``Origin`` it was sent from and its
     ``DPoP`` proof (RFC 9449; several headers joined by commas, which the proof check
-    refuses)."""
+    refuses) and the client certificate of a mutual-TLS request (RFC 8705, web/mtls.py)."""
     return from_pairs(
         method,
         pairs,
         authorization=authorization,
         remote_addr=client[0] if client else None,
         headers={"origin": origin} if dpop is None else {"origin": origin, "dpop": dpop},
+        client_cert=client_cert,
     )
 
 
@@ -183,4 +186,5 @@ async def oauth_request(request: Request, *, body: bool) -> OAuthRequest:
         client=request.scope.get("client"),
         origin=headers.get("origin", ""),
         dpop=None if headers.get("dpop") is None else ",".join(headers.getlist("dpop")),
+        client_cert=client_cert(request.scope, request.app.state.provider.settings),
     )

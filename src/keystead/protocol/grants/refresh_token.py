@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import dpop, refresh, scopes
+from keystead.protocol import dpop, mtls, refresh, scopes
 from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import sha256_hex
@@ -128,6 +128,7 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
     token, grant = await _load(provider, token_hash)
     _check(token, grant, client, now)
     dpop.check_bound(token.jkt, "refresh token")  # RFC 9449 §5
+    mtls.check_refresh(token.x5t_s256, req)  # RFC 8705 §4
     # RFC 6749 §6: a narrower scope applies to the new access token; wider is refused.
     granted = scopes.parse(token.scope)
     requested = scopes.parse(req.get("scope")) or granted

@@ -119,6 +119,7 @@ class MemoryGrantStore:
             grant_revoked_at=grant.revoked_at,
             claims=grant.claims,
             jkt=token.jkt,
+            x5t_s256=token.x5t_s256,
         )
 
     async def get_jwt_status(self, grant_id: str, token_hash: str) -> JwtStatus | None:

@@ -141,6 +141,7 @@ class AccessTokenRow(Base):
     jti: Mapped[str | None] = mapped_column(ID)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     jkt: Mapped[str | None] = mapped_column(ID)  # RFC 9449 §6 (0018)
+    x5t_s256: Mapped[str | None] = mapped_column(ID)  # RFC 8705 §3 (0023)
 
 
 class RefreshTokenRow(Base):
@@ -160,6 +161,7 @@ class RefreshTokenRow(Base):
     successor_hash: Mapped[str | None] = mapped_column(HASH)
     successor_enc: Mapped[str | None] = mapped_column(Text)  # encrypted, never the clear value
     jkt: Mapped[str | None] = mapped_column(ID)  # RFC 9449 §5 (0018)
+    x5t_s256: Mapped[str | None] = mapped_column(ID)  # RFC 8705 §4 (0023)
 
     # Only the rows whose successor is still kept: what clear_successors looks for (0006).
     __table_args__ = (

@@ -104,6 +104,14 @@ class _ClientFields(Body):
     dpop_bound_access_tokens: bool | None = Field(
         None, description="RFC 9449 §5.2: tokens only with a DPoP proof"
     )
+    # RFC 8705 (protocol/mtls_metadata.py): tls_client_auth's one certificate subject
+    # (§2.1.2) and certificate-bound access tokens (§3.4); null removes one.
+    tls_client_auth_subject_dn: str | None = None
+    tls_client_auth_san_dns: str | None = None
+    tls_client_auth_san_uri: str | None = None
+    tls_client_auth_san_ip: str | None = None
+    tls_client_auth_san_email: str | None = None
+    tls_client_certificate_bound_access_tokens: bool | None = None
     client_uri: str | None = None
     logo_uri: str | None = None
     tos_uri: str | None = None

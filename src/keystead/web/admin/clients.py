@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from keystead.protocol import jar_metadata
+from keystead.protocol import jar_metadata, mtls_metadata
 from keystead.protocol.admin_auth import ADMIN_API_PATH
 from keystead.protocol.tokens import ActiveToken
 from keystead.services import clients as service
@@ -46,6 +46,11 @@ def _apply(spec: ClientSpec, changes: dict[str, Any]) -> ClientSpec:
                 spec.jar_metadata.pop(name, None)
             else:
                 spec.jar_metadata[name] = value
+        elif name in mtls_metadata.NAMES:  # RFC 8705
+            if value is None:
+                spec.mtls_metadata.pop(name, None)
+            else:
+                spec.mtls_metadata[name] = value
         elif value is None and name in _LISTS:
             setattr(spec, name, [])
         elif value is None and name not in _NULLABLE:
