@@ -12,9 +12,11 @@ ROWS: tuple[Row, ...] = (
         400,
         "No key to encrypt the response to",
         (
-            "The client registered id_token_encrypted_response_alg or "
-            "userinfo_encrypted_response_alg, but its jwks_uri could not be fetched or its "
-            "JWK Set has no key for that alg.",
+            "The client registered id_token_encrypted_response_alg, "
+            "userinfo_encrypted_response_alg or authorization_encrypted_response_alg (JARM), "
+            "but its jwks_uri could not be fetched or its JWK Set has no key for that alg. An "
+            "authorization response that cannot be encrypted is shown on keystead's page, "
+            "never sent to the client unencrypted.",
         ),
         (
             "Publish a public encryption key for the alg (an RSA key for RSA-OAEP-256, an EC "
