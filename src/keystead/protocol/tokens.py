@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from keystead.jose import jwt
 from keystead.protocol import dpop, pairwise, rar
 from keystead.secrets_util import random_token, sha256_hex
-from keystead.store.base import AccessToken, Api, Client, Grant
+from keystead.store.base import AccessToken, AccessTokenStatus, Api, Client, Grant
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -51,6 +51,9 @@ class TokenRequest(NamedTuple):
     grant: Grant | None  # None for client_credentials
     auth_time: int | None = None
     act: dict[str, Any] | None = None  # RFC 8693 §4.1: the actor of a delegated token
+    # RFC 9396 §6: this token's authorization_details when not the grant's (narrowed at the
+    # token endpoint, or a client_credentials token's own); stored with its record.
+    details: tuple[dict[str, Any], ...] | None = None
 
 
 class ActiveToken(NamedTuple):
@@ -102,6 +105,7 @@ def _record(
         aud=aud,
         jti=jti,
         jkt=dpop.bound_jkt(),  # RFC 9449 §6: the key the token is bound to
+        authorization_details=treq.details,  # RFC 9396 §6 (None: the grant's)
     )
 
 
@@ -141,7 +145,9 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
         claims["auth_time"] = treq.auth_time
     if treq.act is not None:
         claims["act"] = treq.act  # RFC 8693 §4.1
-    if treq.grant is not None and rar.PARAMETER in treq.grant.claims:
+    if treq.details is not None:  # RFC 9396 §9.1: narrowed, or a client's own
+        claims[rar.PARAMETER] = list(treq.details)
+    elif treq.grant is not None and rar.PARAMETER in treq.grant.claims:
         claims[rar.PARAMETER] = treq.grant.claims[rar.PARAMETER]  # RFC 9396 §9.1
     jkt = dpop.bound_jkt()
     if jkt is not None:
@@ -212,7 +218,7 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
             if status.revoked_at is not None or status.grant_revoked_at is not None:
                 return None
             grant_id = status.grant_id
-            claims_request = status.claims
+            claims_request = _claims_of(status)
             sub = status.sub  # the local sub (the token's may be pairwise, OIDC Core §8)
         else:
             token_hash = None  # not recorded (client_credentials): valid until it expires,
@@ -220,6 +226,8 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
             # comes from the provider's cache, as at the token endpoint)
             if await provider.get_client(str(claims.get("client_id"))) is None:
                 return None
+            if rar.PARAMETER in claims:  # RFC 9396 §9.2: a client_credentials token's own
+                claims_request = {rar.PARAMETER: claims[rar.PARAMETER]}
     aud = claims.get("aud")
     return ActiveToken(
         client_id=str(claims.get("client_id")),
@@ -235,6 +243,14 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
         act=claims.get("act") if isinstance(claims.get("act"), dict) else None,
         jkt=_jkt_of(claims),
     )
+
+
+def _claims_of(status: AccessTokenStatus) -> dict[str, Any]:
+    """The grant's claims request, with this token's own authorization_details (RFC 9396 §6)
+    when it has them."""
+    if status.authorization_details is None:
+        return status.claims
+    return {**status.claims, rar.PARAMETER: list(status.authorization_details)}
 
 
 def _jkt_of(claims: dict[str, Any]) -> str | None:
@@ -267,7 +283,7 @@ async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | 
         jti=None,
         token_hash=token_hash,
         grant_id=status.grant_id,
-        claims_request=status.claims,
+        claims_request=_claims_of(status),
         act=exchange_act(status.claims),
         jkt=status.jkt,
     )

@@ -131,6 +131,9 @@ class AccessToken:
     jti: str | None = None  # set for JWT access tokens
     revoked_at: int | None = None
     jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key
+    # RFC 9396 §6: the authorization_details of this token when narrower than its grant's
+    # (or a client_credentials token's own); None: the grant's (0023_rar_details).
+    authorization_details: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,7 @@ class AccessTokenStatus:
     grant_revoked_at: int | None
     claims: dict[str, Any]
     jkt: str | None = None  # RFC 9449 §6
+    authorization_details: tuple[dict[str, Any], ...] | None = None  # RFC 9396 §6
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,7 @@ class MemoryGrantStore:
             grant_revoked_at=grant.revoked_at,
             claims=grant.claims,
             jkt=token.jkt,
+            authorization_details=token.authorization_details,
         )
 
     async def revoke_access_token(self, token_hash: str, now: int) -> None:

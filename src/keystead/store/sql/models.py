@@ -141,6 +141,9 @@ class AccessTokenRow(Base):
     jti: Mapped[str | None] = mapped_column(ID)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     jkt: Mapped[str | None] = mapped_column(ID)  # RFC 9449 §6 (0018)
+    authorization_details: Mapped[list[dict[str, Any]] | None] = mapped_column(  # 0023
+        JSON(none_as_null=True)
+    )
 
 
 class RefreshTokenRow(Base):
@@ -351,6 +354,9 @@ class DeviceCodeRow(Base):
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
     acr: Mapped[str | None] = mapped_column(ID)
     amr: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
+    authorization_details: Mapped[list[dict[str, Any]] | None] = mapped_column(  # 0023
+        JSON(none_as_null=True)
+    )
 
 
 # The rows of the concerns added since (federation, trusted issuers, CIBA, OAuth 1.0a) live in
