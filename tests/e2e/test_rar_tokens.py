@@ -7,7 +7,9 @@ and uses nothing up. client_credentials with authorization_details (§6)."""
 from __future__ import annotations
 
 import json
+from html import unescape
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -263,3 +265,50 @@ async def test_client_credentials_details_of_another_api_than_the_token(env: Env
             auth=(client_id, secret),
         )
     refused(r, f"is not a type of {PAYMENTS}, the API of this token")
+
+
+async def test_par_and_jar_carry_details(env: Env) -> None:
+    """RFC 9396 §3 with RFC 9126 and RFC 9101: pushed as a form parameter, or a JSON array
+    inside the request object, the details reach the consent page and the tokens."""
+    from tests.e2e.test_par_jar_jarm import JWKS, params, request_object
+
+    await setup(env)
+    client_id, secret = await env.add_client(jwks=JWKS, scope="openid payments")
+    assert secret is not None
+    auth = (client_id, secret)
+    async with env.client() as http:
+        verifier, challenge = pkce_pair()
+        pushed = await http.post(
+            "/par",
+            data=params(
+                client_id,
+                scope="openid payments",
+                resource=PAYMENTS,
+                code_challenge=challenge,
+                authorization_details=json.dumps([READ]),
+            ),
+            auth=auth,
+        )
+        assert pushed.status_code == 201, pushed.text
+        by_jar = request_object(
+            env,
+            client_id,
+            scope="openid payments",
+            resource=PAYMENTS,
+            code_challenge=challenge,
+            authorization_details=[PAY],  # a JSON value in the object (RFC 9396 §3)
+        )
+        for query, expected in [
+            ({"client_id": client_id, "request_uri": pushed.json()["request_uri"]}, [READ]),
+            ({"client_id": client_id, "request": by_jar}, [PAY]),
+        ]:
+            browser = Browser(http)
+            page = await browser.login(await browser.open("/authorize?" + urlencode(query)))
+            assert page.status_code == 200, page.text[:500]
+            assert f"Payments ({expected[0]['type']})" in unescape(page.text)
+            done = await browser.consent(page)
+            code = query_of(done.headers["location"])["code"]
+            r = await redeem(http, auth, code, verifier)
+            assert r.status_code == 200, r.text
+            assert r.json()["authorization_details"] == expected
+            http.cookies.clear()
