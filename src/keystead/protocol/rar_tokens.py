@@ -133,8 +133,3 @@ async def for_request(provider: Provider, raw: str | None) -> Details | None:
         return None
     details = rar.parse(raw, rar.types_of((await provider.apis()).by_id.values()))
     return None if details is None else tuple(details)
-
-
-def as_claims(details: Details | None) -> dict[str, Any]:
-    """A grant's claims holding ``details`` (where /authorize keeps them)."""
-    return {} if details is None else {rar.PARAMETER: list(details)}
