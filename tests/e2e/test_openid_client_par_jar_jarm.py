@@ -6,6 +6,7 @@ tampered JARM response that openid-client must refuse. node and npm are required
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +27,15 @@ pytestmark = pytest.mark.timeout(240)
 PASSWORD = "openid client password"
 CALLBACK = "http://127.0.0.1:9/callback"  # never fetched: the answer is read off the redirect
 KEY = ECKey.generate_key("P-256", parameters={"kid": "rp-1"})
+ENC_KEY = ECKey.generate_key("P-256", parameters={"kid": "rp-enc", "use": "enc"})
+ENCRYPTED: dict[str, str] = {}  # the client of encrypted JARM responses (its id and secret)
 
 
 def node(*args: str) -> dict[str, Any]:
+    env = {**os.environ, "DECRYPTION_JWK": json.dumps(ENC_KEY.as_dict(private=True))}
     proc = subprocess.run(
         ["node", "par_jar_jarm.mjs", *args], cwd=RP_DIR, capture_output=True, text=True,
-        timeout=60, check=False,
+        timeout=60, check=False, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     result: dict[str, Any] = json.loads(proc.stdout)
@@ -54,6 +58,15 @@ def served(
         "--skip-consent", "--scope", "openid profile", "--jwks", str(jwks),
         "--request-object-signing-alg", "ES256",
     )  # fmt: skip
+    enc_jwks = tmp / "enc-jwks.json"
+    enc_jwks.write_text(json.dumps({"keys": [ENC_KEY.as_dict(private=False)]}))
+    encrypted = cli.json(
+        "client", "create", "--name", "node RP (encrypted JARM)", "--redirect-uri", CALLBACK,
+        "--skip-consent", "--scope", "openid profile", "--jwks", str(enc_jwks),
+        "--authorization-encrypted-response-alg", "ECDH-ES+A256KW",
+        "--authorization-encrypted-response-enc", "A256GCM",
+    )  # fmt: skip
+    ENCRYPTED.update(client_id=encrypted["client_id"], secret=encrypted["client_secret"])
     cli.json("user", "create", "rita", "--password-stdin", stdin=PASSWORD + "\n")
     with serving(cli, port):
         yield issuer, client["client_id"], client["client_secret"]
@@ -125,3 +138,13 @@ def test_tampered_jarm_response_is_refused(served: tuple[str, str, str]) -> None
     assert "error" in finished and "claims" not in finished
     assert finished["error"] == "OAUTH_INVALID_RESPONSE"
     assert "signature verification failed" in finished["cause"], finished
+
+
+def test_encrypted_jarm(served: tuple[str, str, str]) -> None:
+    """JARM §2.2: openid-client decrypts the response with the client's key
+    (enableDecryptingResponses), then verifies the inner signature."""
+    issuer = served[0]
+    result, callback = flow((issuer, ENCRYPTED["client_id"], ENCRYPTED["secret"]), "jarm,enc")
+    response = parse_qs(urlsplit(callback).query)["response"][0]
+    assert response.count(".") == 4  # a JWE
+    assert result.get("claims", {}).get("aud") == ENCRYPTED["client_id"], result

@@ -2,7 +2,8 @@
 // tests/e2e/test_openid_client_par_jar_jarm.py: each command prints one JSON object.
 //   node par_jar_jarm.mjs start  ISSUER CLIENT_ID SECRET REDIRECT_URI MODES PRIVATE_JWK
 //   node par_jar_jarm.mjs finish ISSUER CLIENT_ID SECRET REDIRECT_URI MODES CALLBACK VERIFIER STATE NONCE
-// MODES: a comma-separated subset of par, jar, jarm.
+// MODES: a comma-separated subset of par, jar, jarm, enc (JARM encrypted to the private
+// ECDH-ES+A256KW key in the environment variable DECRYPTION_JWK).
 import * as client from "openid-client";
 
 const [command, issuer, clientId, secret, redirectUri, modes, ...rest] = process.argv.slice(2);
@@ -15,6 +16,13 @@ async function configuration() {
     { execute: [client.allowInsecureRequests] },
   );
   if (uses.has("jarm")) client.useJwtResponseMode(config);
+  if (uses.has("enc")) {
+    const jwk = JSON.parse(process.env.DECRYPTION_JWK);
+    const key = await crypto.subtle.importKey(
+      "jwk", jwk, { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"],
+    );
+    client.enableDecryptingResponses(config, ["A256GCM"], { key, alg: "ECDH-ES+A256KW", kid: jwk.kid });
+  }
   return config;
 }
 

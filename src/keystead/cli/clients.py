@@ -162,6 +162,12 @@ def create(
     userinfo_enc_enc: str | None = typer.Option(
         None, "--userinfo-encrypted-response-enc", help=ENC_ENC_HELP
     ),
+    jarm_enc_alg: str | None = typer.Option(
+        None, "--authorization-encrypted-response-alg", help="JARM: " + ENC_ALG_HELP
+    ),
+    jarm_enc_enc: str | None = typer.Option(
+        None, "--authorization-encrypted-response-enc", help=ENC_ENC_HELP
+    ),
     dpop_bound: bool = typer.Option(False, "--dpop-bound-access-tokens", help=DPOP_HELP),
     subject_dn: str | None = typer.Option(
         None, "--tls-client-auth-subject-dn", help=MTLS_SUBJECT_HELP
@@ -211,6 +217,8 @@ def create(
         userinfo_signed_response_alg=userinfo_signed_alg,
         userinfo_encrypted_response_alg=userinfo_enc_alg,
         userinfo_encrypted_response_enc=userinfo_enc_enc,
+        authorization_encrypted_response_alg=jarm_enc_alg,
+        authorization_encrypted_response_enc=jarm_enc_enc,
         dpop_bound_access_tokens=dpop_bound,
         mtls_metadata=mtls_changes(
             {

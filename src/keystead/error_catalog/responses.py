@@ -12,9 +12,11 @@ ROWS: tuple[Row, ...] = (
         400,
         "No key to encrypt the response to",
         (
-            "The client registered id_token_encrypted_response_alg or "
-            "userinfo_encrypted_response_alg, but its jwks_uri could not be fetched or its "
-            "JWK Set has no key for that alg.",
+            "The client registered id_token_encrypted_response_alg, "
+            "userinfo_encrypted_response_alg or authorization_encrypted_response_alg (JARM), "
+            "but its jwks_uri could not be fetched or its JWK Set has no key for that alg. An "
+            "authorization response that cannot be encrypted is shown on keystead's page, "
+            "never sent to the client unencrypted.",
         ),
         (
             "Publish a public encryption key for the alg (an RSA key for RSA-OAEP-256, an EC "
@@ -48,6 +50,38 @@ ROWS: tuple[Row, ...] = (
             "Send a JSON array of objects whose type an API accepts "
             "(`keystead api create --authorization-details-type TYPE`; discovery lists them "
             "in authorization_details_types_supported).",
+        ),
+    ),
+    (
+        "authorization-details-not-granted",
+        "invalid_authorization_details",
+        400,
+        "authorization_details beyond the grant",
+        (
+            "A token request (authorization_code or refresh_token grant) sent "
+            "authorization_details that are not a subset of those granted: an object of a "
+            "type not granted, an action, location, datatype or privilege not granted, or "
+            "another member different from the granted value (RFC 9396 §6.1, §6.2). The "
+            "description names the object.",
+        ),
+        (
+            "Send a subset of the authorization_details the user approved (the token "
+            "response and introspection show them), or leave the parameter out to get all.",
+        ),
+    ),
+    (
+        "authorization-details-client",
+        "invalid_authorization_details",
+        400,
+        "authorization_details of another API",
+        (
+            "A client_credentials request sent authorization_details of a type that belongs "
+            "to an API this client may not use (none of its scopes, not its default API), or "
+            "of another API than the one the token is for (one API per access token).",
+        ),
+        (
+            "Ask for types of the API the token is for; give the client a scope of that API "
+            "(`keystead client update CLIENT_ID --scope ...`) or send resource= naming it.",
         ),
     ),
 )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from keystead.errors import OAuthError
 from keystead.outbox import new_job
-from keystead.protocol import client_auth, scopes
+from keystead.protocol import client_auth, rar, rar_tokens, scopes
 from keystead.protocol.acr import acr_of
 from keystead.protocol.ciba_hints import HINTS, resolve_user
 from keystead.protocol.ciba_metadata import GRANT_TYPE, MODE, PING, POLL
@@ -52,6 +52,7 @@ PARAMETERS = (
     "user_code",
     "requested_expiry",
     "request",
+    rar.PARAMETER,
 )
 
 
@@ -174,6 +175,7 @@ async def backchannel_authentication(req: OAuthRequest, provider: Provider) -> d
     token = _notification_token(req, mode)
     binding_message = _binding_message(req.get("binding_message"))
     expires_in = _expires_in(req.get("requested_expiry"))
+    details = await rar_tokens.for_request(provider, req.get(rar.PARAMETER))  # RFC 9396
     hints = {name: value for name in HINTS if (value := req.get(name)) is not None}
     user = await resolve_user(provider, client, hints)
     now = provider.now()
@@ -204,6 +206,7 @@ async def backchannel_authentication(req: OAuthRequest, provider: Provider) -> d
         acr_values=req.get("acr_values"),
         binding_message=binding_message,
         ping_enc=ping_enc,
+        authorization_details=details,
     )
     await provider.store.ciba_requests.add(record)
     provider.events.emit("ciba.requested", client_id=client.client_id, sub=user.sub, mode=mode)

@@ -107,6 +107,8 @@ class ClientSpec:
     userinfo_signed_response_alg: str | None = None
     userinfo_encrypted_response_alg: str | None = None
     userinfo_encrypted_response_enc: str | None = None
+    authorization_encrypted_response_alg: str | None = None  # JARM §3
+    authorization_encrypted_response_enc: str | None = None
     dpop_bound_access_tokens: bool = False  # RFC 9449 §5.2: no token without a DPoP proof
     mtls_metadata: dict[str, Any] = field(default_factory=dict)  # RFC 8705 (mtls_metadata.py)
     metadata: dict[str, Any] = field(default_factory=dict)  # DESCRIPTIVE_METADATA values

@@ -8,7 +8,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import client_auth, scopes
+from keystead.protocol import client_auth, rar, rar_tokens, scopes
 from keystead.protocol.client_auth import authenticate_client
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import random_token, sha256_hex
@@ -26,7 +26,7 @@ INTERVAL = 5
 # RFC 8628 §6.1: consonants only (no vowels: no words), no look-alikes; 20^8 ≈ 2^34.6.
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 USER_CODE_LENGTH = 8
-PARAMETERS = (*client_auth.PARAMETERS, "scope")
+PARAMETERS = (*client_auth.PARAMETERS, "scope", rar.PARAMETER)
 
 
 def new_user_code() -> str:
@@ -67,6 +67,8 @@ async def device_authorization(req: OAuthRequest, provider: Provider) -> dict[st
             f"None of the requested scopes ({' '.join(requested)}) may be granted to this "
             f"client; it may request: {client.scope or 'nothing'}.",
         )
+    # RFC 9396: checked as at /authorize, shown on /device, carried into the tokens.
+    details = await rar_tokens.for_request(provider, req.get(rar.PARAMETER))
     now = provider.now()
     device_code = random_token()
     for _ in range(5):  # a user code collision is rare (2^34 codes) but possible
@@ -79,6 +81,7 @@ async def device_authorization(req: OAuthRequest, provider: Provider) -> dict[st
             now,
             now + EXPIRES_IN,
             INTERVAL,
+            authorization_details=details,
         )
         try:
             await provider.store.device_codes.add(record)

@@ -41,10 +41,8 @@ async def _keys(provider: Provider, client: Client, *, refresh: bool) -> list[Cl
     return await provider.client_enc_jwks.keys(client.client_id, uri, refresh=refresh)
 
 
-async def encrypt_for(
-    provider: Provider, client: Client, plaintext: str, alg: str, enc: str, cty: str | None
-) -> str:
-    """``plaintext`` encrypted to ``client``'s key for ``alg`` (OIDC Core §10.2)."""
+async def encryption_key(provider: Provider, client: Client, alg: str) -> ClientKey:
+    """``client``'s public key to encrypt a response to with ``alg`` (OIDC Core §10.2)."""
     try:
         key = key_for(await _keys(provider, client, refresh=False), alg)
         if key is None and client.extra.get("jwks") is None:  # a key rotated in: refetch once
@@ -59,6 +57,14 @@ async def encrypt_for(
             "response-encryption-key",
             f"The client's JWK Set has no public key for {alg} to encrypt the response to.",
         )
+    return key
+
+
+async def encrypt_for(
+    provider: Provider, client: Client, plaintext: str, alg: str, enc: str, cty: str | None
+) -> str:
+    """``plaintext`` encrypted to ``client``'s key for ``alg`` (OIDC Core §10.2)."""
+    key = await encryption_key(provider, client, alg)
     return encrypt(plaintext, key, alg, enc, cty=cty)
 
 

@@ -32,6 +32,11 @@ async def issue(
     consent_given_now: bool,
 ) -> AuthorizationResponse:
     now = provider.now()
+    # JARM: the sealer first, so a client whose encryption key cannot be found gets nothing
+    # issued (no code or grant that could never be delivered).
+    seal = (
+        await jarm.sealer(provider, areq.client) if jarm.is_jwt(areq.target.response_mode) else None
+    )
     grant = Grant(
         grant_id=random_token(16),
         client_id=areq.client.client_id,
@@ -67,6 +72,6 @@ async def issue(
         scope=grant.scope,
     )
     resp = response.success(areq.target, provider.settings.issuer, params)
-    if jarm.is_jwt(resp.response_mode):  # JARM: the parameters in one signed JWT
-        resp = (await jarm.sealer(provider, areq.client))(resp)
+    if seal is not None:  # JARM: the parameters in one signed (and encrypted) JWT
+        resp = seal(resp)
     return resp

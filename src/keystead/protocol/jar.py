@@ -188,7 +188,10 @@ def _pairs(claims: dict[str, Any], client_id: str) -> list[tuple[str, str]]:
             pairs.append((name, "true" if value else "false"))
         elif isinstance(value, int | float):
             pairs.append((name, str(value)))
-        elif isinstance(value, dict):  # OIDC Core §6.1: claims as a JSON object
+        elif isinstance(value, dict) or (
+            name == "authorization_details" and isinstance(value, list)
+        ):
+            # OIDC Core §6.1: claims as a JSON object; RFC 9396 §3: details as a JSON array
             pairs.append((name, json.dumps(value, separators=(",", ":"))))
         elif (
             name in _REPEATABLE

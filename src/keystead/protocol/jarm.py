@@ -4,8 +4,9 @@ sent as ``response`` in the query, the fragment or a form post.
 
 The modes are rows of protocol/response.py's table; a JARM response is sealed into a plain
 response of its base mode (``query.jwt`` -> ``query`` with the one parameter ``response``),
-which then travels like any other. Encrypted responses (JARM §2.2 with
-``authorization_encrypted_response_alg``) are not supported.
+which then travels like any other. A client that registered
+``authorization_encrypted_response_alg`` (JARM §3) gets the signed JWT encrypted to its key
+(a nested JWT, ``cty`` "JWT"; protocol/encrypted_responses.py finds the key).
 """
 
 from __future__ import annotations
@@ -13,18 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from keystead.errors import OAuthError
 from keystead.jose import jwt
+from keystead.jose.jwe import DEFAULT_ENC, encrypt
 from keystead.jose.keys import SUPPORTED_ALGS
+from keystead.protocol.encrypted_responses import encryption_key
 from keystead.protocol.response import AuthorizationResponse, default_response_mode
 from keystead.store.base import Client
 
 if TYPE_CHECKING:
-    from keystead.errors import OAuthError
     from keystead.provider import Provider
 
 BASE_MODES = {"query.jwt": "query", "fragment.jwt": "fragment", "form_post.jwt": "form_post"}
 GENERIC = "jwt"  # JARM §2.3.4: query.jwt, or fragment.jwt for responses with tokens
 ALG = "authorization_signed_response_alg"  # client metadata, in Client.extra
+ENC_ALG = "authorization_encrypted_response_alg"  # JARM §3 (protocol/response_metadata.py)
+ENC_ENC = "authorization_encrypted_response_enc"
 DEFAULT_ALG = "RS256"  # JARM §3: RS256 when the client registered none
 LIFETIME = 120  # JARM §4.1: a short-lived response; the client checks exp
 SIGNING_ALGS: tuple[str, ...] = tuple(SUPPORTED_ALGS)
@@ -53,6 +58,10 @@ async def sealer(provider: Provider, client: Client) -> Seal:
     ring = await provider.keyring()
     issuer = provider.settings.issuer
     alg = alg_of(client)
+    enc_alg: str | None = client.extra.get(ENC_ALG)
+    # JARM §2.2: signed, then encrypted to the client's key (fetched here: seal is sync).
+    key = None if enc_alg is None else await encryption_key(provider, client, enc_alg)
+    enc = client.extra.get(ENC_ENC) or DEFAULT_ENC  # JARM §3: A128CBC-HS256 by default
 
     def seal(resp: AuthorizationResponse) -> AuthorizationResponse:
         now = provider.now()
@@ -65,6 +74,8 @@ async def sealer(provider: Provider, client: Client) -> Seal:
             "iat": now,
         }
         token = jwt.sign(claims, ring, alg, now=now)
+        if key is not None and enc_alg is not None:
+            token = encrypt(token, key, enc_alg, enc, cty="JWT")
         base = BASE_MODES.get(resp.response_mode, "query")
         return AuthorizationResponse(resp.redirect_uri, base, {"response": token}, resp.client_id)
 
@@ -79,4 +90,9 @@ async def error_sealer(err: OAuthError, provider: Provider) -> Seal | None:
     client = await provider.get_client(target.client_id)
     if client is None:
         return None  # check_client refused it: no redirect is made anyway
-    return await sealer(provider, client)
+    try:
+        return await sealer(provider, client)
+    except OAuthError:
+        # No key to encrypt to: the error is shown on keystead's page, never sent unencrypted.
+        err.redirect = None
+        return None

@@ -22,7 +22,7 @@ PARAMETER = "authorization_details"
 MAX_OBJECTS = 20
 _TYPE = re.compile(r"[!-~]{1,200}\Z")  # printable ASCII, no spaces
 # §2.2: common data fields: arrays of strings, and one string.
-_STRING_ARRAYS = ("locations", "actions", "datatypes", "privileges")
+STRING_ARRAYS = ("locations", "actions", "datatypes", "privileges")
 _STRINGS = ("identifier",)
 
 
@@ -67,7 +67,7 @@ def parse(raw: str | None, registered: Mapping[str, Api]) -> list[dict[str, Any]
                 f"{where}.type {kind[:60]!r} is not a type this server accepts"
                 + (f"; use one of {', '.join(sorted(registered))}." if registered else ".")
             )
-        for name in _STRING_ARRAYS:
+        for name in STRING_ARRAYS:
             member = detail.get(name)
             if member is not None and not (
                 isinstance(member, list) and all(isinstance(v, str) for v in member)
@@ -109,7 +109,7 @@ def describe(detail: Mapping[str, Any], registered: Mapping[str, Api]) -> str:
             parts.append(f"{name} {', '.join(detail[name])}")
     if detail.get("identifier"):
         parts.append(f"the resource {detail['identifier']}")
-    skip = {"type", "identifier", *_STRING_ARRAYS}
+    skip = {"type", "identifier", *STRING_ARRAYS}
     parts += [f"{k}: {_words(v)}" for k, v in detail.items() if k not in skip]
     head = f"{api.name} ({kind})" if api is not None else kind
     return head + (": " + "; ".join(parts) if parts else "")

@@ -6,6 +6,8 @@ rules (OIDC Registration §2; OIDC Core §8, §10.2).
   the client's key (a nested JWT, OIDC Core §10.2).
 - ``userinfo_signed_response_alg``: UserInfo answers ``application/jwt`` signed with it;
   ``userinfo_encrypted_response_alg`` / ``_enc``: ... encrypted (after signing, when both).
+- ``authorization_encrypted_response_alg`` / ``_enc`` (JARM §3): the signed JARM response is
+  encrypted to the client's key (protocol/jarm.py), with the same choices and rules.
 
 Every value is kept in ``Client.extra``; protocol/encrypted_responses.py applies them.
 """
@@ -25,7 +27,13 @@ ID_TOKEN_ENC = "id_token_encrypted_response_enc"
 USERINFO_SIGNED = "userinfo_signed_response_alg"
 USERINFO_ALG = "userinfo_encrypted_response_alg"
 USERINFO_ENC = "userinfo_encrypted_response_enc"
-ENCRYPTION_PAIRS = ((ID_TOKEN_ALG, ID_TOKEN_ENC), (USERINFO_ALG, USERINFO_ENC))
+AUTHORIZATION_ALG = "authorization_encrypted_response_alg"  # JARM §3
+AUTHORIZATION_ENC = "authorization_encrypted_response_enc"
+ENCRYPTION_PAIRS = (
+    (ID_TOKEN_ALG, ID_TOKEN_ENC),
+    (USERINFO_ALG, USERINFO_ENC),
+    (AUTHORIZATION_ALG, AUTHORIZATION_ENC),
+)
 RESPONSE_METADATA = (
     *pairwise.PAIRWISE_METADATA,
     ID_TOKEN_ALG,
@@ -33,6 +41,8 @@ RESPONSE_METADATA = (
     USERINFO_SIGNED,
     USERINFO_ALG,
     USERINFO_ENC,
+    AUTHORIZATION_ALG,
+    AUTHORIZATION_ENC,
 )
 
 
@@ -114,7 +124,7 @@ def _key_problem(alg: str, alg_name: str, jwks: Any, jwks_uri: str | None) -> st
 
 
 def discovery_metadata() -> dict[str, list[str]]:
-    """OIDC Discovery 1.0 §3: the algs of signed and encrypted responses."""
+    """OIDC Discovery 1.0 §3 and JARM §4: the algs of signed and encrypted responses."""
     return {
         "subject_types_supported": list(pairwise.SUBJECT_TYPES),
         "id_token_encryption_alg_values_supported": list(ENC_ALGS),
@@ -122,4 +132,7 @@ def discovery_metadata() -> dict[str, list[str]]:
         "userinfo_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "userinfo_encryption_alg_values_supported": list(ENC_ALGS),
         "userinfo_encryption_enc_values_supported": list(ENC_ENCS),
+        # JARM §4: the algs of encrypted authorization responses.
+        "authorization_encryption_alg_values_supported": list(ENC_ALGS),
+        "authorization_encryption_enc_values_supported": list(ENC_ENCS),
     }

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from keystead.jose import jwt
 from keystead.protocol import dpop, mtls, pairwise, rar
 from keystead.secrets_util import random_token, sha256_hex
-from keystead.store.base import AccessToken, Api, Client, Grant
+from keystead.store.base import AccessToken, AccessTokenStatus, Api, Client, Grant
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
@@ -51,6 +51,9 @@ class TokenRequest(NamedTuple):
     grant: Grant | None  # None for client_credentials
     auth_time: int | None = None
     act: dict[str, Any] | None = None  # RFC 8693 §4.1: the actor of a delegated token
+    # RFC 9396 §6: this token's authorization_details when not the grant's (narrowed at the
+    # token endpoint, or a client_credentials token's own); stored with its record.
+    details: tuple[dict[str, Any], ...] | None = None
 
 
 class ActiveToken(NamedTuple):
@@ -105,6 +108,7 @@ def _record(
         jti=jti,
         jkt=dpop.bound_jkt(),  # RFC 9449 §6: the key the token is bound to
         x5t_s256=mtls.bound_x5t(),  # RFC 8705 §3: the certificate it is bound to
+        authorization_details=treq.details,  # RFC 9396 §6 (None: the grant's)
     )
 
 
@@ -146,7 +150,9 @@ async def _issue_jwt(provider: Provider, treq: TokenRequest) -> IssuedToken:
         claims["auth_time"] = treq.auth_time
     if treq.act is not None:
         claims["act"] = treq.act  # RFC 8693 §4.1
-    if treq.grant is not None and rar.PARAMETER in treq.grant.claims:
+    if treq.details is not None:  # RFC 9396 §9.1: narrowed, or a client's own
+        claims[rar.PARAMETER] = list(treq.details)
+    elif treq.grant is not None and rar.PARAMETER in treq.grant.claims:
         claims[rar.PARAMETER] = treq.grant.claims[rar.PARAMETER]  # RFC 9396 §9.1
     jkt, x5t = dpop.bound_jkt(), mtls.bound_x5t()
     if jkt is not None or x5t is not None:
@@ -217,13 +223,15 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
         if state is None or state.revoked_at is not None or state.grant_revoked_at is not None:
             return None  # revoked, or its grant revoked or gone
         claims_request, sub, recorded = state.claims, state.sub, False
+        if rar.PARAMETER in claims:  # RFC 9396 §9.2: this token's own (narrowed or not)
+            claims_request = {**state.claims, rar.PARAMETER: claims[rar.PARAMETER]}
     elif token_hash is not None:  # issued before grant JWTs were stateless, or a client's
         status = await provider.store.grants.get_access_token_status(token_hash)
         if status is not None:
             if status.revoked_at is not None or status.grant_revoked_at is not None:
                 return None
             grant_id = status.grant_id
-            claims_request = status.claims
+            claims_request = _claims_of(status)
             sub = status.sub  # the local sub (the token's may be pairwise, OIDC Core §8)
         else:
             token_hash = None  # not recorded (client_credentials): valid until it expires,
@@ -231,6 +239,8 @@ async def _resolve_jwt(provider: Provider, value: str) -> ActiveToken | None:
             # comes from the provider's cache, as at the token endpoint)
             if await provider.get_client(str(claims.get("client_id"))) is None:
                 return None
+            if rar.PARAMETER in claims:  # RFC 9396 §9.2: a client_credentials token's own
+                claims_request = {rar.PARAMETER: claims[rar.PARAMETER]}
     aud = claims.get("aud")
     return ActiveToken(
         client_id=str(claims.get("client_id")),
@@ -262,6 +272,14 @@ def _cnf_member(claims: dict[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _claims_of(status: AccessTokenStatus) -> dict[str, Any]:
+    """The grant's claims request, with this token's own authorization_details (RFC 9396 §6)
+    when it has them."""
+    if status.authorization_details is None:
+        return status.claims
+    return {**status.claims, rar.PARAMETER: list(status.authorization_details)}
+
+
 async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | None:
     """The token if it is ours, unexpired and not revoked (nor its grant)."""
     if looks_like_jwt(value):
@@ -286,7 +304,7 @@ async def resolve_access_token(provider: Provider, value: str) -> ActiveToken | 
         jti=None,
         token_hash=token_hash,
         grant_id=status.grant_id,
-        claims_request=status.claims,
+        claims_request=_claims_of(status),
         act=exchange_act(status.claims),
         jkt=status.jkt,
         x5t_s256=status.x5t_s256,

@@ -132,6 +132,9 @@ class AccessToken:
     revoked_at: int | None = None
     jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key
     x5t_s256: str | None = None  # RFC 8705 §3: bound to this client certificate
+    # RFC 9396 §6: the authorization_details of this token when narrower than its grant's
+    # (or a client_credentials token's own); None: the grant's (0023_rar_details).
+    authorization_details: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,7 @@ class AccessTokenStatus:
     claims: dict[str, Any]
     jkt: str | None = None  # RFC 9449 §6
     x5t_s256: str | None = None  # RFC 8705 §3
+    authorization_details: tuple[dict[str, Any], ...] | None = None  # RFC 9396 §6
 
 
 @dataclass(frozen=True, slots=True)

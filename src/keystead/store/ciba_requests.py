@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from keystead.store.outbox import Job
 
@@ -49,6 +49,7 @@ class CibaRequest:
     acr: str | None = None
     amr: tuple[str, ...] = ()
     consumed_at: int | None = None
+    authorization_details: tuple[dict[str, Any], ...] | None = None  # RFC 9396 (0023)
 
 
 class CibaRequestStore(Protocol):

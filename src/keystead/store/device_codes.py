@@ -8,7 +8,7 @@ RFC 6749 §4.1.2's single use): ``consume`` is one conditional UPDATE.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -33,6 +33,7 @@ class DeviceCode:
     consumed_at: int | None = None
     acr: str | None = None  # the approving session's (OIDC Core §2), for the ID token
     amr: tuple[str, ...] = ()
+    authorization_details: tuple[dict[str, Any], ...] | None = None  # RFC 9396 (0023)
 
 
 class DeviceCodeStore(Protocol):

@@ -4,14 +4,25 @@ which client asks, and approves or denies. CSRF: the account pages' double submi
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from keystead.protocol import device_verification as verification
+from keystead.protocol import rar
 from keystead.protocol.device_authorization import VERIFICATION_PATH
 from keystead.web import render
 from keystead.web.account.common import Visit, check_csrf, visit
 from keystead.web.parse import read_form
+
+
+async def _details(v: Visit, details: tuple[dict[str, Any], ...] | None) -> list[dict[str, str]]:
+    """RFC 9396: what the device asks for, in the consent page's plain words."""
+    if not details:
+        return []
+    registered = rar.types_of((await v.provider.apis()).by_id.values())
+    return rar.consent_items({rar.PARAMETER: list(details)}, registered)
 
 
 def _entry(v: Visit, user_code: str, error: str = "", status: int = 200) -> Response:
@@ -39,6 +50,7 @@ async def _post(v: Visit, request: Request) -> Response:
             "user_code": entered.strip().upper(),
             "client_name": (client.client_name if client else None) or code.client_id,
             "scope": code.scope,
+            "details": await _details(v, code.authorization_details),
             "error": "",
         }
         return v.render("device.html", context)

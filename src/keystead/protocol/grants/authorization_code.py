@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import dpop, pkce, refresh, scopes
+from keystead.protocol import dpop, pkce, rar, rar_tokens, refresh, scopes
 from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import sha256_hex
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 GRANT_TYPE = "authorization_code"
-PARAMETERS = ("code", "redirect_uri", "code_verifier", "resource")
+PARAMETERS = ("code", "redirect_uri", "code_verifier", "resource", rar.PARAMETER)
 
 
 async def _replayed(provider: Provider, code: AuthorizationCode, now: int) -> OAuthError:
@@ -78,6 +78,12 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         acr=code.acr,
         amr=code.amr,
     )
+    asked = req.get(rar.PARAMETER)  # RFC 9396 §6.1: a subset of the granted details
+    details = (
+        None
+        if asked is None
+        else await rar_tokens.narrow(provider, asked, rar.granted(code.claims))
+    )
     issued = await token_response(
         provider,
         client,
@@ -85,6 +91,7 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         scopes.parse(code.scope),
         resource=req.get("resource"),
         nonce=code.nonce,
+        details=details,
     )
     families: tuple[RefreshToken, ...] = ()
     if refresh.should_issue(client, code.scope):

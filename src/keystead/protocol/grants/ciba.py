@@ -87,6 +87,7 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         sid=request.sid,
         acr=request.acr,
         amr=request.amr,
+        details=request.authorization_details,  # RFC 9396: as the user approved them
     )
     provider.events.emit("ciba.tokens_issued", client_id=client.client_id, sub=request.sub)
     return body

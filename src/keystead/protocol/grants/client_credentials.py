@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import scopes
+from keystead.protocol import rar, rar_tokens, scopes
 from keystead.protocol.request import OAuthRequest
 from keystead.protocol.resources import default_api, select_api
 from keystead.protocol.tokens import TokenRequest, issue_access_token
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 GRANT_TYPE = "client_credentials"
-PARAMETERS = ("scope", "resource")
+PARAMETERS = ("scope", "resource", rar.PARAMETER)
 CLIENT_SUB_PREFIX = "client:"  # user subs are base64url: they can never contain ':'
 
 
@@ -45,26 +45,37 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
             )
     else:
         wanted = tuple(permitted)
-    # Without a scope, the API is the resource, else the client's default API, else the one
-    # API owning the scopes the client may have.
+    # RFC 9396 §6: details of the types of the APIs this client may use.
+    asked = req.get(rar.PARAMETER)
+    details = None if asked is None else rar_tokens.for_client(asked, client, index)
+    # Without a scope, the API is the resource, else the API of the details, else the
+    # client's default API, else the one API owning the scopes the client may have.
     infer_from = wanted if requested or default_api(client, index) is None else ()
-    api = select_api(
-        index, client=client, requested=resource, granted_resources=(), scopes=infer_from
-    )
+    api = None
+    if details is not None and resource is None and not requested:
+        api = rar_tokens.api_of(details, index)
+    if api is None:
+        api = select_api(
+            index, client=client, requested=resource, granted_resources=(), scopes=infer_from
+        )
     if api is None:
         raise OAuthError(
             "client-credentials-no-api",
             "No API follows from this request: send resource= (an API identifier) or a scope "
             "of one API.",
         )
+    if details is not None:
+        rar_tokens.check_api(details, api)
     names = api.scope_names
     scope = scopes.join([s for s in wanted if s in names])
-    token = await issue_access_token(
-        provider, TokenRequest(client, client_sub(client.client_id), scope, api, None)
-    )
-    return {
+    treq = TokenRequest(client, client_sub(client.client_id), scope, api, None, details=details)
+    token = await issue_access_token(provider, treq)
+    body = {
         "access_token": token.value,
         "token_type": "Bearer",
         "expires_in": token.expires_in,
         "scope": token.scope,
     }
+    if details is not None:
+        body[rar.PARAMETER] = list(details)  # RFC 9396 §7
+    return body

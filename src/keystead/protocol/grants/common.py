@@ -34,8 +34,10 @@ async def token_response(
     *,
     resource: str | None,
     nonce: str | None,
+    details: tuple[dict[str, Any], ...] | None = None,
 ) -> TokenResponse:
-    """The token response for ``grant``: the body, and the records the caller must store."""
+    """The token response for ``grant``: the body, and the records the caller must store.
+    ``details``: authorization_details narrowed by the token request (RFC 9396 §6.1)."""
     index = await provider.apis()
     api = select_api(
         index,
@@ -47,7 +49,9 @@ async def token_response(
     scope = scopes.join(token_scopes(requested, api, index))
     access = await new_access_token(
         provider,
-        TokenRequest(client, grant.sub, scope, api, grant, auth_time=grant.auth_time),
+        TokenRequest(
+            client, grant.sub, scope, api, grant, auth_time=grant.auth_time, details=details
+        ),
     )
     body: dict[str, Any] = {
         "access_token": access.value,
@@ -55,7 +59,9 @@ async def token_response(
         "expires_in": access.expires_in,
         "scope": access.scope,  # RFC 6749 §5.1: the scope of this access token
     }
-    if rar.PARAMETER in grant.claims:  # RFC 9396 §7: the details granted
+    if details is not None:  # RFC 9396 §7: the details of this token
+        body[rar.PARAMETER] = list(details)
+    elif rar.PARAMETER in grant.claims:  # RFC 9396 §7: the details granted
         body[rar.PARAMETER] = grant.claims[rar.PARAMETER]
     if "openid" in requested:
         names = requested_names(grant.claims, "id_token")
@@ -88,14 +94,18 @@ async def issue_approved(
     sid: str | None,
     acr: str | None,
     amr: tuple[str, ...],
+    details: tuple[dict[str, Any], ...] | None = None,
 ) -> dict[str, Any]:
     """The tokens of a request the user approved elsewhere (the device grant's /device, CIBA's
     account page): a new grant with the approving sign-in's auth_time, sid, acr and amr, its
-    access (and ID) token, and a refresh token when the client and scope allow one."""
+    access (and ID) token, and a refresh token when the client and scope allow one.
+    ``details``: the authorization_details the user approved there (RFC 9396), kept with
+    the grant as /authorize keeps them."""
     now = provider.now()
     grant = Grant(
         random_id(), client.client_id, sub, scope, now,
         auth_time=auth_time, sid=sid, acr=acr, amr=amr,
+        claims={} if details is None else {rar.PARAMETER: list(details)},
     )  # fmt: skip
     requested = scopes.parse(scope)
     issued = await token_response(provider, client, grant, requested, resource=None, nonce=None)

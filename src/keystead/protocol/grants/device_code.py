@@ -72,4 +72,5 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         sid=code.sid,
         acr=code.acr,
         amr=code.amr,
+        details=code.authorization_details,  # RFC 9396: as the user approved them
     )

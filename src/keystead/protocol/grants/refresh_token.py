@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from keystead.errors import OAuthError
-from keystead.protocol import dpop, mtls, refresh, scopes
+from keystead.protocol import dpop, mtls, rar, rar_tokens, refresh, scopes
 from keystead.protocol.grants.common import token_response
 from keystead.protocol.request import OAuthRequest
 from keystead.secrets_util import sha256_hex
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 GRANT_TYPE = "refresh_token"
-PARAMETERS = ("refresh_token", "scope", "resource")
+PARAMETERS = ("refresh_token", "scope", "resource", rar.PARAMETER)
 
 
 async def _load(provider: Provider, token_hash: str) -> tuple[RefreshToken, Grant]:
@@ -140,8 +140,20 @@ async def handle(req: OAuthRequest, client: Client, provider: Provider) -> dict[
         )
     if token.rotated_at is not None and not _in_grace(provider, token, now):
         raise await _reused(provider, token, grant, now)
+    asked = req.get(rar.PARAMETER)  # RFC 9396 §6.2: a subset of the granted details
+    details = (
+        None
+        if asked is None
+        else await rar_tokens.narrow(provider, asked, rar.granted(grant.claims))
+    )
     issued = await token_response(
-        provider, client, grant, requested, resource=req.get("resource"), nonce=None
+        provider,
+        client,
+        grant,
+        requested,
+        resource=req.get("resource"),
+        nonce=None,
+        details=details,
     )
     # The refresh token keeps its full scope.
     issued.body["refresh_token"] = await _store(

@@ -120,6 +120,7 @@ class MemoryGrantStore:
             claims=grant.claims,
             jkt=token.jkt,
             x5t_s256=token.x5t_s256,
+            authorization_details=token.authorization_details,
         )
 
     async def get_jwt_status(self, grant_id: str, token_hash: str) -> JwtStatus | None:

@@ -71,6 +71,7 @@ _TOKEN_STATUS = Prepared(
         GRANTS.c.claims,
         ACCESS_TOKENS.c.jkt,
         ACCESS_TOKENS.c.x5t_s256,
+        ACCESS_TOKENS.c.authorization_details,
     )
     .join(GRANTS, ACCESS_TOKENS.c.grant_id == GRANTS.c.grant_id)
     .where(ACCESS_TOKENS.c.token_hash == bindparam("key"))

@@ -42,7 +42,7 @@ PG_STARTUP_LOCK_KEY = PG_ADVISORY_LOCK_KEY + 1
 # The newest revision in alembic/versions (a test keeps the two equal). A database already
 # there is left alone without importing Alembic: less memory in every serving process
 # (docs/performance.md, RSS).
-HEAD_REVISION = "0023_mtls"
+HEAD_REVISION = "0023_rar_details"
 
 
 def alembic_config(database_url: str | None = None) -> Config:

@@ -142,6 +142,9 @@ class AccessTokenRow(Base):
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     jkt: Mapped[str | None] = mapped_column(ID)  # RFC 9449 §6 (0018)
     x5t_s256: Mapped[str | None] = mapped_column(ID)  # RFC 8705 §3 (0023)
+    authorization_details: Mapped[list[dict[str, Any]] | None] = mapped_column(  # 0023
+        JSON(none_as_null=True)
+    )
 
 
 class RefreshTokenRow(Base):
@@ -353,6 +356,9 @@ class DeviceCodeRow(Base):
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
     acr: Mapped[str | None] = mapped_column(ID)
     amr: Mapped[list[str]] = mapped_column(JSON, server_default=EMPTY_JSON_ARRAY)
+    authorization_details: Mapped[list[dict[str, Any]] | None] = mapped_column(  # 0023
+        JSON(none_as_null=True)
+    )
 
 
 # The rows of the concerns added since (federation, trusted issuers, CIBA, OAuth 1.0a) live in

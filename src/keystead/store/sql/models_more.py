@@ -89,6 +89,9 @@ class CibaRequestRow(Base):
     acr: Mapped[str | None] = mapped_column(ID)
     amr: Mapped[list[str]] = mapped_column(JSON)
     consumed_at: Mapped[int | None] = mapped_column(BigInteger)
+    authorization_details: Mapped[list[dict[str, Any]] | None] = mapped_column(  # 0023
+        JSON(none_as_null=True)
+    )
 
 
 class OAuth1TemporaryRow(Base):

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from keystead.accounts.account_app import sign_in_url
-from keystead.protocol import acr, ciba, scopes
+from keystead.protocol import acr, ciba, rar, scopes
 from keystead.web import render
 from keystead.web.account.common import Visit, check_csrf, reauthenticate, visit
 from keystead.web.parse import read_form
@@ -41,6 +41,11 @@ async def context(v: Visit) -> dict[str, Any]:
     rows = []
     for request in await provider.store.ciba_requests.pending_for(v.user.sub, now):
         client = await provider.get_client(request.client_id)
+        details: list[dict[str, str]] = []
+        if request.authorization_details:  # RFC 9396, in the consent page's plain words
+            registered = rar.types_of((await provider.apis()).by_id.values())
+            asked = {rar.PARAMETER: list(request.authorization_details)}
+            details = rar.consent_items(asked, registered)
         rows.append(
             {
                 "request_id": request.request_id,
@@ -48,6 +53,7 @@ async def context(v: Visit) -> dict[str, Any]:
                 "binding_message": request.binding_message or "",
                 "scopes": list(scopes.parse(request.scope)),
                 "left": _left(request.expires_at - now),
+                "details": details,
             }
         )
     return {"requests": rows, "done": DONE.get(v.request.query_params.get("done", ""), "")}

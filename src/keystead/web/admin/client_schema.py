@@ -101,6 +101,8 @@ class _ClientFields(Body):
     userinfo_signed_response_alg: str | None = None
     userinfo_encrypted_response_alg: str | None = None
     userinfo_encrypted_response_enc: str | None = None
+    authorization_encrypted_response_alg: str | None = Field(None, description="JARM §3")
+    authorization_encrypted_response_enc: str | None = None
     dpop_bound_access_tokens: bool | None = Field(
         None, description="RFC 9449 §5.2: tokens only with a DPoP proof"
     )
