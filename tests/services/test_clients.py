@@ -87,7 +87,7 @@ async def test_a_taken_client_id_is_a_conflict(provider) -> None:
         ({"post_logout_redirect_uris": ["https://app.example/#x"]}, "post_logout_redirect_uris"),
         ({"grant_types": ["password"]}, "grant_types"),
         ({"response_types": ["code token id_token x"]}, "response_types"),
-        ({"token_endpoint_auth_method": "tls_client_auth"}, "token_endpoint_auth_method"),
+        ({"token_endpoint_auth_method": "client_secret_magic"}, "token_endpoint_auth_method"),
         ({"client_name": " "}, "client_name"),
         ({"allowed_origins": ["*"]}, "allowed_origins"),
         ({"scope": 'openid "x"'}, "scope"),

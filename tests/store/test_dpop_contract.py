@@ -39,7 +39,7 @@ async def test_token_jkt_through_code_redemption_and_status(store: Store) -> Non
     code = make_code()
     await store.grants.add_code(code)
     access = dataclasses.replace(make_access_token("at-1"), jkt=JKT)
-    refresh = dataclasses.replace(make_refresh_token("rt-1"), jkt=JKT)
+    refresh = make_refresh_token("rt-1")._replace(jkt=JKT)
     await store.grants.consume_code(
         code.code_hash, now=20, access_tokens=[access], refresh_tokens=[refresh]
     )
@@ -58,11 +58,11 @@ async def test_token_jkt_through_code_redemption_and_status(store: Store) -> Non
 
 async def test_rotation_keeps_the_successors_jkt(store: Store) -> None:
     await with_grant(store)
-    old = dataclasses.replace(make_refresh_token("rt-1"), jkt=JKT)
+    old = make_refresh_token("rt-1")._replace(jkt=JKT)
     code = make_code()
     await store.grants.add_code(code)
     await store.grants.consume_code(code.code_hash, now=15, refresh_tokens=[old])
-    successor = dataclasses.replace(make_refresh_token("rt-2"), jkt=JKT)
+    successor = make_refresh_token("rt-2")._replace(jkt=JKT)
     access = dataclasses.replace(make_access_token("at-3"), jkt=JKT)
     assert await store.grants.rotate_refresh_token(
         old.token_hash, successor, "enc-2", now=20, access_tokens=[access]

@@ -47,7 +47,7 @@ async def test_written_with_the_code_and_the_rotation(store: Store) -> None:
 
     first = RefreshToken(h("r1"), "grant-1", "client-1", "sub-1", "openid", 10, 9999, 999)
     await store.grants.add_refresh_token(first)
-    successor = dataclasses.replace(first, token_hash=h("r2"))
+    successor = first._replace(token_hash=h("r2"))
     rotated = dataclasses.replace(make_token("t2"), authorization_details=DETAILS[1:])
     grants = store.grants
     assert await grants.rotate_refresh_token(first.token_hash, successor, "enc", 30, [rotated])

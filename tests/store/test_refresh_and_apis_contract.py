@@ -273,10 +273,10 @@ async def test_access_token_status_is_the_record_and_its_grant(store: Store) -> 
     assert await store.grants.get_access_token_status(h("unknown")) is None
     await store.grants.revoke_access_token(token.token_hash, now=30)
     revoked = await store.grants.get_access_token_status(token.token_hash)
-    assert revoked == dataclasses.replace(expected, revoked_at=30)
+    assert revoked == expected._replace(revoked_at=30)
     await store.grants.revoke_grant("grant-1", now=40)
     gone = await store.grants.get_access_token_status(token.token_hash)
-    assert gone == dataclasses.replace(expected, revoked_at=30, grant_revoked_at=40)
+    assert gone == expected._replace(revoked_at=30, grant_revoked_at=40)
 
 
 async def test_access_token_status_of_a_token_without_audience(store: Store) -> None:
@@ -295,8 +295,7 @@ async def test_access_token_status_of_a_token_without_audience(store: Store) -> 
 async def test_refresh_token_add_get_round_trip(store: Store) -> None:
     grant = await with_grant(store)
     token = make_refresh_token()
-    rotated = dataclasses.replace(
-        make_refresh_token("rt-0"),
+    rotated = make_refresh_token("rt-0")._replace(
         rotated_at=15,
         successor_hash=h("rt-1"),
         successor_enc="gAAAAABsuccessor",
@@ -322,13 +321,13 @@ async def test_refresh_token_duplicate_and_unknown_grant(store: Store) -> None:
 async def test_rotate_refresh_token_once(store: Store) -> None:
     await with_grant(store)
     old = make_refresh_token("rt-1")
-    successor = dataclasses.replace(make_refresh_token("rt-2"), created_at=20)
+    successor = make_refresh_token("rt-2")._replace(created_at=20)
     await store.grants.add_refresh_token(old)
 
     assert await store.grants.rotate_refresh_token(old.token_hash, successor, "enc-2", now=20)
 
-    assert await refresh_token(store, "rt-1") == dataclasses.replace(
-        old, rotated_at=20, successor_hash=successor.token_hash, successor_enc="enc-2"
+    assert await refresh_token(store, "rt-1") == old._replace(
+        rotated_at=20, successor_hash=successor.token_hash, successor_enc="enc-2"
     )
     assert await refresh_token(store, "rt-2") == successor
 
@@ -437,8 +436,7 @@ async def test_rotate_concurrently_exactly_one_wins(store: Store, contenders: in
     stored = [await refresh_token(store, f"rt-{i + 1}") for i in range(contenders)]
     assert [s is not None for s in stored] == [i == winner for i in range(contenders)]
     rotated = await refresh_token(store, "rt-0")
-    assert rotated == dataclasses.replace(
-        old,
+    assert rotated == old._replace(
         rotated_at=20 + winner,
         successor_hash=successors[winner].token_hash,
         successor_enc=f"enc-{winner}",

@@ -167,8 +167,7 @@ class MemoryGrantStore:
             return False
         self._check_new(access_tokens, [successor])
         self._store_new(access_tokens, [successor])
-        self._refresh_tokens[token_hash] = dataclasses.replace(
-            token,
+        self._refresh_tokens[token_hash] = token._replace(
             rotated_at=now,
             successor_hash=successor.token_hash,
             successor_enc=successor_enc,
@@ -199,7 +198,7 @@ class MemoryGrantStore:
                 and token.rotated_at < rotated_before
                 and token.successor_enc is not None
             ):
-                self._refresh_tokens[key] = dataclasses.replace(token, successor_enc=None)
+                self._refresh_tokens[key] = token._replace(successor_enc=None)
                 cleared += 1
         return cleared
 

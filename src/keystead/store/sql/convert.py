@@ -36,6 +36,9 @@ def _from_json(value: Any) -> Any:
 
 @functools.cache
 def _field_names(cls: type) -> tuple[str, ...]:
+    fields = getattr(cls, "_fields", None)  # a named tuple's
+    if fields is not None:
+        return tuple(fields)
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
