@@ -446,3 +446,36 @@ async def test_request_objects_are_held_to_fapi_algs(env: Env) -> None:
             if status == 400:
                 assert r.json()["error"] == "invalid_request_object"
                 assert "RS256" in r.json()["error_description"]
+
+
+async def test_dpop_proof_with_an_alg_outside_the_profile_is_refused(env: Env) -> None:
+    # FAPI 2.0 §5.4.1 holds DPoP proofs to PS256, ES256 or EdDSA too: an RS256 proof is
+    # refused at /par and at the token endpoint, naming the rule.
+    from joserfc.jwk import RSAKey
+
+    client_id = await fapi_client(env)
+    rsa = RSAKey.generate_key(2048)
+    _, challenge = pkce_pair()
+    async with env.client() as http:
+        pushed = await http.post(
+            "/par",
+            data={**authorization(client_id, challenge), **assertion(env, client_id)},
+            headers={"DPoP": proof(rsa, "POST", url_of(env, "/par"), env.clock(), alg="RS256")},
+        )
+        assert pushed.status_code == 400, pushed.text
+        assert pushed.json()["error"] == "invalid_dpop_proof"
+        assert "5.4.1" in pushed.json()["error_description"]
+        token = await http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": "x",
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": "v" * 43,
+                **assertion(env, client_id),
+            },
+            headers={"DPoP": proof(rsa, "POST", url_of(env, "/token"), env.clock(), alg="RS256")},
+        )
+        assert token.status_code == 400, token.text
+        assert token.json()["error"] == "invalid_dpop_proof"
+        assert "RS256 is not allowed for a FAPI 2.0 client" in token.json()["error_description"]

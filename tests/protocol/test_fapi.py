@@ -185,6 +185,7 @@ async def test_par_dpop_binds_and_checks_dpop_jkt(provider: Any, clock: Any) -> 
     from tests.e2e.test_dpop import proof
 
     key, other = ECKey.generate_key("P-256"), ECKey.generate_key("P-256")
+    client = Client("rp", "RP", (), (), ("code",), "openid", "private_key_jwt")
     url = provider.settings.url("/par")
 
     def pushed(dpop: str | None, *pairs: tuple[str, str]) -> tuple[Any, Any]:
@@ -193,17 +194,19 @@ async def test_par_dpop_binds_and_checks_dpop_jkt(provider: Any, clock: Any) -> 
         return req, from_pairs("POST", [("client_id", "rp"), *pairs])
 
     req, effective = pushed(None)
-    assert await par_dpop.bind(req, effective, provider) is effective  # no header: no work
+    assert await par_dpop.bind(req, effective, provider, client) is effective  # no header: no work
     req, effective = pushed(proof(key, "POST", url, clock()))
-    bound = await par_dpop.bind(req, effective, provider)
+    bound = await par_dpop.bind(req, effective, provider, client)
     assert bound.get("dpop_jkt") == key.thumbprint()
     req, effective = pushed(proof(key, "POST", url, clock()), ("dpop_jkt", key.thumbprint()))
-    assert (await par_dpop.bind(req, effective, provider)).get("dpop_jkt") == key.thumbprint()
+    assert (await par_dpop.bind(req, effective, provider, client)).get(
+        "dpop_jkt"
+    ) == key.thumbprint()
     req, effective = pushed(proof(key, "POST", url, clock()), ("dpop_jkt", other.thumbprint()))
     with pytest.raises(OAuthError) as err:
-        await par_dpop.bind(req, effective, provider)
+        await par_dpop.bind(req, effective, provider, client)
     assert err.value.catalog_id == "par-dpop-jkt-mismatch" and err.value.error == "invalid_request"
     req, effective = pushed(proof(key, "GET", url, clock()))
     with pytest.raises(OAuthError) as err:
-        await par_dpop.bind(req, effective, provider)
+        await par_dpop.bind(req, effective, provider, client)
     assert err.value.error == "invalid_dpop_proof" and "htm" in err.value.description

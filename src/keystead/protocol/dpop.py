@@ -48,6 +48,7 @@ class Proof(NamedTuple):
     jkt: str  # RFC 7638 SHA-256 thumbprint of the proof's key
     jti: str
     iat: int
+    alg: str = "ES256"
 
 
 class Binding(NamedTuple):
@@ -204,7 +205,7 @@ async def verify(
     under the issuer (RFC 9449 §4.3); at a protected resource (``resource``) with the access
     token it comes with. Its jti is then remembered, across instances, while its iat is
     acceptable: a second use is refused."""
-    _, claims, jkt = _signed(value, resource)
+    header, claims, jkt = _signed(value, resource)
     # Check 3: the required claims, of the right types.
     jti, iat = claims.get("jti"), claims.get("iat")
     if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI:
@@ -244,7 +245,17 @@ async def verify(
     if not await provider.store.markers.add(key, iat + window + 1, now):
         provider.events.emit("dpop.replayed", jkt=jkt)
         raise _invalid("its jti was already used; sign a new proof for every request", resource)
-    return Proof(jkt, jti, iat)
+    return Proof(jkt, jti, iat, str(header["alg"]))
+
+
+def check_client_alg(client: Client, proof: Proof) -> None:
+    """A FAPI 2.0 client's proofs are signed with the profile's algs, like its other JWTs."""
+    if fapi.is_fapi2(client) and proof.alg not in fapi.SIGNING_ALGS:
+        raise _invalid(
+            f"alg {proof.alg} is not allowed for a FAPI 2.0 client (FAPI 2.0 Security Profile "
+            f"§5.4.1: {', '.join(fapi.SIGNING_ALGS)} only); sign the proof with one of them",
+            False,
+        )
 
 
 # --- the token endpoint (§5) ---
@@ -276,6 +287,7 @@ async def token_request(
             ),
         )
     proof = await verify(provider, value, htm="POST", path="/token")
+    check_client_alg(client, proof)
     reset = _BOUND.set(Binding(proof.jkt, client.is_public))
     try:
         result = await handle(req, client, provider)

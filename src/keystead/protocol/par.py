@@ -51,7 +51,7 @@ async def push(req: OAuthRequest, provider: Provider) -> dict[str, Any]:
         pairs = [(k, v) for k, v in given if not k.startswith("client_assertion")]
         pairs = [(k, v) for k, v in pairs if k not in ("client_id", "client_secret")]
         effective = from_pairs(req.method, [("client_id", client.client_id), *pairs])
-    effective = await par_dpop.bind(req, effective, provider)  # RFC 9449 §10.1
+    effective = await par_dpop.bind(req, effective, provider, client)  # RFC 9449 §10.1
     try:
         await validate(effective, provider)
     except OAuthError as err:

@@ -17,17 +17,21 @@ from keystead.protocol.request import OAuthRequest, from_pairs
 
 if TYPE_CHECKING:
     from keystead.provider import Provider
+    from keystead.store.base import Client
 
 PATH = "/par"  # protocol/par.py's endpoint, whose URL the proof's htu names
 PARAMETER = "dpop_jkt"  # RFC 9449 §10
 
 
-async def bind(req: OAuthRequest, effective: OAuthRequest, provider: Provider) -> OAuthRequest:
+async def bind(
+    req: OAuthRequest, effective: OAuthRequest, provider: Provider, client: Client
+) -> OAuthRequest:
     """``effective`` (the pushed parameters) bound to the key of ``req``'s DPoP proof."""
     value = req.headers.get("dpop")
     if value is None:
         return effective
     proof = await dpop.verify(provider, value, htm="POST", path=PATH)
+    dpop.check_client_alg(client, proof)
     sent = effective.get(PARAMETER)
     if sent is not None:
         # RFC 9449 §10.1: both present: they must name one key.
