@@ -15,8 +15,6 @@ import secrets
 import struct
 from urllib.parse import quote, urlencode
 
-import segno
-
 from keystead.jose.kek import KeyEncryptor
 
 DIGITS = 6
@@ -97,6 +95,8 @@ def provisioning_uri(secret: str, account: str, issuer_label: str) -> str:
 def qr_data_uri(uri: str) -> str:
     """The QR code of ``uri`` as an inline SVG data URI (the pages' CSP allows data: images;
     nothing is fetched from elsewhere)."""
+    import segno  # on the enrolment page only, not by every worker at start-up
+
     return str(segno.make(uri, error="m").svg_data_uri(scale=4, border=2))
 
 

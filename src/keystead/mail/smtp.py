@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
-
 if TYPE_CHECKING:
+    import aiosmtplib
     from pydantic import SecretStr
 
 Security = Literal["plain", "starttls", "tls"]
@@ -154,6 +153,8 @@ async def send(target: SmtpTarget, message: EmailMessage, timeout: float) -> Non
 
     ``timeout``: seconds allowed for each step (connect, TLS, each command). Raises MailError.
     """
+    import aiosmtplib  # with the first message, not by every worker at start-up
+
     client = aiosmtplib.SMTP(
         hostname=target.host,
         port=target.port,
@@ -198,6 +199,8 @@ async def _connect_and_login(client: aiosmtplib.SMTP, target: SmtpTarget) -> Non
     """Connect (TLS or STARTTLS as asked) and log in. Every failure here is temporary: it
     concerns the server or keystead's configuration, not this message, and passes for every
     message once fixed (a 535 wrong password included)."""
+    import aiosmtplib
+
     try:
         await client.connect()
         if target.username:
