@@ -19,6 +19,7 @@ from keystead.config import Settings
 from keystead.jose.kek import KeyEncryptor
 from keystead.provider import Provider
 from keystead.store.base import Api, Client, Store, StoredKey
+from keystead.store.connections import Connection
 from keystead.store.memory import MemoryStore
 
 pytestmark = pytest.mark.anyio
@@ -103,3 +104,22 @@ async def test_a_redis_outage_never_fails_a_write(caplog: pytest.LogCaptureFixtu
     with pytest.raises(redis.RedisError):  # ... but readiness says Redis is down
         await store.ping()
     await store.close()
+
+
+async def test_connection_writes_invalidate_the_login_pages_list(listening: Provider) -> None:
+    # The login page lists the upstream connections from the provider's cache (every render
+    # read the table before): a connection written anywhere shows at once.
+    assert await listening.connections() == ()
+    github = Connection("c1", "gh", "GitHub", "github", "https://github.com/", "id", "x")
+    await listening.store.connections.add(github)
+
+    async def visible() -> bool:
+        return [c.name for c in await listening.connections()] == ["gh"]
+
+    await eventually(visible)
+    await listening.store.connections.delete("c1")
+
+    async def gone() -> bool:
+        return await listening.connections() == ()
+
+    await eventually(gone)

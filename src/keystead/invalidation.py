@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from keystead.store.base import ApiStore, ClientStore, KeyStore, Store
+from keystead.store.connections import ConnectionStore
 
 if TYPE_CHECKING:  # redis is imported when used: the CLI starts faster without it
     import redis.asyncio as aioredis
@@ -79,6 +80,9 @@ CLIENT_WRITES: dict[str, Write] = dict.fromkeys(("add", "update", "delete"), _cl
 API_WRITES: dict[str, Write] = dict.fromkeys(
     ("add", "update", "delete"), lambda _args, result: None if result is False else ("apis", None)
 )
+CONNECTION_WRITES: dict[str, Write] = dict.fromkeys(
+    ("add", "update", "delete"), lambda _args, _result: ("connections", None)
+)
 KEY_WRITES: dict[str, Write] = dict.fromkeys(
     ("add", "set_retire_at"), lambda _args, _result: ("keys", None)
 )
@@ -109,7 +113,8 @@ class _Publishing:
 
 
 class PublishingStore:
-    """A ``Store`` that publishes an invalidation after each write of clients, APIs or keys.
+    """A ``Store`` that publishes an invalidation after each write of clients, APIs, keys or
+    connections.
 
     Everything else is the wrapped store's; ``ping`` checks Redis too, ``close`` closes both.
     """
@@ -121,6 +126,9 @@ class PublishingStore:
         self.clients = cast(ClientStore, _Publishing(inner.clients, publisher, CLIENT_WRITES))
         self.apis = cast(ApiStore, _Publishing(inner.apis, publisher, API_WRITES))
         self.keys = cast(KeyStore, _Publishing(inner.keys, publisher, KEY_WRITES))
+        self.connections = cast(
+            ConnectionStore, _Publishing(inner.connections, publisher, CONNECTION_WRITES)
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)  # users, grants, sessions ... unchanged
@@ -144,6 +152,8 @@ def apply(provider: Provider, message: dict[str, Any]) -> None:
         provider.forget_apis()
     elif kind == "keys":
         provider.forget_keys()
+    elif kind == "connections":
+        provider.forget_connections()
     else:
         provider.forget_all()  # unknown (newer) message: be safe
 

@@ -28,6 +28,7 @@ from keystead.net.jwks_cache import ClientJwksCache
 from keystead.protocol import origins
 from keystead.protocol.resources import ApiIndex
 from keystead.store.base import Client, Store
+from keystead.store.connections import Connection
 
 
 def system_clock() -> int:
@@ -57,6 +58,7 @@ class Provider:
     _jwks: tuple[KeyRing, int, bytes] | None = None  # (of ring, computed_at, serialized JWKS)
     _apis: _Cached[ApiIndex] | None = None
     _origins: _Cached[frozenset[str]] | None = None
+    _connections: _Cached[tuple[Connection, ...]] | None = None
     # Reloads in progress, by cache: concurrent requests that find a cache expired share one
     # (a listing runs on the database thread; one per waiting request stalled the loop).
     _reloads: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
@@ -170,6 +172,23 @@ class Provider:
         self._apis = None
         self._forget("_apis")
 
+    async def connections(self) -> tuple[Connection, ...]:
+        """Every upstream connection (federation), at most ``cache_ttl`` seconds stale: the
+        login page lists them on every render."""
+        mono = time.monotonic()
+        cached = self._connections
+        if cached is not None and mono - cached.loaded_at < self.settings.cache_ttl:
+            return cached.value
+
+        async def load() -> _Cached[tuple[Connection, ...]]:
+            return _Cached(tuple(await self.store.connections.list()), mono)
+
+        return await self._once("_connections", load)
+
+    def forget_connections(self) -> None:
+        self._connections = None
+        self._forget("_connections")
+
     def forget_keys(self) -> None:
         """Re-read the keys on next use (decrypting again only if they changed)."""
         if self._keyring is not None:
@@ -180,6 +199,7 @@ class Provider:
         """Drop every cache (invalidation messages may have been missed)."""
         for client_id in list(self._clients):
             self.forget_client(client_id)
+        self.forget_connections()
         self._origins = None
         self._forget("_origins")
         self.forget_apis()

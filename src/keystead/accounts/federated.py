@@ -56,7 +56,7 @@ async def offered(provider: Provider, client: Client) -> list[Connection]:
     """The enabled connections the client's login page shows (its ``connections`` policy, or
     every enabled one)."""
     allowed = client_policy.get(client, "connections")
-    found = [c for c in await provider.store.connections.list() if c.enabled]
+    found = [c for c in await provider.connections() if c.enabled]  # cached: every login page
     if allowed is None:
         return found
     return [c for c in found if c.name in allowed]

@@ -249,6 +249,7 @@ async def create(
     await _check_upstream(provider, connection)
     try:
         await provider.store.connections.add(connection)
+        provider.forget_connections()
     except DuplicateError:
         raise Conflict("name", f"a connection named {connection.name} exists already.") from None
     audit(
@@ -284,6 +285,7 @@ async def update(
         await _check_upstream(provider, connection)
     try:
         await provider.store.connections.update(connection)
+        provider.forget_connections()
     except DuplicateError:
         raise Conflict("name", f"a connection named {connection.name} exists already.") from None
     provider.upstreams.forget(current)
@@ -302,6 +304,7 @@ async def delete(provider: Provider, name: str, actor: Actor) -> None:
     """Delete the connection and every upstream identity linked through it."""
     connection = await get(provider, name)
     await provider.store.connections.delete(connection.connection_id)
+    provider.forget_connections()
     provider.upstreams.forget(connection)
     audit(
         provider,
