@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from keystead.store.sql.concern import Concern
 from keystead.store.sql.models import MarkerRow
+from keystead.store.sql.prepared import Prepared
 from keystead.store.sql.tables import MARKERS
+
+_GET = Prepared(
+    select(MARKERS.c.expires_at).where(
+        MARKERS.c.key == bindparam("key"), MARKERS.c.expires_at > bindparam("now")
+    )
+)
 
 
 class SqlMarkerStore(Concern):
@@ -27,9 +34,8 @@ class SqlMarkerStore(Concern):
         return put is not None
 
     async def get(self, key: str, now: int) -> int | None:
-        query = select(MarkerRow.expires_at).where(MarkerRow.key == key, MarkerRow.expires_at > now)
-        value = await self._db.read(lambda connection: connection.scalar(query))
-        return None if value is None else int(value)
+        row = await self._db.first(_GET, {"key": key, "now": now})
+        return None if row is None else int(row[0])
 
     async def take(self, key: str, now: int) -> bool:
         query = delete(MarkerRow).where(MarkerRow.key == key, MarkerRow.expires_at > now)

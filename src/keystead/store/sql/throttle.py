@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 
 from keystead.store.base import ThrottleState
 from keystead.store.sql.concern import Concern
 from keystead.store.sql.convert import from_mapping
 from keystead.store.sql.models import ThrottleRow
+from keystead.store.sql.prepared import Prepared
 from keystead.store.sql.tables import BY_KEY, THROTTLE
+
+_RESET = Prepared(delete(THROTTLE).where(THROTTLE.c.key == bindparam("key")))
 
 
 class SqlThrottleStore(Concern):
@@ -33,7 +36,7 @@ class SqlThrottleStore(Concern):
         )
 
     async def reset(self, key: str) -> None:
-        await self._rowcount(delete(ThrottleRow).where(ThrottleRow.key == key))
+        await self._db.rowcount(_RESET, {"key": key})  # every successful sign-in
 
     async def purge(self, before: int) -> int:
         return await self._purge(THROTTLE, ThrottleRow.last_failure_at < before)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -10,7 +10,11 @@ from keystead.store.base import Position, User
 from keystead.store.sql.concern import Concern, integrity_error
 from keystead.store.sql.convert import to_values
 from keystead.store.sql.models import ConsentRow, GrantRow, SessionRow, UserRow
+from keystead.store.sql.prepared import Prepared
 from keystead.store.sql.tables import BY_KEY, USERS
+
+# Every password sign-in looks the user up by name: compiled once.
+_BY_USERNAME = Prepared(select(USERS).where(UserRow.username == bindparam("username")))
 
 
 class SqlUserStore(Concern):
@@ -21,7 +25,7 @@ class SqlUserStore(Concern):
         return await self._first(BY_KEY[USERS], User, {"key": sub})
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self._first(select(USERS).where(UserRow.username == username), User)
+        return await self._first(_BY_USERNAME, User, {"username": username})
 
     async def list(self, after: Position | None = None, limit: int | None = None) -> list[User]:
         query = select(USERS).order_by(UserRow.created_at, UserRow.sub)
