@@ -92,6 +92,8 @@ async def sign_up(
 
 async def unverified(provider: Provider, user: User) -> bool:
     """A signed-up account whose address is not verified yet (it cannot sign in)."""
+    if user.email_verified:  # verified since (or by an operator): no marker to look for
+        return False
     marker = email_change.unverified_marker(user.sub)
     return await provider.store.markers.get(marker, provider.now()) is not None
 
