@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import binascii
 import hmac
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from keystead.protocol import dpop, mtls, scopes
-from keystead.secrets_util import random_token, sha256_hex
+from keystead.secrets_util import b64url, random_token, sha256_hex
 from keystead.store.base import Client, Grant, RefreshToken
 
 if TYPE_CHECKING:
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
     from keystead.provider import Provider
 
 SUCCESSOR_PURPOSE = "refresh-successor"
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 @lru_cache(maxsize=8)
@@ -31,7 +29,7 @@ def successor_value(provider: Provider, value: str) -> str:
     without keeping the successor itself (not even encrypted): rotation writes one row and
     one hash, and nothing has to be forgotten afterwards."""
     mac = hmac.digest(_successor_key(provider.kek), value.encode(), "sha256")
-    return binascii.b2a_base64(mac, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+    return b64url(mac).decode("ascii")
 
 
 def should_issue(client: Client, scope: str) -> bool:

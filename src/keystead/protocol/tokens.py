@@ -88,14 +88,9 @@ def _lifetime(provider: Provider, api: Api | None) -> int:
 
 
 def _record(
-    treq: TokenRequest,
-    grant: Grant,
-    token_hash: str,
-    aud: tuple[str, ...],
-    now: int,
-    ttl: int,
-    jti: str | None,
+    treq: TokenRequest, grant: Grant, token_hash: str, aud: tuple[str, ...], now: int, ttl: int
 ) -> AccessToken:
+    """The stored record of an opaque token (a JWT is not stored: see ``_issue_jwt``)."""
     return AccessToken(
         token_hash=token_hash,
         grant_id=grant.grant_id,
@@ -105,7 +100,6 @@ def _record(
         expires_at=now + ttl,
         created_at=now,
         aud=aud,
-        jti=jti,
         jkt=dpop.bound_jkt(),  # RFC 9449 §6: the key the token is bound to
         x5t_s256=mtls.bound_x5t(),  # RFC 8705 §3: the certificate it is bound to
         authorization_details=treq.details,  # RFC 9396 §6 (None: the grant's)
@@ -121,7 +115,7 @@ async def _issue_opaque(provider: Provider, treq: TokenRequest) -> IssuedToken:
         grant = new_grant = Grant(
             random_token(16), treq.client.client_id, treq.sub, treq.scope, now
         )
-    record = _record(treq, grant, sha256_hex(value), aud, now, ttl, None)
+    record = _record(treq, grant, sha256_hex(value), aud, now, ttl)
     return IssuedToken(value, ttl, treq.scope, record, new_grant)
 
 
