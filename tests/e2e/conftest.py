@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -25,6 +25,7 @@ from keystead.config import Settings
 from keystead.provider import Provider
 from keystead.services.clients import ClientSpec, create_client
 from keystead.services.users import create_user
+from tests.e2e.sector_server import Documents
 
 ISSUER = "http://127.0.0.1:8000"
 REDIRECT_URI = "https://rp.example.com/callback"
@@ -166,3 +167,11 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         return json.loads(result.output) if as_json else result.output
 
     return invoke
+
+
+@pytest.fixture
+def docs() -> Iterator[Documents]:
+    """A local HTTP server for documents a client publishes (sector identifiers, JWK Sets)."""
+    d = Documents()
+    yield d
+    d.close()

@@ -6,7 +6,7 @@ redeems the code. Refusals at registration, and a missing key at jwks_uri."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -40,13 +40,6 @@ async def jenv(tmp_path: Path) -> AsyncIterator[Env]:
     e = await make_env(tmp_path, open_registration=True, allow_private_network_fetch=True)
     yield e
     await e.provider.close()
-
-
-@pytest.fixture
-def docs() -> Iterator[Documents]:
-    d = Documents()
-    yield d
-    d.close()
 
 
 async def register(env: Env, metadata: dict[str, Any]) -> httpx.Response:

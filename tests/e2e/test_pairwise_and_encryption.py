@@ -7,7 +7,7 @@ and encrypted UserInfo answer."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -39,13 +39,6 @@ async def penv(tmp_path: Path) -> AsyncIterator[Env]:
     e = await make_env(tmp_path, open_registration=True, allow_private_network_fetch=True)
     yield e
     await e.provider.close()
-
-
-@pytest.fixture
-def docs() -> Iterator[Documents]:
-    d = Documents()
-    yield d
-    d.close()
 
 
 async def register(env: Env, metadata: dict[str, Any]) -> httpx.Response:
