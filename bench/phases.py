@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import servers
 from bench.measure import Target, compare, raw_results
 from bench.report import LABELS, RSS_LIMIT_MB, Row, count, ratio_row
 from bench.servers import ROOT, Credentials, Keystead, Server
@@ -104,7 +104,7 @@ def grants_1m(ctx: Context) -> None:
     t0 = time.perf_counter()
     seed = subprocess.run(  # noqa: S603
         [
-            sys.executable,
+            servers.PYTHON,
             "-m",
             "bench.seed",
             "--data-dir",

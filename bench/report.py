@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import wrk
+from bench import servers, wrk
 from bench.measure import Target
 from bench.servers import NOP_DIR, ROOT, can_pin
 from bench.wrk import Measurement
@@ -206,6 +206,8 @@ def environment(args: argparse.Namespace) -> dict[str, Any]:
         "pinned": can_pin(),
         "loadavg_start": os.getloadavg(),
         "python": platform.python_version(),
+        # The interpreter keystead's processes ran on (--python), and its version line.
+        "keystead_python": {"path": servers.PYTHON, "version": args.keystead_python},
         "node": out(["node", "--version"]),
         "oidc_provider": nop_version,
         "redis_server": out(["redis-server", "--version"]),

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import argon2_limit, phases, wrk
+from bench import argon2_limit, phases, servers, wrk
 from bench import measure as measure_module
 
 # CC_BODY, OPAQUE_BODY, Target and measure are bench/instructions.py's and bench/profile.py's.
@@ -354,6 +354,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="rounds per metric, alternating the servers; the median run is reported",
     )
     parser.add_argument("--caveat", default="", help="a note stored with the results")
+    parser.add_argument(
+        "--python",
+        default=None,
+        help="the interpreter keystead runs on: a venv's python (default: this one); "
+        "docs/performance.md, 'The interpreter'",
+    )
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = 1.0 if args.smoke else 10.0
@@ -366,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     measure_module.FLOW_DRIVER = args.flow_driver
     measure_module.REPEAT = max(1, args.repeat)
+    if args.python is not None:
+        servers.PYTHON = args.python
+    args.keystead_python = servers.interpreter(servers.PYTHON)
+    print(f"keystead runs on {servers.PYTHON}: Python {args.keystead_python}", flush=True)
     return smoke(args) if args.smoke else full(args)
 
 

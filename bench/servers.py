@@ -33,6 +33,31 @@ USERNAME = "bench-user"
 
 SERVER_CPUS = "0"  # the servers; the load generators run on LOAD_CPUS
 LOAD_CPUS = "1"
+# The interpreter keystead's processes run on: this one unless ``bench.run --python`` names
+# another (a venv on an optimised CPython build, docs/performance.md "The interpreter").
+PYTHON = sys.executable
+
+
+def interpreter(python: str) -> str:
+    """``python``'s version line if it can import keystead (a venv with keystead installed),
+    else a SystemExit that says how to make one."""
+    try:
+        proc = subprocess.run(  # noqa: S603
+            [python, "-c", "import sys, keystead; print(sys.version.replace(chr(10), ' '))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except OSError as exc:
+        raise SystemExit(f"--python {python}: {exc}") from exc
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"--python {python} cannot import keystead: give a venv's python, made with e.g. "
+            "`make PYTHON=/usr/bin/python3.11 VENV=.venv-opt .venv-opt/bin/.installed` "
+            f"(then --python .venv-opt/bin/python).\n{proc.stderr.strip()[-500:]}"
+        )
+    return proc.stdout.strip()
 
 
 def can_pin() -> bool:
@@ -196,7 +221,7 @@ class Keystead(Server):
     def provision(self, *, user: bool = True, opaque_api: bool = True) -> Credentials:
         """The same client, APIs and user as NOP's configuration (bench/provision.py: the
         services behind ``keystead client|api|user create``, in one process)."""
-        argv = [sys.executable, "-m", "bench.provision"]
+        argv = [PYTHON, "-m", "bench.provision"]
         if not user:
             argv.append("--no-user")
         if not opaque_api:
@@ -215,7 +240,7 @@ class Keystead(Server):
         self, *, workers: int = 1, cpus: str | None = SERVER_CPUS, log_level: str = "info"
     ) -> None:
         argv = [
-            sys.executable,
+            PYTHON,
             "-m",
             "keystead",
             "serve",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,25 @@ def test_bench_smoke(tmp_path: Path) -> None:
         # every response was a 200 (bench.lua's response hook) and no socket failed
         assert run["detail"]["non200"] == 0 and run["failures"] == 0, (metric, run)
         assert run["ok"] == run["requests"] > 0, (metric, run)
+    # the interpreter keystead ran on is recorded (--python; by default the bench's own)
+    ran_on = data["environment"]["keystead_python"]
+    assert ran_on["path"] == sys.executable
+    assert ran_on["version"].split()[0] == platform.python_version()
+
+
+@pytest.mark.timeout(30)
+def test_bench_python_must_import_keystead(tmp_path: Path) -> None:
+    """--python names a venv's interpreter; one without keystead (or no interpreter at all)
+    is refused before any server starts, with the command that makes a venv."""
+    bare = tmp_path / "python"
+    bare.write_text("#!/bin/sh\necho 'No module named keystead' >&2\nexit 1\n")
+    bare.chmod(0o755)
+    proc = bench("--smoke", "--python", str(bare), timeout=25)
+    assert proc.returncode != 0
+    assert "cannot import keystead" in proc.stderr and "VENV=.venv-opt" in proc.stderr
+    assert "No module named keystead" in proc.stderr
+    proc = bench("--smoke", "--python", str(tmp_path / "missing"), timeout=25)
+    assert proc.returncode != 0 and "--python" in proc.stderr
 
 
 @pytest.mark.timeout(30)
