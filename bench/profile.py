@@ -104,7 +104,14 @@ def main() -> None:
     parser.add_argument(
         "--metric",
         default="client_credentials",
-        choices=("client_credentials", "introspection", "jwks", "refresh_token", "code_flow"),
+        choices=(
+            "client_credentials",
+            "introspection",
+            "jwks",
+            "refresh_token",
+            "code_flow",
+            "password_login",
+        ),
     )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")

@@ -30,7 +30,8 @@ class SqlFactorStore(Concern):
             .where(FactorRow.sub == sub)
             .order_by(FactorRow.created_at, FactorRow.factor_id)
         )
-        return await self._all(query, Factor)
+        # A user's few factors, read on every sign-in (is a second factor due?): inline.
+        return await self._all(query, Factor, long=False)
 
     async def delete(self, sub: str, factor_id: str) -> bool:
         query = delete(FactorRow).where(FactorRow.sub == sub, FactorRow.factor_id == factor_id)
