@@ -14,10 +14,10 @@ import argparse
 import asyncio
 import json
 import subprocess
-import sys
 import time
 from typing import Any
 
+from bench import servers
 from bench.servers import ROOT, SERVER_CPUS, pinned
 
 PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throw-away hash's password
@@ -52,7 +52,8 @@ async def _verifies(seconds: float) -> dict[str, Any]:
 
 def limit(seconds: float, cpus: str | None = SERVER_CPUS) -> dict[str, Any]:
     """Measured in a subprocess pinned to ``cpus`` (the server's core)."""
-    argv = [sys.executable, "-m", "bench.argon2_limit", "--seconds", str(seconds)]
+    # keystead's hasher on the interpreter keystead runs on (bench.run --python).
+    argv = [servers.PYTHON, "-m", "bench.argon2_limit", "--seconds", str(seconds)]
     proc = subprocess.run(  # noqa: S603
         pinned(cpus, argv),
         capture_output=True,

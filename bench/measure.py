@@ -145,16 +145,25 @@ def measure(
     raise ValueError(metric)
 
 
-def compare(targets: list[Target], metrics: list[str], duration: float, warmup: float) -> None:
+def compare(
+    targets: list[Target],
+    metrics: list[str],
+    duration: float,
+    warmup: float,
+    after_round: Callable[[], None] | None = None,
+) -> None:
     """Each metric on each server in turn (warm-up run first, not recorded), ``REPEAT``
     rounds; each server's run with the median rate is the one reported (the others' rates
     are kept in its ``rates_of_runs``): on a machine whose speed drifts, one round can land
-    on a slow minute for one server only."""
+    on a slow minute for one server only. ``after_round`` runs after each round (a
+    reference measured alternately with the servers, as the argon2id limit is)."""
     for metric in metrics:
         runs: dict[str, list[Measurement]] = {t.label: [] for t in targets}
         for round_ in range(REPEAT):
             for t in targets:
                 runs[t.label].append(_measured(t, metric, duration, warmup if round_ == 0 else 0))
+            if after_round is not None:
+                after_round()
         for t in targets:
             by_rate = sorted(runs[t.label], key=lambda m: m.rate)
             median = by_rate[len(by_rate) // 2]
