@@ -41,6 +41,7 @@ async def test_add_get_list_delete(store: Store) -> None:
     assert await store.factors.get_by_credential("cred-2") is None
     assert [f.factor_id for f in await store.factors.list(ALICE.sub)] == ["f-totp", "f-key"]
     assert await store.factors.list(BOB.sub) == []
+    assert await store.factors.has_any(ALICE.sub) and not await store.factors.has_any(BOB.sub)
     assert not await store.factors.delete(BOB.sub, "f-totp")  # not Bob's
     assert await store.factors.delete(ALICE.sub, "f-totp")
     assert await store.factors.get("f-totp") is None
@@ -102,6 +103,7 @@ async def test_reset_and_user_deletion_remove_everything(store: Store) -> None:
     await store.factors.set_recovery_codes(ALICE.sub, ["a" * 64], 10)
     assert await store.factors.reset(ALICE.sub) == 2
     assert await store.factors.list(ALICE.sub) == []
+    assert not await store.factors.has_any(ALICE.sub)
     assert (await store.factors.recovery_codes(ALICE.sub)).left == 0
     await store.factors.add(totp())
     await store.factors.set_recovery_codes(ALICE.sub, ["a" * 64], 10)

@@ -53,6 +53,7 @@ class FactorStore(Protocol):
     async def get(self, factor_id: str) -> Factor | None: ...
     async def get_by_credential(self, credential_id: str) -> Factor | None: ...
     async def list(self, sub: str) -> list[Factor]: ...  # by created_at, factor_id
+    async def has_any(self, sub: str) -> bool: ...  # a second factor due at sign-in?
 
     async def delete(self, sub: str, factor_id: str) -> bool: ...  # only the user's own
 

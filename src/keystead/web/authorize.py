@@ -367,7 +367,7 @@ async def login(request: Request) -> Response:
         if await signup.unverified(provider, result.user):  # signed up, address unconfirmed
             await signup.resend(provider, result.user, urlencode(areq.pairs))
             return await again("Confirm your email address first: open the link we mailed you.")
-        if await provider.store.factors.list(result.user.sub):
+        if await provider.store.factors.has_any(result.user.sub):
             # The account has a second factor: no session until it is given.
             page = await flow.factor_page(
                 areq,

@@ -176,7 +176,7 @@ async def sign_in(
     """The upstream vouched for the user: a session with amr ``fed`` — after the account's own
     second factor, when it has one (as after a password)."""
     methods = (federated.AMR_FEDERATED,)
-    if await flow.provider.store.factors.list(user.sub):
+    if await flow.provider.store.factors.has_any(user.sub):
         page = await flow.factor_page(
             areq, interaction.started_at, sub=user.sub, session=None, pending_amr=methods
         )

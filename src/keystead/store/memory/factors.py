@@ -43,6 +43,9 @@ class MemoryFactorStore:
         mine = [f for f in self._factors.values() if f.sub == sub]
         return sorted(mine, key=lambda f: (f.created_at, f.factor_id))
 
+    async def has_any(self, sub: str) -> bool:
+        return any(f.sub == sub for f in self._factors.values())
+
     async def delete(self, sub: str, factor_id: str) -> bool:
         factor = self._factors.get(factor_id)
         if factor is None or factor.sub != sub:

@@ -78,15 +78,11 @@ class Concern:
 
         return await self._db.run(work)
 
-    async def _all(self, query: Select[Any], cls: type[T], *, long: bool = True) -> list[T]:
-        """Every row of ``query``. A listing may be long (every client, an audit page), so it
-        runs where it holds up no request; ``long=False`` for one bounded by its key (a
-        user's few factors) read on a hot path: inline, without the hop to the thread."""
-
-        def work(connection: Connection) -> list[T]:
-            return [from_mapping(m, cls) for m in connection.execute(query).mappings()]
-
-        return await (self._db.run(work, long=True) if long else self._db.read(work))
+    async def _all(self, query: Select[Any], cls: type[T]) -> list[T]:
+        return await self._db.run(
+            lambda connection: [from_mapping(m, cls) for m in connection.execute(query).mappings()],
+            long=True,
+        )
 
     async def _purge(self, table: Table, where: Any) -> int:
         """Delete the rows matching ``where`` in batches of ``PURGE_BATCH``, one transaction

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from keystead.store.factors import Factor, RecoveryCodes
 from keystead.store.sql.concern import Concern
 from keystead.store.sql.models import FactorRow, RecoveryCodeRow
+from keystead.store.sql.prepared import Prepared
 from keystead.store.sql.tables import FACTORS
+
+# The first row is all that is read (a user has a handful of factors; no LIMIT, which would
+# be a parameter of its own).
+_ANY_FACTOR = Prepared(select(FACTORS.c.factor_id).where(FACTORS.c.sub == bindparam("sub")))
 
 
 class SqlFactorStore(Concern):
@@ -30,8 +35,11 @@ class SqlFactorStore(Concern):
             .where(FactorRow.sub == sub)
             .order_by(FactorRow.created_at, FactorRow.factor_id)
         )
-        # A user's few factors, read on every sign-in (is a second factor due?): inline.
-        return await self._all(query, Factor, long=False)
+        return await self._all(query, Factor)
+
+    async def has_any(self, sub: str) -> bool:
+        # Asked on every password sign-in: one prepared statement (the index on sub).
+        return await self._db.first(_ANY_FACTOR, {"sub": sub}) is not None
 
     async def delete(self, sub: str, factor_id: str) -> bool:
         query = delete(FactorRow).where(FactorRow.sub == sub, FactorRow.factor_id == factor_id)
