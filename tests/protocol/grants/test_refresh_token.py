@@ -211,20 +211,28 @@ async def test_successor_key_is_the_servers_own(provider, rp, first, refresh) ->
     assert len(second["refresh_token"]) == 43  # 256 bits, base64url
 
 
+async def rotate_to_random(provider, value: str, *, sealed: bool) -> str:
+    """Rotate ``value``'s row to a random successor, not the derived one (as before a key
+    change, or as an older version did: with ``sealed`` its successor kept encrypted);
+    returns the successor's value."""
+    token_hash = sha256_hex(value)
+    found = await provider.store.grants.get_refresh_token(token_hash)
+    assert found is not None
+    token, grant = found
+    random_value, successor = refresh_mod.new_token(provider, grant, token.scope, provider.now())
+    kept = provider.kek.encrypt(random_value.encode(), token_hash.encode()) if sealed else None
+    now = provider.now()
+    assert await provider.store.grants.rotate_refresh_token(token_hash, successor, kept, now)
+    return random_value
+
+
 async def test_rotated_before_the_upgrade_keeps_its_encrypted_successor(
     provider, rp, first, refresh
 ) -> None:
     # A row rotated by an older version holds its (random) successor encrypted: a retry in
     # the window still gets it back.
     value = first["refresh_token"]
-    token_hash = sha256_hex(value)
-    found = await provider.store.grants.get_refresh_token(token_hash)
-    assert found is not None
-    token, grant = found
-    older, successor = refresh_mod.new_token(provider, grant, token.scope, provider.now())
-    sealed = provider.kek.encrypt(older.encode(), token_hash.encode())
-    now = provider.now()
-    assert await provider.store.grants.rotate_refresh_token(token_hash, successor, sealed, now)
+    older = await rotate_to_random(provider, value, sealed=True)
     again = await refresh(rp, value)
     assert again["refresh_token"] == older
 
@@ -235,14 +243,7 @@ async def test_successor_not_matching_its_hash_is_refused(
     # The key changed since the rotation (a new secret key): the successor cannot be derived
     # again, and the retry is refused without revoking the family.
     value = first["refresh_token"]
-    token_hash = sha256_hex(value)
-    found = await provider.store.grants.get_refresh_token(token_hash)
-    assert found is not None
-    token, grant = found
-    _, successor = refresh_mod.new_token(provider, grant, token.scope, provider.now())
-    assert await provider.store.grants.rotate_refresh_token(
-        token_hash, successor, None, provider.now()
-    )
+    await rotate_to_random(provider, value, sealed=False)
     assert (await refused(rp, value)).catalog_id == "refresh-expired"
 
 
