@@ -209,12 +209,14 @@ async def test_client_credentials_with_details(env: Env, token_format: str) -> N
     client_id, secret = await setup(env, token_format)
     auth = (client_id, secret)
     async with env.client() as http:
+
+        async def with_details(details: list[dict[str, Any]]) -> httpx.Response:
+            details_json = json.dumps(details)
+            data = {"grant_type": "client_credentials", "authorization_details": details_json}
+            return await http.post("/token", data=data, auth=auth)
+
         # no scope, no resource: the API follows from the details' type
-        r = await http.post(
-            "/token",
-            data={"grant_type": "client_credentials", "authorization_details": json.dumps([READ])},
-            auth=auth,
-        )
+        r = await with_details([READ])
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["authorization_details"] == [READ] and body["scope"] == "payments"
@@ -223,25 +225,10 @@ async def test_client_credentials_with_details(env: Env, token_format: str) -> N
             assert claims["authorization_details"] == [READ] and claims["aud"] == PAYMENTS
         assert await introspected(http, auth, body["access_token"]) == [READ]
         # a type of an API this client has no scope of
-        r = await http.post(
-            "/token",
-            data={
-                "grant_type": "client_credentials",
-                "authorization_details": json.dumps([{"type": "ledger_entry"}]),
-            },
-            auth=auth,
-        )
+        r = await with_details([{"type": "ledger_entry"}])
         refused(r, "authorization_details[0].type ledger_entry belongs to an API this client")
         # unknown type
-        r = await http.post(
-            "/token",
-            data={
-                "grant_type": "client_credentials",
-                "authorization_details": json.dumps([{"type": "nope"}]),
-            },
-            auth=auth,
-        )
-        refused(r, "not a type this server accepts")
+        refused(await with_details([{"type": "nope"}]), "not a type this server accepts")
         # without details: no member, as before
         r = await http.post("/token", data={"grant_type": "client_credentials"}, auth=auth)
         assert r.status_code == 200 and "authorization_details" not in r.json()
