@@ -158,7 +158,7 @@ async def _remove(v: Visit, form: dict[str, str]) -> Response:
     factor_id = form.get("factor_id", "")
     if await v.provider.store.factors.delete(v.user.sub, factor_id):
         v.provider.events.emit("mfa.removed", sub=v.user.sub, factor_id=factor_id)
-    if not await v.provider.store.factors.list(v.user.sub):
+    if not await v.provider.store.factors.has_any(v.user.sub):
         await v.provider.store.factors.set_recovery_codes(v.user.sub, [], v.provider.now())
     return v.back("removed")
 
@@ -172,7 +172,7 @@ def _codes_page(v: Visit, codes: list[str]) -> Response:
 
 
 async def _recovery_codes(v: Visit, form: dict[str, str]) -> Response:
-    if not await v.provider.store.factors.list(v.user.sub):
+    if not await v.provider.store.factors.has_any(v.user.sub):
         return v.back()  # codes stand in for a factor: none without one
     return _codes_page(v, await second_factor.set_recovery_codes(v.provider, v.user.sub))
 
