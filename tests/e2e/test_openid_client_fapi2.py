@@ -7,7 +7,6 @@ node and npm are required. docs/fapi2.md."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from joserfc.jwk import ECKey
 
 from tests.e2e.conftest import form_fields
 from tests.e2e.serving import serving
-from tests.e2e.test_openid_client_logout import RP_DIR, rp_node  # noqa: F401 - the fixture
+from tests.e2e.test_openid_client_logout import rp_node, run_rp  # noqa: F401 - the fixture
 from tests.e2e.test_server_process import Cli, free_port
 
 pytestmark = pytest.mark.timeout(240)
@@ -31,13 +30,7 @@ DPOP_KEY = ECKey.generate_key("P-256")
 
 
 def node(*args: str) -> dict[str, Any]:
-    proc = subprocess.run(
-        ["node", "fapi2.mjs", *args], cwd=RP_DIR, capture_output=True, text=True,
-        timeout=60, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    result: dict[str, Any] = json.loads(proc.stdout)
-    return result
+    return run_rp("fapi2.mjs", *args)
 
 
 @pytest.fixture(scope="module")

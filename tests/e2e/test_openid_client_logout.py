@@ -45,14 +45,19 @@ def rp_node() -> Path:
     return RP_DIR
 
 
-def node(*args: str) -> dict[str, Any]:
+def run_rp(script: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One step of an openid-client script in tests/rp_node: its JSON answer."""
     proc = subprocess.run(
-        ["node", "rp.mjs", *args], cwd=RP_DIR, capture_output=True, text=True, timeout=60,
-        check=False,
+        ["node", script, *args], cwd=RP_DIR, capture_output=True, text=True, timeout=60,
+        check=False, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     result: dict[str, Any] = json.loads(proc.stdout)
     return result
+
+
+def node(*args: str) -> dict[str, Any]:
+    return run_rp("rp.mjs", *args)
 
 
 @pytest.fixture

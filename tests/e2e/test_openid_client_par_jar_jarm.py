@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from joserfc.jwk import ECKey
 
 from tests.e2e.conftest import form_fields
 from tests.e2e.serving import serving
-from tests.e2e.test_openid_client_logout import RP_DIR, rp_node  # noqa: F401 - the fixture
+from tests.e2e.test_openid_client_logout import rp_node, run_rp  # noqa: F401 - the fixture
 from tests.e2e.test_server_process import Cli, free_port
 
 pytestmark = pytest.mark.timeout(240)
@@ -33,13 +32,7 @@ ENCRYPTED: dict[str, str] = {}  # the client of encrypted JARM responses (its id
 
 def node(*args: str) -> dict[str, Any]:
     env = {**os.environ, "DECRYPTION_JWK": json.dumps(ENC_KEY.as_dict(private=True))}
-    proc = subprocess.run(
-        ["node", "par_jar_jarm.mjs", *args], cwd=RP_DIR, capture_output=True, text=True,
-        timeout=60, check=False, env=env,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    result: dict[str, Any] = json.loads(proc.stdout)
-    return result
+    return run_rp("par_jar_jarm.mjs", *args, env=env)
 
 
 @pytest.fixture(scope="module")
