@@ -193,6 +193,17 @@ def test_demo_quickstart(server: tuple[Cli, str, list[str]]) -> None:
         banner += proc.stdout.readline()
     password = re.search(r"user:\s+demo / (\S+)", banner)
     assert password, banner
+    # `serve` replaced itself (same pid) with the lean serving process (keystead/serving.py);
+    # the demo's secret and password reached it through a pipe, not its command line or
+    # environment (which other tools on the machine can read).
+    secret = re.search(r"client_secret:\s+(\S+)", banner)
+    assert secret, banner
+    cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+    assert b"keystead.serving" in cmdline, cmdline
+    for shown in (Path(f"/proc/{proc.pid}/cmdline"), Path(f"/proc/{proc.pid}/environ")):
+        text = shown.read_bytes()
+        assert password.group(1).encode() not in text
+        assert secret.group(1).encode() not in text
     with httpx.Client(follow_redirects=True) as http:
         start = http.get(issuer + "/demo")
         data = {**form_fields(start.text), "username": "demo", "password": password.group(1)}

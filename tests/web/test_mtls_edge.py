@@ -75,7 +75,8 @@ def test_the_header_only_from_a_trusted_peer(tmp_path) -> None:
 def test_serve_options(tmp_path) -> None:
     import ssl
 
-    from keystead.cli.serve import _issuer_for, _tls_options
+    from keystead.cli.serve import _issuer_for
+    from keystead.serving import tls_options as _tls_options
 
     plain = Settings(data_dir=tmp_path)
     assert _tls_options(plain) == {}

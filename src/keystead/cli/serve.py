@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterator
-from typing import Any
 
 import anyio
 import typer
@@ -29,27 +25,6 @@ def _issuer_for(s: Settings, host: str, port: int) -> Settings:
     return s.model_copy(update={"issuer": f"{scheme}://{shown}:{port}"})
 
 
-def _tls_options(s: Settings) -> dict[str, Any]:
-    """uvicorn's TLS (docs/mtls.md): the server certificate, and with a client CA file the
-    client certificate requested (optional: clients without one still connect) and verified
-    in the handshake; the protocol then hands the certificate to the app (web/tls_wire.py)."""
-    if s.tls_cert_file is None:
-        if s.tls_key_file is not None or s.tls_client_ca_file is not None:
-            fail("KEYSTEAD_TLS_KEY_FILE / KEYSTEAD_TLS_CLIENT_CA_FILE need KEYSTEAD_TLS_CERT_FILE.")
-        return {}
-    import ssl
-
-    options: dict[str, Any] = {
-        "ssl_certfile": str(s.tls_cert_file),
-        "ssl_keyfile": None if s.tls_key_file is None else str(s.tls_key_file),
-        "http": "keystead.web.tls_wire:ClientCertProtocol",
-    }
-    if s.tls_client_ca_file is not None:
-        options["ssl_ca_certs"] = str(s.tls_client_ca_file)
-        options["ssl_cert_reqs"] = ssl.CERT_OPTIONAL
-    return options
-
-
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -63,17 +38,13 @@ def serve(
     ),
 ) -> None:
     """Migrate the database, create signing keys if needed, and serve HTTP."""
-    # The serving stack (uvicorn, the app with its templates and routes) is loaded by this
-    # command only: every other command starts without it.
-    import uvicorn
-
-    from keystead.app import build_app
     from keystead.bootstrap import open_provider
-    from keystead.logs import lean_records, log_config
     from keystead.services.demo import DemoData, ensure_demo
-    from keystead.web.forwarded import served
+    from keystead.serving import exec_serving
 
     s = _issuer_for(settings(), host, port)
+    if s.tls_cert_file is None and (s.tls_key_file or s.tls_client_ca_file) is not None:
+        fail("KEYSTEAD_TLS_KEY_FILE / KEYSTEAD_TLS_CLIENT_CA_FILE need KEYSTEAD_TLS_CERT_FILE.")
     if demo:
         if workers > 1:
             fail("--demo runs one worker: leave out --workers.")
@@ -97,53 +68,15 @@ def serve(
         typer.echo(f"  client_secret: {demo_data.client_secret}")
         typer.echo(f"  redirect_uri:  {demo_data.redirect_uri}")
         typer.echo(f"  user:          {demo_data.username} / {demo_data.password}")
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_level": log_level,
-        "log_config": log_config(s.log_format, log_level),
-        "access_log": False,  # keystead.access logs each request, without its query string
-        # URLs come from the issuer, never from headers; X-Forwarded-For is believed only
-        # from the configured proxies (the client IP counts login failures): by
-        # web/forwarded.py, which keeps the direct peer (the mTLS header's sender).
-        "proxy_headers": False,
-        "server_header": False,
-        "http": "keystead.web.wire:JoinedWritesProtocol",  # one write per response
-        "ws": "none",  # no WebSocket routes: an Upgrade is an ordinary request
-        **_tls_options(s),
-    }
-    lean_records()
-    if workers == 1:
-        uvicorn.run(served(build_app(s, demo=demo_data), s.forwarded_allow_ips), **options)
-        return
-    # Each worker builds its app from the environment (keystead.app:create_app): hand the
-    # derived issuer down, and give the metrics a directory shared by the workers.
+    # The serving process (keystead/serving.py) reads its settings from the environment:
+    # hand down what this command derived.
     os.environ["KEYSTEAD_ISSUER"] = s.issuer
-    if s.password_threads is None:  # the workers share the CPUs: so do their hashing threads
-        threads = max(1, usable_cpus() // workers)
-        os.environ["KEYSTEAD_PASSWORD_THREADS"] = str(threads)
-    with _metrics_dir():
-        factory = "keystead.web.forwarded:create_served_app"  # create_app, forwarded
-        uvicorn.run(factory, factory=True, workers=workers, **options)
-
-
-@contextlib.contextmanager
-def _metrics_dir() -> Iterator[None]:
-    """``PROMETHEUS_MULTIPROC_DIR`` for the workers: the configured one, emptied, or a
-    temporary one removed on exit."""
-    from keystead.metrics import MULTIPROC_ENV, prepare_multiprocess_dir  # with `serve` only
-
-    configured = os.environ.get(MULTIPROC_ENV)
-    if configured:
-        prepare_multiprocess_dir(configured)
-        yield
-        return
-    with tempfile.TemporaryDirectory(prefix="keystead-metrics-") as path:
-        os.environ[MULTIPROC_ENV] = path
-        try:
-            yield
-        finally:
-            del os.environ[MULTIPROC_ENV]
+    if demo:
+        os.environ["KEYSTEAD_DEV_MODE"] = "true"
+    if workers > 1 and s.password_threads is None:
+        # The workers share the CPUs: so do their hashing threads.
+        os.environ["KEYSTEAD_PASSWORD_THREADS"] = str(max(1, usable_cpus() // workers))
+    exec_serving(host=host, port=port, log_level=log_level, workers=workers, demo=demo_data)
 
 
 @app.command()
