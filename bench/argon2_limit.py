@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import time
 from typing import Any
 
 from bench import servers
 from bench.servers import ROOT, SERVER_CPUS, pinned
+from keystead.serving import allocator_tunables
 
 PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throw-away hash's password
 
@@ -54,11 +56,18 @@ def limit(seconds: float, cpus: str | None = SERVER_CPUS) -> dict[str, Any]:
     """Measured in a subprocess pinned to ``cpus`` (the server's core)."""
     # keystead's hasher on the interpreter keystead runs on (bench.run --python).
     argv = [servers.PYTHON, "-m", "bench.argon2_limit", "--seconds", str(seconds)]
+    # With the C allocator's settings `keystead serve` gives its serving process (argon2id's
+    # buffer mapped per verification: keystead/serving.py), so the limit is like for like.
+    env = dict(os.environ)
+    tunables = allocator_tunables(env)
+    if tunables is not None:
+        env["GLIBC_TUNABLES"] = tunables
     proc = subprocess.run(  # noqa: S603
         pinned(cpus, argv),
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=env,
         timeout=seconds + 60,
         check=False,
     )
@@ -66,6 +75,7 @@ def limit(seconds: float, cpus: str | None = SERVER_CPUS) -> dict[str, Any]:
         raise RuntimeError(f"bench.argon2_limit failed:\n{proc.stderr}")
     data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     data["cpus"] = cpus
+    data["glibc_tunables"] = env.get("GLIBC_TUNABLES")
     return data
 
 

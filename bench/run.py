@@ -326,7 +326,9 @@ def password_logins(ctx: phases.Context, main: Target) -> None:
             f"< {RSS_LIMIT_MB:g} MB",
             max(after) < RSS_LIMIT_MB,
             unit="MB",
-            note="argon2id (9 MiB each) on the hasher's fixed threads",
+            note="argon2id's buffers (9 MiB per hashing thread) are returned after each "
+            "verification where `keystead serve` could set glibc's allocator for it "
+            "(keystead/serving.py)",
         )
     )
     ctx.extra["rss_mb_after_logins"] = after

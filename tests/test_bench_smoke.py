@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from keystead.serving import allocator_tunables
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,6 +54,9 @@ def test_bench_smoke(tmp_path: Path) -> None:
     ran_on = data["environment"]["keystead_python"]
     assert ran_on["path"] == sys.executable
     assert ran_on["version"].split()[0] == platform.python_version()
+    # ... and the C allocator's settings its serving process got (keystead/serving.py)
+    expected = os.environ.get("GLIBC_TUNABLES") or allocator_tunables(os.environ)
+    assert data["environment"]["keystead_glibc_tunables"] == expected
 
 
 @pytest.mark.timeout(30)

@@ -19,10 +19,11 @@ Hashes made with other parameters still verify (a PHC string carries its own par
 ``needs_rehash`` tells the login to store a new hash with the current ones.
 
 Threads: a hash runs on one of ``limit`` long-lived threads of the hasher's own pool (not
-anyio's pool, whose threads come and go). glibc keeps argon2's freed buffer in the malloc
-arena of the thread that used it, so every thread that ever hashed keeps ~9 MiB resident; a
-fixed pool bounds that to ``limit`` x 9 MiB, which is also the peak while ``limit`` hashes
-run, and spares the page faults of a fresh buffer on every hash.
+anyio's pool, whose threads come and go), so at most ``limit`` x 9 MiB are in use while
+``limit`` hashes run. Left to its defaults, glibc keeps argon2's freed buffer in the malloc
+arena of the thread that used it (9 MiB resident per thread that ever hashed); the serving
+process started by ``keystead serve`` sets glibc's allocator so each buffer is mapped on
+huge pages for its hash and returned after it (keystead/serving.py, ``allocator_tunables``).
 """
 
 from __future__ import annotations
