@@ -20,7 +20,7 @@ from typing import Any
 
 from bench import servers
 from bench.servers import ROOT, SERVER_CPUS, pinned
-from keystead.serving import allocator_tunables
+from keystead.serving import serving_environ
 
 PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throw-away hash's password
 
@@ -58,10 +58,7 @@ def limit(seconds: float, cpus: str | None = SERVER_CPUS) -> dict[str, Any]:
     argv = [servers.PYTHON, "-m", "bench.argon2_limit", "--seconds", str(seconds)]
     # With the C allocator's settings `keystead serve` gives its serving process (argon2id's
     # buffer mapped per verification: keystead/serving.py), so the limit is like for like.
-    env = dict(os.environ)
-    tunables = allocator_tunables(env)
-    if tunables is not None:
-        env["GLIBC_TUNABLES"] = tunables
+    env = serving_environ(os.environ)
     proc = subprocess.run(  # noqa: S603
         pinned(cpus, argv),
         capture_output=True,

@@ -20,7 +20,7 @@ from bench import servers, wrk
 from bench.measure import Target
 from bench.servers import NOP_DIR, ROOT, can_pin
 from bench.wrk import Measurement
-from keystead.serving import allocator_tunables
+from keystead.serving import serving_environ
 
 LABELS = {
     "client_credentials": "client_credentials tokens/s",
@@ -211,8 +211,7 @@ def environment(args: argparse.Namespace) -> dict[str, Any]:
         "keystead_python": {"path": servers.PYTHON, "version": args.keystead_python},
         # glibc's allocator settings of keystead's serving processes (keystead/serving.py sets
         # them for argon2id's buffers unless GLIBC_TUNABLES is given): None for the defaults.
-        "keystead_glibc_tunables": os.environ.get("GLIBC_TUNABLES")
-        or allocator_tunables(os.environ),
+        "keystead_glibc_tunables": serving_environ(os.environ).get("GLIBC_TUNABLES"),
         "node": out(["node", "--version"]),
         "oidc_provider": nop_version,
         "redis_server": out(["redis-server", "--version"]),

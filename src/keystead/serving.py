@@ -60,6 +60,16 @@ def allocator_tunables(environ: Mapping[str, str], thp_enabled: str = THP_ENABLE
     return ALLOCATOR_TUNABLES
 
 
+def serving_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment the serving process starts with: ``environ`` and, where
+    ``allocator_tunables`` gives them, glibc's settings (read by the C library at start)."""
+    started = dict(environ)
+    tunables = allocator_tunables(started)
+    if tunables is not None:
+        started["GLIBC_TUNABLES"] = tunables
+    return started
+
+
 def exec_serving(
     *, host: str, port: int, log_level: str, workers: int, demo: DemoData | None
 ) -> None:
@@ -68,10 +78,7 @@ def exec_serving(
     argv += ["--log-level", log_level, "--workers", str(workers)]
     if demo is not None:
         argv += ["--demo-fd", str(_demo_pipe(demo))]
-    environ = dict(os.environ)
-    tunables = allocator_tunables(environ)
-    if tunables is not None:
-        environ["GLIBC_TUNABLES"] = tunables  # read by the C library when the process starts
+    environ = serving_environ(os.environ)
     sys.stdout.flush()  # what `serve` printed must not be lost with this process's buffers
     sys.stderr.flush()
     os.execve(sys.executable, argv, environ)  # noqa: S606 - our own interpreter and module
